@@ -1,0 +1,54 @@
+/*
+ * emulator/console.ts — the COM1 console.
+ *
+ * Bytes from the guest's serial port are kept (for tests, crash reports and
+ * --json) and streamed to a sink in chunks, so a long-running guest shows its
+ * output live without one write per byte.
+ */
+
+export type ConsoleSink = (chunk: Uint8Array) => void;
+
+export class SerialConsole {
+    private readonly chunks: Uint8Array[] = [];
+    private pending: number[] = [];
+    private total = 0;
+
+    constructor(private readonly sink?: ConsoleSink) {}
+
+    put(byte: number): void {
+        this.pending.push(byte);
+        if (byte === 0x0a || this.pending.length >= 4096) this.flush();
+    }
+
+    /** Hand buffered bytes to the sink (called at newlines and when the machine yields). */
+    flush(): void {
+        if (this.pending.length === 0) return;
+        const chunk = Uint8Array.from(this.pending);
+        this.pending = [];
+        this.chunks.push(chunk);
+        this.total += chunk.length;
+        this.sink?.(chunk);
+    }
+
+    bytes(): Uint8Array {
+        this.flush();
+        const out = new Uint8Array(this.total);
+        let at = 0;
+        for (const c of this.chunks) {
+            out.set(c, at);
+            at += c.length;
+        }
+        return out;
+    }
+
+    text(): string {
+        return new TextDecoder().decode(this.bytes());
+    }
+
+    /** The last `n` lines (an unterminated last line counts), for crash reports. */
+    tail(n: number): string[] {
+        const lines = this.text().split("\n");
+        if (lines.at(-1) === "") lines.pop();
+        return lines.slice(-n);
+    }
+}

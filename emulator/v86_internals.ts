@@ -1,0 +1,357 @@
+/*
+ * emulator/v86_internals.ts — the one file that touches v86.
+ *
+ * Everything mach86 needs from the v86 package (npm 0.5.462) goes through
+ * V86Cpu: construction without BIOS and without v86's multiboot option, a
+ * direct RAM view over the wasm memory (never `cpu.mem8`, a Proxy ~400×
+ * slower), port handlers, CPU state, the main loop, and v86's own address
+ * translation (the oracle for the software page walker).
+ *
+ * Determinism (see shared/reference/v86-integration.md §7): in deterministic
+ * mode the wasm `microtick` import and v86's static `microtick` run on a
+ * virtual clock fed by the instruction counter, `get_rand_int` is a seeded
+ * LCG, and JIT blocks are compiled synchronously but installed only when
+ * `main_loop` returns, so slices end at the same instruction counts and
+ * compiled code goes live at the same points in every run. Installation is
+ * deferred in both modes: v86's own path installs from a promise, which
+ * never runs while we drive `main_loop` ourselves.
+ */
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { V86 } from "v86";
+import type { CpuState } from "./types.ts";
+
+/** v86 rounds RAM to 128 KiB and clamps anything ≥ 2 GiB to this (cpu.js create_memory). */
+export const V86_MAX_RAM = 2 ** 31 - 128 * 1024;
+export const V86_RAM_GRANULE = 128 * 1024;
+
+/** Register order of v86's reg32 array. */
+const REG = { EAX: 0, ECX: 1, EDX: 2, EBX: 3, ESP: 4, EBP: 5, ESI: 6, EDI: 7 } as const;
+/** Segment register order of v86's sreg/segment_* arrays. */
+const SEG = { ES: 0, CS: 1, SS: 2, DS: 3, FS: 4, GS: 5 } as const;
+const FLAG_IF = 1 << 9;
+/** Wasm-memory offset of v86's u32 instruction counter (cpu.js: view(Uint32Array, memory, 664, 1)). */
+const INSTRUCTION_COUNTER_OFFSET = 664;
+
+export interface V86CpuOptions {
+    /** RAM bytes; must be a multiple of 128 KiB and ≤ V86_MAX_RAM (validated by the caller). */
+    memory: number;
+    deterministic: boolean;
+    /** Seed of the guest-visible RNG (RDRAND) in deterministic mode. */
+    seed: number;
+}
+
+type PortRead = () => number;
+type PortWrite = (value: number) => void;
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- v86 internals are untyped */
+
+function readString(mem: WebAssembly.Memory, off: number, len: number): string {
+    return new TextDecoder().decode(new Uint8Array(mem.buffer, off >>> 0, len >>> 0));
+}
+
+let compiledModule: WebAssembly.Module | undefined;
+
+function v86WasmModule(): WebAssembly.Module {
+    if (!compiledModule) {
+        const require = createRequire(import.meta.url);
+        const path = join(dirname(require.resolve("v86")), "v86.wasm");
+        compiledModule = new WebAssembly.Module(readFileSync(path));
+    }
+    return compiledModule;
+}
+
+/** The deterministic clock of the machine currently running (v86's static microtick is global). */
+let activeClock: (() => number) | undefined;
+let staticMicrotickPatched = false;
+
+/** A v86 CPU + RAM, driven step by step by emulator/machine.ts. */
+export class V86Cpu {
+    private emu: any;
+    private cpu: any;
+    private ram!: Uint8Array;
+    private view!: DataView;
+    private icountHigh = 0;
+    private icountLast = 0;
+    private readonly pending: [number, number, number, unknown][] = [];
+    private rand: number;
+    private wasmMemory: WebAssembly.Memory | undefined;
+    /** Ms of virtual time spent halted (the instruction counter stands still in HLT). */
+    private idleMs = 0;
+    /** Last message v86's wasm printed before a panic. */
+    panicText = "";
+
+    private constructor(private readonly opts: V86CpuOptions) {
+        this.rand = opts.seed | 0;
+    }
+
+    static async create(opts: V86CpuOptions): Promise<V86Cpu> {
+        const c = new V86Cpu(opts);
+        await c.construct();
+        return c;
+    }
+
+    private async construct(): Promise<void> {
+        const ready = new Promise<void>((resolve) => {
+            this.emu = new V86({
+                memory_size: this.opts.memory,
+                vga_memory_size: 256 * 1024,
+                autostart: false,
+                disable_keyboard: true,
+                disable_mouse: true,
+                disable_speaker: true,
+                wasm_fn: (imports: any) => this.instantiate(imports),
+            } as any);
+            this.emu.add_listener("emulator-ready", () => resolve());
+        });
+        await ready;
+        this.cpu = this.emu.v86.cpu;
+        this.refreshView();
+        this.hookJit();
+        if (this.opts.deterministic) this.hookStaticClock();
+    }
+
+    private async instantiate(imports: any): Promise<WebAssembly.Exports> {
+        // v86 reports its own panics ("Unimplemented: #GP handler") here just
+        // before trapping; keep the text for the crash report instead of stderr.
+        imports.env.console_log_from_wasm = (off: number, len: number) => {
+            if (this.wasmMemory) this.panicText = readString(this.wasmMemory, off, len);
+        };
+        if (this.opts.deterministic) {
+            imports.env.microtick = () => this.virtualMs();
+            imports.env.get_rand_int = () => this.nextRand();
+        }
+        const instance = new WebAssembly.Instance(v86WasmModule(), imports);
+        this.wasmMemory = instance.exports["memory"] as WebAssembly.Memory;
+        return instance.exports;
+    }
+
+    /** v86's JS devices (PIT, RTC) read a static microtick shared by all instances. */
+    private hookStaticClock(): void {
+        const ctor = this.emu.v86.constructor;
+        if (!staticMicrotickPatched) {
+            const real = ctor.microtick;
+            ctor.microtick = () => (activeClock ? activeClock() : real());
+            staticMicrotickPatched = true;
+        }
+        activeClock = () => this.virtualMs();
+    }
+
+    /** Compile JIT blocks synchronously; install them at main_loop boundaries. */
+    private hookJit(): void {
+        const cpu = this.cpu;
+        cpu.codegen_finalize = (idx: number, start: number, flags: number, ptr: number, len: number) => {
+            const code = new Uint8Array(cpu.wasm_memory.buffer, ptr >>> 0, len >>> 0);
+            const inst = new WebAssembly.Instance(new WebAssembly.Module(code), { e: cpu.jit_imports });
+            this.pending.push([idx, start, flags, inst.exports["f"]]);
+        };
+        const clearFunc = cpu.jit_clear_func.bind(cpu);
+        cpu.jit_clear_func = (idx: number) => {
+            this.dropPending((p) => p[0] === idx);
+            clearFunc(idx);
+        };
+        const clearAll = cpu.jit_clear_all_funcs.bind(cpu);
+        cpu.jit_clear_all_funcs = () => {
+            this.dropPending(() => true);
+            clearAll();
+        };
+    }
+
+    private dropPending(match: (p: [number, number, number, unknown]) => boolean): void {
+        for (let i = this.pending.length - 1; i >= 0; i--) {
+            if (match(this.pending[i]!)) this.pending.splice(i, 1);
+        }
+    }
+
+    private installPending(): void {
+        for (const [idx, start, flags, f] of this.pending) {
+            this.cpu.wm.wasm_table.set(idx + 1024, f);
+            this.cpu.codegen_finalize_finished(idx, start, flags);
+        }
+        this.pending.length = 0;
+    }
+
+    private nextRand(): number {
+        this.rand = (Math.imul(this.rand, 1103515245) + 12345) | 0;
+        return this.rand;
+    }
+
+    /** 53-bit instruction count (v86's counter is u32 and wraps every few seconds). */
+    instructions(): number {
+        if (!this.wasmMemory) return 0;
+        const lo = new Uint32Array(this.wasmMemory.buffer, INSTRUCTION_COUNTER_OFFSET, 1)[0]!;
+        if (lo < this.icountLast) this.icountHigh += 2 ** 32;
+        this.icountLast = lo;
+        return this.icountHigh + lo;
+    }
+
+    /** Virtual time: 1 ms per million instructions. */
+    private virtualMs(): number {
+        return this.instructions() / 1e6 + this.idleMs;
+    }
+
+    /** Let `ms` of virtual time pass while the guest waits in HLT for a timer. */
+    idle(ms: number): void {
+        this.idleMs += ms;
+    }
+
+    /** Serial port COM1 (v86's UART, which handles DLAB and the other registers). */
+    onSerialByte(fn: (byte: number) => void): void {
+        this.emu.add_listener("serial0-output-byte", fn);
+    }
+
+    // ---- RAM -------------------------------------------------------------
+
+    get memorySize(): number {
+        return this.cpu.memory_size[0] >>> 0;
+    }
+
+    private refreshView(): void {
+        const buf = this.cpu.wasm_memory.buffer as ArrayBuffer;
+        const offset = this.cpu.mem8.byteOffset as number;
+        this.ram = new Uint8Array(buf, offset, this.memorySize);
+        this.view = new DataView(buf, offset, this.memorySize);
+    }
+
+    /** The direct RAM view; re-validated in case the wasm memory grew. */
+    bytes(): Uint8Array {
+        if (this.ram.buffer !== this.cpu.wasm_memory.buffer) this.refreshView();
+        return this.ram;
+    }
+
+    dataView(): DataView {
+        this.bytes();
+        return this.view;
+    }
+
+    /** Invalidate JIT code compiled from [start, end): host writes bypass v86's write hooks. */
+    dirty(start: number, end: number): void {
+        this.cpu.jit_dirty_cache(start >>> 0, end >>> 0);
+    }
+
+    // ---- ports -----------------------------------------------------------
+
+    onWrite8(port: number, fn: PortWrite): void {
+        this.cpu.io.register_write(port, {}, fn, undefined, undefined);
+    }
+
+    onWrite32(port: number, fn: PortWrite): void {
+        this.cpu.io.register_write(port, {}, undefined, undefined, fn);
+    }
+
+    onRead8(port: number, fn: PortRead): void {
+        this.cpu.io.register_read(port, {}, fn, undefined, undefined);
+    }
+
+    // ---- CPU state -------------------------------------------------------
+
+    /** Flat 32-bit protected mode, paging off, IF=0: the multiboot entry state. */
+    enterProtectedMode(eip: number, eax: number, ebx: number, gdtBase: number, gdtLimit: number): void {
+        const cpu = this.cpu;
+        cpu.gdtr_offset[0] = gdtBase;
+        cpu.gdtr_size[0] = gdtLimit;
+        cpu.idtr_offset[0] = 0;
+        cpu.idtr_size[0] = 0;
+        cpu.cr[0] = 0x11; // PE | ET
+        cpu.protected_mode[0] = 1;
+        cpu.flags[0] = 2;
+        cpu.is_32[0] = 1;
+        cpu.stack_size_32[0] = 1;
+        cpu.cpl[0] = 0;
+        for (const seg of Object.values(SEG)) {
+            cpu.segment_is_null[seg] = 0;
+            cpu.segment_offsets[seg] = 0;
+            cpu.segment_limits[seg] = 0xffffffff;
+            cpu.sreg[seg] = seg === SEG.CS ? 0x08 : 0x10;
+        }
+        cpu.reg32.fill(0);
+        cpu.reg32[REG.EAX] = eax | 0;
+        cpu.reg32[REG.EBX] = ebx | 0;
+        cpu.instruction_pointer[0] = eip | 0;
+        cpu.update_state_flags();
+        cpu.full_clear_tlb();
+    }
+
+    /** Load paging registers from the host (used by the emu tier to test translation). */
+    setPaging(cr0: number, cr3: number, cr4: number): void {
+        const cpu = this.cpu;
+        cpu.cr[4] = cr4 | 0;
+        cpu.cr[3] = cr3 | 0;
+        cpu.cr[0] = cr0 | 0;
+        if (cr4 & 0x20) cpu.load_pdpte?.(cr3 | 0);
+        cpu.update_state_flags?.();
+        cpu.full_clear_tlb();
+    }
+
+    /** Drop non-global TLB entries (what `mov cr3` does). */
+    clearTlb(): void {
+        this.cpu.clear_tlb();
+    }
+
+    fullClearTlb(): void {
+        this.cpu.full_clear_tlb();
+    }
+
+    /**
+     * v86's own translation of a linear address (supervisor read).
+     * v86 aborts the wasm on a fault, so callers only ask for mapped addresses.
+     */
+    translate(va: number): number {
+        return this.cpu.translate_address_system_read(va | 0) >>> 0;
+    }
+
+    /** Halted in HLT (with or without interrupts enabled). */
+    halted(): boolean {
+        return this.cpu.in_hlt[0] !== 0;
+    }
+
+    /** Interrupts disabled and the CPU halted: nothing can ever wake it. */
+    haltedForever(): boolean {
+        return this.cpu.in_hlt[0] !== 0 && (this.cpu.flags[0] & FLAG_IF) === 0;
+    }
+
+    /** Make main_loop return at the next instruction boundary (used by the exit port). */
+    requestStop(): void {
+        this.cpu.in_hlt[0] = 1;
+        this.cpu.flags[0] &= ~FLAG_IF;
+    }
+
+    state(): CpuState {
+        const cpu = this.cpu;
+        const r = (i: number) => cpu.reg32[i] >>> 0;
+        return {
+            eip: (cpu.instruction_pointer[0] - cpu.segment_offsets[SEG.CS]) >>> 0,
+            eflags: cpu.get_eflags ? cpu.get_eflags() >>> 0 : cpu.flags[0] >>> 0,
+            eax: r(REG.EAX), ecx: r(REG.ECX), edx: r(REG.EDX), ebx: r(REG.EBX),
+            esp: r(REG.ESP), ebp: r(REG.EBP), esi: r(REG.ESI), edi: r(REG.EDI),
+            cr0: cpu.cr[0] >>> 0, cr2: cpu.cr[2] >>> 0, cr3: cpu.cr[3] >>> 0, cr4: cpu.cr[4] >>> 0,
+            cs: cpu.sreg[SEG.CS], ds: cpu.sreg[SEG.DS], ss: cpu.sreg[SEG.SS],
+            instructions: this.instructions(),
+        };
+    }
+
+    // ---- execution -------------------------------------------------------
+
+    /**
+     * Run one v86 slice (~1 ms of guest time). Returns v86's hint: 0 = more
+     * work, > 0 = ms until the next timer while halted. Throws whatever v86
+     * throws on a guest it cannot continue (wasm `unreachable` on a panic).
+     */
+    step(): number {
+        const t = this.cpu.main_loop() as number;
+        this.installPending();
+        this.instructions(); // keep the 53-bit extension current between slices
+        return t;
+    }
+
+    /** Free the emulator; afterwards the process holds no handles for it. */
+    async destroy(): Promise<void> {
+        if (activeClock && this.opts.deterministic) activeClock = undefined;
+        try {
+            await this.emu.destroy();
+        } catch {
+            // a crashed v86 may fail to stop cleanly; its memory is dropped with it
+        }
+    }
+}
