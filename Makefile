@@ -2,7 +2,7 @@
 # Both install npm dependencies on first use (npm ci from package-lock.json).
 
 NODE_STAMP := node_modules/.mach86-installed
-SOURCES := $(shell find cli boot emulator kernel -name '*.ts' 2>/dev/null)
+SOURCES := $(shell find cli boot emulator kernel bench -name '*.ts' 2>/dev/null)
 MACH86 := node dist/mach86.mjs
 
 .PHONY: all build images run test test-unit test-emu test-boot test-fuzz lint typecheck bench clean
@@ -38,7 +38,7 @@ test-unit test-emu test-boot test-fuzz: build images
 	npx vitest run test/$(subst test-,,$@)
 
 bench: build images
-	node bench/run.mjs
+	node build/bench/run.mjs
 
 clean:
 	rm -rf dist build

@@ -14,3 +14,16 @@ await build({
     logLevel: "warning",
 });
 chmodSync("dist/mach86.mjs", 0o755);
+
+// Benchmarks are bundled the same way (make bench).
+await build({
+    entryPoints: ["bench/run.ts", "bench/mips_child.ts"],
+    outdir: "build/bench",
+    outExtension: { ".js": ".mjs" },
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "esm",
+    packages: "external",
+    logLevel: "warning",
+});

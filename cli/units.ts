@@ -7,8 +7,12 @@
  */
 
 export class UsageError extends Error {
-    constructor(readonly input: string, readonly reason: string) {
+    readonly input: string;
+    readonly reason: string;
+    constructor(input: string, reason: string) {
         super(`${input}: ${reason}`);
+        this.input = input;
+        this.reason = reason;
     }
 }
 

@@ -13,7 +13,11 @@ export class SerialConsole {
     private pending: number[] = [];
     private total = 0;
 
-    constructor(private readonly sink?: ConsoleSink) {}
+    private readonly sink: ConsoleSink | undefined;
+
+    constructor(sink?: ConsoleSink) {
+        this.sink = sink;
+    }
 
     put(byte: number): void {
         this.pending.push(byte);

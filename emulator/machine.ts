@@ -63,7 +63,10 @@ export class Machine implements Mmu {
     readonly console: SerialConsole;
     private exitValue: number | undefined;
 
-    private constructor(private readonly cpu: V86Cpu, sink?: ConsoleSink) {
+    private readonly cpu: V86Cpu;
+
+    private constructor(cpu: V86Cpu, sink?: ConsoleSink) {
+        this.cpu = cpu;
         this.mem = new V86PhysMem(cpu);
         this.console = new SerialConsole(sink);
         cpu.onSerialByte((b) => this.console.put(b));

@@ -12,7 +12,10 @@ export const PAGE_SIZE = 4096;
 
 /** Shared byte-level helpers: subclasses only provide raw page access. */
 abstract class PhysMemBase implements PhysMem {
-    constructor(readonly size: number) {}
+    readonly size: number;
+    constructor(size: number) {
+        this.size = size;
+    }
     abstract read8(pa: number): number;
     abstract write8(pa: number, value: number): void;
 

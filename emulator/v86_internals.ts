@@ -82,7 +82,10 @@ export class V86Cpu {
     /** Last message v86's wasm printed before a panic. */
     panicText = "";
 
-    private constructor(private readonly opts: V86CpuOptions) {
+    private readonly opts: V86CpuOptions;
+
+    private constructor(opts: V86CpuOptions) {
+        this.opts = opts;
         this.rand = opts.seed | 0;
     }
 

@@ -10,7 +10,10 @@ import type { PhysMem } from "./types.ts";
 import type { V86Cpu } from "./v86_internals.ts";
 
 export class V86PhysMem implements PhysMem {
-    constructor(private readonly cpu: V86Cpu) {}
+    private readonly cpu: V86Cpu;
+    constructor(cpu: V86Cpu) {
+        this.cpu = cpu;
+    }
 
     get size(): number {
         return this.cpu.memorySize;

@@ -1,0 +1,107 @@
+/*
+ * bench/run.ts — `make bench`: measured numbers, printed as a table and
+ * written to bench/results/<name>.json. Nothing here is asserted by tests.
+ *
+ *  1. cold boot of `hello`: whole `mach86 boot` process, median of N runs,
+ *     beside `qemu-system-i386 -kernel` (isa-debug-exit) when installed;
+ *  2. guest speed: MIPS of the `spin` kernel under mach86 vs bare v86 (its
+ *     own multiboot option and scheduler), each in a fresh process;
+ *  3. host memory: peak RSS of `mach86 boot hello --memory 1856M`.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const CLI = join(ROOT, "dist/mach86.mjs");
+const IMG = join(ROOT, "build/images");
+const RESULTS = join(ROOT, "bench/results");
+const RUNS = Number(process.env["BENCH_RUNS"] ?? 11);
+
+interface Row { name: string; value: number; unit: string; reference?: number; refName?: string; note?: string }
+
+function median(xs: number[]): number {
+    const s = [...xs].sort((a, b) => a - b);
+    const m = s.length >> 1;
+    return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function timeMs(cmd: string, args: string[], okCodes: number[]): number {
+    const t = performance.now();
+    const r = spawnSync(cmd, args, { stdio: "ignore", timeout: 60_000 });
+    const dt = performance.now() - t;
+    if (r.status === null || !okCodes.includes(r.status)) {
+        throw new Error(`${cmd} ${args.join(" ")} exited ${r.status}`);
+    }
+    return dt;
+}
+
+function hasQemu(): boolean {
+    return spawnSync("qemu-system-i386", ["--version"], { stdio: "ignore" }).status === 0;
+}
+
+function coldBoot(): Row {
+    const hello = join(IMG, "hello.elf");
+    const ours: number[] = [];
+    const qemu: number[] = [];
+    const withQemu = hasQemu();
+    for (let i = 0; i < RUNS; i++) {
+        ours.push(timeMs(process.execPath, [CLI, "boot", "--kernel", hello, "--quiet"], [0]));
+        if (withQemu) {
+            // isa-debug-exit turns the guest's outl 0 into exit status (0 << 1) | 1 = 1.
+            qemu.push(timeMs("qemu-system-i386", [
+                "-kernel", hello, "-display", "none", "-serial", "null", "-monitor", "none",
+                "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=4", "-m", "64",
+            ], [1]));
+        }
+    }
+    return {
+        name: "cold boot hello (process, median)", value: median(ours), unit: "ms",
+        reference: withQemu ? median(qemu) : undefined, refName: "qemu-system-i386 -kernel",
+        note: withQemu ? undefined : "qemu-system-i386 not installed: no reference",
+    };
+}
+
+/** MIPS reported by a child process running bench/mips_child.ts in `mode`. */
+function mips(mode: "mach86" | "v86"): number {
+    const r = spawnSync(process.execPath, [join(ROOT, "build/bench/mips_child.mjs"), mode, join(IMG, "spin.elf")], {
+        encoding: "utf8", timeout: 120_000,
+    });
+    const m = /MIPS=([\d.]+)/.exec(r.stdout);
+    if (!m) throw new Error(`mips ${mode} failed: ${r.stdout}${r.stderr}`);
+    return Number(m[1]);
+}
+
+function guestSpeed(): Row {
+    const ours: number[] = [];
+    const bare: number[] = [];
+    for (let i = 0; i < 3; i++) {
+        ours.push(mips("mach86"));
+        bare.push(mips("v86"));
+    }
+    return { name: "guest speed, spin loop (median of 3)", value: median(ours), unit: "MIPS", reference: median(bare), refName: "bare v86" };
+}
+
+function peakRss(): Row {
+    const r = spawnSync("/usr/bin/time", ["-f", "%M", process.execPath, CLI, "boot", "--kernel", join(IMG, "hello.elf"), "--memory", "1856M", "--quiet"], {
+        encoding: "utf8",
+    });
+    const kib = Number(r.stderr.trim().split("\n").at(-1));
+    return { name: "peak RSS, boot hello --memory 1856M", value: kib / 1024, unit: "MiB" };
+}
+
+function main(): void {
+    const rows = [coldBoot(), guestSpeed(), peakRss()];
+    const table = rows.map((r) => {
+        const ref = r.reference !== undefined ? `${r.reference.toFixed(1)} ${r.unit} (${r.refName})` : (r.note ?? "-");
+        const ratio = r.reference !== undefined ? (r.value / r.reference).toFixed(2) + "x" : "-";
+        return `| ${r.name} | ${r.value.toFixed(1)} ${r.unit} | ${ref} | ${ratio} |`;
+    });
+    console.log("| benchmark | mach86 | reference | ratio |\n|---|---|---|---|\n" + table.join("\n"));
+    mkdirSync(RESULTS, { recursive: true });
+    const doc = { date: new Date().toISOString(), node: process.version, runs: RUNS, rows };
+    writeFileSync(join(RESULTS, "foundation.json"), JSON.stringify(doc, null, 2) + "\n");
+    console.log(`written ${join("bench/results", "foundation.json")}`);
+}
+
+main();
