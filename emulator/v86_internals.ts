@@ -278,12 +278,15 @@ export class V86Cpu {
 
     /** Load paging registers from the host (used by the emu tier to test translation). */
     setPaging(cr0: number, cr3: number, cr4: number): void {
+        // v86's own `mov crN, ecx` has every side effect (PDPTE load under PAE,
+        // TLB flush, paging-state update); it needs CPL 0, which the host has.
         const cpu = this.cpu;
-        cpu.cr[4] = cr4 | 0;
-        cpu.cr[3] = cr3 | 0;
-        cpu.cr[0] = cr0 | 0;
-        if (cr4 & 0x20) cpu.load_pdpte?.(cr3 | 0);
-        cpu.update_state_flags?.();
+        const saved = cpu.reg32[REG.ECX];
+        for (const [n, v] of [[4, cr4], [3, cr3], [0, cr0]] as const) {
+            cpu.reg32[REG.ECX] = v | 0;
+            cpu.wm.exports.instr_0F22(REG.ECX, n);
+        }
+        cpu.reg32[REG.ECX] = saved;
         cpu.full_clear_tlb();
     }
 
