@@ -12,7 +12,8 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
-const ROOT = resolve(import.meta.dirname, "..");
+// Run from the repository root (make bench does).
+const ROOT = process.cwd();
 const CLI = join(ROOT, "dist/mach86.mjs");
 const IMG = join(ROOT, "build/images");
 const RESULTS = join(ROOT, "bench/results");

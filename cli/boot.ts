@@ -78,6 +78,8 @@ function memoryBytes(opts: BootOptions): number {
     return bytes;
 }
 
+const hex16 = (n: number) => "0x" + n.toString(16).padStart(4, "0");
+
 function exitCodeOf(r: RunResult): number {
     switch (r.stop.kind) {
         case "exit": return r.stop.code;
@@ -102,6 +104,8 @@ export function describe_stop(r: RunResult, tail: string[]): string[] {
                 `  ${regs}`,
                 `  eax=${hex32(c.eax)} ebx=${hex32(c.ebx)} ecx=${hex32(c.ecx)} edx=${hex32(c.edx)} ` +
                     `esp=${hex32(c.esp)} ebp=${hex32(c.ebp)} esi=${hex32(c.esi)} edi=${hex32(c.edi)}`,
+                `  cs=${hex16(c.cs)} ds=${hex16(c.ds)} ss=${hex16(c.ss)} ` +
+                    `gdtr=${hex32(c.gdtrBase)}/${hex16(c.gdtrLimit)} idtr=${hex32(c.idtrBase)}/${hex16(c.idtrLimit)}`,
                 tail.length ? "  last console lines:" : "  (no console output)",
                 ...tail.map((l) => `  | ${l}`),
             ];

@@ -35,6 +35,7 @@ async function main(argv: string[]): Promise<number> {
                 .option("quiet", { type: "boolean", default: false, describe: "do not stream the guest console" })
                 .option("verbose", { type: "boolean", default: false, describe: "print where each piece was loaded, and how the guest stopped" })
                 .option("json", { type: "boolean", default: false, describe: "print a JSON result document instead of the console" })
+                .epilog(EPILOG)
                 .example("$0 boot --kernel build/images/hello.elf", "boot a kernel")
                 .example('$0 boot --kernel k.elf --module "initrd.gz arg" --cmdline "root=rd0" --memory 1856M', "with a module"),
             async (a) => {
@@ -68,12 +69,20 @@ async function main(argv: string[]): Promise<number> {
     return code;
 }
 
+/**
+ * Exit as soon as output is flushed: V8 keeps tiering v86.wasm up with
+ * TurboFan in the background, and a natural exit waits ~200 ms for it.
+ */
+function exitWhenFlushed(code: number): void {
+    process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
+}
+
 main(hideBin(process.argv)).then(
-    (code) => { process.exitCode = code; },
+    (code) => exitWhenFlushed(code),
     (e: unknown) => {
         // A bug in mach86 itself: say so in one line, keep the trace for --debug users.
         process.stderr.write(`mach86: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
         if (process.env["MACH86_DEBUG"]) console.error(e);
-        process.exitCode = 70;
+        exitWhenFlushed(70);
     },
 );

@@ -144,11 +144,20 @@ export class Machine implements Mmu {
         return undefined;
     }
 
+    /**
+     * v86 panics when it cannot deliver an exception ("Unimplemented: #GP
+     * handler") instead of double- and triple-faulting; say what a real CPU
+     * would have done, from the IDTR.
+     */
     private crashReason(e: unknown): string {
         const v86 = this.cpu.panicText.replace(/^panicked at [^\n]*\n?/, "").trim();
-        if (/triple fault/i.test(v86)) return `triple fault (v86: ${v86})`;
-        if (/#\w+ handler|exception/i.test(v86)) {
-            return `CPU exception with no usable IDT (v86: ${v86})`;
+        const exc = /(#\w+) handler/.exec(v86)?.[1];
+        if (exc) {
+            const s = this.cpu.state();
+            if (s.idtrLimit === 0) return `CPU exception ${exc} with no IDT (IDTR limit 0) (v86: ${v86})`;
+            return `CPU exception ${exc} could not be delivered through the IDT at ` +
+                `0x${s.idtrBase.toString(16)} (limit 0x${s.idtrLimit.toString(16)}): ` +
+                `a real CPU would double-fault, then triple-fault and reset (v86: ${v86})`;
         }
         if (v86) return `v86 panic: ${v86}`;
         return `v86 stopped: ${e instanceof Error ? e.message : String(e)}`;

@@ -46,6 +46,8 @@ export interface CpuState {
     esp: number; ebp: number; esi: number; edi: number;
     cr0: number; cr2: number; cr3: number; cr4: number;
     cs: number; ds: number; ss: number;
+    idtrBase: number; idtrLimit: number;
+    gdtrBase: number; gdtrLimit: number;
     instructions: number;
 }
 

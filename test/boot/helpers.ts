@@ -1,0 +1,43 @@
+/*
+ * Shared helpers for the boot tier: image paths and an in-process run of
+ * `mach86 boot` that captures stdout, stderr and the console.
+ */
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { spawnSync } from "node:child_process";
+import { boot_command, type BootOptions, type BootReport, type Io } from "../../cli/boot.ts";
+
+export const ROOT = resolve(import.meta.dirname, "../..");
+export const IMAGES = join(ROOT, "build/images");
+export const CLI = join(ROOT, "dist/mach86.mjs");
+
+export function image(name: string): string {
+    const elf = join(IMAGES, `${name}.elf`);
+    if (existsSync(elf)) return elf;
+    const bin = join(IMAGES, `${name}.bin`);
+    if (existsSync(bin)) return bin;
+    throw new Error(`image ${name} not built: run make images`);
+}
+
+export interface Captured extends BootReport {
+    stdout: string;
+    stderr: string;
+}
+
+export async function boot(opts: Partial<BootOptions> & { kernel: string }): Promise<Captured> {
+    let stdout = "";
+    let stderr = "";
+    const io: Io = {
+        out: (t) => { stdout += t; },
+        err: (t) => { stderr += t; },
+        console: (c) => { stdout += new TextDecoder().decode(c); },
+    };
+    const rep = await boot_command({ timeout: "60s", ...opts }, io);
+    return { ...rep, stdout, stderr };
+}
+
+/** Run the bundled CLI as a separate process (exit codes, no stack traces). */
+export function cli(args: string[]) {
+    const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
