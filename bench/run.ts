@@ -10,7 +10,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 
 // Run from the repository root (make bench does).
 const ROOT = process.cwd();
