@@ -96,8 +96,9 @@ export class Machine implements Mmu {
         this.cpu.requestStop();
     }
 
-    /** Put the CPU in the multiboot entry state. */
+    /** Put the CPU in the multiboot entry state (RAM is left as it is). */
     enter(state: EntryState): void {
+        this.exitValue = undefined;
         this.cpu.enterProtectedMode(state.eip, state.eax, state.ebx, state.gdtBase, state.gdtLimit);
     }
 

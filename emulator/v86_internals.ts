@@ -273,6 +273,7 @@ export class V86Cpu {
         cpu.is_32[0] = 1;
         cpu.stack_size_32[0] = 1;
         cpu.cpl[0] = 0;
+        cpu.in_hlt[0] = 0;
         for (const seg of Object.values(SEG)) {
             cpu.segment_is_null[seg] = 0;
             cpu.segment_offsets[seg] = 0;
