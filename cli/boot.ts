@@ -128,13 +128,19 @@ export async function boot_command(opts: BootOptions, io: Io = processIo): Promi
         const timeoutMs = opts.timeout ? parse_duration(opts.timeout, "--timeout") : undefined;
         const req = loadRequest(opts, memory);
         const stream = !opts.quiet && !opts.json;
+        const t0 = performance.now();
         machine = await Machine.create({
             memory,
             deterministic: opts.deterministic ?? true,
             sink: stream ? io.console : undefined,
         });
+        const t1 = performance.now();
         const boot = multiboot_load(machine.mem, req);
-        if (opts.verbose) for (const l of format_placements(boot)) io.err(l + "\n");
+        if (opts.verbose) {
+            for (const l of format_placements(boot)) io.err(l + "\n");
+            io.err(`mach86: machine ready in ${(t1 - t0).toFixed(1)} ms, ` +
+                `loaded in ${(performance.now() - t1).toFixed(1)} ms\n`);
+        }
         machine.enter(boot.entry);
         const result = await machine.run({ timeoutMs, maxInstructions: opts.maxInstructions });
         const report = { exitCode: exitCodeOf(result), result, boot, console: machine.console.text() };

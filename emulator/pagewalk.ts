@@ -144,52 +144,67 @@ export function page_walk(mem: PhysMem, mode: PagingMode, va: number): Walk {
     return mode.cr4 & CR4_PAE ? walkPae(mem, mode, va) : walk2(mem, mode, va);
 }
 
+/** One table entry read during a walk (4 bytes, or 8 under PAE). */
+interface Entry { lo: number; hi: number; step: WalkStep }
+
+/** Read entry `index` of the table at `base`, record it as a step. */
+function readEntry(
+    mem: PhysMem, steps: WalkStep[], level: WalkStep["level"], base: number, index: number,
+    pae: boolean, large: (lo: number) => boolean,
+): Entry {
+    const width = pae ? 8 : 4;
+    const entryAddr = base + width * index;
+    const lo = mem.read32(entryAddr) >>> 0;
+    const hi = pae ? mem.read32(entryAddr + 4) >>> 0 : 0;
+    const step: WalkStep = {
+        level, index, entryAddr, entry: lo,
+        flags: decodeFlags(level, lo, pae ? hi : undefined, pae, large(lo)), note: "",
+    };
+    if (pae) step.entryHigh = hi;
+    steps.push(step);
+    return { lo, hi, step };
+}
+
+/** Set the step's note (flagging entries beyond RAM); false when the entry is not present. */
+function present(mem: PhysMem, e: Entry, pae: boolean, note: string): boolean {
+    const ok = (e.lo & INTEL_PTE.INTEL_PTE_VALID) !== 0;
+    e.step.note = where(mem, e.step.entryAddr, pae ? 8 : 4, ok ? note : "not present");
+    return ok;
+}
+
+const allows = (lo: number, bit: number) => (lo & bit) !== 0;
+const W = INTEL_PTE.INTEL_PTE_WRITE;
+const U = INTEL_PTE.INTEL_PTE_USER;
+
 function walk2(mem: PhysMem, mode: PagingMode, va: number): Walk {
     const steps: WalkStep[] = [];
     const pse = (mode.cr4 & CR4_PSE) !== 0;
+    const isLarge = (lo: number) => pse && (lo & INTEL_PTE.INTEL_PTE_PS) !== 0;
 
     const pdIndex = va >>> 22;
-    const pdeAddr = ((mode.cr3 & 0xfffff000) >>> 0) + 4 * pdIndex;
-    const pde = mem.read32(pdeAddr) >>> 0;
-    const large = pse && (pde & INTEL_PTE.INTEL_PTE_PS) !== 0;
-    const pdeStep: WalkStep = {
-        level: "PDE", index: pdIndex, entryAddr: pdeAddr, entry: pde,
-        flags: decodeFlags("PDE", pde, undefined, false, large), note: "",
-    };
-    steps.push(pdeStep);
-    if (!(pde & INTEL_PTE.INTEL_PTE_VALID)) {
-        pdeStep.note = where(mem, pdeAddr, 4, "not present");
-        return unmapped(va, steps, notPresent("PDE", pdIndex));
+    const pde = readEntry(mem, steps, "PDE", (mode.cr3 & 0xfffff000) >>> 0, pdIndex, false, isLarge);
+    const ptBase = (pde.lo & 0xfffff000) >>> 0;
+    const base4m = (pde.lo & 0xffc00000) >>> 0;
+    const pdeNote = isLarge(pde.lo) ? `4 MiB page at ${hex8(base4m)}`
+        : `present, page table at ${hex8(ptBase)}` +
+            (pde.lo & INTEL_PTE.INTEL_PTE_PS ? " (PS ignored: CR4.PSE clear)" : "");
+    if (!present(mem, pde, false, pdeNote)) return unmapped(va, steps, notPresent("PDE", pdIndex));
+    const writable = allows(pde.lo, W);
+    const user = allows(pde.lo, U);
+    if (isLarge(pde.lo)) {
+        return { va, pa: (base4m | (va & 0x3fffff)) >>> 0, steps, pageSize: PAGE_4M, writable, user };
     }
-    let writable = (pde & INTEL_PTE.INTEL_PTE_WRITE) !== 0;
-    let user = (pde & INTEL_PTE.INTEL_PTE_USER) !== 0;
-    if (large) {
-        const base = (pde & 0xffc00000) >>> 0;
-        pdeStep.note = where(mem, pdeAddr, 4, `4 MiB page at ${hex8(base)}`);
-        const pa = (base | (va & 0x3fffff)) >>> 0;
-        return { va, pa, steps, pageSize: PAGE_4M, writable, user };
-    }
-    const ptBase = (pde & 0xfffff000) >>> 0;
-    pdeStep.note = where(mem, pdeAddr, 4, `present, page table at ${hex8(ptBase)}` +
-        (pde & INTEL_PTE.INTEL_PTE_PS ? " (PS ignored: CR4.PSE clear)" : ""));
 
     const ptIndex = (va >>> 12) & 0x3ff;
-    const pteAddr = ptBase + 4 * ptIndex;
-    const pte = mem.read32(pteAddr) >>> 0;
-    const pteStep: WalkStep = {
-        level: "PTE", index: ptIndex, entryAddr: pteAddr, entry: pte,
-        flags: decodeFlags("PTE", pte, undefined, false, false), note: "",
-    };
-    steps.push(pteStep);
-    if (!(pte & INTEL_PTE.INTEL_PTE_VALID)) {
-        pteStep.note = where(mem, pteAddr, 4, "not present");
+    const pte = readEntry(mem, steps, "PTE", ptBase, ptIndex, false, () => false);
+    const frame = (pte.lo & 0xfffff000) >>> 0;
+    if (!present(mem, pte, false, `4 KiB page at ${hex8(frame)}`)) {
         return unmapped(va, steps, notPresent("PTE", ptIndex));
     }
-    writable &&= (pte & INTEL_PTE.INTEL_PTE_WRITE) !== 0;
-    user &&= (pte & INTEL_PTE.INTEL_PTE_USER) !== 0;
-    const frame = (pte & 0xfffff000) >>> 0;
-    pteStep.note = where(mem, pteAddr, 4, `4 KiB page at ${hex8(frame)}`);
-    return { va, pa: (frame | (va & 0xfff)) >>> 0, steps, pageSize: PAGE_4K, writable, user };
+    return {
+        va, pa: (frame | (va & 0xfff)) >>> 0, steps, pageSize: PAGE_4K,
+        writable: writable && allows(pte.lo, W), user: user && allows(pte.lo, U),
+    };
 }
 
 /** Physical address held in a PAE entry: bits 32–51 from `hi`, bits 12–31 of `lo` masked by `loMask`. */
@@ -199,69 +214,38 @@ function paeAddr(lo: number, hi: number, loMask: number): number {
 
 function walkPae(mem: PhysMem, mode: PagingMode, va: number): Walk {
     const steps: WalkStep[] = [];
+    const isLarge = (lo: number) => (lo & INTEL_PTE.INTEL_PTE_PS) !== 0;
 
-    // PDPT: four 8-byte entries at CR3 bits 5–31.
+    // PDPT: four 8-byte entries at CR3 bits 5–31. PDPTEs carry no R/W or U/S: they count as 1.
     const pdptIndex = va >>> 30;
-    const pdpteAddr = ((mode.cr3 & 0xffffffe0) >>> 0) + 8 * pdptIndex;
-    const pdpteLo = mem.read32(pdpteAddr) >>> 0;
-    const pdpteHi = mem.read32(pdpteAddr + 4) >>> 0;
-    const pdpteStep: WalkStep = {
-        level: "PDPTE", index: pdptIndex, entryAddr: pdpteAddr, entry: pdpteLo, entryHigh: pdpteHi,
-        flags: decodeFlags("PDPTE", pdpteLo, pdpteHi, true, false), note: "",
-    };
-    steps.push(pdpteStep);
-    if (!(pdpteLo & INTEL_PTE.INTEL_PTE_VALID)) {
-        pdpteStep.note = where(mem, pdpteAddr, 8, "not present");
+    const pdpte = readEntry(mem, steps, "PDPTE", (mode.cr3 & 0xffffffe0) >>> 0, pdptIndex, true, () => false);
+    const pdBase = paeAddr(pdpte.lo, pdpte.hi, 0xfffff000);
+    if (!present(mem, pdpte, true, `present, page directory at ${hex8(pdBase)}`)) {
         return unmapped(va, steps, notPresent("PDPTE", pdptIndex));
     }
-    const pdBase = paeAddr(pdpteLo, pdpteHi, 0xfffff000);
-    pdpteStep.note = where(mem, pdpteAddr, 8, `present, page directory at ${hex8(pdBase)}`);
-    // PDPTEs carry no R/W or U/S: they count as 1.
-    let writable = true;
-    let user = true;
 
     const pdIndex = (va >>> 21) & 0x1ff;
-    const pdeAddr = pdBase + 8 * pdIndex;
-    const pdeLo = mem.read32(pdeAddr) >>> 0;
-    const pdeHi = mem.read32(pdeAddr + 4) >>> 0;
-    const large = (pdeLo & INTEL_PTE.INTEL_PTE_PS) !== 0;
-    const pdeStep: WalkStep = {
-        level: "PDE", index: pdIndex, entryAddr: pdeAddr, entry: pdeLo, entryHigh: pdeHi,
-        flags: decodeFlags("PDE", pdeLo, pdeHi, true, large), note: "",
-    };
-    steps.push(pdeStep);
-    if (!(pdeLo & INTEL_PTE.INTEL_PTE_VALID)) {
-        pdeStep.note = where(mem, pdeAddr, 8, "not present");
-        return unmapped(va, steps, notPresent("PDE", pdIndex));
+    const pde = readEntry(mem, steps, "PDE", pdBase, pdIndex, true, isLarge);
+    const base2m = paeAddr(pde.lo, pde.hi, 0xffe00000);
+    const ptBase = paeAddr(pde.lo, pde.hi, 0xfffff000);
+    const pdeNote = isLarge(pde.lo) ? `2 MiB page at ${hex8(base2m)}` : `present, page table at ${hex8(ptBase)}`;
+    if (!present(mem, pde, true, pdeNote)) return unmapped(va, steps, notPresent("PDE", pdIndex));
+    const writable = allows(pde.lo, W);
+    const user = allows(pde.lo, U);
+    if (isLarge(pde.lo)) {
+        return { va, pa: base2m + (va & 0x1fffff), steps, pageSize: PAGE_2M, writable, user };
     }
-    writable &&= (pdeLo & INTEL_PTE.INTEL_PTE_WRITE) !== 0;
-    user &&= (pdeLo & INTEL_PTE.INTEL_PTE_USER) !== 0;
-    if (large) {
-        const base = paeAddr(pdeLo, pdeHi, 0xffe00000);
-        pdeStep.note = where(mem, pdeAddr, 8, `2 MiB page at ${hex8(base)}`);
-        return { va, pa: base + (va & 0x1fffff), steps, pageSize: PAGE_2M, writable, user };
-    }
-    const ptBase = paeAddr(pdeLo, pdeHi, 0xfffff000);
-    pdeStep.note = where(mem, pdeAddr, 8, `present, page table at ${hex8(ptBase)}`);
 
     const ptIndex = (va >>> 12) & 0x1ff;
-    const pteAddr = ptBase + 8 * ptIndex;
-    const pteLo = mem.read32(pteAddr) >>> 0;
-    const pteHi = mem.read32(pteAddr + 4) >>> 0;
-    const pteStep: WalkStep = {
-        level: "PTE", index: ptIndex, entryAddr: pteAddr, entry: pteLo, entryHigh: pteHi,
-        flags: decodeFlags("PTE", pteLo, pteHi, true, false), note: "",
-    };
-    steps.push(pteStep);
-    if (!(pteLo & INTEL_PTE.INTEL_PTE_VALID)) {
-        pteStep.note = where(mem, pteAddr, 8, "not present");
+    const pte = readEntry(mem, steps, "PTE", ptBase, ptIndex, true, () => false);
+    const frame = paeAddr(pte.lo, pte.hi, 0xfffff000);
+    if (!present(mem, pte, true, `4 KiB page at ${hex8(frame)}`)) {
         return unmapped(va, steps, notPresent("PTE", ptIndex));
     }
-    writable &&= (pteLo & INTEL_PTE.INTEL_PTE_WRITE) !== 0;
-    user &&= (pteLo & INTEL_PTE.INTEL_PTE_USER) !== 0;
-    const frame = paeAddr(pteLo, pteHi, 0xfffff000);
-    pteStep.note = where(mem, pteAddr, 8, `4 KiB page at ${hex8(frame)}`);
-    return { va, pa: frame + (va & 0xfff), steps, pageSize: PAGE_4K, writable, user };
+    return {
+        va, pa: frame + (va & 0xfff), steps, pageSize: PAGE_4K,
+        writable: writable && allows(pte.lo, W), user: user && allows(pte.lo, U),
+    };
 }
 
 function sizeName(bytes: number): string {
