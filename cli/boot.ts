@@ -85,6 +85,7 @@ function exitCodeOf(r: RunResult): number {
         case "exit": return r.stop.code;
         case "halt": return EXIT.OK;
         case "crash": return EXIT.CRASH;
+        case "panic": return EXIT.CRASH;
         case "timeout": return EXIT.TIMEOUT;
     }
 }
@@ -98,6 +99,7 @@ export function describe_stop(r: RunResult, tail: string[]): string[] {
         case "exit": return [`mach86: guest exited with value ${hex32(r.stop.value)} (exit code ${r.stop.code})`];
         case "halt": return [`mach86: guest halted with interrupts off at eip=${hex32(c.eip)}`];
         case "timeout": return [`mach86: timeout after ${r.stop.limit} at eip=${hex32(c.eip)}`];
+        case "panic": return [`mach86: ${r.stop.reason}`];
         case "crash":
             return [
                 `mach86: guest crashed: ${r.stop.reason}`,

@@ -4,9 +4,12 @@
  * Every failure of the user's input is one line on stderr and exit code 2;
  * guest outcomes map to exit codes in cli/boot.ts.
  */
-import yargs from "yargs";
+import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
-import { boot_command, EXIT } from "./boot.ts";
+import { boot_command, EXIT, processIo } from "./boot.ts";
+import { cmd_bisect, cmd_boot_image, cmd_layout, cmd_presets, cmd_pt, type KOptions } from "./kcommands.ts";
+import { UsageError } from "./units.ts";
+import { BootError } from "../boot/index.ts";
 
 const EPILOG = `Exit codes:
   N   the guest wrote N to port 0xF4 (outl; mach86 exits with N & 0xFF)
@@ -15,20 +18,37 @@ const EPILOG = `Exit codes:
   2   bad input or usage
   3   timeout (--timeout or --max-instructions)`;
 
+/** Options shared by the commands that boot an image into the modelled kernel. */
+function kernelOptions<T>(y: Argv<T>) {
+    return y
+        .option("preset", { type: "string", describe: "layout preset (mach86 presets lists them; default: the image's)" })
+        .option("set", { type: "string", array: true, describe: "override a layout parameter: name=value (repeatable)" })
+        .option("memory", { type: "string", describe: "guest RAM (default: the image's)" })
+        .option("engine", { type: "string", default: "v86", describe: "v86 (the CPU runs on the page tables) or none (sparse RAM, no CPU, up to 4 GiB)" })
+        .option("json", { type: "boolean", default: false, describe: "machine-readable output" })
+        .option("quiet", { type: "boolean", default: false, describe: "do not stream the console" });
+}
+
+function kopts(a: { image?: string; preset?: string; set?: string[]; memory?: string; engine?: string; json?: boolean; quiet?: boolean; dump?: string }): KOptions {
+    return { image: a.image!, preset: a.preset, set: a.set, memory: a.memory, engine: a.engine, json: a.json, quiet: a.quiet, dump: a.dump };
+}
+
 async function main(argv: string[]): Promise<number> {
     let code: number = EXIT.OK;
     await yargs(argv)
         .scriptName("mach86")
         .usage("$0 <command> [options]")
         .command(
-            "boot",
-            "boot a multiboot v1 kernel with its modules",
-            (y) => y
-                .option("kernel", { type: "string", demandOption: true, describe: "i386 multiboot kernel (ELF32 or a.out kludge)" })
+            "boot [image]",
+            "boot an image into the modelled GNU Mach kernel, or any multiboot v1 kernel (--kernel)",
+            (y) => kernelOptions(y)
+                .positional("image", { type: "string", describe: "image directory (images/<name>, with image.json)" })
+                .option("dump", { type: "string", describe: "write phys.bin, machine.json and layout.json to DIR (image boots)" })
+                .option("kernel", { type: "string", describe: "i386 multiboot kernel (ELF32 or a.out kludge)" })
                 .option("module", { type: "string", array: true, describe: 'module and its command line: "PATH ARGS..." (repeatable; gzip is decompressed)' })
                 .option("module-nounzip", { type: "string", array: true, describe: 'like --module but a gzip module stays compressed (GRUB module --nounzip)' })
                 .option("cmdline", { type: "string", default: "", describe: "kernel command line" })
-                .option("memory", { type: "string", default: "64M", describe: "guest RAM (K/M/G suffixes), 2M..2047.875M" })
+                .option("memory", { type: "string", describe: "guest RAM (K/M/G suffixes), 2M..2047.875M on v86 (default: the image's, or 64M)" })
                 .option("timeout", { type: "string", describe: "wall-clock limit, e.g. 30s, 500ms" })
                 .option("max-instructions", { type: "number", describe: "stop after N guest instructions (exit 3)" })
                 .option("deterministic", { type: "boolean", default: true, describe: "virtual clock, seeded RNG (--no-deterministic for real time)" })
@@ -39,6 +59,12 @@ async function main(argv: string[]): Promise<number> {
                 .example("$0 boot --kernel build/images/hello.elf", "boot a kernel")
                 .example('$0 boot --kernel k.elf --module "initrd.gz arg" --cmdline "root=rd0" --memory 1856M', "with a module"),
             async (a) => {
+                if (a.image !== undefined) {
+                    if (a.kernel !== undefined) throw new UsageError("--kernel", "give either an image or --kernel, not both");
+                    code = await cmd_boot_image(kopts(a), processIo);
+                    return;
+                }
+                if (a.kernel === undefined) throw new UsageError("boot", "name an image directory or --kernel FILE");
                 const rep = await boot_command({
                     kernel: a.kernel,
                     module: a.module,
@@ -54,6 +80,37 @@ async function main(argv: string[]): Promise<number> {
                 });
                 code = rep.exitCode;
             },
+        )
+        .command(
+            "layout <image>",
+            "kernel virtual space after boot as a tree: kernel_map entries, submaps, holes, map->size terms, physical map",
+            (y) => kernelOptions(y).positional("image", { type: "string", demandOption: true })
+                .option("at", { type: "string", default: "end", describe: "boot point: vm (after vm_mem_bootstrap), submaps (after device init), modules (the \"multiboot modules\" line), end" })
+                .example("$0 layout images/debian-installer --memory 1856M --at modules", "the d-i layout when the boot script has been parsed"),
+            async (a) => { code = await cmd_layout({ ...kopts(a), at: a.at }, processIo); },
+        )
+        .command(
+            "pt <image>",
+            "the kernel page tables after boot (Bochs info tab style), or one VA translated step by step",
+            (y) => kernelOptions(y).positional("image", { type: "string", demandOption: true })
+                .option("va", { type: "string", describe: "translate this virtual address (e.g. 0x80009500)" })
+                .example("$0 pt images/debian-installer --va 0xf4000000", "walk one address"),
+            async (a) => { code = await cmd_pt({ ...kopts(a), va: a.va }, processIo); },
+        )
+        .command(
+            "bisect <image>",
+            "binary search for the largest value of a parameter that still boots",
+            (y) => kernelOptions(y).positional("image", { type: "string", demandOption: true })
+                .option("param", { type: "string", default: "memory", describe: "memory, or any layout parameter (kmem_map_size, kentry_pages, ...)" })
+                .option("range", { type: "string", demandOption: true, describe: "LOW..HIGH, e.g. 64M..2047M" })
+                .example("$0 bisect images/debian-installer --preset debian-2014 --range 64M..2047M", "find the d-i RAM cliff"),
+            async (a) => { code = await cmd_bisect({ ...kopts(a), param: a.param, range: a.range }, processIo); },
+        )
+        .command(
+            "presets",
+            "list the layout presets with their values and sources",
+            (y) => y.option("json", { type: "boolean", default: false }),
+            (a) => { code = cmd_presets(a.json, processIo); },
         )
         .demandCommand(1, "name a command (mach86 --help lists them)")
         .strict()
@@ -80,6 +137,11 @@ function exitWhenFlushed(code: number): void {
 main(hideBin(process.argv)).then(
     (code) => exitWhenFlushed(code),
     (e: unknown) => {
+        if (e instanceof UsageError || e instanceof BootError) {
+            process.stderr.write(`mach86: ${e.message}\n`);
+            exitWhenFlushed(EXIT.USAGE);
+            return;
+        }
         // A bug in mach86 itself: say so in one line, keep the trace for --debug users.
         process.stderr.write(`mach86: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
         if (process.env["MACH86_DEBUG"]) console.error(e);

@@ -24,6 +24,11 @@ export class SerialConsole {
         if (byte === 0x0a || this.pending.length >= 4096) this.flush();
     }
 
+    /** Text written by the host on the guest's behalf (the modelled kernel's printf). */
+    write(text: string): void {
+        for (const b of new TextEncoder().encode(text)) this.put(b);
+    }
+
     /** Hand buffered bytes to the sink (called at newlines and when the machine yields). */
     flush(): void {
         if (this.pending.length === 0) return;

@@ -9,14 +9,17 @@
  * never a host exception.
  */
 import { SerialConsole, type ConsoleSink } from "./console.ts";
-import { V86Cpu, V86_MAX_RAM, V86_RAM_GRANULE } from "./v86_internals.ts";
+import { V86Cpu, V86_MAX_RAM, V86_RAM_GRANULE, type Regs } from "./v86_internals.ts";
 import { V86PhysMem } from "./v86_physmem.ts";
 import type { CpuState, EntryState, Mmu, PhysMem } from "./types.ts";
 
 /** isa-debug-exit's port. mach86 exits with V & 0xFF (QEMU would exit with (V << 1) | 1). */
 export const EXIT_PORT = 0xf4;
 export const MIN_RAM = 2 * 1024 * 1024;
+/** The modelled kernel's hypercall port (EAX = call number, arguments and results in registers). */
+export const HYPERCALL_PORT = 0x5a0;
 export { V86_MAX_RAM };
+export type { Regs };
 
 export interface MachineOptions {
     /** RAM in bytes: a multiple of 128 KiB in [2 MiB, 2047.875 MiB]. */
@@ -32,6 +35,7 @@ export type StopReason =
     | { kind: "exit"; code: number; value: number }
     | { kind: "halt" }
     | { kind: "crash"; reason: string }
+    | { kind: "panic"; reason: string }
     | { kind: "timeout"; limit: string };
 
 export interface RunLimits {
@@ -91,6 +95,23 @@ export class Machine implements Mmu {
         return new Machine(cpu, opts.sink);
     }
 
+    private stopWith: StopReason | undefined;
+
+    /** Handle hypercalls: `fn` gets the registers at the OUT and may change them. */
+    onHypercall(fn: (regs: Regs) => void): void {
+        this.cpu.onWrite32(HYPERCALL_PORT, () => {
+            const regs = this.cpu.getRegs();
+            fn(regs);
+            this.cpu.setRegs(regs);
+        });
+    }
+
+    /** Stop the run from a hypercall handler with this result. */
+    stop(reason: StopReason): void {
+        this.stopWith = reason;
+        this.cpu.requestStop();
+    }
+
     private exit(value: number): void {
         this.exitValue = value >>> 0;
         this.cpu.requestStop();
@@ -99,6 +120,7 @@ export class Machine implements Mmu {
     /** Put the CPU in the multiboot entry state (RAM is left as it is). */
     enter(state: EntryState): void {
         this.exitValue = undefined;
+        this.stopWith = undefined;
         this.cpu.enterProtectedMode(state.eip, state.eax, state.ebx, state.gdtBase, state.gdtLimit);
     }
 
@@ -129,6 +151,7 @@ export class Machine implements Mmu {
         } catch (e) {
             return { kind: "crash", reason: this.crashReason(e) };
         }
+        if (this.stopWith) return this.stopWith;
         if (this.exitValue !== undefined) {
             return { kind: "exit", code: this.exitValue & 0xff, value: this.exitValue };
         }

@@ -105,6 +105,47 @@ export class SparsePhysMem extends PhysMemBase {
         }
         page[pa % PAGE_SIZE] = value;
     }
+    override read(pa: number, len: number): Uint8Array {
+        const out = new Uint8Array(len);
+        for (let done = 0; done < len;) {
+            const at = pa + done;
+            const n = Math.min(len - done, PAGE_SIZE - (at % PAGE_SIZE));
+            if (at < 0 || at + n > this.size) {
+                out.fill(0xff, done, done + n);
+            } else {
+                const page = this.pages.get(Math.floor(at / PAGE_SIZE));
+                if (page) out.set(page.subarray(at % PAGE_SIZE, at % PAGE_SIZE + n), done);
+            }
+            done += n;
+        }
+        return out;
+    }
+    override write(pa: number, bytes: Uint8Array): void {
+        for (let done = 0; done < bytes.length;) {
+            const at = pa + done;
+            const n = Math.min(bytes.length - done, PAGE_SIZE - (at % PAGE_SIZE));
+            if (at >= 0 && at + n <= this.size) {
+                const chunk = bytes.subarray(done, done + n);
+                const pfn = Math.floor(at / PAGE_SIZE);
+                let page = this.pages.get(pfn);
+                if (!page && chunk.some((b) => b !== 0)) {
+                    page = new Uint8Array(PAGE_SIZE);
+                    this.pages.set(pfn, page);
+                }
+                page?.set(chunk, at % PAGE_SIZE);
+            }
+            done += n;
+        }
+    }
+    override read32(pa: number): number {
+        if (pa % 4 === 0 && pa >= 0 && pa + 4 <= this.size) {
+            const page = this.pages.get(Math.floor(pa / PAGE_SIZE));
+            if (!page) return 0;
+            const o = pa % PAGE_SIZE;
+            return (page[o]! | (page[o + 1]! << 8) | (page[o + 2]! << 16) | (page[o + 3]! << 24)) >>> 0;
+        }
+        return super.read32(pa);
+    }
     /** Page frame numbers that hold data, ascending (for sparse dumps). */
     residentPages(): number[] {
         return [...this.pages.keys()].sort((a, b) => a - b);

@@ -43,6 +43,9 @@ export interface V86CpuOptions {
     seed: number;
 }
 
+/** The registers a hypercall passes and returns. */
+export interface Regs { eax: number; ebx: number; ecx: number; edx: number; esi: number; edi: number; ebp: number }
+
 type PortRead = () => number;
 type PortWrite = (value: number) => void;
 
@@ -259,6 +262,22 @@ export class V86Cpu {
     }
 
     // ---- CPU state -------------------------------------------------------
+
+    /** General registers, for hypercall handlers (read at the OUT, written back before it returns). */
+    getRegs(): Regs {
+        const r = this.cpu.reg32;
+        return {
+            eax: r[REG.EAX] >>> 0, ebx: r[REG.EBX] >>> 0, ecx: r[REG.ECX] >>> 0,
+            edx: r[REG.EDX] >>> 0, esi: r[REG.ESI] >>> 0, edi: r[REG.EDI] >>> 0, ebp: r[REG.EBP] >>> 0,
+        };
+    }
+
+    setRegs(regs: Regs): void {
+        const r = this.cpu.reg32;
+        r[REG.EAX] = regs.eax | 0; r[REG.EBX] = regs.ebx | 0; r[REG.ECX] = regs.ecx | 0;
+        r[REG.EDX] = regs.edx | 0; r[REG.ESI] = regs.esi | 0; r[REG.EDI] = regs.edi | 0;
+        r[REG.EBP] = regs.ebp | 0;
+    }
 
     /** Flat 32-bit protected mode, paging off, IF=0: the multiboot entry state. */
     enterProtectedMode(eip: number, eax: number, ebx: number, gdtBase: number, gdtLimit: number): void {

@@ -1,0 +1,215 @@
+/*
+ * cli/kboot.ts — boots an image into the modelled GNU Mach kernel, on one
+ * of two engines:
+ *
+ *  - v86: the stub image runs on the CPU; at its HC_BOOT hypercall the
+ *    TypeScript kernel builds its page tables in guest RAM, the stub loads
+ *    them into CR3 and reads test words through them (HC_CHECK);
+ *  - none: the same loader and kernel on sparse RAM, no CPU (any RAM size,
+ *    fast sweeps). Layout results are identical on both engines.
+ *
+ * The hypercall protocol is documented in images/mach86-kernel/README.md.
+ */
+import { multiboot_load, mbi_parse, type BootInfo, type LoadRequest } from "../boot/index.ts";
+import { Machine, ram_size_problem, type Regs, type StopReason } from "../emulator/machine.ts";
+import { SparsePhysMem } from "../emulator/physmem.ts";
+import type { PhysMem } from "../emulator/types.ts";
+import { KernelPanic } from "../kernel/kern/debug.ts";
+import { kernel_create, type BootPoint, type Kernel } from "../kernel/kern/kernel.ts";
+import { kernel_boot, type BootOutcome, type BootStep } from "../kernel/kern/startup.ts";
+import { pmap_cr3 } from "../kernel/i386/pmap.ts";
+import type { LayoutParams } from "../kernel/presets.ts";
+import { kmem_alloc } from "../kernel/vm/vm_kern.ts";
+import { kernel_write } from "../kernel/vm/vm_resident.ts";
+import { UsageError } from "./units.ts";
+
+export type Engine = "v86" | "none";
+
+const HC = { PARAMS: 1, BOOT: 2, CHECK: 3, DONE: 4, TRAP: 5 } as const;
+const MULTIBOOT_MAGIC = 0x1badb002;
+const PTP_SPAN = 4 * 1024 * 1024;
+const MAX_RAM_NONE = 2 ** 32;
+
+export interface KbootRequest {
+    load: LoadRequest;
+    params: LayoutParams;
+    engine: Engine;
+    steps: BootStep[];
+    points?: Set<BootPoint>;
+    /** Streams the console (stub + kernel printf) as it is produced. */
+    sink?: (text: string) => void;
+}
+
+export interface CheckResult { va: number; value: number; expected: number; what: string }
+
+export interface KbootResult {
+    /** "ok", "panic" (Mach panicked), "stuck" (a task's request failed: the boot would hang), "crash" (CPU). */
+    status: "ok" | "panic" | "stuck" | "crash";
+    reason: string;
+    kernel: Kernel | null;
+    outcome: BootOutcome | null;
+    boot: BootInfo;
+    console: string;
+    checks: CheckResult[];
+    engine: Engine;
+    cpu?: unknown;
+}
+
+/** Patch the a.out-kludge header's bss_end_addr to pad the kernel's BSS (kernel_bss). */
+export function pad_kernel_bss(bytes: Uint8Array, pad: number, path: string): Uint8Array {
+    if (pad === 0) return bytes;
+    const out = bytes.slice();
+    const dv = new DataView(out.buffer);
+    for (let off = 0; off + 32 <= Math.min(out.length, 8192); off += 4) {
+        if (dv.getUint32(off, true) !== MULTIBOOT_MAGIC) continue;
+        const flags = dv.getUint32(off + 4, true);
+        if (!(flags & 0x10000)) break;
+        const bssEnd = dv.getUint32(off + 24, true) || dv.getUint32(off + 20, true);
+        dv.setUint32(off + 24, bssEnd + pad, true);
+        return out;
+    }
+    throw new UsageError("--set kernel_bss", `${path} has no a.out-kludge multiboot header to pad`);
+}
+
+function check_ram(engine: Engine, bytes: number): void {
+    if (engine === "v86") {
+        const problem = ram_size_problem(bytes);
+        if (problem) throw new UsageError("--memory", `${problem} (use --engine none for larger RAM)`);
+    } else if (bytes < 2 * 1024 * 1024 || bytes > MAX_RAM_NONE || bytes % 4096) {
+        throw new UsageError("--memory", "the none engine takes 2 MiB .. 4 GiB in whole pages");
+    }
+}
+
+/** Words the stub reads through the new page tables after CR3 switches: direct map and kmem_alloc'd memory. */
+function test_words(k: Kernel): { table: number; count: number; expect: { va: number; expected: number; what: string }[] } {
+    const r = kmem_alloc(k, k.kernel_map!, 4096, "mach86 test table");
+    if (r.kr) return { table: 0, count: 0, expect: [] };
+    const base = k.params.vm_min_kernel_address;
+    const pattern = 0x6d383600 | 0x86;
+    kernel_write(k, r.addr + 0x800, new Uint8Array(new Uint32Array([pattern]).buffer));
+    const expect = [
+        { va: base + 0x9500, expected: k.mem.read32(0x9500), what: "MBI flags through the direct map" },
+        { va: base + k.kernel_start, expected: k.mem.read32(k.kernel_start), what: "kernel image through the direct map" },
+        { va: r.addr + 0x800, expected: pattern, what: "kmem_alloc'd page above the direct map" },
+        { va: k.vm_page_array + 32, expected: k.vm_page!.phys[0]!, what: "vm_page[0].phys_addr in the stolen array" },
+    ];
+    const table = new Uint32Array(expect.length * 2);
+    expect.forEach((e, i) => { table[2 * i] = e.va >>> 0; table[2 * i + 1] = e.expected >>> 0; });
+    kernel_write(k, r.addr, new Uint8Array(table.buffer));
+    return { table: r.addr, count: expect.length, expect };
+}
+
+/** Run the kernel bootstrap; a KernelPanic becomes the "panic" status. */
+function boot_kernel(mem: PhysMem, mmu: Machine | null, req: KbootRequest, boot: BootInfo, mbi: number, print: (s: string) => void) {
+    const k = kernel_create(mem, mmu, req.params, mbi_parse(mem, mbi), {
+        start: 0x100000, end: boot.kernelEnd, text_end: 0x100000,
+    });
+    // Mach starts some lines with "\r" to overwrite the last one; a log shows them on a new line.
+    k.printf = (s: string) => { k.console.push(s); print(s.replace(/^\r/, "\n").replace(/ +$/, "")); };
+    try {
+        const outcome = kernel_boot(k, req.steps, req.points);
+        if (outcome.stuck) return { k, outcome, status: "stuck" as const, reason: outcome.stuck };
+        return { k, outcome, status: "ok" as const, reason: "" };
+    } catch (e) {
+        if (e instanceof KernelPanic) return { k, outcome: null, status: "panic" as const, reason: `panic: ${e.panicMessage}` };
+        throw e;
+    }
+}
+
+/** Why the stub faulted while touching its BSS, in terms of the boot mapping. */
+function explain_trap(regs: Regs, params: LayoutParams, boot: BootInfo): string {
+    const vector = regs.ebx;
+    const cr2 = regs.esi >>> 0;
+    const mappedEnd = params.vm_min_kernel_address + params.boot_ptps * PTP_SPAN;
+    const imageEnd = params.vm_min_kernel_address + boot.kernelEnd;
+    const hex = (n: number) => "0x" + (n >>> 0).toString(16).padStart(8, "0");
+    if (vector === 14 && cr2 >= mappedEnd) {
+        const need = Math.ceil(boot.kernelEnd / PTP_SPAN);
+        return `page fault at ${hex(cr2)} (eip ${hex(regs.ebp)}, error ${regs.ecx}): PDE ${(cr2 >>> 22)} is not present — ` +
+            `the kernel image ends at ${hex(imageEnd)} but the boot page tables map only up to ${hex(mappedEnd)} ` +
+            `(boot_ptps=${params.boot_ptps} x 4 MiB); boot_ptps=${need} would map it`;
+    }
+    return `CPU exception ${vector} (error ${regs.ecx}) at eip ${hex(regs.ebp)}, cr2 ${hex(cr2)}`;
+}
+
+type Inspect = (r: KbootResult) => void | Promise<void>;
+
+function stop_status(stop: StopReason, kernel: KbootResult["status"] | undefined): KbootResult["status"] {
+    if (stop.kind === "crash" || stop.kind === "timeout") return "crash";
+    return kernel ?? "crash";
+}
+
+function stop_reason(stop: StopReason, kernel: string | undefined): string {
+    if (stop.kind === "crash" || stop.kind === "panic") return stop.reason;
+    if (stop.kind === "timeout") return `timeout after ${stop.limit}`;
+    return kernel ?? "the stub never made its BOOT hypercall";
+}
+
+/** Boot on the v86 engine: the stub on the CPU, the kernel at HC_BOOT. */
+async function kboot_v86(req: KbootRequest, inspect: Inspect): Promise<KbootResult> {
+    const m = await Machine.create({ memory: req.load.ramSize, sink: req.sink ? (c) => req.sink!(new TextDecoder().decode(c)) : undefined });
+    try {
+        const boot = multiboot_load(m.mem, req.load);
+        m.enter(boot.entry);
+        let res: { k: Kernel; outcome: BootOutcome | null; status: KbootResult["status"]; reason: string } | null = null;
+        let tests: ReturnType<typeof test_words> | null = null;
+        const checks: CheckResult[] = [];
+        const kprint = (s: string) => m.console.write(s);
+        m.onHypercall((r) => {
+            switch (r.eax) {
+                case HC.PARAMS: r.eax = req.params.vm_min_kernel_address; r.ebx = req.params.boot_ptps; r.ecx = 0; return;
+                case HC.BOOT:
+                    res = boot_kernel(m.mem, m, req, boot, r.ebx, kprint);
+                    if (res.status !== "ok") { r.eax = 0; m.stop({ kind: "panic", reason: res.reason }); return; }
+                    tests = test_words(res.k);
+                    r.eax = pmap_cr3(res.k.kernel_pmap!); r.ebx = tests.table; r.ecx = tests.count;
+                    return;
+                case HC.CHECK: {
+                    const e = tests?.expect[r.ebp];
+                    checks.push({ va: r.ebx, value: r.ecx, expected: e?.expected ?? -1, what: e?.what ?? "?" });
+                    return;
+                }
+                case HC.DONE: m.stop({ kind: "exit", code: 0, value: 0 }); return;
+                case HC.TRAP: m.stop({ kind: "crash", reason: explain_trap(r, req.params, boot) }); return;
+                default: m.stop({ kind: "crash", reason: `unknown hypercall ${r.eax}` });
+            }
+        });
+        const run = await m.run({ maxInstructions: 2_000_000_000 });
+        const r = res as { k: Kernel; outcome: BootOutcome | null; status: KbootResult["status"]; reason: string } | null;
+        const result: KbootResult = {
+            status: stop_status(run.stop, r?.status), reason: stop_reason(run.stop, r?.reason),
+            kernel: r?.k ?? null, outcome: r?.outcome ?? null, boot, console: m.console.text(), checks, cpu: run.cpu, engine: "v86",
+        };
+        // Inspect while guest RAM still exists (the machine is destroyed below).
+        await inspect(result);
+        return result;
+    } finally {
+        await m.destroy();
+    }
+}
+
+/** Boot on the none engine: no CPU; the stub's part is done by the host. */
+async function kboot_none(req: KbootRequest, inspect: Inspect): Promise<KbootResult> {
+    const mem = new SparsePhysMem(req.load.ramSize);
+    const boot = multiboot_load(mem, req.load);
+    let console = "mach86-kernel stub\n";
+    req.sink?.(console);
+    const print = (s: string) => { const t = s; console += t; req.sink?.(t); };
+    const mappedEnd = req.params.boot_ptps * PTP_SPAN;
+    if (boot.kernelEnd > mappedEnd) {
+        const regs = { eax: 5, ebx: 14, ecx: 2, edx: 0, esi: req.params.vm_min_kernel_address + mappedEnd, edi: 0, ebp: 0 };
+        const result: KbootResult = { status: "crash", reason: explain_trap(regs, req.params, boot) + " (predicted: no CPU on the none engine)", kernel: null, outcome: null, boot, console, checks: [], engine: "none" };
+        await inspect(result);
+        return result;
+    }
+    const r = boot_kernel(mem, null, req, boot, boot.mbiAddr, print);
+    const result: KbootResult = { status: r.status, reason: r.reason, kernel: r.k, outcome: r.outcome, boot, console, checks: [], engine: "none" };
+    await inspect(result);
+    return result;
+}
+
+/** Boot; `inspect` runs while guest RAM is still there (dumps, page-table walks). */
+export async function kboot(req: KbootRequest, inspect: Inspect = () => {}): Promise<KbootResult> {
+    check_ram(req.engine, req.load.ramSize);
+    return req.engine === "v86" ? kboot_v86(req, inspect) : kboot_none(req, inspect);
+}

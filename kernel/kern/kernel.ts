@@ -1,0 +1,127 @@
+/*
+ * kernel/kern/kernel.ts — the state of one booted kernel.
+ *
+ * GNU Mach keeps this state in globals (phys_last_addr, kernel_map,
+ * kernel_pmap, vm_page_queue_free, …). mach86 boots many kernels in one
+ * process (bisect, tests), so the same globals live in one Kernel object,
+ * passed as the first argument to the bootstrap-level functions. Field
+ * names are Mach's global names.
+ */
+import type { Mmu, PhysMem } from "../../emulator/types.ts";
+import type { ParsedMbi } from "../../boot/index.ts";
+import type { Pmap } from "../i386/pmap.ts";
+import type { LayoutParams } from "../presets.ts";
+import type { VmMap } from "../vm/vm_map.ts";
+import type { VmObject } from "../vm/vm_object.ts";
+import type { VmPageTable } from "../vm/vm_page.ts";
+import type { KmemCache } from "./slab.ts";
+
+/** A named moment of the boot, for `mach86 layout --at`. */
+export type BootPoint = "vm" | "submaps" | "modules" | "end";
+
+/** One allocation that failed, for the panic diagnosis. */
+export interface FailedRequest {
+    what: string;
+    map: string;
+    size: number;
+    kr: number;
+}
+
+export interface Kernel {
+    mem: PhysMem;
+    /** null on the `none` engine (no CPU: TLB flushes are no-ops). */
+    mmu: Mmu | null;
+    params: LayoutParams;
+    /** Console output of the modelled kernel (Mach's printf). */
+    console: string[];
+    printf(s: string): void;
+
+    boot_info: ParsedMbi;
+    /** Physical extent of the loaded kernel image (start .. end incl. BSS). */
+    kernel_start: number;
+    kernel_end: number;
+    /** Physical [start, end) of the kernel's text (mapped read-only). */
+    kernel_text_end: number;
+
+    phys_first_addr: number;
+    phys_last_addr: number;
+    avail_next: number;
+    avail_remaining: number;
+    init_alloc_wrapped: boolean;
+
+    kernel_pmap: Pmap | null;
+    kernel_virtual_start: number;
+    kernel_virtual_end: number;
+    virtual_space_start: number;
+    virtual_space_end: number;
+    /** Physical pages backing each stolen kernel VA page (for writes through the direct map). */
+    kentry_data: number;
+    kentry_data_size: number;
+    vm_page_bucket_count: number;
+    vm_page_buckets: number;
+    vm_page_array: number;
+    vm_page_array_count: number;
+    pages_left_away: number;
+
+    vm_page: VmPageTable | null;
+    kernel_object: VmObject | null;
+    vm_submap_object: VmObject | null;
+    kernel_map: VmMap | null;
+    kmem_map: VmMap | null;
+    kalloc_map: VmMap | null;
+    zone_map: VmMap | null;
+    ipc_kernel_map: VmMap | null;
+    device_io_map: VmMap | null;
+    caches: KmemCache[];
+
+    /** Layout snapshots taken at named boot points. */
+    snapshots: Map<BootPoint, unknown>;
+    /** Messages printed once (Mach's printf_once). */
+    printed_once: Set<string>;
+    failed: FailedRequest | null;
+    /** kernel_map->size at the "%d multiboot modules" line. */
+    kernel_map_size_at_modules: number;
+}
+
+export function kernel_create(
+    mem: PhysMem, mmu: Mmu | null, params: LayoutParams, boot_info: ParsedMbi,
+    image: { start: number; end: number; text_end: number },
+): Kernel {
+    const console: string[] = [];
+    return {
+        mem, mmu, params, console,
+        printf: (s: string) => { console.push(s); },
+        boot_info,
+        kernel_start: image.start, kernel_end: image.end, kernel_text_end: image.text_end,
+        phys_first_addr: 0, phys_last_addr: 0, avail_next: 0, avail_remaining: 0, init_alloc_wrapped: false,
+        kernel_pmap: null, kernel_virtual_start: 0, kernel_virtual_end: 0,
+        virtual_space_start: 0, virtual_space_end: 0,
+        kentry_data: 0, kentry_data_size: 0,
+        vm_page_bucket_count: 0, vm_page_buckets: 0, vm_page_array: 0, vm_page_array_count: 0,
+        pages_left_away: 0,
+        vm_page: null, kernel_object: null, vm_submap_object: null,
+        kernel_map: null, kmem_map: null, kalloc_map: null, zone_map: null,
+        ipc_kernel_map: null, device_io_map: null, caches: [],
+        snapshots: new Map(), printed_once: new Set(), failed: null, kernel_map_size_at_modules: 0,
+    };
+}
+
+/** Mach's printf_once: the message is printed the first time only. */
+export function printf_once(k: Kernel, s: string): void {
+    if (k.printed_once.has(s)) return;
+    k.printed_once.add(s);
+    k.printf(s);
+}
+
+export function phystokv(k: Kernel, pa: number): number {
+    return (pa + k.params.vm_min_kernel_address) >>> 0;
+}
+
+export function kvtophys_direct(k: Kernel, va: number): number {
+    return (va - k.params.vm_min_kernel_address) >>> 0;
+}
+
+/** "%p" as GNU Mach prints it. */
+export function ptr(x: number): string {
+    return "0x" + (x >>> 0).toString(16);
+}

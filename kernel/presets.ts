@@ -1,0 +1,174 @@
+/*
+ * kernel/presets.ts — layout parameters as data, with provenance.
+ *
+ * A preset is a named set of the constants that shape GNU Mach's kernel
+ * address space in one era or distribution (sources: shared/reference/
+ * gnumach-memory.md §1, §2, §13, and the commits named below). `--set
+ * name=value` overrides any parameter; `params_validate` refuses layouts
+ * that cannot be built (bad input, exit 2), while a layout that boots into
+ * failure is a kernel panic (exit 1).
+ */
+
+const MiB = 1024 * 1024;
+
+export interface LayoutParams {
+    /** VM_MIN_KERNEL_ADDRESS = KERNELBASE: start of the direct map and of kernel_map. */
+    vm_min_kernel_address: number;
+    /** VM_MAX_KERNEL_ADDRESS (inclusive last byte, 0xffffffff on i386). */
+    vm_max_kernel_address: number;
+    /** VM_KERNEL_MAP_SIZE: kernel VA reserved above the direct map. */
+    vm_kernel_map_size: number;
+    /** KMEM_MAP_SIZE: the slab allocator's submap (0 = none, HEAD). */
+    kmem_map_size: number;
+    /** kalloc_map (2011-12 .. 2012-07 and the zone era); 0 = merged into kmem_map. */
+    kalloc_map_size: number;
+    /** zone_map (zone era only); 0 = slab era. */
+    zone_map_size: number;
+    /** ipc_kernel_map_size. */
+    ipc_kernel_map_size: number;
+    /** DEVICE_IO_MAP_SIZE. */
+    device_io_map_size: number;
+    /** KENTRY_DATA_SIZE in pages (stolen at boot for kernel map entries). */
+    kentry_pages: number;
+    /** sizeof(struct vm_map_entry) (48 before 2012-04, 60 after). */
+    vm_map_entry_size: number;
+    /** sizeof(struct vm_page) (44 in 2011–2015). */
+    vm_page_size: number;
+    /** sizeof(struct pv_entry). */
+    pv_entry_size: number;
+    /** sizeof(vm_page_bucket_t). */
+    vm_page_bucket_size: number;
+    /** PAE page tables (configure --enable-pae). */
+    pae: number;
+    /** Page-table pages the stub maps at boot (4 MiB each). */
+    boot_ptps: number;
+    /** Extra BSS added to the kernel image (the "4 MiB static array" case). */
+    kernel_bss: number;
+    /** 1 = zone allocator era (zalloc), 0 = slab. */
+    zalloc: number;
+}
+
+export interface Preset {
+    name: string;
+    summary: string;
+    /** Where each value comes from. */
+    source: string;
+    params: LayoutParams;
+}
+
+const DEBIAN_2014: LayoutParams = {
+    vm_min_kernel_address: 0x80000000,
+    vm_max_kernel_address: 0xffffffff,
+    vm_kernel_map_size: 192 * MiB,
+    kmem_map_size: 128 * MiB,
+    kalloc_map_size: 0,
+    zone_map_size: 0,
+    ipc_kernel_map_size: 8 * MiB,
+    device_io_map_size: 16 * MiB,
+    kentry_pages: 256,
+    vm_map_entry_size: 60,
+    vm_page_size: 44,
+    pv_entry_size: 12,
+    vm_page_bucket_size: 4,
+    pae: 0,
+    boot_ptps: 1,
+    kernel_bss: 0,
+    zalloc: 0,
+};
+
+export const PRESETS: readonly Preset[] = [
+    {
+        name: "debian-2014",
+        summary: "Debian gnumach 1.4-2..1.4-5 (Jan-Feb 2014): 2G/2G split, kmem_map 128 MiB, KENTRY 256 pages — the layout that broke d-i at 1856 MiB",
+        source: "60_bigmem.patch (VM_MIN_KERNEL_ADDRESS 0x80000000); 3d4e83e3 (VM_KERNEL_MAP_SIZE 192 MiB); 2d2da4aa (KMEM_MAP_SIZE 128 MiB); dd0989ad via Debian 1.4-2 (KENTRY_DATA_SIZE 256 pages); 38154426 (ipc_kernel_map 8 MiB); 07dc2f7b (DEVICE_IO_MAP_SIZE 16 MiB); 1c9690b8 (vm_map_entry 60 B)",
+        params: DEBIAN_2014,
+    },
+    {
+        name: "debian-2014-fix",
+        summary: "Debian gnumach 1.4-6 / upstream 8d03c760 (12 Feb 2014): kmem_map reduced to 96 MiB",
+        source: "8d03c760 'Reduce kmem_map to make room for kentry_data_size' (kern/slab.c KMEM_MAP_SIZE 128 -> 96 MiB); otherwise as debian-2014",
+        params: { ...DEBIAN_2014, kmem_map_size: 96 * MiB },
+    },
+    {
+        name: "upstream-2014",
+        summary: "upstream GNU Mach at 8d03c760: 3G/1G split, so RAM is truncated at 832 MiB - 4 KiB",
+        source: "b3027e26 (VM_MIN_KERNEL_ADDRESS 0xC0000000); 3d4e83e3 (VM_KERNEL_MAP_SIZE 192 MiB); 8d03c760 (KMEM_MAP_SIZE 96 MiB)",
+        params: { ...DEBIAN_2014, vm_min_kernel_address: 0xc0000000, kmem_map_size: 96 * MiB },
+    },
+    {
+        name: "zalloc-2011",
+        summary: "GNU Mach before the slab merge (2011-08..2011-12): zone_map 64 MiB, kalloc_map 64 MiB, no kmem_map, 256 kentries of 48 B, kernel at linear 0xC0000000 via segmentation",
+        source: "fa6c711d (zone_map_size 64 MiB); 07dc2f7b (kalloc_map 64 MiB, DEVICE_IO_MAP_SIZE 16 MiB); 38154426 (ipc_kernel_map 8 MiB); 3d4e83e3 (VM_KERNEL_MAP_SIZE 192 MiB); kentry_count 256 x 48 B = 3 pages (vm/vm_map.c, a12a1067)",
+        params: {
+            ...DEBIAN_2014,
+            vm_min_kernel_address: 0xc0000000,
+            kmem_map_size: 0,
+            kalloc_map_size: 64 * MiB,
+            zone_map_size: 64 * MiB,
+            kentry_pages: 3,
+            vm_map_entry_size: 48,
+            zalloc: 1,
+        },
+    },
+    {
+        name: "head",
+        summary: "GNU Mach HEAD (2026) i386 layout parameters: 3G/1G, VM_KERNEL_MAP_SIZE 170 MiB, no kmem_map, no kentry area",
+        source: "b2f1eea9 (VM_KERNEL_MAP_SIZE 170 MiB); a8fd18db (kmem_map removed); 5e9f6f52 (kentry area removed); vm_page 52 B (HEAD struct). The physical allocator (biosmem/vm_page segments) is not modelled: the 2014 boot path runs with these sizes",
+        params: {
+            ...DEBIAN_2014,
+            vm_min_kernel_address: 0xc0000000,
+            vm_kernel_map_size: 170 * MiB,
+            kmem_map_size: 0,
+            kentry_pages: 0,
+            vm_page_size: 52,
+        },
+    },
+];
+
+export const DEFAULT_PRESET = "debian-2014-fix";
+
+/** Which parameters are sizes in bytes (accept K/M/G), which are plain counts. */
+export const SIZE_PARAMS: ReadonlySet<keyof LayoutParams> = new Set<keyof LayoutParams>([
+    "vm_kernel_map_size", "kmem_map_size", "kalloc_map_size", "zone_map_size",
+    "ipc_kernel_map_size", "device_io_map_size", "kernel_bss",
+]);
+
+export function preset_find(name: string): Preset | undefined {
+    return PRESETS.find((p) => p.name === name);
+}
+
+export function param_names(): (keyof LayoutParams)[] {
+    return Object.keys(DEBIAN_2014) as (keyof LayoutParams)[];
+}
+
+export function is_param(name: string): name is keyof LayoutParams {
+    return Object.hasOwn(DEBIAN_2014, name);
+}
+
+const PAGE = 4096;
+
+/** Problems that make a layout impossible to build (each one line), [] when buildable. */
+export function params_validate(p: LayoutParams): string[] {
+    const out: string[] = [];
+    const kva = p.vm_max_kernel_address - p.vm_min_kernel_address + 1;
+    for (const k of param_names()) {
+        const v = p[k];
+        if (!Number.isSafeInteger(v) || v < 0) out.push(`${k}: ${v} is not a non-negative integer`);
+    }
+    if (p.vm_min_kernel_address % (4 * MiB) !== 0) out.push("vm_min_kernel_address: must be 4 MiB aligned");
+    if (p.vm_max_kernel_address > 0xffffffff) out.push("vm_max_kernel_address: above 4 GiB");
+    for (const k of SIZE_PARAMS) {
+        if (k !== "kernel_bss" && p[k] % PAGE !== 0) out.push(`${k}: not a multiple of 4 KiB`);
+    }
+    const submaps = p.kmem_map_size + p.kalloc_map_size + p.zone_map_size + p.ipc_kernel_map_size + p.device_io_map_size;
+    if (submaps >= p.vm_kernel_map_size) {
+        out.push(`submaps (${submaps / MiB} MiB) do not fit in vm_kernel_map_size (${p.vm_kernel_map_size / MiB} MiB)`);
+    }
+    if (p.vm_kernel_map_size >= kva - 16 * MiB) {
+        out.push(`vm_kernel_map_size leaves less than 16 MiB of the ${kva / MiB} MiB kernel space for RAM`);
+    }
+    if (p.boot_ptps < 1 || p.boot_ptps > 16) out.push("boot_ptps: must be 1..16");
+    if (p.pae > 1 || p.zalloc > 1) out.push("pae and zalloc are 0 or 1");
+    if (p.vm_map_entry_size < 16 || p.vm_page_size < 16) out.push("struct sizes below 16 B");
+    return out;
+}
