@@ -53,6 +53,9 @@ export interface KbootResult {
     checks: CheckResult[];
     engine: Engine;
     cpu?: unknown;
+    /** During `inspect` on the v86 engine: the CPU's own translation and paging registers. */
+    cpu_translate?: (va: number) => number;
+    paging?: { cr0: number; cr3: number; cr4: number };
 }
 
 /** Patch the a.out-kludge header's bss_end_addr to pad the kernel's BSS (kernel_bss). */
@@ -179,6 +182,8 @@ async function kboot_v86(req: KbootRequest, inspect: Inspect): Promise<KbootResu
         const result: KbootResult = {
             status: stop_status(run.stop, r?.status), reason: stop_reason(run.stop, r?.reason),
             kernel: r?.k ?? null, outcome: r?.outcome ?? null, boot, console: m.console.text(), checks, cpu: run.cpu, engine: "v86",
+            cpu_translate: (va: number) => m.translate(va),
+            paging: { cr0: run.cpu.cr0, cr3: run.cpu.cr3, cr4: run.cpu.cr4 },
         };
         // Inspect while guest RAM still exists (the machine is destroyed below).
         await inspect(result);

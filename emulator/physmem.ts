@@ -85,36 +85,50 @@ export class ArrayPhysMem extends PhysMemBase {
     }
 }
 
-/** RAM whose 4 KiB pages exist only once written. */
-export class SparsePhysMem extends PhysMemBase {
-    private readonly pages = new Map<number, Uint8Array>();
+/**
+ * RAM whose memory exists only once written: 1 MiB chunks allocated on
+ * first write (fewer, larger allocations than 4 KiB pages: a 2 GiB boot
+ * writes ~50 MiB), untouched memory reads as zero.
+ */
+const CHUNK = 1 << 20;
 
+export class SparsePhysMem extends PhysMemBase {
+    private readonly chunks = new Map<number, Uint8Array>();
+
+    private chunk(pa: number, create: boolean): Uint8Array | undefined {
+        const n = Math.floor(pa / CHUNK);
+        let c = this.chunks.get(n);
+        if (!c && create) {
+            c = new Uint8Array(CHUNK);
+            this.chunks.set(n, c);
+        }
+        return c;
+    }
     read8(pa: number): number {
         if (pa < 0 || pa >= this.size) return 0xff;
-        const page = this.pages.get(Math.floor(pa / PAGE_SIZE));
-        return page ? page[pa % PAGE_SIZE]! : 0;
+        const c = this.chunk(pa, false);
+        return c ? c[pa % CHUNK]! : 0;
     }
     write8(pa: number, value: number): void {
         if (pa < 0 || pa >= this.size) return;
-        const pfn = Math.floor(pa / PAGE_SIZE);
-        let page = this.pages.get(pfn);
-        if (!page) {
-            if (value === 0) return; // an untouched page already reads as zero
-            page = new Uint8Array(PAGE_SIZE);
-            this.pages.set(pfn, page);
-        }
-        page[pa % PAGE_SIZE] = value;
+        const c = this.chunk(pa, value !== 0);
+        if (c) c[pa % CHUNK] = value;
+    }
+    override read32(pa: number): number {
+        const o = pa % CHUNK;
+        if (pa < 0 || pa + 4 > this.size || o > CHUNK - 4) return super.read32(pa);
+        const c = this.chunk(pa, false);
+        return c ? (c[o]! | (c[o + 1]! << 8) | (c[o + 2]! << 16) | (c[o + 3]! << 24)) >>> 0 : 0;
     }
     override read(pa: number, len: number): Uint8Array {
         const out = new Uint8Array(len);
         for (let done = 0; done < len;) {
             const at = pa + done;
-            const n = Math.min(len - done, PAGE_SIZE - (at % PAGE_SIZE));
-            if (at < 0 || at + n > this.size) {
-                out.fill(0xff, done, done + n);
-            } else {
-                const page = this.pages.get(Math.floor(at / PAGE_SIZE));
-                if (page) out.set(page.subarray(at % PAGE_SIZE, at % PAGE_SIZE + n), done);
+            const n = Math.min(len - done, CHUNK - (at % CHUNK));
+            if (at < 0 || at + n > this.size) out.fill(0xff, done, done + n);
+            else {
+                const c = this.chunk(at, false);
+                if (c) out.set(c.subarray(at % CHUNK, at % CHUNK + n), done);
             }
             done += n;
         }
@@ -123,31 +137,28 @@ export class SparsePhysMem extends PhysMemBase {
     override write(pa: number, bytes: Uint8Array): void {
         for (let done = 0; done < bytes.length;) {
             const at = pa + done;
-            const n = Math.min(bytes.length - done, PAGE_SIZE - (at % PAGE_SIZE));
-            if (at >= 0 && at + n <= this.size) {
-                const chunk = bytes.subarray(done, done + n);
-                const pfn = Math.floor(at / PAGE_SIZE);
-                let page = this.pages.get(pfn);
-                if (!page && chunk.some((b) => b !== 0)) {
-                    page = new Uint8Array(PAGE_SIZE);
-                    this.pages.set(pfn, page);
-                }
-                page?.set(chunk, at % PAGE_SIZE);
-            }
+            const n = Math.min(bytes.length - done, CHUNK - (at % CHUNK));
+            if (at >= 0 && at + n <= this.size) this.chunk(at, true)!.set(bytes.subarray(done, done + n), at % CHUNK);
             done += n;
         }
     }
-    override read32(pa: number): number {
-        if (pa % 4 === 0 && pa >= 0 && pa + 4 <= this.size) {
-            const page = this.pages.get(Math.floor(pa / PAGE_SIZE));
-            if (!page) return 0;
-            const o = pa % PAGE_SIZE;
-            return (page[o]! | (page[o + 1]! << 8) | (page[o + 2]! << 16) | (page[o + 3]! << 24)) >>> 0;
+    override fill(pa: number, len: number, value: number): void {
+        for (let done = 0; done < len;) {
+            const at = pa + done;
+            const n = Math.min(len - done, CHUNK - (at % CHUNK));
+            if (at >= 0 && at + n <= this.size) this.chunk(at, value !== 0)?.fill(value, at % CHUNK, at % CHUNK + n);
+            done += n;
         }
-        return super.read32(pa);
     }
-    /** Page frame numbers that hold data, ascending (for sparse dumps). */
+    /** Page frame numbers that hold non-zero data, ascending (for sparse dumps). */
     residentPages(): number[] {
-        return [...this.pages.keys()].sort((a, b) => a - b);
+        const out: number[] = [];
+        for (const n of [...this.chunks.keys()].sort((a, b) => a - b)) {
+            const c = this.chunks.get(n)!;
+            for (let p = 0; p < CHUNK / PAGE_SIZE; p++) {
+                if (c.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE).some((b) => b !== 0)) out.push(n * (CHUNK / PAGE_SIZE) + p);
+            }
+        }
+        return out;
     }
 }

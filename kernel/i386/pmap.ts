@@ -31,8 +31,10 @@
  *   - TLB: PMAP_UPDATE_TLBS flushes once per pmap_remove/pmap_protect call
  *     (even when nothing changed, as Mach does), once per pmap_enter that
  *     replaced or changed a present PTE, and only when the pmap is active
- *     (the kernel pmap always is). INVALIDATE_TLB is a full flush
- *     (Mmu.flush_tlb); the single-page invlpg variant is not distinguished.
+ *     (the kernel pmap always is); pmap_clear_modify/_reference flush when
+ *     the page is mapped (phys_attribute_clear). INVALIDATE_TLB is a full
+ *     flush (Mmu.flush_tlb); the single-page invlpg variant is not
+ *     distinguished.
  *
  * Departures:
  *   - No pv lists, no pmap_phys_attributes, no pmap_page_protect: the
@@ -104,6 +106,7 @@ export interface PmapGeometry {
     readonly PDE_MAPPED_SIZE: number;
 }
 
+/** 2-level: there is no PDPT (PDPSHIFT 32 makes lin2pdpnum 0). */
 export const PMAP_GEOMETRY_2LEVEL: PmapGeometry = Object.freeze({
     PAE: false, PTE_SIZE: 4, PDPSHIFT: 32, PDPNUM: 1, PDESHIFT: 22, PDEMASK: 0x3ff,
     PTESHIFT: 12, PTEMASK: 0x3ff, NPTES: 1024, NPDES: 1024, PDE_MAPPED_SIZE: 0x400000,
@@ -772,21 +775,22 @@ export function pmap_clear_reference(p: Pmap, va: number): void {
 
 /* ---- invariants ---- */
 
-/** Read `n` consecutive entries at `addr` into [lo, hi] arrays (one bulk read). */
-function read_table(mem: PhysMem, pae: boolean, addr: number, n: number): { lo: Uint32Array; hi: Uint32Array } {
-    const size = pae ? 8 : 4;
-    const raw = mem.read(addr, n * size);
-    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-    const lo = new Uint32Array(n);
-    const hi = new Uint32Array(n);
-    for (let i = 0; i < n; i++) {
-        lo[i] = view.getUint32(i * size, true);
-        if (pae) hi[i] = view.getUint32(i * size + 4, true);
-    }
-    return { lo, hi };
-}
-
 const MAX_PROBLEMS = 50;
+
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * `nwords` little-endian 32-bit words at `addr`, in one bulk read (PAE
+ * entries are word pairs: low, high).
+ */
+function read_words(mem: PhysMem, addr: number, nwords: number): Uint32Array {
+    const raw = mem.read(addr, nwords * 4);
+    if (HOST_LITTLE_ENDIAN && raw.byteOffset % 4 === 0) return new Uint32Array(raw.buffer, raw.byteOffset, nwords);
+    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    const out = new Uint32Array(nwords);
+    for (let i = 0; i < nwords; i++) out[i] = view.getUint32(4 * i, true);
+    return out;
+}
 
 /**
  * pmap_verify: check the invariants of `p`'s page tables in guest RAM against
@@ -820,32 +824,28 @@ export function pmap_verify(p: Pmap): string[] {
     if (p.dirbase !== p.dir_pages[0]) bad("dirbase is not the first directory page");
     if (!p.pae && p.pdpbase !== p.dirbase) bad("pdpbase != dirbase without PAE");
     if (p.active !== (p.is_kernel || g.current === p)) bad(`active=${p.active} but CR3 holds ${g.current.name}`);
+    const words = p.pae ? 2 : 1;
     if (p.pae) {
-        const pdpt = read_table(mem, true, p.pdpbase, gm.PDPNUM);
+        const pdpt = read_words(mem, p.pdpbase, 2 * gm.PDPNUM);
         for (let i = 0; i < gm.PDPNUM; i++) {
-            const want = (p.dir_pages[i] ?? 0) | INTEL_PTE_VALID;
-            if (pdpt.lo[i] !== want >>> 0 || pdpt.hi[i] !== 0) {
-                bad(`PDPTE ${i} = ${hex8(pdpt.hi[i]!)}:${hex8(pdpt.lo[i]!)}, expected ${hex8(want)}`);
+            const want = ((p.dir_pages[i] ?? 0) | INTEL_PTE_VALID) >>> 0;
+            if (pdpt[2 * i] !== want || pdpt[2 * i + 1] !== 0) {
+                bad(`PDPTE ${i} = ${hex8(pdpt[2 * i + 1]!)}:${hex8(pdpt[2 * i]!)}, expected ${hex8(want)}`);
             }
         }
     }
 
-    const pdes_lo = new Uint32Array(gm.NPDES);
-    const pdes_hi = new Uint32Array(gm.NPDES);
-    for (let i = 0; i < gm.PDPNUM; i++) {
-        const page = p.dir_pages[i];
-        if (page === undefined) continue;
-        const t = read_table(mem, p.pae, page, gm.NPTES);
-        pdes_lo.set(t.lo, i * gm.NPTES);
-        pdes_hi.set(t.hi, i * gm.NPTES);
-    }
-    const kernel_pdes = p.is_kernel ? null : (() => {
-        const lo = new Uint32Array(gm.NPDES);
+    /** The whole directory of `q` as words. */
+    const directory = (q: Pmap): Uint32Array => {
+        const out = new Uint32Array(gm.NPDES * words);
         for (let i = 0; i < gm.PDPNUM; i++) {
-            lo.set(read_table(mem, p.pae, kernel.dir_pages[i]!, gm.NPTES).lo, i * gm.NPTES);
+            const page = q.dir_pages[i];
+            if (page !== undefined) out.set(read_words(mem, page, gm.NPTES * words), i * gm.NPTES * words);
         }
-        return lo;
-    })();
+        return out;
+    };
+    const pdes = directory(p);
+    const kernel_pdes = p.is_kernel ? pdes : directory(kernel);
 
     const { first, last } = pmap_kernel_pde_range(kernel);
     const user_end = lin2pdenum(p, kb);
@@ -856,55 +856,71 @@ export function pmap_verify(p: Pmap): string[] {
     let wired = 0;
     let ptp_count = 0;
     const direct_start = g.phys_first_addr + kb;
+    const kvs = g.kernel_virtual_start;
+    const kve = g.kernel_virtual_end;
+    const global = g.pge ? INTEL_PTE_GLOBAL : 0;
+    const pde_want = p.is_kernel ? INTEL_PTE_VALID | INTEL_PTE_WRITE : INTEL_PTE_VALID | INTEL_PTE_USER | INTEL_PTE_WRITE;
 
     for (let i = 0; i < gm.NPDES; i++) {
-        const lo = pdes_lo[i]!;
-        const hi = pdes_hi[i]!;
+        const lo = pdes[i * words]!;
+        const hi = p.pae ? pdes[i * words + 1]! : 0;
         const base = i * gm.PDE_MAPPED_SIZE;
-        const where = `PDE ${fmt_hash_x(i)} (${hex8(base)})`;
+        const where = (): string => `PDE ${fmt_hash_x(i)} (${hex8(base)})`;
         const kernel_slot = i >= first && i <= last;
         if (!p.is_kernel && i >= user_end) {
-            if (((lo & ~INTEL_PTE_REF) >>> 0) !== ((kernel_pdes![i]! & ~INTEL_PTE_REF) >>> 0)) {
-                bad(`${where} = ${hex8(lo)} differs from the kernel's ${hex8(kernel_pdes![i]!)}`);
+            const klo = kernel_pdes[i * words]!;
+            const khi = p.pae ? kernel_pdes[i * words + 1]! : 0;
+            if (((lo ^ klo) & ~INTEL_PTE_REF) !== 0 || hi !== khi) {
+                bad(`${where()} = ${hex8(lo)} differs from the kernel's ${hex8(klo)}`);
             }
             continue; // kernel page tables are checked on the kernel pmap
         }
         if (lo === 0 && hi === 0) {
-            if (p.is_kernel && kernel_slot) bad(`${where} missing: kernel page tables are pre-allocated`);
+            if (p.is_kernel && kernel_slot) bad(`${where()} missing: kernel page tables are pre-allocated`);
             continue;
         }
-        const flags = (lo & 0xfff & ~HW_AD) >>> 0;
-        const want = p.is_kernel ? INTEL_PTE_VALID | INTEL_PTE_WRITE : INTEL_PTE_VALID | INTEL_PTE_USER | INTEL_PTE_WRITE;
-        if (flags !== want) bad(`${where} = ${hex8(lo)}: flags ${fmt_hash_x(flags)}, expected ${fmt_hash_x(want)}`);
-        if (p.is_kernel && !kernel_slot) bad(`${where} present outside the pre-allocated kernel range`);
+        const flags = lo & 0xfff & ~HW_AD;
+        if (flags !== pde_want) bad(`${where()} = ${hex8(lo)}: flags ${fmt_hash_x(flags)}, expected ${fmt_hash_x(pde_want)}`);
+        if (p.is_kernel && !kernel_slot) bad(`${where()} present outside the pre-allocated kernel range`);
         const pt = pte_to_pa(hi * TWO32 + lo, p.pae);
-        if (ptps.has(pt)) bad(`${where}: page table ${hex8(pt)} used twice`);
-        if (dir_set.has(pt)) bad(`${where}: page table ${hex8(pt)} is a directory page`);
+        if (ptps.has(pt)) bad(`${where()}: page table ${hex8(pt)} used twice`);
+        if (dir_set.has(pt)) bad(`${where()}: page table ${hex8(pt)} is a directory page`);
         ptps.add(pt);
         ptp_count++;
         if (!(lo & INTEL_PTE_VALID)) continue;
 
-        const t = read_table(mem, p.pae, pt, gm.NPTES);
+        const t = read_words(mem, pt, gm.NPTES * words);
+        // Direct-map PTEs [jd0, jd1) of this table (kernel pmap only).
+        let jd0 = 0;
+        let jd1 = 0;
+        if (p.is_kernel) {
+            jd0 = Math.min(gm.NPTES, Math.max(0, Math.ceil((direct_start - base) / PAGE_SIZE)));
+            jd1 = Math.min(gm.NPTES, Math.max(jd0, Math.ceil((kvs - base) / PAGE_SIZE)));
+        }
+        for (let j = jd0; j < jd1; j++) {
+            const elo = t[j * words]!;
+            const pa = base + j * PAGE_SIZE - kb;
+            const ro = pa >= g.text_start && pa + PAGE_SIZE <= g.text_end;
+            const want = (pa | INTEL_PTE_VALID | (ro ? 0 : INTEL_PTE_WRITE) | global) >>> 0;
+            if (((elo & ~HW_AD) >>> 0) !== want || (p.pae && t[j * 2 + 1] !== 0)) {
+                bad(`direct map PTE ${hex8(pa + kb)} = ${hex8(elo)}, expected ${hex8(want)}`);
+            }
+        }
         for (let j = 0; j < gm.NPTES; j++) {
-            const elo = t.lo[j]!;
-            const ehi = t.hi[j]!;
-            const va = base + j * PAGE_SIZE;
-            if (p.is_kernel && va >= direct_start && va < g.kernel_virtual_start) {
-                const pa = va - kb;
-                const ro = pa >= g.text_start && pa + PAGE_SIZE <= g.text_end;
-                const expect = (pa | INTEL_PTE_VALID | (ro ? 0 : INTEL_PTE_WRITE) | (g.pge ? INTEL_PTE_GLOBAL : 0)) >>> 0;
-                if (((elo & ~HW_AD) >>> 0) !== expect || ehi !== 0) {
-                    bad(`direct map PTE ${hex8(va)} = ${hex8(elo)}, expected ${hex8(expect)}`);
-                }
+            if (j === jd0 && jd1 > jd0) {
+                j = jd1 - 1;
                 continue;
             }
-            if (elo === 0 && ehi === 0) continue;
+            const elo = t[j * words]!;
+            const ehi = p.pae ? t[j * 2 + 1]! : 0;
+            if ((elo | ehi) === 0) continue;
+            const va = base + j * PAGE_SIZE;
             resident++;
             if (elo & INTEL_PTE_WIRED) wired++;
             if (!(elo & INTEL_PTE_VALID)) bad(`PTE ${hex8(va)} = ${hex8(elo)} non-zero but not valid`);
             if (p.is_kernel) {
                 if (elo & INTEL_PTE_USER) bad(`kernel PTE ${hex8(va)} = ${hex8(elo)} has USER`);
-                if (!g.mach_kdb && (va < g.kernel_virtual_start || va >= g.kernel_virtual_end)) {
+                if (!g.mach_kdb && (va < kvs || va >= kve)) {
                     bad(`kernel PTE ${hex8(va)} outside [kernel_virtual_start, kernel_virtual_end)`);
                 }
             } else if (!(elo & INTEL_PTE_USER)) {

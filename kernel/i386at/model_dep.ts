@@ -19,7 +19,18 @@ const MB_ARD_MEMORY = 1;
 const FOUR_GIB = 2 ** 32;
 
 /** Usable RAM regions of the multiboot memory map, [start, end) below 4 GiB. */
+const regionCache = new WeakMap<Kernel, { start: number; end: number }[]>();
+
 function ram_regions(k: Kernel): { start: number; end: number }[] {
+    let r = regionCache.get(k);
+    if (!r) {
+        r = compute_ram_regions(k);
+        regionCache.set(k, r);
+    }
+    return r;
+}
+
+function compute_ram_regions(k: Kernel): { start: number; end: number }[] {
     return (k.boot_info.mmap ?? [])
         .filter((m) => m.type === MB_ARD_MEMORY && m.base_addr < FOUR_GIB)
         .map((m) => ({ start: m.base_addr, end: Math.min(m.base_addr + m.length, 0xffffffff) }));
@@ -66,8 +77,28 @@ function hx(n: number): string {
     return "0x" + n.toString(16);
 }
 
-/** Ranges init_alloc_aligned must step over: the kernel, cmdline, module array and module data. */
+/**
+ * Ranges init_alloc_aligned must step over: the kernel, cmdline, module
+ * array and module data. Mach recomputes them on every call from boot_info;
+ * they only change when i386at_init moves boot_info, so they are cached.
+ */
+const skipCache = new WeakMap<Kernel, { start: number; end: number }[]>();
+
 function skip_ranges(k: Kernel): { start: number; end: number }[] {
+    let r = skipCache.get(k);
+    if (!r) {
+        r = compute_skip_ranges(k);
+        skipCache.set(k, r);
+    }
+    return r;
+}
+
+/** boot_info moved: recompute the skip ranges on the next allocation. */
+function boot_info_changed(k: Kernel): void {
+    skipCache.delete(k);
+}
+
+function compute_skip_ranges(k: Kernel): { start: number; end: number }[] {
     const bi = k.boot_info;
     const out = [{ start: k.kernel_start, end: k.kernel_end }];
     if (bi.flags & MULTIBOOT_INFO.CMDLINE && bi.cmdline) {
@@ -154,13 +185,16 @@ export function i386at_copy_boot_info(k: Kernel): void {
     if (bi.flags & MULTIBOOT_INFO.CMDLINE && bi.cmdline) {
         const len = (bi.cmdline_str ?? "").length + 1;
         bi.cmdline = copy_phys(k, bi.cmdline, len, "cmdline");
+        boot_info_changed(k);
     }
     if (!(bi.flags & MULTIBOOT_INFO.MODS) || !bi.mods) return;
     bi.mods_addr = copy_phys(k, bi.mods_addr, bi.mods_count * 16, "module array");
+    boot_info_changed(k);
     bi.mods.forEach((m, i) => {
         const size = m.mod_end - m.mod_start;
         m.mod_start = copy_phys(k, m.mod_start, size, `module ${i}`);
         m.mod_end = m.mod_start + size;
+        boot_info_changed(k);
         m.string = copy_phys(k, m.string, m.cmdline.length + 1, `module ${i} string`);
         mem.write32(bi.mods_addr + 16 * i, m.mod_start);
         mem.write32(bi.mods_addr + 16 * i + 4, m.mod_end);

@@ -306,23 +306,32 @@ function vm_map_align(start: number, mask: number): number | null {
     return (t & ~mask) >>> 0;
 }
 
+interface VmMapFit {
+    start: number;
+    end: number;
+    /** The entry before the range; null = the header. */
+    prev: VmMapEntry | null;
+}
+
 /**
- * The first-fit loop shared by vm_map_find_entry and vm_map_enter: from the
- * end of `entry` (or `start` when given), the first aligned range of `size`
- * bytes that ends before the next entry. Returns the range and the entry
- * before it, or null when the range would pass max_offset or wrap.
+ * The first-fit loop shared by vm_map_find_entry and vm_map_enter: from
+ * `start` (the end of `entry`, or a free address after it), the first
+ * aligned range of `size` bytes that ends before the next entry. "wrap" when
+ * aligning overflows 32 bits, "full" when the range would pass max_offset.
  */
 function vm_map_first_fit(
     map: VmMap, entry: VmMapEntry | null, start: number, size: number, mask: number,
-): { start: number; end: number; prev: VmMapEntry | null } | null {
+): VmMapFit | "wrap" | "full" {
     let i = vm_map_index(map, entry);
     for (;;) {
         const s = vm_map_align(start, mask);
-        if (s === null) return null;
+        if (s === null) return "wrap";
         const end = s + size;
-        if (end > map.max_offset) return null;
+        if (end > map.max_offset) return "full";
         const next = map.entries[i + 1];
-        if (next === undefined || next.vme_start >= end) return { start: s, end, prev: map.entries[i] ?? null };
+        if (next === undefined || next.vme_start >= end) {
+            return { start: s, end, prev: map.entries[i] ?? null };
+        }
         i++;
         start = next.vme_end;
     }
@@ -349,7 +358,7 @@ export function vm_map_find_entry(
     map.timestamp++;
     const ff = map.first_free;
     const fit = vm_map_first_fit(map, ff, ff === null ? map.min_offset : ff.vme_end, size, mask);
-    if (fit === null) {
+    if (typeof fit === "string") {
         vm_map_printf_once(map, "vm_map_find_entry");
         return { kr: KERN_NO_SPACE, addr: 0, entry: null };
     }
@@ -411,7 +420,9 @@ export function vm_map_enter(
         if (((address & mask) >>> 0) !== 0) return { kr: KERN_NO_SPACE, addr: address };
         start = address;
         end = start + size;
-        if (start < map.min_offset || end > map.max_offset) return { kr: KERN_INVALID_ADDRESS, addr: address };
+        if (start < map.min_offset || end > map.max_offset) {
+            return { kr: KERN_INVALID_ADDRESS, addr: address };
+        }
         const hit = vm_map_lookup_entry(map, start);
         if (hit.found) return { kr: KERN_NO_SPACE, addr: address };
         prev = hit.entry;
@@ -422,7 +433,8 @@ export function vm_map_enter(
     if (object === null && prev !== null && prev.vme_end === start && !prev.is_shared && !prev.is_sub_map
         && prev.inheritance === inheritance && prev.protection === cur_prot
         && prev.max_protection === max_prot && prev.wired_count === 0 && prev.projected_on === 0
-        && vm_object_coalesce(prev.object, null, prev.offset, 0, prev.vme_end - prev.vme_start, end - start)) {
+        && vm_object_coalesce(prev.object, null, prev.offset, 0,
+            prev.vme_end - prev.vme_start, end - start)) {
         map.size += end - prev.vme_end;
         prev.vme_end = end;
         return { kr: KERN_SUCCESS, addr: start, entry: prev };
@@ -450,7 +462,7 @@ export function vm_map_enter(
 /** vm_map_enter's anywhere search; a KernReturn on failure. */
 function vm_map_enter_find_space(
     map: VmMap, address: number, size: number, mask: number,
-): { start: number; end: number; prev: VmMapEntry | null } | KernReturn {
+): VmMapFit | KernReturn {
     for (;;) {
         let start = Math.max(address, map.min_offset);
         if (start > map.max_offset) return KERN_NO_SPACE;
@@ -464,10 +476,8 @@ function vm_map_enter_find_space(
             if (hit.found && entry !== null) start = entry.vme_end;
         }
         const fit = vm_map_first_fit(map, entry, start, size, mask);
-        if (fit !== null) return fit;
-        /* The wrap test comes first in Mach and never waits; a wrap implies
-         * an end beyond max_offset, so waiting on it would find nothing. */
-        if (map.wait_for_space && size <= map.max_offset - map.min_offset
+        if (typeof fit !== "string") return fit;
+        if (fit === "full" && map.wait_for_space && size <= map.max_offset - map.min_offset
             && map.hooks.wait_for_space?.(map, size) === true) {
             continue;
         }
@@ -613,45 +623,45 @@ export function vm_map_verify(map: VmMap): string[] {
     let prev_end = map.min_offset;
     const kvas = new Set<number>();
     map.entries.forEach((e, i) => {
-        const what = `entry ${i} ${entry_str(e)}`;
-        if (!page_aligned(e.vme_start) || !page_aligned(e.vme_end)) bad.push(`${what}: unaligned`);
-        if (e.vme_start >= e.vme_end) bad.push(`${what}: empty or inverted`);
-        if (e.vme_start < prev_end) bad.push(`${what}: ${i === 0 ? "below min_offset" : "overlaps previous"}`);
-        if (e.vme_end > map.max_offset) bad.push(`${what}: beyond max_offset ${hex(map.max_offset)}`);
+        const say = (m: string) => bad.push(`entry ${i} ${entry_str(e)}: ${m}`);
+        if (!page_aligned(e.vme_start) || !page_aligned(e.vme_end)) say("unaligned");
+        if (e.vme_start >= e.vme_end) say("empty or inverted");
+        if (e.vme_start < prev_end) say(i === 0 ? "below min_offset" : "overlaps previous");
+        if (e.vme_end > map.max_offset) say(`beyond max_offset ${hex(map.max_offset)}`);
         prev_end = Math.max(prev_end, e.vme_end);
         sum += e.vme_end - e.vme_start;
-        if (kvas.has(e.kva)) bad.push(`${what}: storage ${hex(e.kva)} shared with another entry`);
+        if (kvas.has(e.kva)) say(`storage ${hex(e.kva)} shared with another entry`);
         kvas.add(e.kva);
-        bad.push(...vm_map_verify_entry(map, e).map((m) => `${what}: ${m}`));
+        vm_map_verify_entry(map, e, say);
     });
     if (sum !== map.size) bad.push(`size ${hex(map.size)} != sum of entries ${hex(sum)}`);
-    if (map.nentries !== map.entries.length) bad.push(`nentries ${map.nentries} != ${map.entries.length} entries`);
+    if (map.nentries !== map.entries.length) {
+        bad.push(`nentries ${map.nentries} != ${map.entries.length} entries`);
+    }
     if (!vm_map_has_entry(map, map.first_free)) bad.push("first_free is not an entry of the map");
     if (!vm_map_has_entry(map, map.hint)) bad.push("hint is not an entry of the map");
     return bad;
 }
 
-function vm_map_verify_entry(map: VmMap, e: VmMapEntry): string[] {
-    const bad: string[] = [];
+function vm_map_verify_entry(map: VmMap, e: VmMapEntry, say: (m: string) => void): void {
     if (e.is_sub_map) {
         const sm = e.sub_map;
-        if (sm === null) bad.push("submap entry without a submap");
-        else if (sm === map) bad.push("submap of itself");
+        if (sm === null) say("submap entry without a submap");
+        else if (sm === map) say("submap of itself");
         else if (sm.min_offset !== e.vme_start || sm.max_offset !== e.vme_end) {
-            bad.push(`submap ${sm.name} covers ${hex(sm.min_offset)}-${hex(sm.max_offset)}`);
+            say(`submap ${sm.name} covers ${hex(sm.min_offset)}-${hex(sm.max_offset)}`);
         }
-        if (e.object !== null) bad.push("submap entry with an object");
+        if (e.object !== null) say("submap entry with an object");
     } else if (e.sub_map !== null) {
-        bad.push("sub_map set on a non-submap entry");
+        say("sub_map set on a non-submap entry");
     }
-    if (e.object !== null && e.object.ref_count < 1) bad.push(`object ${e.object.name} has no references`);
-    if (!Number.isInteger(e.wired_count) || e.wired_count < 0) bad.push(`wired_count ${e.wired_count}`);
+    if (e.object !== null && e.object.ref_count < 1) say(`object ${e.object.name} has no references`);
+    if (!Number.isInteger(e.wired_count) || e.wired_count < 0) say(`wired_count ${e.wired_count}`);
     if (e.user_wired_count < 0 || e.user_wired_count > e.wired_count) {
-        bad.push(`user_wired_count ${e.user_wired_count} > wired_count ${e.wired_count}`);
+        say(`user_wired_count ${e.user_wired_count} > wired_count ${e.wired_count}`);
     }
-    if (e.projected_on !== 0) bad.push("projected_on set");
-    if (e.in_transition) bad.push("in transition");
-    return bad;
+    if (e.projected_on !== 0) say("projected_on set");
+    if (e.in_transition) say("in transition");
 }
 
 function vm_map_has_entry(map: VmMap, entry: VmMapEntry | null): boolean {
@@ -690,13 +700,13 @@ export function vm_map_largest_free(map: VmMap): { start: number; size: number }
 export function vm_map_info(map: VmMap, print: (line: string) => void, depth = 0): void {
     const ind = "    ".repeat(depth);
     if (depth === 0) {
-        print(`${map.name} ${range_str(map.min_offset, map.max_offset)} ${size_str(map.max_offset - map.min_offset)}`
-            + `, entries from ${map.source.name}`);
+        print(`${map.name} ${range_str(map.min_offset, map.max_offset)}`
+            + ` ${size_str(map.max_offset - map.min_offset)}, entries from ${map.source.name}`);
     }
     const item = ind + "  ";
     let at = map.min_offset;
     for (const e of map.entries) {
-        if (e.vme_start > at) print(`${item}${range_str(at, e.vme_start)} ${size_str(e.vme_start - at)} [ free ]`);
+        if (e.vme_start > at) print(hole_line(item, at, e.vme_start));
         const what = e.is_sub_map ? `[ ${e.sub_map?.name ?? "?"} ]`
             : e.object !== null ? `[ ${e.object.name} ]` : "[ anon ]";
         const prot = `${vm_prot_string(e.protection)}/${vm_prot_string(e.max_protection)}`;
@@ -705,10 +715,14 @@ export function vm_map_info(map: VmMap, print: (line: string) => void, depth = 0
         if (e.is_sub_map && e.sub_map !== null) vm_map_info(e.sub_map, print, depth + 1);
         at = Math.max(at, e.vme_end);
     }
-    if (map.max_offset > at) print(`${item}${range_str(at, map.max_offset)} ${size_str(map.max_offset - at)} [ free ]`);
+    if (map.max_offset > at) print(hole_line(item, at, map.max_offset));
     const lf = vm_map_largest_free(map);
     print(`${item}total ${size_str(map.size)} in ${map.nentries} entries,`
         + ` largest free ${size_str(lf.size)} at ${hex8(lf.start)}`);
+}
+
+function hole_line(indent: string, start: number, end: number): string {
+    return `${indent}${range_str(start, end)} ${size_str(end - start)} [ free ]`;
 }
 
 function hex(x: number): string {

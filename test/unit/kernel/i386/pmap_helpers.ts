@@ -33,7 +33,11 @@ export class FakeMmu implements Mmu {
     }
 }
 
-/** Physical pages handed out from [start, limit), with a free list; fills fresh pages with junk. */
+/**
+ * Physical pages handed out from [start, limit), with a free list. The first
+ * 4 MiB are filled with junk so that a missing zeroing shows (not more:
+ * first-touching RAM is slow in some sandboxes).
+ */
 export class PagePool {
     readonly mem: PhysMem;
     next: number;
@@ -44,7 +48,7 @@ export class PagePool {
         this.mem = mem;
         this.next = start;
         this.limit = limit;
-        if (junk) mem.fill(start, limit - start, 0xa5);
+        if (junk) mem.fill(start, Math.min(limit, start + 4 * MiB) - start, 0xa5);
     }
     grab(): number {
         this.grabbed++;
@@ -86,7 +90,7 @@ export function boot_kernel(mem: PhysMem, opts: {
     text_end?: number; pool_start?: number; mach_kdb?: boolean; pge?: boolean;
 }): KernelSetup {
     const mmu = new FakeMmu();
-    const pool = new PagePool(mem, opts.pool_start ?? 2 * MiB, mem.size, mem.size <= 256 * MiB);
+    const pool = new PagePool(mem, opts.pool_start ?? 2 * MiB, mem.size);
     const phys_last_addr = mem.size - (mem.size % PAGE);
     const args: PmapBootstrapArgs = {
         mem, mmu, pae: opts.pae,

@@ -28,6 +28,8 @@ const PG = 4096;
 const MIN = 0xc0000000;
 const PAGES = 1024;
 const STEPS = 6000;
+const NO_ROOM_FIND_ENTRY = `no more room for vm_map_find_entry in ${MIN.toString(16)}\n`;
+const NO_ROOM_ENTER = `no more room for vm_map_enter in ${MIN.toString(16)}\n`;
 
 type Range = [number, number];
 
@@ -116,6 +118,28 @@ function before(map: VmMap, addr: number): VmMapEntry | null {
     return map.entries.filter((e) => e.vme_start < addr).at(-1) ?? null;
 }
 
+/** Differences between the map and the model (plain code: one expect per step keeps 6000 steps fast). */
+function check_against(
+    map: VmMap, ref: RefMap, src: CountingSource, kobj: VmObject, objects: Set<VmObject>,
+): string[] {
+    const bad: string[] = [];
+    const got = JSON.stringify(mapped(map));
+    if (got !== JSON.stringify(ref.r)) bad.push(`mapped ${got} != model ${JSON.stringify(ref.r)}`);
+    if (map.size !== ref.total()) bad.push(`size ${map.size} != model ${ref.total()}`);
+    if (src.live.size !== map.entries.length) {
+        bad.push(`${src.live.size} live entry slots for ${map.entries.length}`);
+    }
+    const refs = new Map<VmObject, number>();
+    for (const e of map.entries) if (e.object) refs.set(e.object, (refs.get(e.object) ?? 0) + 1);
+    if (kobj.ref_count !== 1 + (refs.get(kobj) ?? 0)) bad.push(`kernel_object ref_count ${kobj.ref_count}`);
+    for (const o of objects) {
+        const n = refs.get(o) ?? 0;
+        if (o.ref_count !== n) bad.push(`object ${o.id} ref_count ${o.ref_count} != ${n}`);
+        if (o.ref_count === 0) objects.delete(o);
+    }
+    return bad;
+}
+
 interface RunOptions {
     seed: number;
     steps: number;
@@ -164,12 +188,12 @@ function run(opts: RunOptions): Record<string, number> {
                 const size = pages() * PG;
                 const m = mask();
                 const object = rand() < 0.6 ? kobj : null;
-                what = `find_entry(${size / PG}p, mask ${m.toString(16)}, ${object ? "kernel_object" : "NULL"})`;
+                what = `find_entry(${size / PG}p, mask ${m.toString(16)}, ${object?.name ?? "NULL"})`;
                 const expect_at = ref.first_fit(ff_end(), size, m, map.min_offset, map.max_offset);
                 const res = vm_map_find_entry(map, size, m, object);
                 if (expect_at === null) {
                     expect(res.kr, `${ctx} ${what}`).toBe(KERN_NO_SPACE);
-                    expect(msgs, ctx).toContain(`no more room for vm_map_find_entry in ${MIN.toString(16)}\n`);
+                    expect(msgs, ctx).toContain(NO_ROOM_FIND_ENTRY);
                     count("find_entry no space");
                 } else {
                     expect(res.kr, `${ctx} ${what}`).toBe(KERN_SUCCESS);
@@ -189,19 +213,23 @@ function run(opts: RunOptions): Record<string, number> {
                 pending = object;
                 const fixed = rand() < 0.3;
                 const addr = fixed || rand() < 0.5 ? MIN + (int(PAGES + 32) - 16) * PG : MIN;
-                what = `enter(${fixed ? "at" : "from"} ${addr.toString(16)}, ${size / PG}p, mask ${m.toString(16)})`;
+                what = `enter(${fixed ? "at" : "from"} ${addr.toString(16)}, ${size / PG}p,`
+                    + ` mask ${m.toString(16)})`;
                 let expect_kr = KERN_SUCCESS;
                 let expect_at: number | null = addr;
                 let message = false;
                 const hint = Math.max(addr, map.min_offset);
                 if (fixed) {
                     if (((addr & m) >>> 0) !== 0) expect_kr = KERN_NO_SPACE;
-                    else if (addr < map.min_offset || addr + size > map.max_offset) expect_kr = KERN_INVALID_ADDRESS;
+                    else if (addr < map.min_offset || addr + size > map.max_offset) {
+                        expect_kr = KERN_INVALID_ADDRESS;
+                    }
                     else if (ref.covered(addr, addr + size) > 0) expect_kr = KERN_NO_SPACE;
                 } else if (hint > map.max_offset) {
                     expect_kr = KERN_NO_SPACE;
                 } else {
-                    const from = hint === map.min_offset ? ff_end() : (containing(map, hint)?.vme_end ?? hint);
+                    const from = hint === map.min_offset ? ff_end()
+                        : (containing(map, hint)?.vme_end ?? hint);
                     expect_at = ref.first_fit(from, size, m, map.min_offset, map.max_offset);
                     if (expect_at === null) expect_kr = KERN_NO_SPACE;
                     message = expect_at === null;
@@ -211,7 +239,7 @@ function run(opts: RunOptions): Record<string, number> {
                 expect(res.kr, `${ctx} ${what}`).toBe(expect_kr);
                 if (res.kr !== KERN_SUCCESS) {
                     if (message) {
-                        expect(msgs, ctx).toContain(`no more room for vm_map_enter in ${MIN.toString(16)}\n`);
+                        expect(msgs, ctx).toContain(NO_ROOM_ENTER);
                     }
                     vm_object_deallocate(object);
                     expect(map.first_free, ctx).toBe(old_ff);
@@ -225,7 +253,8 @@ function run(opts: RunOptions): Record<string, number> {
                         count("enter coalesced");
                     } else {
                         const prev = before(map, res.addr);
-                        const follows = old_ff === prev && (prev === null ? map.min_offset : prev.vme_end) === res.addr;
+                        const follows = old_ff === prev
+                            && (prev === null ? map.min_offset : prev.vme_end) === res.addr;
                         expect(map.first_free, ctx).toBe(follows ? e : old_ff);
                         count(`enter ${fixed ? "fixed" : "anywhere"} new`);
                     }
@@ -247,7 +276,7 @@ function run(opts: RunOptions): Record<string, number> {
                 const cs = Math.min(Math.max(s, map.min_offset), map.max_offset);
                 const ce = Math.min(e, map.max_offset);
                 const gone = ref.covered(cs, ce);
-                // Mach compares first_free's start after clipping at cs: an entry across cs starts at cs then.
+                // Mach tests first_free's start after clipping at cs: an entry across cs starts at cs then.
                 const ff_start = old_ff === null ? map.min_offset
                     : old_ff.vme_end > cs ? Math.max(old_ff.vme_start, cs) : old_ff.vme_start;
                 deleted = [];
@@ -267,16 +296,7 @@ function run(opts: RunOptions): Record<string, number> {
         }
 
         expect(vm_map_verify(map), `${ctx} ${what}`).toEqual([]);
-        expect(mapped(map), `${ctx} ${what}`).toEqual(ref.r);
-        expect(map.size, ctx).toBe(ref.total());
-        expect(src.live.size, ctx).toBe(map.entries.length);
-        const refs = new Map<VmObject, number>();
-        for (const e of map.entries) if (e.object) refs.set(e.object, (refs.get(e.object) ?? 0) + 1);
-        expect(kobj.ref_count, ctx).toBe(1 + (refs.get(kobj) ?? 0));
-        for (const o of objects) {
-            expect(o.ref_count, `${ctx} object ${o.id}`).toBe(refs.get(o) ?? 0);
-            if (o.ref_count === 0) objects.delete(o);
-        }
+        expect(check_against(map, ref, src, kobj, objects), `${ctx} ${what}`).toEqual([]);
         opts.after?.(map);
     }
     return stats;
@@ -288,8 +308,10 @@ describe("[kernel/vm/vm_map]: random operations against a reference model", () =
     it(`find_entry, enter and remove (${STEPS} steps)`, () => {
         const stats = run({ seed, steps: STEPS, find_entry: true });
         console.log("vm_map random:", JSON.stringify(stats));
-        for (const k of ["find_entry merged", "find_entry new", "find_entry no space", "enter coalesced",
-            "enter anywhere new", "enter anywhere failed", "enter fixed new", "enter fixed failed", "remove"]) {
+        for (const k of [
+            "find_entry merged", "find_entry new", "find_entry no space", "enter coalesced",
+            "enter anywhere new", "enter anywhere failed", "enter fixed new", "enter fixed failed", "remove",
+        ]) {
             expect(stats[k] ?? 0, k).toBeGreaterThan(0);
         }
     });

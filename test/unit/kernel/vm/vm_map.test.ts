@@ -330,8 +330,9 @@ describe("[kernel/vm/vm_map]: vm_map_enter", () => {
 
     it("at a fixed address checks the mask, the bounds and overlaps", () => {
         const { map, msgs } = setup(16);
-        const at = (page: number, pages: number, mask = 0) => vm_map_enter(map, MIN + page * PG, pages * PG, mask,
-            false, vm_object_allocate(pages * PG), 0, false, VM_PROT_DEFAULT, VM_PROT_ALL, VM_INHERIT_DEFAULT);
+        const at = (page: number, pages: number, mask = 0) => vm_map_enter(map, MIN + page * PG,
+            pages * PG, mask, false, vm_object_allocate(pages * PG), 0, false,
+            VM_PROT_DEFAULT, VM_PROT_ALL, VM_INHERIT_DEFAULT);
         expect(at(4, 2).kr).toBe(KERN_SUCCESS);
         expect(at(3, 2).kr).toBe(KERN_NO_SPACE);
         expect(at(5, 1).kr).toBe(KERN_NO_SPACE);
@@ -378,7 +379,9 @@ describe("[kernel/vm/vm_map]: vm_map_remove", () => {
         expect(kobj.ref_count - before.refs).toBe(1);
         expect(map.entries[1]!.offset).toBe(MIN + 2 * PG);
         expect(map.size).toBe(3 * PG);
-        expect(deleted).toEqual([{ map: "kernel_map", start: MIN + PG, end: MIN + 2 * PG, object: KERNEL_OBJECT_NAME }]);
+        expect(deleted).toEqual([
+            { map: "kernel_map", start: MIN + PG, end: MIN + 2 * PG, object: KERNEL_OBJECT_NAME },
+        ]);
         ok(map);
     });
 
@@ -404,7 +407,8 @@ describe("[kernel/vm/vm_map]: vm_map_remove", () => {
         const t = map.timestamp;
         vm_map_remove(map, MIN - 16 * PG, MIN + 9 * PG);
         expect(ranges(map)).toEqual([[9, 10]]);
-        expect(deleted.map((d) => [(d.start - MIN) / PG, (d.end - MIN) / PG])).toEqual([[0, 2], [4, 6], [8, 9]]);
+        const pages = deleted.map((d) => [(d.start - MIN) / PG, (d.end - MIN) / PG]);
+        expect(pages).toEqual([[0, 2], [4, 6], [8, 9]]);
         expect(map.timestamp).toBe(t + 1);
         vm_map_remove(map, map.max_offset, map.max_offset + 16 * PG);
         expect(ranges(map)).toEqual([[9, 10]]);
@@ -415,7 +419,8 @@ describe("[kernel/vm/vm_map]: vm_map_remove", () => {
         const { map, kobj } = setup(16, { limit: 1 });
         find(map, 4, kobj);
         find(map, 1, kobj);
-        expect(() => vm_map_remove(map, MIN + PG, MIN + 2 * PG)).toThrow("panic: vm_map: kentry memory exhausted");
+        expect(() => vm_map_remove(map, MIN + PG, MIN + 2 * PG))
+            .toThrow("panic: vm_map: kentry memory exhausted");
         expect(ranges(map)).toEqual([[0, 5]]);
         ok(map);
     });

@@ -1,0 +1,143 @@
+/*
+ * Boot tier: the modelled GNU Mach kernel booting images/debian-installer —
+ * the 2014 d-i layout bug reproduced, explained and bisected, on both engines.
+ */
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { page_walk } from "../../emulator/pagewalk.ts";
+import { pmap_extract } from "../../kernel/i386/pmap.ts";
+import type { Layout } from "../../kernel/layout.ts";
+import { cmd_bisect, run_image } from "../../cli/kcommands.ts";
+import type { Io } from "../../cli/boot.ts";
+import { ROOT, cli } from "./helpers.ts";
+
+const DI = join(ROOT, "images/debian-installer");
+const MiB = 1024 * 1024;
+/** What GNU Mach printed for kernel_map->size at "multiboot modules" on real hardware, Feb 2014. */
+const HISTORICAL_KERNEL_MAP_SIZE = 2110210048;
+
+function capture(): Io & { text: () => string } {
+    let out = "";
+    return {
+        out: (t) => { out += t; }, err: (t) => { out += t; }, console: () => {},
+        text: () => out,
+    };
+}
+
+describe("d-i, debian-2014-fix (kmem_map 96 MiB)", () => {
+    it("boots at 1856M on the CPU: truncation, kernel_map->size within 2 MiB of history, CPU reads through the new tables", async () => {
+        const r = await run_image({ image: DI, preset: "debian-2014-fix", memory: "1856M" });
+        expect(r.status).toBe("ok");
+        expect(r.console).toContain("Truncating memory to 1855MiB");
+        expect(r.console).toContain("3 multiboot modules");
+        const size = r.kernel!.kernel_map_size_at_modules;
+        console.log(`kernel_map->size at "multiboot modules": ${size} (history: ${HISTORICAL_KERNEL_MAP_SIZE}, ` +
+            `difference ${((HISTORICAL_KERNEL_MAP_SIZE - size) / MiB).toFixed(3)} MiB)`);
+        expect(Math.abs(size - HISTORICAL_KERNEL_MAP_SIZE)).toBeLessThan(2 * MiB);
+        expect(r.checks.length).toBeGreaterThanOrEqual(4);
+        for (const c of r.checks) expect(c.value, c.what).toBe(c.expected);
+    });
+
+    it("boots at every RAM size of a 128M..2047M sweep on the none engine (and the cliff region MiB by MiB)", async () => {
+        const sizes = new Set<number>();
+        for (let m = 128; m <= 2047; m += 31) sizes.add(m);
+        for (let m = 1780; m <= 1860; m++) sizes.add(m);
+        sizes.add(2047);
+        for (const m of [...sizes].sort((a, b) => a - b)) {
+            const r = await run_image({ image: DI, preset: "debian-2014-fix", engine: "none" }, { memory: m * MiB });
+            expect(r.status, `${m}M: ${r.reason}`).toBe("ok");
+            expect(r.console.includes("Truncating memory to 1855MiB"), `${m}M truncation message`).toBe(m >= 1856);
+        }
+    });
+
+    it("layout is identical on both engines, and its terms add up to kernel_map->size", async () => {
+        const points = new Set(["modules" as const]);
+        const a = await run_image({ image: DI, memory: "1856M" }, { points });
+        const b = await run_image({ image: DI, memory: "1856M", engine: "none" }, { points });
+        const la = a.kernel!.snapshots.get("modules") as Layout;
+        const lb = b.kernel!.snapshots.get("modules") as Layout;
+        expect(la).toEqual(lb);
+        const sum = la.terms.reduce((s, t) => s + t.size, 0);
+        expect(sum).toBe(la.kernel_map.size);
+        expect(la.kernel_map.size).toBe(a.kernel!.kernel_map_size_at_modules);
+    });
+
+    it("pmap_extract, the software walker and v86 agree on thousands of mapped kernel VAs", async () => {
+        let compared = 0;
+        await run_image({ image: DI, memory: "512M" }, {
+            inspect: (r) => {
+                const k = r.kernel!;
+                const mode = r.paging!;
+                let seed = 12345;
+                const rnd = (n: number) => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed % n; };
+                const entries = k.kernel_map!.entries;
+                for (let i = 0; i < 4000; i++) {
+                    const e = entries[rnd(entries.length)]!;
+                    const va = (e.vme_start + rnd(Math.floor((e.vme_end - e.vme_start) / 4)) * 4) >>> 0;
+                    const pa = pmap_extract(k.kernel_pmap!, va);
+                    if (pa === 0) continue; // submap VA with no pages yet
+                    expect(page_walk(k.mem, mode, va).pa, `walker at ${va.toString(16)}`).toBe(pa);
+                    expect(r.cpu_translate!(va), `v86 at ${va.toString(16)}`).toBe(pa);
+                    compared++;
+                }
+            },
+        });
+        expect(compared).toBeGreaterThan(2000);
+    });
+});
+
+describe("d-i, debian-2014 (kmem_map 128 MiB): the cliff", () => {
+    it("fails at 1856M and names the kernel_map request that failed", async () => {
+        const r = await run_image({ image: DI, preset: "debian-2014", memory: "1856M" });
+        expect(r.status).toBe("stuck");
+        expect(r.kernel!.failed!.what).toMatch(/^kmem_alloc\(kernel_map, 6504448\) for device_read_alloc/);
+        expect(r.kernel!.console.join("")).toContain("no more room for kmem_alloc in kernel_map");
+        const c = cli(["boot", DI, "--preset", "debian-2014", "--quiet"]);
+        expect(c.code).toBe(1);
+        expect(c.stderr).toMatch(/failed request: kmem_alloc\(kernel_map, 6504448\)/);
+        expect(c.stderr).toMatch(/largest free range/);
+    });
+
+    it("bisect finds the largest bootable RAM, and kentry_pages / kmem_map_size move the cliff as the arithmetic predicts", async () => {
+        const cliff = async (set: string[]) => {
+            const io = capture();
+            await cmd_bisect({ image: DI, preset: "debian-2014", set, engine: "none", param: "memory", range: "1024M..2047M", json: true }, io);
+            const doc = JSON.parse(io.text().slice(io.text().indexOf("{"))) as { largest_booting: number; first_failing: number };
+            expect(doc.first_failing - doc.largest_booting).toBe(MiB);
+            return doc.largest_booting / MiB;
+        };
+        const base = await cliff([]);
+        console.log(`debian-2014 model cliff: boots at ${base}M, fails at ${base + 1}M (history: 1855M / 1856M)`);
+        // Each MiB of RAM costs (44 B vm_page + 12 B pv + 1 B attr + 1/8 B lock) per 4 KiB page of kernel_map.
+        const perMiB = (44 + 12 + 1 + 0.125) * 256 / MiB;
+        const moreKentry = await cliff(["kentry_pages=512"]);
+        expect(Math.abs((base - moreKentry) - 1 / perMiB)).toBeLessThan(3);
+        // Half a MiB less kmem_map: the cliff moves up by 0.5 / perMiB ≈ 36 MiB (a whole MiB would move
+        // it past the 1856M truncation point, above which kernel_map stops growing with RAM).
+        const smallerKmem = await cliff(["kmem_map_size=130560K"]);
+        expect(Math.abs((smallerKmem - base) - 0.5 / perMiB)).toBeLessThan(3);
+    });
+});
+
+describe("other presets and the boot mapping", () => {
+    it("upstream-2014 truncates memory at 831 MiB", async () => {
+        const r = await run_image({ image: DI, preset: "upstream-2014", memory: "1024M", engine: "none" });
+        expect(r.console).toContain("Truncating memory to 831MiB");
+    });
+
+    it("kernel_bss=5M faults on the CPU with one boot PTP and is explained; boot_ptps=2 boots", async () => {
+        const bad = await run_image({ image: DI, memory: "256M", set: ["kernel_bss=5M"] });
+        expect(bad.status).toBe("crash");
+        expect(bad.reason).toMatch(/page fault at 0x80400000 .*PDE 513 is not present.*boot_ptps=1 x 4 MiB.*boot_ptps=2 would map it/);
+        const good = await run_image({ image: DI, memory: "256M", set: ["kernel_bss=5M", "boot_ptps=2"] });
+        expect(good.status).toBe("ok");
+    });
+
+    it("bad layouts are one-line errors with exit 2", () => {
+        for (const args of [["--preset", "nope"], ["--set", "frob=1"], ["--set", "kmem_map_size=lots"], ["--set", "kmem_map_size=190M"], ["--memory", "3G"]]) {
+            const r = cli(["boot", DI, ...args]);
+            expect(r.code, args.join(" ")).toBe(2);
+            expect(r.stderr.trim().split("\n")).toHaveLength(1);
+        }
+    });
+});
