@@ -429,7 +429,8 @@ describe(`pmap randomized (seed ${SEED})`, () => {
             if (r < 45) {
                 stats.enter++;
                 const va = random_va(p);
-                const pa = random_pa();
+                const cur = sh.get(va);
+                const pa = cur && chance(35) ? cur.pa : random_pa(); // also re-enter the same page
                 const prot = rnd() % 8;
                 const wired = chance(30);
                 ctx += ` enter(${p.name}, ${va.toString(16)}, ${pa.toString(16)}, ${prot}, ${wired})`;
