@@ -91,8 +91,29 @@ function peakRss(): Row {
     return { name: "peak RSS, boot hello --memory 1856M", value: kib / 1024, unit: "MiB" };
 }
 
+const DI = join(ROOT, "images/debian-installer");
+
+function diBoot(engine: string): Row {
+    const times: number[] = [];
+    for (let i = 0; i < Math.min(RUNS, 5); i++) {
+        times.push(timeMs(process.execPath, [CLI, "boot", DI, "--memory", "1856M", "--engine", engine, "--quiet"], [0]));
+    }
+    return { name: `boot d-i 1856M, ${engine} engine (process, median)`, value: median(times), unit: "ms" };
+}
+
+function diBisect(): Row {
+    const ms = timeMs(process.execPath, [CLI, "bisect", DI, "--preset", "debian-2014", "--range", "64M..2047M", "--engine", "none", "--json"], [0]);
+    return { name: "bisect d-i memory 64M..2047M (none engine)", value: ms, unit: "ms" };
+}
+
+function diRss(): Row {
+    const r = spawnSync("/usr/bin/time", ["-f", "%M", process.execPath, CLI, "boot", DI, "--memory", "1856M", "--quiet"], { encoding: "utf8" });
+    const kib = Number(r.stderr.trim().split("\n").at(-1));
+    return { name: "peak RSS, boot d-i 1856M (v86)", value: kib / 1024, unit: "MiB" };
+}
+
 function main(): void {
-    const rows = [coldBoot(), guestSpeed(), peakRss()];
+    const rows = [coldBoot(), guestSpeed(), peakRss(), diBoot("v86"), diBoot("none"), diBisect(), diRss()];
     const table = rows.map((r) => {
         const ref = r.reference !== undefined ? `${r.reference.toFixed(1)} ${r.unit} (${r.refName})` : (r.note ?? "-");
         const ratio = r.reference !== undefined ? (r.value / r.reference).toFixed(2) + "x" : "-";

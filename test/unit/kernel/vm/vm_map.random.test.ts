@@ -130,7 +130,15 @@ function check_against(
         bad.push(`${src.live.size} live entry slots for ${map.entries.length}`);
     }
     const refs = new Map<VmObject, number>();
-    for (const e of map.entries) if (e.object) refs.set(e.object, (refs.get(e.object) ?? 0) + 1);
+    const base = new Map<VmObject, number>();
+    for (const e of map.entries) {
+        if (e.object === null) continue;
+        refs.set(e.object, (refs.get(e.object) ?? 0) + 1);
+        // Clipping and merging keep each object at one address: vme_start - offset is the same everywhere.
+        const b = base.get(e.object) ?? e.vme_start - e.offset;
+        if (e.vme_start - e.offset !== b) bad.push(`entry ${e.vme_start.toString(16)}: offset ${e.offset} moved`);
+        base.set(e.object, b);
+    }
     if (kobj.ref_count !== 1 + (refs.get(kobj) ?? 0)) bad.push(`kernel_object ref_count ${kobj.ref_count}`);
     for (const o of objects) {
         const n = refs.get(o) ?? 0;
