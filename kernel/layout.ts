@@ -134,9 +134,9 @@ export function layout_format(l: Layout): string[] {
     let sum = 0;
     for (const t of l.terms) {
         sum += t.size;
-        out.push(`  ${mib(t.size)}  ${t.name.padEnd(40)} ${t.how}`);
+        out.push(`  ${String(t.size).padStart(11)} B ${mib(t.size)}  ${t.name.padEnd(40)} ${t.how}`);
     }
-    out.push(`  ${mib(sum)}  = ${sum} (kernel_map->size ${l.kernel_map.size})`);
+    out.push(`  ${String(sum).padStart(11)} B ${mib(sum)}  = kernel_map->size ${l.kernel_map.size}`);
     if (l.kernel_map_size_at_modules) out.push(`kernel_map->size at "multiboot modules": ${l.kernel_map_size_at_modules}`);
     out.push("", "physical memory:");
     for (const r of l.physical) out.push(`  ${hx(r.start)}-${hx(r.end)} ${mib(r.end - r.start)}  ${r.what}`);
