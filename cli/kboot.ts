@@ -17,7 +17,7 @@ import type { PhysMem } from "../emulator/types.ts";
 import { KernelPanic } from "../kernel/kern/debug.ts";
 import { kernel_create, type BootPoint, type Kernel } from "../kernel/kern/kernel.ts";
 import { kernel_boot, type BootOutcome, type BootStep } from "../kernel/kern/startup.ts";
-import { pmap_cr3 } from "../kernel/i386/pmap.ts";
+import { pmap_cr3, pmap_cr4_bits } from "../kernel/i386/pmap.ts";
 import type { LayoutParams } from "../kernel/presets.ts";
 import { kmem_alloc } from "../kernel/vm/vm_kern.ts";
 import { kernel_write } from "../kernel/vm/vm_resident.ts";
@@ -119,6 +119,17 @@ function boot_kernel(mem: PhysMem, mmu: Machine | null, req: KbootRequest, boot:
     }
 }
 
+/**
+ * i386at_init's CR4 part: PGE (and PAE). The stub loads CR3 itself, but it
+ * cannot turn PAE on while paging with 2-level tables, so for PAE the host
+ * switches CR4 and CR3 together, as set_cr3 + set_cr4 do in Mach.
+ */
+function set_cr4(m: Machine, k: Kernel): void {
+    const s = m.cpuState();
+    const cr4 = s.cr4 | pmap_cr4_bits(k.kernel_pmap!);
+    m.setPaging(s.cr0, k.params.pae ? pmap_cr3(k.kernel_pmap!) : s.cr3, cr4);
+}
+
 /** Why the stub faulted while touching its BSS, in terms of the boot mapping. */
 function explain_trap(regs: Regs, params: LayoutParams, boot: BootInfo): string {
     const vector = regs.ebx;
@@ -166,6 +177,7 @@ async function kboot_v86(req: KbootRequest, inspect: Inspect): Promise<KbootResu
                     if (res.status !== "ok") { r.eax = 0; m.stop({ kind: "panic", reason: res.reason }); return; }
                     tests = test_words(res.k);
                     r.eax = pmap_cr3(res.k.kernel_pmap!); r.ebx = tests.table; r.ecx = tests.count;
+                    set_cr4(m, res.k);
                     return;
                 case HC.CHECK: {
                     const e = tests?.expect[r.ebp];

@@ -106,14 +106,22 @@ function dump(dir: string, r: KbootResult): void {
     writeFileSync(join(dir, "machine.json"), JSON.stringify(machine, null, 2) + "\n");
 }
 
+const CHUNK = 1 << 20;
+
 /** Raw physical RAM as a sparse file: the size of RAM, only non-zero pages written. */
 function write_phys(path: string, k: Kernel): void {
     const fd = openSync(path, "w");
     try {
         ftruncateSync(fd, k.mem.size);
-        for (let pa = 0; pa < k.mem.size; pa += 4096) {
-            const page = k.mem.read(pa, 4096);
-            if (page.some((b) => b !== 0)) writeSync(fd, page, 0, 4096, pa);
+        const zero = Buffer.alloc(4096);
+        for (let base = 0; base < k.mem.size; base += CHUNK) {
+            const len = Math.min(CHUNK, k.mem.size - base);
+            const bytes = k.mem.view?.(base, len) ?? k.mem.read(base, len);
+            const chunk = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+            for (let off = 0; off < chunk.length; off += 4096) {
+                const page = chunk.subarray(off, off + 4096);
+                if (zero.compare(page) !== 0) writeSync(fd, page, 0, page.length, base + off);
+            }
         }
     } finally {
         closeSync(fd);

@@ -49,12 +49,12 @@ abstract class PhysMemBase implements PhysMem {
 /** Flat in-memory RAM. */
 export class ArrayPhysMem extends PhysMemBase {
     readonly bytes: Uint8Array;
-    private readonly view: DataView;
+    private readonly dv: DataView;
 
     constructor(size: number) {
         super(size);
         this.bytes = new Uint8Array(size);
-        this.view = new DataView(this.bytes.buffer);
+        this.dv = new DataView(this.bytes.buffer);
     }
     private inRange(pa: number, len: number): boolean {
         return pa >= 0 && pa + len <= this.size;
@@ -66,10 +66,10 @@ export class ArrayPhysMem extends PhysMemBase {
         if (this.inRange(pa, 1)) this.bytes[pa] = value;
     }
     override read32(pa: number): number {
-        return this.inRange(pa, 4) ? this.view.getUint32(pa, true) : super.read32(pa);
+        return this.inRange(pa, 4) ? this.dv.getUint32(pa, true) : super.read32(pa);
     }
     override write32(pa: number, value: number): void {
-        if (this.inRange(pa, 4)) this.view.setUint32(pa, value >>> 0, true);
+        if (this.inRange(pa, 4)) this.dv.setUint32(pa, value >>> 0, true);
         else super.write32(pa, value);
     }
     override read(pa: number, len: number): Uint8Array {

@@ -23,6 +23,8 @@ export interface PhysMem {
     write(pa: number, bytes: Uint8Array): void;
     /** Set `len` bytes at `pa` to `value` (0 for BSS). */
     fill(pa: number, len: number, value: number): void;
+    /** A live, read-only view of RAM (no copy) where the implementation has one; else undefined. */
+    view?(pa: number, len: number): Uint8Array | undefined;
 }
 
 /** CPU state at a multiboot entry, as GRUB/QEMU leave it (flat protected mode, paging off). */

@@ -45,6 +45,9 @@ export class V86PhysMem implements PhysMem {
         this.cpu.dataView().setUint32(pa, value >>> 0, true);
         this.cpu.dirty(pa, pa + 4);
     }
+    view(pa: number, len: number): Uint8Array | undefined {
+        return this.ok(pa, len) ? this.cpu.bytes().subarray(pa, pa + len) : undefined;
+    }
     read(pa: number, len: number): Uint8Array {
         if (this.ok(pa, len)) return this.cpu.bytes().slice(pa, pa + len);
         const out = new Uint8Array(len).fill(0xff);

@@ -133,6 +133,20 @@ describe("other presets and the boot mapping", () => {
         expect(good.status).toBe("ok");
     });
 
+    it("PAE page tables: the CPU runs on them too (host turns CR4.PAE on with the new CR3)", async () => {
+        const r = await run_image({ image: DI, memory: "512M", set: ["pae=1"] }, {
+            inspect: (res) => {
+                expect(res.paging!.cr4 & 0x20).toBe(0x20);
+                const k = res.kernel!;
+                for (const va of [k.vm_page_array, k.kernel_virtual_start, 0x80009500]) {
+                    expect(res.cpu_translate!(va)).toBe(pmap_extract(k.kernel_pmap!, va));
+                }
+            },
+        });
+        expect(r.status).toBe("ok");
+        for (const c of r.checks) expect(c.value, c.what).toBe(c.expected);
+    });
+
     it("bad layouts are one-line errors with exit 2", () => {
         for (const args of [["--preset", "nope"], ["--set", "frob=1"], ["--set", "kmem_map_size=lots"], ["--set", "kmem_map_size=190M"], ["--memory", "3G"]]) {
             const r = cli(["boot", DI, ...args]);
