@@ -18,16 +18,23 @@ const SIXTEEN_MIB = 16 * MiB;
 const MB_ARD_MEMORY = 1;
 const FOUR_GIB = 2 ** 32;
 
-/** Usable RAM regions of the multiboot memory map, [start, end) below 4 GiB. */
-const regionCache = new WeakMap<Kernel, { start: number; end: number }[]>();
+type Range = { start: number; end: number };
 
-function ram_regions(k: Kernel): { start: number; end: number }[] {
-    let r = regionCache.get(k);
+/** Per-kernel memo of a list of ranges. */
+function memo(cache: WeakMap<Kernel, Range[]>, k: Kernel, compute: (k: Kernel) => Range[]): Range[] {
+    let r = cache.get(k);
     if (!r) {
-        r = compute_ram_regions(k);
-        regionCache.set(k, r);
+        r = compute(k);
+        cache.set(k, r);
     }
     return r;
+}
+
+/** Usable RAM regions of the multiboot memory map, [start, end) below 4 GiB. */
+const regionCache = new WeakMap<Kernel, Range[]>();
+
+function ram_regions(k: Kernel): Range[] {
+    return memo(regionCache, k, compute_ram_regions);
 }
 
 function compute_ram_regions(k: Kernel): { start: number; end: number }[] {
@@ -82,15 +89,10 @@ function hx(n: number): string {
  * array and module data. Mach recomputes them on every call from boot_info;
  * they only change when i386at_init moves boot_info, so they are cached.
  */
-const skipCache = new WeakMap<Kernel, { start: number; end: number }[]>();
+const skipCache = new WeakMap<Kernel, Range[]>();
 
-function skip_ranges(k: Kernel): { start: number; end: number }[] {
-    let r = skipCache.get(k);
-    if (!r) {
-        r = compute_skip_ranges(k);
-        skipCache.set(k, r);
-    }
-    return r;
+function skip_ranges(k: Kernel): Range[] {
+    return memo(skipCache, k, compute_skip_ranges);
 }
 
 /** boot_info moved: recompute the skip ranges on the next allocation. */

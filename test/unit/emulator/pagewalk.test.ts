@@ -11,6 +11,7 @@ import {
     INTEL_PTE, format_walk, page_walk,
     type PagingMode, type Walk,
 } from "../../../emulator/pagewalk.ts";
+import { prng } from "../../prng.ts";
 import {
     P, PS, U, W,
     alloc_page, map4k, map4m, new_pd, new_pdpt, pae_map2m, pae_map4k, pde_addr, pt_alloc,
@@ -459,17 +460,6 @@ describe("ptbuild", () => {
 
 /* ---- randomized ---- */
 
-/** mulberry32: small deterministic PRNG. */
-function prng(seed: number): () => number {
-    let s = seed >>> 0;
-    return () => {
-        s = (s + 0x6d2b79f5) >>> 0;
-        let t = s;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return (t ^ (t >>> 14)) >>> 0;
-    };
-}
 
 const SEED = process.env["PAGEWALK_SEED"] !== undefined
     ? Number(process.env["PAGEWALK_SEED"]) >>> 0

@@ -118,14 +118,4 @@ export function expect_panic(f: () => void, message: string): void {
     expect((caught as KernelPanic).panicMessage).toBe(message);
 }
 
-/** mulberry32: small deterministic PRNG returning uint32. */
-export function prng(seed: number): () => number {
-    let s = seed >>> 0;
-    return () => {
-        s = (s + 0x6d2b79f5) >>> 0;
-        let t = s;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return (t ^ (t >>> 14)) >>> 0;
-    };
-}
+export { prng } from "../../../prng.ts";

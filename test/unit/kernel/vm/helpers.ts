@@ -4,6 +4,7 @@
  */
 import { panic } from "../../../../kernel/kern/debug.ts";
 import type { VmMapEntrySource } from "../../../../kernel/vm/vm_map.ts";
+import { prng } from "../../../prng.ts";
 
 /** Entry size of the 2012+ struct vm_map_entry rounded to its slab buffer (64 B). */
 const ENTRY_BUF = 64;
@@ -47,16 +48,10 @@ export class CountingSource implements VmMapEntrySource {
     }
 }
 
-/** mulberry32: a small deterministic PRNG. */
+/** A PRNG returning floats in [0, 1), from the shared seeded generator. */
 export function rng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
+    const next = prng(seed);
+    return () => next() / 4294967296;
 }
 
 /** Seed from `env` (to replay) or the clock; printed so a failure can be replayed. */

@@ -1,0 +1,16 @@
+/*
+ * test/prng.ts — the seeded PRNG of the randomized tests (mulberry32).
+ * Tests print their seed so a failure can be replayed.
+ */
+
+/** A generator of uint32 values from `seed`. */
+export function prng(seed: number): () => number {
+    let s = seed >>> 0;
+    return () => {
+        s = (s + 0x6d2b79f5) >>> 0;
+        let t = s;
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        return (t ^ (t >>> 14)) >>> 0;
+    };
+}
