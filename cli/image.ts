@@ -10,7 +10,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { BootStep } from "../kernel/kern/startup.ts";
 import {
-    DEFAULT_PRESET, is_param, param_names, params_validate, preset_find, PRESETS, SIZE_PARAMS,
+    DEFAULT_PRESET, is_param, param_names, params_validate, PARAM_ALIASES, preset_find, PRESETS, SIZE_PARAMS, SWITCH_WORDS,
     type LayoutParams,
 } from "../kernel/presets.ts";
 import { parse_size, UsageError } from "./units.ts";
@@ -91,8 +91,16 @@ export function params_from(presetName: string, sets: string[]): LayoutParams {
         const eq = s.indexOf("=");
         const name = eq < 0 ? s : s.slice(0, eq);
         if (eq < 0) throw new UsageError("--set", `'${s}' is not name=value`);
-        if (!is_param(name)) throw new UsageError("--set", `unknown parameter '${name}' (known: ${param_names().join(", ")})`);
-        params[name] = param_value(name, s.slice(eq + 1));
+        const value = s.slice(eq + 1);
+        const alias = PARAM_ALIASES[name];
+        if (alias) {
+            const v = alias.values[value];
+            if (v === undefined) throw new UsageError(`--set ${name}`, `'${value}' is not one of ${Object.keys(alias.values).join(", ")}`);
+            params[alias.param] = v;
+            continue;
+        }
+        if (!is_param(name)) throw new UsageError("--set", `unknown parameter '${name}' (known: ${[...param_names(), ...Object.keys(PARAM_ALIASES)].join(", ")})`);
+        params[name] = param_value(name, value);
     }
     const problems = params_validate(params);
     if (problems.length) throw new UsageError("layout", problems[0]!);
@@ -102,6 +110,7 @@ export function params_from(presetName: string, sets: string[]): LayoutParams {
 /** A parameter value: sizes take K/M/G, addresses take 0x…, counts are integers. */
 export function param_value(name: keyof LayoutParams, text: string): number {
     if (SIZE_PARAMS.has(name)) return parse_size(text, `--set ${name}`);
+    if (SWITCH_WORDS[text] !== undefined) return SWITCH_WORDS[text]!;
     const v = /^0x[0-9a-f]+$/i.test(text) ? parseInt(text, 16) : /^\d+$/.test(text) ? Number(text) : NaN;
     if (!Number.isSafeInteger(v)) throw new UsageError(`--set ${name}`, `'${text}' is not a whole number`);
     return v;

@@ -44,8 +44,12 @@ export interface LayoutParams {
     boot_ptps: number;
     /** Extra BSS added to the kernel image (the "4 MiB static array" case). */
     kernel_bss: number;
-    /** 1 = zone allocator era (zalloc), 0 = slab. */
+    /** 1 = zone allocator era (zalloc), 0 = slab. `--set allocator=zone|slab` sets it. */
     zalloc: number;
+    /** SLAB_USE_CPU_POOLS (0 in shipped GNU Mach). `--set cpu_pools=on|off`. */
+    cpu_pools: number;
+    /** SLAB_VERIFY: KMEM_CF_VERIFY on every cache (0 in shipped GNU Mach). */
+    slab_verify: number;
 }
 
 export interface Preset {
@@ -74,6 +78,8 @@ const DEBIAN_2014: LayoutParams = {
     boot_ptps: 1,
     kernel_bss: 0,
     zalloc: 0,
+    cpu_pools: 0,
+    slab_verify: 0,
 };
 
 export const PRESETS: readonly Preset[] = [
@@ -141,6 +147,14 @@ export function param_names(): (keyof LayoutParams)[] {
     return Object.keys(DEBIAN_2014) as (keyof LayoutParams)[];
 }
 
+/** `--set` names that stand for another parameter with words as values. */
+export const PARAM_ALIASES: Readonly<Record<string, { param: keyof LayoutParams; values: Record<string, number> }>> = {
+    allocator: { param: "zalloc", values: { slab: 0, zone: 1 } },
+};
+
+/** Words accepted for 0/1 switches. */
+export const SWITCH_WORDS: Readonly<Record<string, number>> = { on: 1, off: 0, yes: 1, no: 0, true: 1, false: 0 };
+
 export function is_param(name: string): name is keyof LayoutParams {
     return Object.hasOwn(DEBIAN_2014, name);
 }
@@ -168,7 +182,10 @@ export function params_validate(p: LayoutParams): string[] {
         out.push(`vm_kernel_map_size leaves less than 16 MiB of the ${kva / MiB} MiB kernel space for RAM`);
     }
     if (p.boot_ptps < 1 || p.boot_ptps > 16) out.push("boot_ptps: must be 1..16");
-    if (p.pae > 1 || p.zalloc > 1) out.push("pae and zalloc are 0 or 1");
+    for (const k of ["pae", "zalloc", "cpu_pools", "slab_verify"] as const) {
+        if (p[k] > 1) out.push(`${k}: 0 or 1 (off or on)`);
+    }
+    if (p.zalloc && !p.zone_map_size) out.push("zalloc: the zone allocator needs a zone_map_size");
     if (p.vm_map_entry_size < 16 || p.vm_page_size < 16) out.push("struct sizes below 16 B");
     return out;
 }

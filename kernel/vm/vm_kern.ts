@@ -17,7 +17,7 @@ import { printf_once, type Kernel } from "../kern/kernel.ts";
 import { pmap_enter, pmap_extract, pmap_remove } from "../i386/pmap.ts";
 import { round_page, trunc_page } from "../i386/vm_param.ts";
 import {
-    vm_map_create, vm_map_enter, vm_map_find_entry, vm_map_remove, vm_map_submap,
+    vm_map_create, vm_map_enter, vm_map_find_entry, vm_map_lookup_entry, vm_map_remove, vm_map_submap,
     type VmMap, type VmMapEntry, type VmMapEntrySource, type VmMapHooks,
 } from "./vm_map.ts";
 import { vm_object_allocate, vm_object_reference, type VmObject } from "./vm_object.ts";
@@ -34,7 +34,10 @@ export function kmem_hooks(k: Kernel): VmMapHooks {
     return {
         entry_delete(_map: VmMap, entry: VmMapEntry, start: number, end: number) {
             if (entry.is_sub_map || entry.wired_count === 0) return;
-            for (let va = start; va < end; va += 4096) {
+            // A kmem_realloc'd object is mapped twice until the old region is freed:
+            // only the last mapping's removal frees its pages.
+            const shared = entry.object !== null && entry.object !== k.kernel_object && entry.object.ref_count > 1;
+            for (let va = start; va < end && !shared; va += 4096) {
                 const pa = pmap_extract(k.kernel_pmap!, va);
                 const i = pa ? vm_page_lookup_phys(k.vm_page!, pa) : -1;
                 if (i >= 0) vm_page_release(k.vm_page!, i);
@@ -124,6 +127,34 @@ export function kmem_alloc_pageable(k: Kernel, map: VmMap, size: number, tag = "
     const r = vm_map_enter(map, map.min_offset, size, 0, true, null, 0, false,
         VM_PROT_DEFAULT, VM_PROT_ALL, VM_INHERIT_DEFAULT, tag);
     if (r.kr !== KERN_SUCCESS) return fail(k, "kmem_alloc_pageable", map, size, r.kr, tag);
+    return { kr: KERN_SUCCESS, addr: r.addr };
+}
+
+/**
+ * kmem_realloc: a larger copy of a kmem_alloc region, found while the old
+ * region still exists; the old pages are mapped again at the new address,
+ * new pages fill the tail, and the caller frees the old region.
+ */
+export function kmem_realloc(k: Kernel, map: VmMap, oldaddr: number, oldsize: number, newsize: number): KmemResult {
+    const oldmin = trunc_page(oldaddr);
+    const oldmax = round_page(oldaddr + oldsize);
+    oldsize = oldmax - oldmin;
+    newsize = round_page(newsize);
+    const r = find_with_retry(k, map, newsize, 0, null, "kmem_realloc");
+    if (r.kr !== KERN_SUCCESS || !r.entry) return fail(k, "kmem_realloc", map, newsize, r.kr, "kmem_realloc");
+    const old = vm_map_lookup_entry(map, oldmin);
+    if (!old.found || !old.entry?.object) panic("kmem_realloc");
+    const object = old.entry.object;
+    if (object.size !== oldsize) panic("kmem_realloc");
+    vm_object_reference(object);
+    object.size = newsize;
+    r.entry.object = object;
+    r.entry.offset = 0;
+    r.entry.tag = old.entry.tag;
+    for (let off = 0; off < oldsize; off += 4096) {
+        pmap_enter(k.kernel_pmap!, r.addr + off, pmap_extract(k.kernel_pmap!, oldmin + off), VM_PROT_DEFAULT, true);
+    }
+    kmem_alloc_pages(k, r.addr + oldsize, newsize - oldsize);
     return { kr: KERN_SUCCESS, addr: r.addr };
 }
 
