@@ -76,14 +76,16 @@ function layout_terms(k: Kernel, km: LayoutMap): LayoutTerm[] {
     const buckets = k.vm_page_bucket_count * p.vm_page_bucket_size;
     const pages = k.vm_page_array_count * p.vm_page_size;
     const kentry = p.kentry_pages * 4096;
+    const zdata = k.zdata ? 420 * 1024 : 0;
     const first = km.entries.find((e) => e.kind !== "hole");
     const stolen = first ? first.size - direct : 0;
     const terms: LayoutTerm[] = [
         { name: "direct map", size: direct, how: `phys_last_addr - phys_first_addr (RAM after mem_size_init)` },
         { name: "kentry_data", size: kentry, how: `pmap_steal_memory(${p.kentry_pages} pages)` },
+        ...(zdata ? [{ name: "zdata", size: zdata, how: "pmap_steal_memory(ZDATA_SIZE = 420 KiB), the zone era's zone structures" }] : []),
         { name: "VP hash buckets", size: buckets, how: `${k.vm_page_bucket_count} buckets (next power of 2 >= pmap_free_pages) x ${p.vm_page_bucket_size} B` },
         { name: "vm_page array", size: pages, how: `${k.vm_page_array_count} pages x ${p.vm_page_size} B (pmap_startup estimate)` },
-        { name: "steal rounding", size: stolen - kentry - buckets - pages, how: "round_page of the last stolen byte" },
+        { name: "steal rounding", size: stolen - kentry - zdata - buckets - pages, how: "round_page of the last stolen byte" },
     ];
     for (const e of km.entries.slice(km.entries.indexOf(first!) + 1)) {
         if (e.kind !== "hole") terms.push({ name: e.tag, size: e.size, how: e.kind === "submap" ? "submap (counted whole)" : e.wired ? "wired" : "pageable" });

@@ -14,7 +14,8 @@ import type { LayoutParams } from "../presets.ts";
 import type { VmMap } from "../vm/vm_map.ts";
 import type { VmObject } from "../vm/vm_object.ts";
 import type { VmPageTable } from "../vm/vm_page.ts";
-import type { KmemCache } from "./slab.ts";
+import type { Kmem } from "./kmem.ts";
+import type { Zalloc } from "./zalloc.ts";
 
 /** A named moment of the boot, for `mach86 layout --at`. */
 export type BootPoint = "vm" | "submaps" | "modules" | "end";
@@ -72,7 +73,13 @@ export interface Kernel {
     zone_map: VmMap | null;
     ipc_kernel_map: VmMap | null;
     device_io_map: VmMap | null;
-    caches: KmemCache[];
+    /** The slab allocator (slab era), or the zone allocator (zalloc era). */
+    kmem: Kmem | null;
+    zone: Zalloc | null;
+    /** zdata, stolen in the zone era. */
+    zdata: number;
+    /** Virtual clock in ticks (hz = 100): advanced by workloads, read by slab_collect / zone_gc. */
+    ticks: number;
 
     /** Layout snapshots taken at named boot points. */
     snapshots: Map<BootPoint, unknown>;
@@ -101,7 +108,7 @@ export function kernel_create(
         pages_left_away: 0,
         vm_page: null, kernel_object: null, vm_submap_object: null,
         kernel_map: null, kmem_map: null, kalloc_map: null, zone_map: null,
-        ipc_kernel_map: null, device_io_map: null, caches: [],
+        ipc_kernel_map: null, device_io_map: null, kmem: null, zone: null, zdata: 0, ticks: 0,
         snapshots: new Map(), printed_once: new Set(), failed: null, kernel_map_size_at_modules: 0,
     };
 }

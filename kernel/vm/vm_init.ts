@@ -1,17 +1,25 @@
 /*
  * kernel/vm/vm_init.ts — models vm/vm_init.c (vm_mem_bootstrap) and the
- * VM parts of vm_map_init / slab_init / pmap_init of GNU Mach 8d03c760,
- * in Mach's order:
+ * allocator parts of vm_map_init / slab_init / zone_init / kalloc_init of
+ * GNU Mach, in Mach's order:
  *
- *   vm_page_bootstrap → slab_bootstrap → vm_object_bootstrap → vm_map_init
- *   → kmem_init → pmap_init → slab_init → kalloc_init
+ *   slab era (8d03c760):  vm_page_bootstrap → slab_bootstrap → vm_object_bootstrap
+ *       → vm_map_init → kmem_init → pmap_init → slab_init → kalloc_init
+ *   zone era (a12a1067):  vm_page_bootstrap → zone_bootstrap → vm_object_bootstrap
+ *       → vm_map_init → kmem_init → pmap_init → zone_init → kalloc_init
  *
  * (vm_fault_init, vm_page_module_init and memory_manager_default_init
  * allocate no kernel VA and are not modelled.)
  */
 import { panic } from "../kern/debug.ts";
 import type { Kernel } from "../kern/kernel.ts";
-import { kmem_cache_alloc, kmem_cache_free, kmem_cache_init, KMEM_CF_NO_RECLAIM, type KmemCache } from "../kern/slab.ts";
+import { kalloc_init } from "../kern/kalloc.ts";
+import {
+    KMEM_CACHE_NOCPUPOOL, KMEM_CACHE_NOOFFSLAB, KMEM_CACHE_NORECLAIM,
+    kmem_cache_alloc, kmem_cache_free, kmem_cache_init, slab_bootstrap, slab_init, type KmemCache,
+} from "../kern/kmem.ts";
+import { kmem_backend } from "../kern/kmem_kernel.ts";
+import { kalloc_zone_init, zalloc, zcram, zfree, zinit, zone_bootstrap, zone_init, ZDATA_SIZE, ZONE_FIXED, type Zone } from "../kern/zalloc.ts";
 import { round_page } from "../i386/vm_param.ts";
 import { kmem_alloc_wired, kmem_init, kmem_submap } from "./vm_kern.ts";
 import type { VmMapEntrySource } from "./vm_map.ts";
@@ -19,20 +27,27 @@ import { vm_object_allocate } from "./vm_object.ts";
 import { vm_page_grab } from "./vm_page.ts";
 import { vm_page_bootstrap } from "./vm_resident.ts";
 
-/** Map-entry storage for the kernel's maps, one source per cache. */
+/** Map-entry storage for the kernel's maps. */
 export interface EntrySources {
-    /** Non-pageable kernel maps (kernel_map, kmem_map, device_io_map): the kentry cache. */
+    /** Non-pageable kernel maps (kernel_map, kmem_map, device_io_map): the kentry cache / zone. */
     kentry: VmMapEntrySource;
-    /** Pageable maps (ipc_kernel_map, user maps): vm_map_entry_cache. */
+    /** Pageable maps (ipc_kernel_map, user maps): vm_map_entry_cache / zone. */
     entry: VmMapEntrySource;
 }
 
-/** A VmMapEntrySource over a slab cache; `empty` is what Mach does when the cache cannot grow. */
-function cache_source(cache: KmemCache, empty: () => never): VmMapEntrySource {
+function cache_source(k: Kernel, cache: KmemCache, empty: string): VmMapEntrySource {
     return {
         name: cache.name,
-        alloc: () => kmem_cache_alloc(cache) || empty(),
-        free: (kva: number) => kmem_cache_free(cache, kva),
+        alloc: () => kmem_cache_alloc(k.kmem!, cache) || panic(empty),
+        free: (kva: number) => kmem_cache_free(k.kmem!, cache, kva),
+    };
+}
+
+function zone_source(k: Kernel, zone: Zone): VmMapEntrySource {
+    return {
+        name: zone.zone_name,
+        alloc: () => zalloc(k.zone!, zone) || panic("vm_map_entry_create"),
+        free: (kva: number) => zfree(k.zone!, zone, kva),
     };
 }
 
@@ -45,22 +60,35 @@ function kentry_pagealloc(k: Kernel, size: number): number {
     return va;
 }
 
-/** Slab pages for ordinary caches: kmem_map, or (no kmem_map, HEAD) physical pages via the direct map. */
-function slab_pagealloc(k: Kernel, size: number): number {
-    if (k.kmem_map) return kmem_alloc_wired(k, k.kmem_map, size, "slab").addr;
+/** Without kmem_map (HEAD), one-page slabs come straight from physical pages via the direct map. */
+function physical_slab(k: Kernel, size: number): number {
     if (size !== 4096) return kmem_alloc_wired(k, k.kernel_map!, size, "slab").addr;
     const i = vm_page_grab(k.vm_page!);
     return i < 0 ? 0 : (k.vm_page!.phys[i]! + k.params.vm_min_kernel_address) >>> 0;
 }
 
-/** vm_map_init: the map-entry caches (the kentry one only while the kentry area exists). */
-function vm_map_init(k: Kernel): EntrySources {
+/** vm_map_init, slab era: the map-entry caches (the kentry one while the kentry area exists). */
+function vm_map_init_slab(k: Kernel): EntrySources {
     const size = k.params.vm_map_entry_size;
-    const entry = kmem_cache_init(k, "vm_map_entry", size, 0, (s) => slab_pagealloc(k, s));
-    const entrySource = cache_source(entry, () => panic("vm_map_entry_create"));
+    const noKmemMap = k.params.kmem_map_size === 0;
+    const entry = kmem_cache_init(k.kmem!, "vm_map_entry", size, 0, null,
+        noKmemMap ? (s) => physical_slab(k, s) : null, null, 0);
+    const entrySource = cache_source(k, entry, "vm_map_entry_create");
     if (k.params.kentry_pages === 0) return { kentry: entrySource, entry: entrySource };
-    const kentry = kmem_cache_init(k, "vm_map_kentry", size, 0, (s) => kentry_pagealloc(k, s), KMEM_CF_NO_RECLAIM);
-    return { kentry: cache_source(kentry, () => panic("vm_map_kentry_create")), entry: entrySource };
+    const kentry = kmem_cache_init(k.kmem!, "vm_map_kentry", size, 0, null, (s) => kentry_pagealloc(k, s), null,
+        KMEM_CACHE_NOCPUPOOL | KMEM_CACHE_NOOFFSLAB | KMEM_CACHE_NORECLAIM);
+    return { kentry: cache_source(k, kentry, "vm_map_kentry_create"), entry: entrySource };
+}
+
+/** vm_map_init, zone era: the FIXED kentry zone crammed with the stolen kentry area. */
+function vm_map_init_zone(k: Kernel): EntrySources {
+    const z = k.zone!;
+    const size = k.params.vm_map_entry_size;
+    const entry = zinit(z, size, 1024 * 1024, 4096, 0, "map entries");
+    const kentry = zinit(z, size, k.kentry_data_size, k.kentry_data_size, ZONE_FIXED, "kernel map entries");
+    zcram(z, kentry, k.kentry_data, k.kentry_data_size);
+    z.vm_map_kentry_zone = kentry;
+    return { kentry: zone_source(k, kentry), entry: zone_source(k, entry) };
 }
 
 /** pmap_init's tables: pv_head_table, pv_lock_table (1 bit/page) and pmap_phys_attributes. */
@@ -71,21 +99,37 @@ function pmap_init(k: Kernel): void {
     if (r.kr) panic("pmap_init");
 }
 
-/** slab_init / kalloc_init / zone_init: the allocator submaps of the era. */
-function allocator_submaps(k: Kernel, src: EntrySources): void {
+/** slab_init + kalloc_init, or zone_init + kalloc_init: the allocator submaps of the era. */
+function allocator_init(k: Kernel, src: EntrySources): void {
     const p = k.params;
-    if (p.zone_map_size) k.zone_map = kmem_submap(k, k.kernel_map!, p.zone_map_size, false, "zone_map", src.kentry);
+    if (k.zone) {
+        k.zone_map = kmem_submap(k, k.kernel_map!, p.zone_map_size, false, "zone_map", src.kentry);
+        zone_init(k.zone, k.zone_map.min_offset);
+    }
     if (p.kmem_map_size) k.kmem_map = kmem_submap(k, k.kernel_map!, p.kmem_map_size, false, "kmem_map", src.kentry);
+    if (k.kmem) slab_init(k.kmem);
     if (p.kalloc_map_size) k.kalloc_map = kmem_submap(k, k.kernel_map!, p.kalloc_map_size, false, "kalloc_map", src.kentry);
+    if (k.kmem) kalloc_init(k.kmem);
+    if (k.zone) kalloc_zone_init(k.zone);
 }
 
 export function vm_mem_bootstrap(k: Kernel): EntrySources {
-    const { start, end } = vm_page_bootstrap(k);
+    const backend = kmem_backend(k, () => k.ticks);
+    const { start, end } = vm_page_bootstrap(k, k.params.zalloc ? ZDATA_SIZE : 0);
+    if (k.params.zalloc) {
+        k.zone = zone_bootstrap(backend, {
+            zone_map_size: k.params.zone_map_size, era: "2011", zdata: k.zdata, zdata_size: ZDATA_SIZE,
+            defer_zone_init: true,
+        });
+    } else {
+        k.kmem = slab_bootstrap(backend, { verify: k.params.slab_verify === 1, cpu_pools: k.params.cpu_pools === 1 });
+    }
     k.kernel_object = vm_object_allocate(k.params.vm_max_kernel_address - k.params.vm_min_kernel_address + 1, "kernel_object");
     k.vm_submap_object = vm_object_allocate(0, "vm_submap_object");
-    const src = vm_map_init(k);
+    const src = k.zone ? vm_map_init_zone(k) : vm_map_init_slab(k);
     kmem_init(k, start, end, src.kentry);
     pmap_init(k);
-    allocator_submaps(k, src);
+    allocator_init(k, src);
     return src;
 }
+

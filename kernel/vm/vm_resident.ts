@@ -57,11 +57,15 @@ export function kernel_write(k: Kernel, va: number, bytes: Uint8Array): void {
     }
 }
 
-/** Steal the kentry area, the VP hash buckets and the vm_page array; build the free list. */
-export function vm_page_bootstrap(k: Kernel): { start: number; end: number } {
+/**
+ * Steal the kentry area (and, in the zone era, zdata), the VP hash buckets
+ * and the vm_page array; build the free list.
+ */
+export function vm_page_bootstrap(k: Kernel, zdata_size = 0): { start: number; end: number } {
     const p = k.params;
     k.kentry_data_size = p.kentry_pages * 4096;
     k.kentry_data = pmap_steal_memory(k, k.kentry_data_size);
+    if (zdata_size) k.zdata = pmap_steal_memory(k, zdata_size);
 
     // The first power of two that is at least the number of physical pages.
     const npages = pmap_free_pages(k);
