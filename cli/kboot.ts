@@ -17,6 +17,7 @@ import type { PhysMem } from "../emulator/types.ts";
 import { KernelPanic } from "../kernel/kern/debug.ts";
 import { kernel_create, type BootPoint, type Kernel } from "../kernel/kern/kernel.ts";
 import { kernel_boot, type BootOutcome, type BootStep } from "../kernel/kern/startup.ts";
+import { workload_run, type Workload, type WorkloadResult } from "../kernel/kern/workload.ts";
 import { pmap_cr3, pmap_cr4_bits } from "../kernel/i386/pmap.ts";
 import type { LayoutParams } from "../kernel/presets.ts";
 import { kmem_alloc } from "../kernel/vm/vm_kern.ts";
@@ -38,6 +39,8 @@ export interface KbootRequest {
     points?: Set<BootPoint>;
     /** Streams the console (stub + kernel printf) as it is produced. */
     sink?: (text: string) => void;
+    /** Run after a successful boot, on the booted kernel. */
+    workload?: Workload;
 }
 
 export interface CheckResult { va: number; value: number; expected: number; what: string }
@@ -56,6 +59,7 @@ export interface KbootResult {
     /** During `inspect` on the v86 engine: the CPU's own translation and paging registers. */
     cpu_translate?: (va: number) => number;
     paging?: { cr0: number; cr3: number; cr4: number };
+    workload?: WorkloadResult;
 }
 
 /** Patch the a.out-kludge header's bss_end_addr to pad the kernel's BSS (kernel_bss). */
@@ -112,7 +116,8 @@ function boot_kernel(mem: PhysMem, mmu: Machine | null, req: KbootRequest, boot:
     try {
         const outcome = kernel_boot(k, req.steps, req.points);
         if (outcome.stuck) return { k, outcome, status: "stuck" as const, reason: outcome.stuck };
-        return { k, outcome, status: "ok" as const, reason: "" };
+        const workload = req.workload ? workload_run(k, req.workload) : undefined;
+        return { k, outcome, status: "ok" as const, reason: "", workload };
     } catch (e) {
         if (e instanceof KernelPanic) return { k, outcome: null, status: "panic" as const, reason: `panic: ${e.panicMessage}` };
         throw e;
@@ -165,7 +170,7 @@ async function kboot_v86(req: KbootRequest, inspect: Inspect): Promise<KbootResu
     try {
         const boot = multiboot_load(m.mem, req.load);
         m.enter(boot.entry);
-        let res: { k: Kernel; outcome: BootOutcome | null; status: KbootResult["status"]; reason: string } | null = null;
+        let res: ReturnType<typeof boot_kernel> | null = null;
         let tests: ReturnType<typeof test_words> | null = null;
         const checks: CheckResult[] = [];
         const kprint = (s: string) => m.console.write(s);
@@ -190,10 +195,11 @@ async function kboot_v86(req: KbootRequest, inspect: Inspect): Promise<KbootResu
             }
         });
         const run = await m.run({ maxInstructions: 2_000_000_000 });
-        const r = res as { k: Kernel; outcome: BootOutcome | null; status: KbootResult["status"]; reason: string } | null;
+        const r = res as ReturnType<typeof boot_kernel> | null;
         const result: KbootResult = {
             status: stop_status(run.stop, r?.status), reason: stop_reason(run.stop, r?.reason),
             kernel: r?.k ?? null, outcome: r?.outcome ?? null, boot, console: m.console.text(), checks, cpu: run.cpu, engine: "v86",
+            workload: r && "workload" in r ? r.workload : undefined,
             cpu_translate: (va: number) => m.translate(va),
             paging: { cr0: run.cpu.cr0, cr3: run.cpu.cr3, cr4: run.cpu.cr4 },
         };
@@ -220,7 +226,10 @@ async function kboot_none(req: KbootRequest, inspect: Inspect): Promise<KbootRes
         return result;
     }
     const r = boot_kernel(mem, null, req, boot, boot.mbiAddr, print);
-    const result: KbootResult = { status: r.status, reason: r.reason, kernel: r.k, outcome: r.outcome, boot, console, checks: [], engine: "none" };
+    const result: KbootResult = {
+        status: r.status, reason: r.reason, kernel: r.k, outcome: r.outcome, boot, console, checks: [], engine: "none",
+        workload: "workload" in r ? r.workload : undefined,
+    };
     await inspect(result);
     return result;
 }

@@ -10,7 +10,10 @@ import { pmap_info, pmap_walk_lines } from "../kernel/i386/pmap_info.ts";
 import type { BootPoint, Kernel } from "../kernel/kern/kernel.ts";
 import { layout_format, layout_snapshot, type Layout } from "../kernel/layout.ts";
 import { PRESETS, SIZE_PARAMS, is_param, type LayoutParams } from "../kernel/presets.ts";
-import { vm_map_info } from "../kernel/vm/vm_map.ts";
+import { vm_map_info, vm_map_largest_free, vm_map_lookup_entry, type VmMap } from "../kernel/vm/vm_map.ts";
+import { kmem_whatis, slab_info, slab_info_data } from "../kernel/kern/kmem.ts";
+import { zone_info, zone_info_print, zone_whatis } from "../kernel/kern/zalloc.ts";
+import type { Workload, WorkloadResult } from "../kernel/kern/workload.ts";
 import type { Io } from "./boot.ts";
 import { EXIT } from "./boot.ts";
 import { image_load, param_value, params_from, type ImageManifest } from "./image.ts";
@@ -27,6 +30,8 @@ export interface KOptions {
     quiet?: boolean;
     at?: string;
     dump?: string;
+    /** A workload file (workloads/*.json) run on the booted kernel. */
+    workload?: string;
 }
 
 const POINTS: readonly BootPoint[] = ["vm", "submaps", "modules", "end"];
@@ -65,16 +70,142 @@ export interface RunOpts {
 
 export async function run_image(o: KOptions, ro: RunOpts = {}): Promise<KbootResult> {
     const p = prepare(o, ro.memory, ro.params);
-    return kboot({ load: p.load, params: p.params, engine: engine_of(o), steps: p.img.steps, points: ro.points, sink: ro.sink }, ro.inspect);
+    const workload = o.workload ? workload_load(o.workload) : undefined;
+    return kboot({ load: p.load, params: p.params, engine: engine_of(o), steps: p.img.steps, points: ro.points, sink: ro.sink, workload }, ro.inspect);
+}
+
+/** Read and check a workload file (one-line errors naming the file). */
+export function workload_load(path: string): Workload {
+    let doc: unknown;
+    try {
+        doc = JSON.parse(readFileSync(path, "utf8"));
+    } catch (e) {
+        throw new UsageError(path, e instanceof SyntaxError ? `not valid JSON: ${e.message}` : "no such file");
+    }
+    const w = doc as Partial<Workload>;
+    if (typeof w.name !== "string" || !Array.isArray(w.steps)) throw new UsageError(path, "a workload needs 'name' and 'steps'");
+    const ops = new Set(["cache", "alloc", "kalloc", "kmem_alloc", "free", "task_create", "task_terminate", "ipc_grow", "tick", "collect", "sample", "repeat"]);
+    const check = (steps: unknown[], where: string): void => steps.forEach((s, i) => {
+        const op = (s as { op?: unknown }).op;
+        if (typeof op !== "string" || !ops.has(op)) throw new UsageError(path, `${where}[${i}]: unknown op ${JSON.stringify(op)}`);
+        if (op === "repeat") check((s as { steps?: unknown[] }).steps ?? [], `${where}[${i}].steps`);
+    });
+    check(w.steps, "steps");
+    return { name: w.name, description: w.description ?? "", seed: w.seed ?? 1, steps: w.steps };
+}
+
+/** The workload's samples and outcome as text. */
+function workload_lines(w: WorkloadResult): string[] {
+    const out = [`workload: ${w.status}${w.reason ? `: ${w.reason}` : ""} after ${w.steps_run} steps`,
+        "  label          ticks  map entries  kernel_map free  kmem_map size  slab memory"];
+    for (const s of w.samples) {
+        out.push(`  ${s.label.padEnd(12)} ${String(s.ticks).padStart(7)}  ${String(s.kernel_map_entries).padStart(11)}  ` +
+            `${format_size(s.kernel_map_free).padStart(15)}  ${format_size(s.kmem_map_size).padStart(13)}  ${format_size(s.slab_bytes).padStart(11)}`);
+    }
+    return out;
+}
+
+export async function cmd_workload(o: KOptions, io: Io): Promise<number> {
+    const r = await run_image(o);
+    if (r.status !== "ok" || !r.workload) {
+        for (const l of diagnosis(r)) io.err(l + "\n");
+        return EXIT.CRASH;
+    }
+    if (o.json) io.out(JSON.stringify(r.workload, null, 2) + "\n");
+    else for (const l of workload_lines(r.workload)) io.out(l + "\n");
+    if (r.workload.status !== "ok" && !o.json) {
+        const title = r.workload.status === "panic" ? "kernel panic during the workload" : "workload request failed";
+        for (const l of diagnosis({ ...r, status: "panic", reason: r.workload.reason }, title)) io.err(l + "\n");
+    }
+    return r.workload.status === "ok" ? EXIT.OK : EXIT.CRASH;
+}
+
+/** slabinfo / zoneinfo after boot (and the workload, if any). */
+export async function cmd_allocinfo(o: KOptions, which: "slab" | "zone", io: Io): Promise<number> {
+    const r = await run_image(o);
+    const k = r.kernel;
+    if (!k) {
+        for (const l of diagnosis(r)) io.err(l + "\n");
+        return EXIT.CRASH;
+    }
+    if (which === "slab") {
+        if (!k.kmem) throw new UsageError("slabinfo", "this layout uses the zone allocator (use mach86 zoneinfo)");
+        if (o.json) io.out(JSON.stringify(slab_info_data(k.kmem), null, 2) + "\n");
+        else {
+            slab_info(k.kmem, (l) => io.out(l.endsWith("\n") ? l : l + "\n"));
+            const d = slab_info_data(k.kmem);
+            const total = d.reduce((s, c) => s + c.mem_usage, 0);
+            const recl = d.reduce((s, c) => s + c.mem_reclaimable, 0);
+            io.out(`total: ${d.length} caches, ${total}k memory, ${recl}k reclaimable\n`);
+        }
+    } else {
+        if (!k.zone) throw new UsageError("zoneinfo", "this layout uses the slab allocator (use mach86 slabinfo)");
+        if (o.json) io.out(JSON.stringify(zone_info(k.zone), null, 2) + "\n");
+        else zone_info_print(k.zone, (l) => io.out(l.endsWith("\n") ? l : l + "\n"));
+    }
+    return r.status === "ok" ? EXIT.OK : EXIT.CRASH;
+}
+
+/** whatis ADDR: the cache, zone or map an address belongs to (kdb whatis style). */
+export async function cmd_whatis(o: KOptions & { addr: string }, io: Io): Promise<number> {
+    const va = Number(o.addr);
+    if (!Number.isSafeInteger(va) || va < 0 || va > 0xffffffff) throw new UsageError("whatis", `'${o.addr}' is not a 32-bit address`);
+    const r = await run_image(o);
+    const k = r.kernel;
+    if (!k?.kernel_map) {
+        for (const l of diagnosis(r)) io.err(l + "\n");
+        return EXIT.CRASH;
+    }
+    const lines = whatis_lines(k, va);
+    if (o.json) io.out(JSON.stringify({ addr: va, what: lines }, null, 2) + "\n");
+    else for (const l of lines) io.out(l + "\n");
+    return EXIT.OK;
+}
+
+function whatis_lines(k: Kernel, va: number): string[] {
+    const out: string[] = [];
+    const w = k.kmem ? kmem_whatis(k.kmem, va) : null;
+    if (w) out.push(`${hex32(va)} is in cache ${w.cache.name}: buffer ${hex32(w.buffer)} (${w.allocated ? "allocated" : w.pooled ? "free, in the CPU pool" : "free"}) of slab ${hex32(w.slab.va)}`);
+    const z = k.zone ? zone_whatis(k.zone, va) : null;
+    if (z) out.push(`${hex32(va)} is in ${JSON.stringify(z)}`);
+    let map: VmMap | null = k.kernel_map;
+    const path: string[] = [];
+    while (map) {
+        const e = vm_map_lookup_entry(map, va);
+        if (!e.found || !e.entry) {
+            path.push(`${map.name}: not mapped (a hole)`);
+            break;
+        }
+        path.push(`${map.name}: entry ${hex32(e.entry.vme_start)}-${hex32(e.entry.vme_end)} ${e.entry.tag}`);
+        map = e.entry.is_sub_map ? e.entry.sub_map : null;
+    }
+    out.push(`${hex32(va)}: ${path.join(" > ")}`);
+    if (va >= k.params.vm_min_kernel_address && va < k.kernel_virtual_start) out.push(`${hex32(va)} is in the direct map: physical ${hex32(va - k.params.vm_min_kernel_address)}`);
+    const s = k.stolen.find((x) => va >= x.start && va < x.end);
+    if (s) out.push(`${hex32(va)} is in ${s.name} (pmap_steal_memory ${hex32(s.start)}-${hex32(s.end)}), offset ${va - s.start}`);
+    return out;
+}
+
+/** One map in a line: size, free space, largest hole, and where first fit starts (first_free). */
+function map_summary(m: VmMap): string {
+    const free = m.max_offset - m.min_offset - m.size;
+    const lf = vm_map_largest_free(m);
+    const ff = m.first_free ? `after ${hex32(m.first_free.vme_end)}` : "at the start";
+    return `${m.name}: size ${format_size(m.size)}, ${m.nentries} entries, free ${format_size(free)}, ` +
+        `largest free range ${format_size(lf.size)} at ${hex32(lf.start)}; first fit starts ${ff} (first_free)`;
 }
 
 /** The diagnosis printed when the boot fails: reason, failing request, kernel_map dump. */
-export function diagnosis(r: KbootResult): string[] {
-    const out = [`mach86: ${r.status === "stuck" ? "boot failed" : r.status === "crash" ? "kernel crashed" : "kernel panic"}: ${r.reason}`];
+export function diagnosis(r: KbootResult, title?: string): string[] {
+    const what = title ?? (r.status === "stuck" ? "boot failed" : r.status === "crash" ? "kernel crashed" : "kernel panic");
+    const out = [`mach86: ${what}: ${r.reason}`];
     const k = r.kernel;
     if (k?.failed) {
         out.push(`  failed request: ${k.failed.what} in ${k.failed.map}: ${format_size(k.failed.size)} (${k.failed.kr === 3 ? "KERN_NO_SPACE" : `kr ${k.failed.kr}`})`);
+        const m = [k.kmem_map, k.zone_map, k.kalloc_map, k.device_io_map].find((x) => x?.name === k.failed!.map);
+        if (m) out.push(`  ${map_summary(m)}`);
     }
+    for (const line of k?.console.filter((l) => /no more room|kentry|exhausted/.test(l)) ?? []) out.push(`  kernel said: ${line.trim()}`);
     if (k?.kernel_map) {
         const l = layout_snapshot(k, "end");
         out.push(`  kernel_map: size ${l.kernel_map.size}, free ${format_size(l.kernel_map.free)}, largest free range ${format_size(l.kernel_map.largest_free.size)} at ${hex32(l.kernel_map.largest_free.start)}`);

@@ -7,7 +7,9 @@
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
 import { boot_command, EXIT, processIo } from "./boot.ts";
-import { cmd_bisect, cmd_boot_image, cmd_layout, cmd_presets, cmd_pt, type KOptions } from "./kcommands.ts";
+import {
+    cmd_allocinfo, cmd_bisect, cmd_boot_image, cmd_layout, cmd_presets, cmd_pt, cmd_whatis, cmd_workload, type KOptions,
+} from "./kcommands.ts";
 import { UsageError } from "./units.ts";
 import { BootError } from "../boot/index.ts";
 
@@ -105,6 +107,36 @@ async function main(argv: string[]): Promise<number> {
                 .option("range", { type: "string", demandOption: true, describe: "LOW..HIGH, e.g. 64M..2047M" })
                 .example("$0 bisect images/debian-installer --preset debian-2014 --range 64M..2047M", "find the d-i RAM cliff"),
             async (a) => { code = await cmd_bisect({ ...kopts(a), param: a.param, range: a.range }, processIo); },
+        )
+        .command(
+            "workload <image> <file>",
+            "boot an image, run a workload on the kernel (workloads/*.json), print the samples",
+            (y) => kernelOptions(y).positional("image", { type: "string", demandOption: true })
+                .positional("file", { type: "string", demandOption: true })
+                .example("$0 workload images/debian-installer workloads/port-leak.json", "the fakeroot port leak"),
+            async (a) => { code = await cmd_workload({ ...kopts(a), workload: a.file }, processIo); },
+        )
+        .command(
+            "slabinfo <image>",
+            "GNU Mach's slab_info() after boot (and --workload)",
+            (y) => kernelOptions(y).positional("image", { type: "string", demandOption: true })
+                .option("workload", { type: "string", describe: "run this workload first" }),
+            async (a) => { code = await cmd_allocinfo({ ...kopts(a), workload: a.workload }, "slab", processIo); },
+        )
+        .command(
+            "zoneinfo <image>",
+            "the zone allocator's host_zone_info after boot (zone era: --preset zalloc-2011)",
+            (y) => kernelOptions(y).positional("image", { type: "string", demandOption: true })
+                .option("workload", { type: "string", describe: "run this workload first" }),
+            async (a) => { code = await cmd_allocinfo({ ...kopts(a), workload: a.workload }, "zone", processIo); },
+        )
+        .command(
+            "whatis <image> <addr>",
+            "which cache, zone or map a kernel address belongs to, and whether it is allocated",
+            (y) => kernelOptions(y).positional("image", { type: "string", demandOption: true })
+                .positional("addr", { type: "string", demandOption: true })
+                .option("workload", { type: "string", describe: "run this workload first" }),
+            async (a) => { code = await cmd_whatis({ ...kopts(a), workload: a.workload, addr: a.addr }, processIo); },
         )
         .command(
             "presets",

@@ -57,6 +57,8 @@ export interface Kernel {
     virtual_space_end: number;
     /** Physical pages backing each stolen kernel VA page (for writes through the direct map). */
     kentry_data: number;
+    /** What pmap_steal_memory handed out, in order (for whatis and the layout). */
+    stolen: { name: string; start: number; end: number }[];
     kentry_data_size: number;
     vm_page_bucket_count: number;
     vm_page_buckets: number;
@@ -103,7 +105,7 @@ export function kernel_create(
         phys_first_addr: 0, phys_last_addr: 0, avail_next: 0, avail_remaining: 0, init_alloc_wrapped: false,
         kernel_pmap: null, kernel_virtual_start: 0, kernel_virtual_end: 0,
         virtual_space_start: 0, virtual_space_end: 0,
-        kentry_data: 0, kentry_data_size: 0,
+        kentry_data: 0, kentry_data_size: 0, stolen: [],
         vm_page_bucket_count: 0, vm_page_buckets: 0, vm_page_array: 0, vm_page_array_count: 0,
         pages_left_away: 0,
         vm_page: null, kernel_object: null, vm_submap_object: null,

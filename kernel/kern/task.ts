@@ -9,9 +9,9 @@
  */
 import { panic } from "./debug.ts";
 import type { Kernel } from "./kernel.ts";
-import { pmap_create, pmap_extract, type Pmap } from "../i386/pmap.ts";
-import { kmem_alloc_wired } from "../vm/vm_kern.ts";
-import { vm_page_grab } from "../vm/vm_page.ts";
+import { pmap_create, pmap_destroy, pmap_extract, type Pmap } from "../i386/pmap.ts";
+import { kmem_alloc_wired, kmem_free } from "../vm/vm_kern.ts";
+import { vm_page_grab, vm_page_lookup_phys, vm_page_release } from "../vm/vm_page.ts";
 
 export interface Task {
     id: number;
@@ -36,4 +36,14 @@ export function task_create(k: Kernel, tasks: Task[], name: string): Task {
     const task = { id: tasks.length + 1, name, pmap: pmap_create(k.kernel_pmap!, pas, ptp_alloc, name), dir_kva: r.addr };
     tasks.push(task);
     return task;
+}
+
+/** task_terminate → pmap_destroy: user page tables back to the VM, the directory back to kernel_map. */
+export function task_terminate(k: Kernel, task: Task): void {
+    pmap_destroy(task.pmap, (pa) => {
+        const i = vm_page_lookup_phys(k.vm_page!, pa);
+        if (i >= 0) vm_page_release(k.vm_page!, i);
+    });
+    const pages = (k.params.pae ? 4 : 1) + (k.params.pae ? 1 : 0);
+    kmem_free(k, k.kernel_map!, task.dir_kva, pages * 4096);
 }

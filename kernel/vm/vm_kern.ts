@@ -15,6 +15,7 @@ import { KERN_SUCCESS, type KernReturn } from "../kern/kern_return.ts";
 import { panic } from "../kern/debug.ts";
 import { printf_once, type Kernel } from "../kern/kernel.ts";
 import { pmap_enter, pmap_extract, pmap_remove } from "../i386/pmap.ts";
+import { slab_collect } from "../kern/kmem.ts";
 import { round_page, trunc_page } from "../i386/vm_param.ts";
 import {
     vm_map_create, vm_map_enter, vm_map_find_entry, vm_map_lookup_entry, vm_map_remove, vm_map_submap,
@@ -74,14 +75,16 @@ function kmem_alloc_pages(k: Kernel, addr: number, size: number): void {
 function find_with_retry(k: Kernel, map: VmMap, size: number, mask: number, object: VmObject | null, tag: string) {
     let r = vm_map_find_entry(map, size, mask, object, tag);
     if (r.kr !== KERN_SUCCESS) {
-        slab_collect(k);
+        collect(k);
         r = vm_map_find_entry(map, size, mask, object, tag);
     }
     return r;
 }
 
-/** slab_collect(): nothing to reap in the boot-time slab model (free slabs are not kept). */
-function slab_collect(_k: Kernel): void {}
+/** The 2014-02-06 retry: reap free slabs (rate limited by slab_collect itself), then search again. */
+function collect(k: Kernel): void {
+    if (k.kmem) slab_collect(k.kmem);
+}
 
 function fail(k: Kernel, fn: string, map: VmMap, size: number, kr: KernReturn, tag: string): KmemResult {
     // Mach prints the map's address (%p); mach86 prints its name.

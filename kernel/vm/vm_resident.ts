@@ -28,7 +28,7 @@ const VM_PAGE_BIT_FREE = 1 << 18;
  * Allocate `size` bytes of kernel VA above the direct map (4-byte rounded,
  * not page rounded) and back every new page with a mapped physical page.
  */
-export function pmap_steal_memory(k: Kernel, size: number): number {
+export function pmap_steal_memory(k: Kernel, size: number, name = "stolen"): number {
     size = (size + 3) & ~3;
     if (k.virtual_space_start === k.virtual_space_end) {
         k.virtual_space_start = round_page(k.kernel_virtual_start);
@@ -36,6 +36,7 @@ export function pmap_steal_memory(k: Kernel, size: number): number {
     }
     const addr = k.virtual_space_start;
     k.virtual_space_start += size;
+    k.stolen.push({ name, start: addr, end: addr + size });
     for (let va = round_page(addr); va < addr + size; va += 4096) {
         const pa = pmap_next_page(k);
         if (pa === null) panic("pmap_steal_memory");
@@ -64,15 +65,15 @@ export function kernel_write(k: Kernel, va: number, bytes: Uint8Array): void {
 export function vm_page_bootstrap(k: Kernel, zdata_size = 0): { start: number; end: number } {
     const p = k.params;
     k.kentry_data_size = p.kentry_pages * 4096;
-    k.kentry_data = pmap_steal_memory(k, k.kentry_data_size);
-    if (zdata_size) k.zdata = pmap_steal_memory(k, zdata_size);
+    k.kentry_data = pmap_steal_memory(k, k.kentry_data_size, "kentry_data");
+    if (zdata_size) k.zdata = pmap_steal_memory(k, zdata_size, "zdata");
 
     // The first power of two that is at least the number of physical pages.
     const npages = pmap_free_pages(k);
     let buckets = 1;
     while (buckets < npages) buckets *= 2;
     k.vm_page_bucket_count = buckets;
-    k.vm_page_buckets = pmap_steal_memory(k, buckets * p.vm_page_bucket_size);
+    k.vm_page_buckets = pmap_steal_memory(k, buckets * p.vm_page_bucket_size, "VP hash buckets");
 
     pmap_startup(k);
     k.virtual_space_start = round_page(k.virtual_space_start);
@@ -85,7 +86,7 @@ function pmap_startup(k: Kernel): void {
     const size = k.params.vm_page_size;
     const vss = k.virtual_space_start;
     const npages = Math.floor((4096 * pmap_free_pages(k) + (round_page(vss) - vss)) / (4096 + size));
-    k.vm_page_array = pmap_steal_memory(k, npages * size);
+    k.vm_page_array = pmap_steal_memory(k, npages * size, "vm_page array");
     k.vm_page_array_count = npages;
 
     const t = vm_page_table_create(npages, Math.ceil(k.phys_last_addr / 4096));

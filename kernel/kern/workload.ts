@@ -1,0 +1,239 @@
+/*
+ * kernel/kern/workload.ts — drives a booted kernel through its own
+ * interfaces (caches or zones, kalloc, kmem_alloc, task creation, IPC table
+ * growth, garbage collection) from a small JSON program, and samples the
+ * kernel's state as it goes. The format is documented in workloads/README.md.
+ *
+ * Not Mach code: this stands in for the user programs and kernel activity
+ * that real workloads (a build, fakeroot, a fork bomb) generate, so the
+ * allocators' failure modes can be reproduced and compared.
+ */
+import { KernelPanic, panic } from "./debug.ts";
+import type { Kernel } from "./kernel.ts";
+import { kalloc, kfree } from "./kalloc.ts";
+import { kmem_cache_alloc, kmem_cache_free, kmem_cache_init, slab_collect, type KmemCache } from "./kmem.ts";
+import { consider_zone_gc, zalloc, zfree, zinit, zkalloc, zkfree, zone_named, type Zone } from "./zalloc.ts";
+import { task_create, task_terminate, type Task } from "./task.ts";
+import { ipc_entry_grow_table, ipc_space_capacity, ipc_space_create, type IpcSpace } from "../ipc/ipc_table.ts";
+import { kmem_alloc, kmem_free } from "../vm/vm_kern.ts";
+import type { VmMap } from "../vm/vm_map.ts";
+
+export type WorkloadStep =
+    | { op: "cache"; name: string; size: number; align?: number }
+    | { op: "alloc"; cache: string; count: number; as: string }
+    | { op: "kalloc"; size: number; count: number; as: string }
+    | { op: "kmem_alloc"; map: string; size: number; count: number; as: string }
+    | { op: "free"; from: string; every?: number; offset?: number; random?: number }
+    | { op: "task_create"; count: number; as: string }
+    | { op: "task_terminate"; from: string }
+    | { op: "ipc_grow"; space: string; times: number }
+    | { op: "tick"; ticks: number }
+    | { op: "collect" }
+    | { op: "sample"; label?: string }
+    | { op: "repeat"; times: number; steps: WorkloadStep[] };
+
+export interface Workload {
+    name: string;
+    description: string;
+    seed: number;
+    steps: WorkloadStep[];
+}
+
+export interface Sample {
+    label: string;
+    ticks: number;
+    /** Entries of the non-pageable kernel maps (what the kentry cache backs). */
+    kernel_map_entries: number;
+    kernel_map_free: number;
+    kmem_map_size: number;
+    slab_bytes: number;
+}
+
+export interface WorkloadResult {
+    status: "ok" | "panic" | "failed";
+    reason: string;
+    samples: Sample[];
+    steps_run: number;
+}
+
+/** What a label holds: the objects a step allocated, and how to free one. */
+interface Held {
+    objs: number[];
+    free(va: number): void;
+}
+
+class Runner {
+    private readonly held = new Map<string, Held>();
+    private readonly caches = new Map<string, KmemCache | Zone>();
+    private readonly tasks = new Map<string, Task[]>();
+    private readonly spaces = new Map<string, IpcSpace>();
+    private readonly allTasks: Task[] = [];
+    readonly samples: Sample[] = [];
+    steps = 0;
+    private rand: number;
+    private readonly k: Kernel;
+
+    constructor(k: Kernel, seed: number) {
+        this.k = k;
+        this.rand = seed >>> 0 || 1;
+    }
+
+    private random(): number {
+        this.rand ^= this.rand << 13; this.rand >>>= 0;
+        this.rand ^= this.rand >>> 17;
+        this.rand ^= this.rand << 5; this.rand >>>= 0;
+        return this.rand / 4294967296;
+    }
+
+    private hold(label: string, free: (va: number) => void): Held {
+        let h = this.held.get(label);
+        if (!h) {
+            h = { objs: [], free };
+            this.held.set(label, h);
+        }
+        return h;
+    }
+
+    private map(name: string): VmMap {
+        const k = this.k;
+        const m = { kernel_map: k.kernel_map, kmem_map: k.kmem_map, zone_map: k.zone_map, kalloc_map: k.kalloc_map }[name];
+        if (!m) panic(`workload: no map named ${name} in this kernel`);
+        return m;
+    }
+
+    /** Run one step; a false return is a Mach-visible failure (KERN_* from an allocation). */
+    run(s: WorkloadStep): string | undefined {
+        this.steps++;
+        const k = this.k;
+        switch (s.op) {
+            case "cache": {
+                const c = k.kmem ? kmem_cache_init(k.kmem, s.name, s.size, s.align ?? 0, null, null, null, 0)
+                    : zinit(k.zone!, s.size, 64 * 1024 * 1024, 4096, 0, s.name);
+                this.caches.set(s.name, c);
+                return undefined;
+            }
+            case "alloc": return this.alloc(s.cache, s.count, s.as);
+            case "kalloc": {
+                const h = this.hold(s.as, (va) => (k.kmem ? kfree(k.kmem, va, s.size) : zkfree(k.zone!, va, s.size)));
+                for (let i = 0; i < s.count; i++) {
+                    const va = k.kmem ? kalloc(k.kmem, s.size) : zkalloc(k.zone!, s.size);
+                    if (!va) return `kalloc(${s.size}) returned 0`;
+                    h.objs.push(va);
+                }
+                return undefined;
+            }
+            case "kmem_alloc": {
+                const map = this.map(s.map);
+                const h = this.hold(s.as, (va) => kmem_free(k, map, va, s.size));
+                for (let i = 0; i < s.count; i++) {
+                    const r = kmem_alloc(k, map, s.size, `workload ${s.as}`);
+                    if (r.kr) return `kmem_alloc(${s.map}, ${s.size}) failed (kr ${r.kr})`;
+                    h.objs.push(r.addr);
+                }
+                return undefined;
+            }
+            case "free": return this.free(s);
+            case "task_create": {
+                const list = this.tasks.get(s.as) ?? [];
+                for (let i = 0; i < s.count; i++) list.push(task_create(k, this.allTasks, `${s.as}${list.length}`));
+                this.tasks.set(s.as, list);
+                return undefined;
+            }
+            case "task_terminate": {
+                for (const t of this.tasks.get(s.from) ?? []) task_terminate(k, t);
+                this.tasks.delete(s.from);
+                return undefined;
+            }
+            case "ipc_grow": return this.ipc_grow(s.space, s.times);
+            case "tick": k.ticks += s.ticks; return undefined;
+            case "collect":
+                if (k.kmem) slab_collect(k.kmem);
+                else consider_zone_gc(k.zone!);
+                return undefined;
+            case "sample": this.sample(s.label ?? ""); return undefined;
+            case "repeat":
+                for (let i = 0; i < s.times; i++) {
+                    for (const sub of s.steps) {
+                        const failed = this.run(sub);
+                        if (failed) return failed;
+                    }
+                }
+                return undefined;
+        }
+    }
+
+    private alloc(name: string, count: number, as: string): string | undefined {
+        const k = this.k;
+        const c = this.caches.get(name) ?? (k.zone ? zone_named(k.zone, name) : k.kmem!.caches.find((x) => x.name === name));
+        if (!c) panic(`workload: no cache or zone named ${name}`);
+        const isZone = "zone_name" in c;
+        const h = this.hold(as, (va) => (isZone ? zfree(k.zone!, c as Zone, va) : kmem_cache_free(k.kmem!, c as KmemCache, va)));
+        for (let i = 0; i < count; i++) {
+            const va = isZone ? zalloc(k.zone!, c as Zone) : kmem_cache_alloc(k.kmem!, c as KmemCache);
+            if (!va) return `allocation from ${name} returned 0`;
+            h.objs.push(va);
+        }
+        return undefined;
+    }
+
+    private free(s: { from: string; every?: number; offset?: number; random?: number }): undefined {
+        const h = this.held.get(s.from);
+        if (!h) return undefined;
+        const keep: number[] = [];
+        h.objs.forEach((va, i) => {
+            const pick = s.random !== undefined ? this.random() < s.random
+                : s.every ? (i % s.every) === (s.offset ?? 0) : true;
+            if (pick) h.free(va);
+            else keep.push(va);
+        });
+        h.objs = keep;
+        return undefined;
+    }
+
+    private ipc_grow(name: string, times: number): string | undefined {
+        const k = this.k;
+        const space = this.spaces.get(name) ?? ipc_space_create(name);
+        this.spaces.set(name, space);
+        const hooks = {
+            kalloc: (n: number) => (k.kmem ? kalloc(k.kmem, n) : zkalloc(k.zone!, n)),
+            kfree: (va: number, n: number) => (k.kmem ? kfree(k.kmem, va, n) : zkfree(k.zone!, va, n)),
+        };
+        for (let i = 0; i < times; i++) {
+            const kr = ipc_entry_grow_table(k, hooks, space);
+            if (kr) return `ipc_entry_grow_table(${name}) failed at ${ipc_space_capacity(space)} entries (kr ${kr})`;
+        }
+        return undefined;
+    }
+
+    sample(label: string): void {
+        const k = this.k;
+        const maps = [k.kernel_map, k.kmem_map, k.device_io_map, k.zone_map, k.kalloc_map].filter((m): m is VmMap => m !== null);
+        const holes = k.kernel_map!.max_offset - k.kernel_map!.min_offset - k.kernel_map!.size;
+        const slab = k.kmem ? k.kmem.caches.reduce((s, c) => s + c.nr_slabs * c.slab_size, 0)
+            : (k.zone_map?.size ?? 0);
+        this.samples.push({
+            label, ticks: k.ticks,
+            kernel_map_entries: maps.reduce((s, m) => s + m.nentries, 0),
+            kernel_map_free: holes, kmem_map_size: k.kmem_map?.size ?? 0, slab_bytes: slab,
+        });
+    }
+}
+
+/** Run a workload on a booted kernel; a KernelPanic ends it with status "panic". */
+export function workload_run(k: Kernel, w: Workload): WorkloadResult {
+    const r = new Runner(k, w.seed);
+    try {
+        for (const s of w.steps) {
+            const failed = r.run(s);
+            if (failed) {
+                r.sample("failed");
+                return { status: "failed", reason: failed, samples: r.samples, steps_run: r.steps };
+            }
+        }
+    } catch (e) {
+        if (!(e instanceof KernelPanic)) throw e;
+        r.sample("panic");
+        return { status: "panic", reason: e.panicMessage, samples: r.samples, steps_run: r.steps };
+    }
+    return { status: "ok", reason: "", samples: r.samples, steps_run: r.steps };
+}

@@ -1,0 +1,102 @@
+/*
+ * Boot tier: the kernel object allocators inside the booted kernel —
+ * workloads, slabinfo / zoneinfo / whatis, and the IPC table series.
+ */
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { run_image } from "../../cli/kcommands.ts";
+import { ipc_table_entries } from "../../kernel/ipc/ipc_table.ts";
+import { kmem_verify } from "../../kernel/kern/kmem.ts";
+import { zone_verify_all } from "../../kernel/kern/zalloc.ts";
+import { vm_map_largest_free } from "../../kernel/vm/vm_map.ts";
+import { ROOT, cli } from "./helpers.ts";
+
+const DI = join(ROOT, "images/debian-installer");
+const W = (name: string) => join(ROOT, "workloads", `${name}.json`);
+
+describe("allocators in the booted kernel", () => {
+    it("boots on the slab allocator: kentry slabs carved from the stolen area, caches verify clean", async () => {
+        const r = await run_image({ image: DI, engine: "none", memory: "256M", set: ["slab_verify=on"] });
+        expect(r.status).toBe("ok");
+        const k = r.kernel!;
+        expect(kmem_verify(k.kmem!)).toEqual([]);
+        const kentry = k.kmem!.caches.find((c) => c.name === "vm_map_kentry")!;
+        expect(kentry.nr_objs).toBeGreaterThan(0);
+        const area = k.stolen.find((s) => s.name === "kentry_data")!;
+        const slabs = [...k.kmem!.slab_pages.values()].filter((s) => s.cache === kentry);
+        expect(slabs.length).toBeGreaterThan(0);
+        for (const s of slabs) expect(s.va >= area.start && s.va < area.end).toBe(true);
+    });
+
+    it("boots on the zone allocator in the zone era, zones verify clean", async () => {
+        const r = await run_image({ image: DI, engine: "none", memory: "256M", preset: "zalloc-2011" });
+        expect(r.status).toBe("ok");
+        expect(r.kernel!.zone).not.toBeNull();
+        expect(r.kernel!.kmem).toBeNull();
+        expect(zone_verify_all(r.kernel!.zone!)).toEqual([]);
+    });
+
+    it("port leak: the IPC table's kmem_realloc fails on a fragmented kmem_map with most of it free", async () => {
+        const r = await run_image({ image: DI, engine: "none", memory: "1024M", workload: W("port-leak") });
+        const w = r.workload!;
+        expect(w.status).toBe("failed");
+        expect(w.reason).toMatch(/ipc_entry_grow_table\(fakeroot\) failed at \d+ entries/);
+        const k = r.kernel!;
+        expect(k.console.join("")).toContain("no more room for kmem_realloc in kmem_map");
+        const m = k.kmem_map!;
+        const free = m.max_offset - m.min_offset - m.size;
+        // Fragmentation, not exhaustion: far more free space than the request, no hole big enough.
+        expect(free).toBeGreaterThan(10 * k.failed!.size);
+        expect(vm_map_largest_free(m).size).toBeLessThan(k.failed!.size);
+    });
+
+    it("zone map exhaustion: 12 MiB zone_map panics with the era's text, 64 MiB completes", async () => {
+        const small = await run_image({ image: DI, engine: "none", memory: "256M", preset: "zalloc-2011", set: ["zone_map_size=12M"], workload: W("zone-exhaustion") });
+        expect(small.workload!.status).toBe("panic");
+        expect(small.workload!.reason).toBe("zalloc: no memory for zone task_like");
+        const big = await run_image({ image: DI, engine: "none", memory: "256M", preset: "zalloc-2011", set: ["zone_map_size=64M"], workload: W("zone-exhaustion") });
+        expect(big.workload!.status).toBe("ok");
+        expect(zone_verify_all(big.kernel!.zone!)).toEqual([]);
+    });
+
+    it("the kentry workload samples kernel map entries over time (pools on and off)", async () => {
+        for (const pools of ["off", "on"]) {
+            const r = await run_image({
+                image: DI, engine: "none", memory: "256M", preset: "debian-2014",
+                set: ["kentry_pages=3", "vm_map_entry_size=48", `cpu_pools=${pools}`], workload: W("kentry-cpu-pools"),
+            });
+            const w = r.workload!;
+            expect(w.samples.length).toBeGreaterThan(10);
+            console.log(`kentry-cpu-pools, cpu_pools=${pools}: ${w.status}, kernel map entries ` +
+                `${w.samples.map((s) => s.kernel_map_entries).join(" ")}`);
+            expect(kmem_verify(r.kernel!.kmem!)).toEqual([]);
+        }
+    });
+
+    it("ipc_table_fill series: powers of two, +4/+8/+16 KiB steps, then +32 KiB up to 967168 entries", () => {
+        const s = ipc_table_entries();
+        expect(s).toHaveLength(512);
+        expect(s.slice(0, 7)).toEqual([4, 8, 16, 32, 64, 128, 256]);
+        expect(s).toContain(3840);
+        expect(s).toContain(26112);
+        expect(s[s.indexOf(26112) + 1]).toBe(27136);
+        expect(s.at(-1)).toBe(967168);
+        expect(s.at(-2)).toBe(967168);
+    });
+});
+
+describe("cli: allocator inspectors", () => {
+    it("slabinfo prints slab_info() columns and a totals line; zoneinfo in the zone era; whatis", () => {
+        const s = cli(["slabinfo", DI, "--engine", "none", "--memory", "256M"]);
+        expect(s.code).toBe(0);
+        expect(s.stdout.split("\n")[0]).toBe("cache                  obj slab  bufs   objs   bufs    total reclaimable");
+        expect(s.stdout).toMatch(/^vm_map_kentry +60 +4k +63 /m);
+        expect(s.stdout).toMatch(/^total: \d+ caches, \d+k memory, \d+k reclaimable$/m);
+        const z = cli(["zoneinfo", DI, "--engine", "none", "--memory", "256M", "--preset", "zalloc-2011"]);
+        expect(z.code).toBe(0);
+        expect(z.stdout).toMatch(/kernel map entries/);
+        expect(cli(["zoneinfo", DI, "--engine", "none"]).code).toBe(2);
+        const w = cli(["whatis", DI, "0x80009500", "--engine", "none", "--memory", "256M"]);
+        expect(w.stdout).toMatch(/direct map: physical 0x00009500/);
+    });
+});
