@@ -9,6 +9,8 @@
  * stops the boot; the caller turns it into the diagnosis.
  */
 import { bootstrap_run, type BootScriptHooks } from "./boot_script.ts";
+import { kmem_cache_alloc, kmem_cache_init } from "./kmem.ts";
+import { zalloc, zinit, zone_named } from "./zalloc.ts";
 import { panic } from "./debug.ts";
 import type { BootPoint, Kernel } from "./kernel.ts";
 import { task_create, type Task } from "./task.ts";
@@ -65,6 +67,19 @@ function i386at_init(k: Kernel): void {
     });
 }
 
+/** Where vm_page_create's structs come from: vm_page_cache, or the "vm pages" zone. */
+function vm_page_struct_alloc(k: Kernel): () => number {
+    const size = k.params.vm_page_size;
+    if (k.kmem) {
+        const c = k.kmem.caches.find((x) => x.name === "vm_page")
+            ?? kmem_cache_init(k.kmem, "vm_page", size, 0, null, null, null, 0);
+        return () => kmem_cache_alloc(k.kmem!, c);
+    }
+    const z = k.zone!;
+    const zone = zone_named(z, "vm pages") ?? zinit(z, size, 64 * 1024 * 1024, 4096, 0, "vm pages");
+    return () => zalloc(z, zone);
+}
+
 /** bootstrap_create: the boot script, then the modules' pages go to the VM. */
 function bootstrap_create(k: Kernel, tasks: Task[], ramdisks: Ramdisk[], points?: Set<BootPoint>): void {
     const mods = k.boot_info.mods ?? [];
@@ -84,7 +99,7 @@ function bootstrap_create(k: Kernel, tasks: Task[], ramdisks: Ramdisk[], points?
             const r = ramdisk_create(k, ramdisks, m.start, m.end - m.start);
             return { kr: r.kr, rd: r.rd?.unit };
         },
-        vm_page_create: (start, end) => { vm_page_create(k, start, end); },
+        vm_page_create: (start, end) => { vm_page_create(k, start, end, vm_page_struct_alloc(k)); },
     };
     bootstrap_run(mods.map((m) => ({ string: m.cmdline, start: m.mod_start, end: m.mod_end })),
         { "host-port": 1, "device-port": 2, "kernel-command-line": k.boot_info.cmdline_str ?? "" }, hooks);

@@ -121,11 +121,16 @@ function write_vm_page_array(k: Kernel): void {
     kernel_write(k, k.vm_page_array, bytes);
 }
 
-/** Hand physical memory [start, end) to the VM after boot (the copied modules). */
-export function vm_page_create(k: Kernel, start: number, end: number): number {
+/**
+ * Hand physical memory [start, end) to the VM after boot (the copied
+ * modules). Each page gets a struct vm_page from vm_page_cache (the "vm
+ * pages" zone in the zone era), i.e. slab memory in kmem_map.
+ */
+export function vm_page_create(k: Kernel, start: number, end: number, alloc_struct: () => number): number {
     const t = k.vm_page!;
     let n = 0;
     for (let pa = round_page(start); pa < trunc_page(end); pa += 4096) {
+        if (alloc_struct() === 0) panic("vm_page_create");
         vm_page_release(t, vm_page_init(t, pa));
         n++;
     }
