@@ -112,6 +112,35 @@ function diRss(): Row {
     return { name: "peak RSS, boot d-i 1856M (v86)", value: kib / 1024, unit: "MiB" };
 }
 
+/** Allocator benchmark (bench/alloc_child.ts) beside glibc malloc (bench/native/malloc_bench.c). */
+function allocators(): void {
+    const exe = join(ROOT, "build/bench/malloc_bench");
+    const cc = spawnSync("gcc", ["-O2", "-o", exe, join(ROOT, "bench/native/malloc_bench.c")], { encoding: "utf8" });
+    const native = new Map<string, number>();
+    if (cc.status === 0) {
+        for (const line of spawnSync(exe, [], { encoding: "utf8" }).stdout.trim().split("\n")) {
+            const r = JSON.parse(line) as { pattern: string; size: number; ops_per_s: number };
+            native.set(`${r.pattern}/${r.size}`, r.ops_per_s);
+        }
+    }
+    const child = spawnSync(process.execPath, [join(ROOT, "build/bench/alloc_child.mjs")], { encoding: "utf8", timeout: 600_000 });
+    const doc = JSON.parse(child.stdout) as { config: string; rows: { pattern: string; size: number; ops_per_s: number; median_ns: number; p99_ns: number }[]; memory: { after_workload: { held: number; live: number; fragmentation_pct: number }; after_gc: { held: number; fragmentation_pct: number } } }[];
+    console.log("\n| allocator | pattern | size | ops/s | median ns/op | p99 ns/op | glibc ops/s | ratio |\n|---|---|---|---|---|---|---|---|");
+    for (const c of doc) {
+        for (const r of c.rows) {
+            const n = native.get(`${r.pattern}/${r.size}`);
+            console.log(`| ${c.config} | ${r.pattern} | ${r.size} | ${r.ops_per_s} | ${r.median_ns} | ${r.p99_ns} | ${n ?? "-"} | ${n ? (r.ops_per_s / n).toFixed(3) : "-"} |`);
+        }
+    }
+    console.log("\n| allocator | memory held after workload | live objects | fragmentation | held after GC | fragmentation after GC |\n|---|---|---|---|---|---|");
+    for (const c of doc) {
+        const m = c.memory;
+        console.log(`| ${c.config} | ${(m.after_workload.held / 1024).toFixed(0)} KiB | ${(m.after_workload.live / 1024).toFixed(0)} KiB | ${m.after_workload.fragmentation_pct}% | ${(m.after_gc.held / 1024).toFixed(0)} KiB | ${m.after_gc.fragmentation_pct}% |`);
+    }
+    writeFileSync(join(RESULTS, "allocators.json"), JSON.stringify({ date: new Date().toISOString(), native: Object.fromEntries(native), configs: doc }, null, 2) + "\n");
+    console.log(`written ${join("bench/results", "allocators.json")}`);
+}
+
 function main(): void {
     const rows = [coldBoot(), guestSpeed(), peakRss(), diBoot("v86"), diBoot("none"), diBisect(), diRss()];
     const table = rows.map((r) => {
@@ -124,6 +153,7 @@ function main(): void {
     const doc = { date: new Date().toISOString(), node: process.version, runs: RUNS, rows };
     writeFileSync(join(RESULTS, "foundation.json"), JSON.stringify(doc, null, 2) + "\n");
     console.log(`written ${join("bench/results", "foundation.json")}`);
+    allocators();
 }
 
 main();
