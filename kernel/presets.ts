@@ -30,6 +30,8 @@ export interface LayoutParams {
     device_io_map_size: number;
     /** KENTRY_DATA_SIZE in pages (stolen at boot for kernel map entries). */
     kentry_pages: number;
+    /** x15's alternative: a kentry_map submap of this size whose one entry grows (0 = GNU Mach's fixed area). */
+    kentry_map_size: number;
     /** sizeof(struct vm_map_entry) (48 before 2012-04, 60 after). */
     vm_map_entry_size: number;
     /** sizeof(struct vm_page) (44 in 2011–2015). */
@@ -70,6 +72,7 @@ const DEBIAN_2014: LayoutParams = {
     ipc_kernel_map_size: 8 * MiB,
     device_io_map_size: 16 * MiB,
     kentry_pages: 256,
+    kentry_map_size: 0,
     vm_map_entry_size: 60,
     vm_page_size: 44,
     pv_entry_size: 12,
@@ -94,6 +97,12 @@ export const PRESETS: readonly Preset[] = [
         summary: "Debian gnumach 1.4-6 / upstream 8d03c760 (12 Feb 2014): kmem_map reduced to 96 MiB",
         source: "8d03c760 'Reduce kmem_map to make room for kentry_data_size' (kern/slab.c KMEM_MAP_SIZE 128 -> 96 MiB); otherwise as debian-2014",
         params: { ...DEBIAN_2014, kmem_map_size: 96 * MiB },
+    },
+    {
+        name: "x15-kentry",
+        summary: "debian-2014-fix with x15's alternative to the fixed kentry area: a 16 MiB kentry_map submap whose single entry is extended on growth (one stolen page bootstraps it)",
+        source: "braunr's description of x15's kentry_map (reference §13: 'similar to the way pmap_growkernel() works'); otherwise as debian-2014-fix",
+        params: { ...DEBIAN_2014, kmem_map_size: 96 * MiB, kentry_pages: 1, kentry_map_size: 16 * MiB },
     },
     {
         name: "upstream-2014",
@@ -136,7 +145,7 @@ export const DEFAULT_PRESET = "debian-2014-fix";
 /** Which parameters are sizes in bytes (accept K/M/G), which are plain counts. */
 export const SIZE_PARAMS: ReadonlySet<keyof LayoutParams> = new Set<keyof LayoutParams>([
     "vm_kernel_map_size", "kmem_map_size", "kalloc_map_size", "zone_map_size",
-    "ipc_kernel_map_size", "device_io_map_size", "kernel_bss",
+    "ipc_kernel_map_size", "device_io_map_size", "kernel_bss", "kentry_map_size",
 ]);
 
 export function preset_find(name: string): Preset | undefined {
@@ -174,7 +183,7 @@ export function params_validate(p: LayoutParams): string[] {
     for (const k of SIZE_PARAMS) {
         if (k !== "kernel_bss" && p[k] % PAGE !== 0) out.push(`${k}: not a multiple of 4 KiB`);
     }
-    const submaps = p.kmem_map_size + p.kalloc_map_size + p.zone_map_size + p.ipc_kernel_map_size + p.device_io_map_size;
+    const submaps = p.kmem_map_size + p.kalloc_map_size + p.zone_map_size + p.ipc_kernel_map_size + p.device_io_map_size + p.kentry_map_size;
     if (submaps >= p.vm_kernel_map_size) {
         out.push(`submaps (${submaps / MiB} MiB) do not fit in vm_kernel_map_size (${p.vm_kernel_map_size / MiB} MiB)`);
     }
@@ -186,6 +195,7 @@ export function params_validate(p: LayoutParams): string[] {
         if (p[k] > 1) out.push(`${k}: 0 or 1 (off or on)`);
     }
     if (p.zalloc && !p.zone_map_size) out.push("zalloc: the zone allocator needs a zone_map_size");
+    if (p.kentry_map_size && (p.zalloc || p.kentry_pages === 0)) out.push("kentry_map_size: needs the slab era and a kentry area (kentry_pages >= 1) to bootstrap from");
     if (p.vm_map_entry_size < 16 || p.vm_page_size < 16) out.push("struct sizes below 16 B");
     return out;
 }

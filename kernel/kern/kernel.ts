@@ -74,6 +74,9 @@ export interface Kernel {
     kalloc_map: VmMap | null;
     zone_map: VmMap | null;
     ipc_kernel_map: VmMap | null;
+    /** x15's growable kentry submap (kentry_map_size > 0), and the next free VA in its entry. */
+    kentry_map: VmMap | null;
+    kentry_map_next: number;
     device_io_map: VmMap | null;
     /** The slab allocator (slab era), or the zone allocator (zalloc era). */
     kmem: Kmem | null;
@@ -110,7 +113,7 @@ export function kernel_create(
         pages_left_away: 0,
         vm_page: null, kernel_object: null, vm_submap_object: null,
         kernel_map: null, kmem_map: null, kalloc_map: null, zone_map: null,
-        ipc_kernel_map: null, device_io_map: null, kmem: null, zone: null, zdata: 0, ticks: 0,
+        ipc_kernel_map: null, device_io_map: null, kentry_map: null, kentry_map_next: 0, kmem: null, zone: null, zdata: 0, ticks: 0,
         snapshots: new Map(), printed_once: new Set(), failed: null, kernel_map_size_at_modules: 0,
     };
 }

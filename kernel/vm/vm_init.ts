@@ -22,7 +22,9 @@ import { kmem_backend } from "../kern/kmem_kernel.ts";
 import { kalloc_zone_init, zalloc, zcram, zfree, zinit, zone_bootstrap, zone_init, ZDATA_SIZE, ZONE_FIXED, type Zone } from "../kern/zalloc.ts";
 import { round_page } from "../i386/vm_param.ts";
 import { kmem_alloc_wired, kmem_init, kmem_submap } from "./vm_kern.ts";
-import type { VmMapEntrySource } from "./vm_map.ts";
+import { vm_map_enter, vm_map_entry_extend, type VmMapEntrySource } from "./vm_map.ts";
+import { VM_INHERIT_DEFAULT, VM_PROT_ALL, VM_PROT_DEFAULT } from "./vm_prot.ts";
+import { pmap_enter } from "../i386/pmap.ts";
 import { vm_object_allocate } from "./vm_object.ts";
 import { vm_page_grab } from "./vm_page.ts";
 import { vm_page_bootstrap } from "./vm_resident.ts";
@@ -51,12 +53,50 @@ function zone_source(k: Kernel, zone: Zone): VmMapEntrySource {
     };
 }
 
-/** kentry_pagealloc: a bump allocator over the stolen kentry area, never freed. */
+/** kentry_pagealloc: a bump allocator over the stolen kentry area, never freed; then x15's kentry_map, if any. */
 function kentry_pagealloc(k: Kernel, size: number): number {
-    if (size > k.kentry_data_size) panic("vm_map: kentry memory exhausted");
+    if (size > k.kentry_data_size) return kentry_map_grow(k, size) || panic("vm_map: kentry memory exhausted");
     const va = k.kentry_data;
     k.kentry_data += size;
     k.kentry_data_size -= size;
+    return va;
+}
+
+/**
+ * x15's alternative to the fixed kentry area: a kentry_map submap whose
+ * single entry is extended (and its pages wired) as the kentry cache grows,
+ * so kernel map entries never need a kernel map entry of their own.
+ */
+function kentry_map_create(k: Kernel, src: EntrySources): void {
+    const map = kmem_submap(k, k.kernel_map!, k.params.kentry_map_size, false, "kentry_map", src.kentry);
+    const r = vm_map_enter(map, map.min_offset, 4096, 0, false, k.kernel_object, 0, false,
+        VM_PROT_DEFAULT, VM_PROT_ALL, VM_INHERIT_DEFAULT, "kentry slabs (one entry, extended on growth)");
+    if (r.kr) panic("kentry_map_create");
+    kentry_map_wire(k, map.min_offset, 4096);
+    k.kentry_map = map;
+    k.kentry_map_next = map.min_offset;
+}
+
+function kentry_map_wire(k: Kernel, va: number, size: number): void {
+    for (let off = 0; off < size; off += 4096) {
+        const i = vm_page_grab(k.vm_page!);
+        if (i < 0) panic("kentry_map: out of physical memory");
+        pmap_enter(k.kernel_pmap!, va + off, k.vm_page!.phys[i]!, VM_PROT_DEFAULT, true);
+    }
+}
+
+/** Next `size` bytes of kentry_map, extending its entry if needed; 0 when the submap is full. */
+function kentry_map_grow(k: Kernel, size: number): number {
+    const map = k.kentry_map;
+    if (!map) return 0;
+    const entry = map.entries[0]!;
+    const va = k.kentry_map_next;
+    if (va + size > entry.vme_end) {
+        const old = entry.vme_end;
+        if (vm_map_entry_extend(map, entry, round_page(va + size)) !== 0) return 0;
+        kentry_map_wire(k, old, entry.vme_end - old);
+    }
+    k.kentry_map_next = va + size;
     return va;
 }
 
@@ -128,6 +168,7 @@ export function vm_mem_bootstrap(k: Kernel): EntrySources {
     k.vm_submap_object = vm_object_allocate(0, "vm_submap_object");
     const src = k.zone ? vm_map_init_zone(k) : vm_map_init_slab(k);
     kmem_init(k, start, end, src.kentry);
+    if (k.params.kentry_map_size) kentry_map_create(k, src);
     pmap_init(k);
     allocator_init(k, src);
     return src;

@@ -579,6 +579,21 @@ export function vm_map_remove(map: VmMap, start: number, end: number): KernRetur
  * mapping vm_submap_object (as kmem_submap makes it with vm_map_enter);
  * otherwise KERN_INVALID_ARGUMENT, possibly after clipping, as in Mach.
  */
+/**
+ * Grow `entry` in place up to `end` (x15's kentry_map: a single static
+ * entry extended on growth, like pmap_growkernel). Fails with KERN_NO_SPACE
+ * when the next entry or the end of the map is in the way.
+ */
+export function vm_map_entry_extend(map: VmMap, entry: VmMapEntry, end: number): KernReturn {
+    assert(page_aligned(end) && end > entry.vme_end, `vm_map_entry_extend: bad end ${hex(end)}`);
+    const next = map.entries[map.entries.indexOf(entry) + 1];
+    if (end > map.max_offset || (next !== undefined && end > next.vme_start)) return KERN_NO_SPACE;
+    map.size += end - entry.vme_end;
+    entry.vme_end = end;
+    map.timestamp++;
+    return KERN_SUCCESS;
+}
+
 export function vm_map_submap(map: VmMap, start: number, end: number, submap: VmMap): KernReturn {
     map.timestamp++;
     ({ start, end } = vm_map_range_check(map, start, end));

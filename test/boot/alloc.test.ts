@@ -73,6 +73,19 @@ describe("allocators in the booted kernel", () => {
         }
     });
 
+    it("kentry exhaustion: one stolen kentry page panics under the port-leak load; x15's growable kentry_map does not", async () => {
+        const fixed = await run_image({ image: DI, engine: "none", memory: "1024M", set: ["kentry_pages=1"], workload: W("port-leak") });
+        expect(fixed.workload!.status).toBe("panic");
+        expect(fixed.workload!.reason).toBe("vm_map: kentry memory exhausted");
+        expect(fixed.workload!.samples.at(-1)!.kernel_map_entries).toBe(63); // one 4 KiB slab of 60-byte entries
+        const x15 = await run_image({ image: DI, engine: "none", memory: "1024M", preset: "x15-kentry", workload: W("port-leak") });
+        expect(x15.workload!.status).not.toBe("panic");
+        expect(x15.workload!.samples.at(-1)!.kernel_map_entries).toBeGreaterThan(63);
+        const m = x15.kernel!.kentry_map!;
+        expect(m.nentries).toBe(1);
+        expect(m.size).toBeGreaterThan(4096);
+    });
+
     it("ipc_table_fill series: powers of two, +4/+8/+16 KiB steps, then +32 KiB up to 967168 entries", () => {
         const s = ipc_table_entries();
         expect(s).toHaveLength(512);

@@ -40,7 +40,7 @@ describe("cli: image commands", () => {
             expect(r.stdout).toContain(`${name}\n`);
         }
         expect(r.stdout).toContain("8d03c760");
-        expect(JSON.parse(cli(["presets", "--json"]).stdout)).toHaveLength(5);
+        expect(JSON.parse(cli(["presets", "--json"]).stdout)).toHaveLength(6);
     });
 
     it("bisect works on a layout parameter too (kmem_map_size at 1856M)", () => {
