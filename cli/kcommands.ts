@@ -97,9 +97,9 @@ export function workload_load(path: string): Workload {
 /** The workload's samples and outcome as text. */
 function workload_lines(w: WorkloadResult): string[] {
     const out = [`workload: ${w.status}${w.reason ? `: ${w.reason}` : ""} after ${w.steps_run} steps`,
-        "  label          ticks  map entries  kernel_map free  kmem_map size  slab memory"];
+        "  label          ticks  map entries  kentries  kernel_map free  kmem_map size  slab memory"];
     for (const s of w.samples) {
-        out.push(`  ${s.label.padEnd(12)} ${String(s.ticks).padStart(7)}  ${String(s.kernel_map_entries).padStart(11)}  ` +
+        out.push(`  ${s.label.padEnd(12)} ${String(s.ticks).padStart(7)}  ${String(s.kernel_map_entries).padStart(11)}  ${String(s.kentries_allocated).padStart(8)}  ` +
             `${format_size(s.kernel_map_free).padStart(15)}  ${format_size(s.kmem_map_size).padStart(13)}  ${format_size(s.slab_bytes).padStart(11)}`);
     }
     return out;

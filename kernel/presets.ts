@@ -52,6 +52,12 @@ export interface LayoutParams {
     cpu_pools: number;
     /** SLAB_VERIFY: KMEM_CF_VERIFY on every cache (0 in shipped GNU Mach). */
     slab_verify: number;
+    /**
+     * 1 = the vm_map_kentry cache takes part in the CPU pool layer, as in the
+     * 2011-11 mcsim/slab branch [inferred]; 0 = KMEM_CACHE_NOCPUPOOL, as merged
+     * in db2078e4 (2011-12) and kept until 2016.
+     */
+    kentry_cpu_pool: number;
 }
 
 export interface Preset {
@@ -83,6 +89,7 @@ const DEBIAN_2014: LayoutParams = {
     zalloc: 0,
     cpu_pools: 0,
     slab_verify: 0,
+    kentry_cpu_pool: 0,
 };
 
 export const PRESETS: readonly Preset[] = [
@@ -191,7 +198,7 @@ export function params_validate(p: LayoutParams): string[] {
         out.push(`vm_kernel_map_size leaves less than 16 MiB of the ${kva / MiB} MiB kernel space for RAM`);
     }
     if (p.boot_ptps < 1 || p.boot_ptps > 16) out.push("boot_ptps: must be 1..16");
-    for (const k of ["pae", "zalloc", "cpu_pools", "slab_verify"] as const) {
+    for (const k of ["pae", "zalloc", "cpu_pools", "slab_verify", "kentry_cpu_pool"] as const) {
         if (p[k] > 1) out.push(`${k}: 0 or 1 (off or on)`);
     }
     if (p.zalloc && !p.zone_map_size) out.push("zalloc: the zone allocator needs a zone_map_size");

@@ -231,9 +231,17 @@ const ispow2 = (x: number): boolean => x > 0 && (x & (x - 1)) === 0;
 
 /** slab_bootstrap(): an empty allocator context (no internal caches yet). */
 export function slab_bootstrap(backend: KmemBackend, opts: KmemOptions): Kmem {
+    // kmem_cpu_pool_types[] is a static table in Mach: caches created before
+    // slab_init get their pool type; the array caches come with slab_init.
+    const types: KmemCpuPoolType[] = opts.cpu_pools ? [
+        { buf_size: 32768, array_size: 1, array_align: 0, array_cache: null },
+        { buf_size: 4096, array_size: 8, array_align: CPU_L1_SIZE, array_cache: null },
+        { buf_size: 256, array_size: 64, array_align: CPU_L1_SIZE, array_cache: null },
+        { buf_size: 0, array_size: 128, array_align: CPU_L1_SIZE, array_cache: null },
+    ] : [];
     return {
         backend, verify: opts.verify, cpu_pools: opts.cpu_pools,
-        caches: [], kmem_slab_cache: null, cpu_pool_types: [],
+        caches: [], kmem_slab_cache: null, cpu_pool_types: types,
         kmem_gc_last_tick: 0, kalloc_caches: [], slab_pages: new Map(),
     };
 }
@@ -242,12 +250,6 @@ export function slab_bootstrap(backend: KmemBackend, opts: KmemOptions): Kmem {
 export function slab_init(kmem: Kmem): void {
     assert(kmem.kmem_slab_cache === null, "slab_init: called twice");
     if (kmem.cpu_pools) {
-        kmem.cpu_pool_types = [
-            { buf_size: 32768, array_size: 1, array_align: 0, array_cache: null },
-            { buf_size: 4096, array_size: 8, array_align: CPU_L1_SIZE, array_cache: null },
-            { buf_size: 256, array_size: 64, array_align: CPU_L1_SIZE, array_cache: null },
-            { buf_size: 0, array_size: 128, array_align: CPU_L1_SIZE, array_cache: null },
-        ];
         for (const t of kmem.cpu_pool_types) {
             t.array_cache = kmem_cache_init(kmem, `kmem_cpu_array_${t.array_size}`, 4 * t.array_size,
                 t.array_align, null, null, null, 0);
@@ -800,8 +802,9 @@ export function kmem_cache_free(kmem: Kmem, cache: KmemCache, obj: number): void
             kmem_cpu_pool_drain(kmem, pool, cache);
         }
         // The pool array is only ever allocated here, so allocation cannot recurse.
+        // Before slab_init there are no array caches yet: the object goes to its slab.
         const type = cache.cpu_pool_type!;
-        const array = kmem_cache_alloc(kmem, type.array_cache!);
+        const array = type.array_cache ? kmem_cache_alloc(kmem, type.array_cache) : 0;
         if (array !== 0) {
             pool.size = type.array_size;
             pool.transfer_size = Math.ceil(pool.size / KMEM_CPU_POOL_TRANSFER_RATIO);

@@ -47,6 +47,8 @@ export interface Sample {
     kernel_map_free: number;
     kmem_map_size: number;
     slab_bytes: number;
+    /** Kernel map entries taken from the kentry cache's slabs (live ones plus any held in its CPU pool). */
+    kentries_allocated: number;
 }
 
 export interface WorkloadResult {
@@ -215,6 +217,8 @@ class Runner {
             label, ticks: k.ticks,
             kernel_map_entries: maps.reduce((s, m) => s + m.nentries, 0),
             kernel_map_free: holes, kmem_map_size: k.kmem_map?.size ?? 0, slab_bytes: slab,
+            kentries_allocated: k.kmem?.caches.find((c) => c.name === "vm_map_kentry")?.nr_objs
+                ?? k.zone?.vm_map_kentry_zone?.count ?? 0,
         });
     }
 }

@@ -115,8 +115,9 @@ function vm_map_init_slab(k: Kernel): EntrySources {
         noKmemMap ? (s) => physical_slab(k, s) : null, null, 0);
     const entrySource = cache_source(k, entry, "vm_map_entry_create");
     if (k.params.kentry_pages === 0) return { kentry: entrySource, entry: entrySource };
+    const pool = k.params.kentry_cpu_pool ? 0 : KMEM_CACHE_NOCPUPOOL;
     const kentry = kmem_cache_init(k.kmem!, "vm_map_kentry", size, 0, null, (s) => kentry_pagealloc(k, s), null,
-        KMEM_CACHE_NOCPUPOOL | KMEM_CACHE_NOOFFSLAB | KMEM_CACHE_NORECLAIM);
+        pool | KMEM_CACHE_NOOFFSLAB | KMEM_CACHE_NORECLAIM);
     return { kentry: cache_source(k, kentry, "vm_map_kentry_create"), entry: entrySource };
 }
 
