@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { run_image } from "../../cli/kcommands.ts";
 import { ipc_table_entries } from "../../kernel/ipc/ipc_table.ts";
-import { kmem_verify } from "../../kernel/kern/kmem.ts";
+import { kmem_cache_alloc, kmem_cache_free, kmem_cache_init, kmem_verify, slab_collect, type KmemCache } from "../../kernel/kern/kmem.ts";
 import { zone_verify_all } from "../../kernel/kern/zalloc.ts";
 import { vm_map_largest_free } from "../../kernel/vm/vm_map.ts";
 import { ROOT, cli } from "./helpers.ts";
@@ -84,6 +84,38 @@ describe("allocators in the booted kernel", () => {
         const m = x15.kernel!.kentry_map!;
         expect(m.nentries).toBe(1);
         expect(m.size).toBeGreaterThan(4096);
+    });
+
+    it("randomized alloc/free in the booted kernel keeps every cache valid and gives kmem_map back after collect", async () => {
+        const seed = Number(process.env["KALLOC_SEED"] ?? Date.now() % 100000);
+        console.log(`in-kernel slab random seed=${seed} (KALLOC_SEED)`);
+        await run_image({ image: DI, engine: "none", memory: "256M", set: ["slab_verify=on"] }, {
+            inspect: (r) => {
+                const k = r.kernel!;
+                const kmem = k.kmem!;
+                const base = k.kmem_map!.size;
+                let s = seed || 1;
+                const rnd = (n: number) => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return s % n; };
+                const caches = [24, 100, 600, 3000, 9000].map((sz) => kmem_cache_init(kmem, `r${sz}`, sz, 0, null, null, null, 0));
+                const live: [KmemCache, number][] = [];
+                for (let step = 0; step < 3000; step++) {
+                    if (live.length && rnd(5) < 2) {
+                        const [c, va] = live.splice(rnd(live.length), 1)[0]!;
+                        kmem_cache_free(kmem, c, va);
+                    } else {
+                        const c = caches[rnd(caches.length)]!;
+                        live.push([c, kmem_cache_alloc(kmem, c)]);
+                    }
+                    if (step % 100 === 0) expect(kmem_verify(kmem), `step ${step}`).toEqual([]);
+                }
+                expect(k.kmem_map!.size).toBeGreaterThan(base);
+                for (const [c, va] of live) kmem_cache_free(kmem, c, va);
+                k.ticks += 1000;
+                slab_collect(kmem);
+                expect(kmem_verify(kmem)).toEqual([]);
+                expect(k.kmem_map!.size).toBe(base);
+            },
+        });
     });
 
     it("ipc_table_fill series: powers of two, +4/+8/+16 KiB steps, then +32 KiB up to 967168 entries", () => {
