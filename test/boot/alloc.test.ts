@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { run_image } from "../../cli/kcommands.ts";
 import { ipc_table_entries } from "../../kernel/ipc/ipc_table.ts";
+import { kernel_verify } from "../../kernel/kern/kernel_verify.ts";
 import { kmem_cache_alloc, kmem_cache_free, kmem_cache_init, kmem_verify, slab_collect, type KmemCache } from "../../kernel/kern/kmem.ts";
 import { zone_verify_all } from "../../kernel/kern/zalloc.ts";
 import { vm_map_largest_free } from "../../kernel/vm/vm_map.ts";
@@ -56,6 +57,7 @@ describe("allocators in the booted kernel", () => {
         expect(small.workload!.reason).toBe("zalloc: no memory for zone task_like");
         const big = await run_image({ image: DI, engine: "none", memory: "256M", preset: "zalloc-2011", set: ["zone_map_size=64M"], workload: W("zone-exhaustion") });
         expect(big.workload!.status).toBe("ok");
+        expect(kernel_verify(big.kernel!)).toEqual([]);
         expect(zone_verify_all(big.kernel!.zone!)).toEqual([]);
     });
 
@@ -81,6 +83,7 @@ describe("allocators in the booted kernel", () => {
         const x15 = await run_image({ image: DI, engine: "none", memory: "1024M", preset: "x15-kentry", workload: W("port-leak") });
         expect(x15.workload!.status).not.toBe("panic");
         expect(x15.workload!.samples.at(-1)!.kernel_map_entries).toBeGreaterThan(63);
+        expect(kernel_verify(x15.kernel!)).toEqual([]);
         const m = x15.kernel!.kentry_map!;
         expect(m.nentries).toBe(1);
         expect(m.size).toBeGreaterThan(4096);

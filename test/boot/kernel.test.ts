@@ -8,6 +8,7 @@ import { page_walk } from "../../emulator/pagewalk.ts";
 import { pmap_extract } from "../../kernel/i386/pmap.ts";
 import type { Layout } from "../../kernel/layout.ts";
 import { cmd_bisect, run_image } from "../../cli/kcommands.ts";
+import { kernel_verify } from "../../kernel/kern/kernel_verify.ts";
 import type { Io } from "../../cli/boot.ts";
 import { ROOT, cli } from "./helpers.ts";
 
@@ -36,6 +37,7 @@ describe("d-i, debian-2014-fix (kmem_map 96 MiB)", () => {
         expect(Math.abs(size - HISTORICAL_KERNEL_MAP_SIZE)).toBeLessThan(2 * MiB);
         expect(r.checks.length).toBeGreaterThanOrEqual(4);
         for (const c of r.checks) expect(c.value, c.what).toBe(c.expected);
+        expect(kernel_verify(r.kernel!)).toEqual([]);
     });
 
     it("boots at every RAM size of a 128M..2047M sweep on the none engine (and the cliff region MiB by MiB)", async () => {
@@ -46,6 +48,7 @@ describe("d-i, debian-2014-fix (kmem_map 96 MiB)", () => {
         for (const m of [...sizes].sort((a, b) => a - b)) {
             const r = await run_image({ image: DI, preset: "debian-2014-fix", engine: "none" }, { memory: m * MiB });
             expect(r.status, `${m}M: ${r.reason}`).toBe("ok");
+            if (m % 31 === 128 % 31) expect(kernel_verify(r.kernel!), `${m}M`).toEqual([]);
             expect(r.console.includes("Truncating memory to 1855MiB"), `${m}M truncation message`).toBe(m >= 1856);
         }
     });
@@ -90,6 +93,7 @@ describe("d-i, debian-2014 (kmem_map 128 MiB): the cliff", () => {
     it("fails at 1856M and names the kernel_map request that failed", async () => {
         const r = await run_image({ image: DI, preset: "debian-2014", memory: "1856M" });
         expect(r.status).toBe("stuck");
+        expect(kernel_verify(r.kernel!)).toEqual([]);
         expect(r.kernel!.failed!.what).toMatch(/^kmem_alloc\(kernel_map, 6504448\) for device_read_alloc/);
         expect(r.kernel!.console.join("")).toContain("no more room for kmem_alloc in kernel_map");
         const c = cli(["boot", DI, "--preset", "debian-2014", "--quiet"]);
