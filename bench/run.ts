@@ -141,8 +141,28 @@ function allocators(): void {
     console.log(`written ${join("bench/results", "allocators.json")}`);
 }
 
+/** mach86 test: the smoke suite at -j 1 and -j 2, and the harness's per-case overhead over a bare boot. */
+function suite(): Row[] {
+    const smoke = join(ROOT, "images/suites/smoke.json");
+    const j1 = timeMs(process.execPath, [CLI, "test", smoke, "-j", "1"], [0]);
+    const j2 = timeMs(process.execPath, [CLI, "test", smoke, "-j", "2"], [0]);
+    // Per-case overhead: a suite of K hello cases at -j 1 against K bare boots.
+    const K = 8;
+    const suiteFile = join(ROOT, "build/bench/hello-x8.json");
+    const cases = Array.from({ length: K }, (_, i) => ({ name: `hello${i}`, kernel: join(IMG, "hello.elf"), expect: { exit: 0 } }));
+    writeFileSync(suiteFile, JSON.stringify({ name: "hello-x8", cases }));
+    const bare: number[] = [];
+    for (let i = 0; i < K; i++) bare.push(timeMs(process.execPath, [CLI, "boot", "--kernel", join(IMG, "hello.elf"), "--json", "--quiet"], [0]));
+    const harness = timeMs(process.execPath, [CLI, "test", suiteFile, "-j", "1"], [0]);
+    const perCaseBare = bare.reduce((a, b) => a + b, 0) / K;
+    return [
+        { name: "smoke suite, mach86 test -j 2", value: j2, unit: "ms", reference: j1, refName: "-j 1" },
+        { name: "per case, mach86 test -j 1 (8 hello cases)", value: harness / K, unit: "ms", reference: perCaseBare, refName: "bare mach86 boot" },
+    ];
+}
+
 function main(): void {
-    const rows = [coldBoot(), guestSpeed(), peakRss(), diBoot("v86"), diBoot("none"), diBisect(), diRss()];
+    const rows = [coldBoot(), guestSpeed(), peakRss(), diBoot("v86"), diBoot("none"), diBisect(), diRss(), ...suite()];
     const table = rows.map((r) => {
         const ref = r.reference !== undefined ? `${r.reference.toFixed(1)} ${r.unit} (${r.refName})` : (r.note ?? "-");
         const ratio = r.reference !== undefined ? (r.value / r.reference).toFixed(2) + "x" : "-";
