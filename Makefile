@@ -40,6 +40,18 @@ test-unit test-emu test-boot test-fuzz: build images
 bench: build images
 	node build/bench/run.mjs
 
+.PHONY: report-demo
+# The d-i layout at 1856M as an HTML/SVG page with the RAM sweep; a screenshot when chromium is installed.
+report-demo: build
+	@# Exit 1 is expected: d-i does not boot at 1856M with debian-2014 (the page is still written).
+	$(MACH86) report images/debian-installer --preset debian-2014 --memory 1856M --engine none \
+		--sweep 1024M..2047M:64M --html build/report-demo.html || [ $$? -eq 1 ]
+	@if [ -x /usr/bin/chromium ]; then \
+		chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \
+			--disable-component-update --disable-sync --user-data-dir=$$(mktemp -d) --screenshot=build/report-demo.png \
+			--window-size=1400,1000 file://$(CURDIR)/build/report-demo.html 2>/dev/null && echo "wrote build/report-demo.png"; \
+	else echo "chromium not installed: no screenshot"; fi
+
 clean:
 	rm -rf dist build
 	$(MAKE) -C images clean

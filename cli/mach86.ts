@@ -10,6 +10,7 @@ import { boot_command, EXIT, processIo } from "./boot.ts";
 import {
     cmd_allocinfo, cmd_bisect, cmd_boot_image, cmd_layout, cmd_presets, cmd_pt, cmd_whatis, cmd_workload, type KOptions,
 } from "./kcommands.ts";
+import { test_command } from "./suite/command.ts";
 import { UsageError } from "./units.ts";
 import { BootError } from "../boot/index.ts";
 
@@ -137,6 +138,39 @@ async function main(argv: string[]): Promise<number> {
                 .positional("addr", { type: "string", demandOption: true })
                 .option("workload", { type: "string", describe: "run this workload first" }),
             async (a) => { code = await cmd_whatis({ ...kopts(a), workload: a.workload, addr: a.addr }, processIo); },
+        )
+        .command(
+            "test <suite>",
+            "run a boot-test suite (SUITE.json): every case in its own child process, -j N at a time; TAP, JUnit, JSON reports",
+            (y) => y.positional("suite", { type: "string", demandOption: true, describe: "suite file (images/suites/README.md)" })
+                .option("filter", { type: "string", describe: "run only the cases whose name contains PATTERN" })
+                .option("j", { alias: "jobs", type: "number", describe: "cases run at once (default: CPU cores)" })
+                .option("shard", { type: "string", describe: "run shard I of N (I/N): case index % N === I-1" })
+                .option("tap", { type: "string", describe: "write a TAP 13 report to FILE" })
+                .option("junit", { type: "string", describe: "write a JUnit XML report to FILE" })
+                .option("json", { type: "string", describe: "write a JSON report to FILE" })
+                .option("timeout", { type: "string", describe: "per-case timeout for cases without one (default 30s)" })
+                .option("rerun-failed", { type: "boolean", default: false, describe: "rerun failed cases once; fail-then-pass is reported FLAKY" })
+                .example("$0 test images/suites/smoke.json -j 2 --tap smoke.tap", "the project's smoke suite"),
+            async (a) => {
+                code = await test_command({
+                    suite: a.suite, filter: a.filter, jobs: a.j, shard: a.shard, tap: a.tap, junit: a.junit,
+                    json: a.json, timeout: a.timeout, rerunFailed: a["rerun-failed"],
+                }, processIo);
+            },
+        )
+        .command(
+            "report <image>",
+            "boot an image and write a self-contained HTML/SVG report of the kernel layout (--sweep adds free space against RAM)",
+            (y) => kernelOptions(y).positional("image", { type: "string", demandOption: true })
+                .option("at", { type: "string", describe: "boot point: vm, submaps, modules, end (default: modules if the boot reaches it, else end)" })
+                .option("sweep", { type: "string", describe: "also boot at each RAM size LOW..HIGH:STEP (engine none) and plot free kernel_map" })
+                .option("html", { type: "string", demandOption: true, describe: "write the page to FILE" })
+                .example("$0 report images/debian-installer --memory 1856M --sweep 1024M..2047M:64M --html r.html", "the d-i layout and its RAM cliff"),
+            async (a) => {
+                const { cmd_report } = await import("./report/report.ts");
+                code = await cmd_report({ ...kopts(a), at: a.at, sweep: a.sweep, html: a.html }, processIo);
+            },
         )
         .command(
             "presets",
