@@ -5,7 +5,7 @@ NODE_STAMP := node_modules/.mach86-installed
 SOURCES := $(shell find cli boot emulator kernel bench -name '*.ts' 2>/dev/null)
 MACH86 := node dist/mach86.mjs
 
-.PHONY: all build images run test test-unit test-emu test-boot test-fuzz lint typecheck bench clean
+.PHONY: all build images run test test-full test-unit test-emu test-boot test-fuzz lint typecheck bench clean
 
 all: build images
 
@@ -32,6 +32,11 @@ lint: $(NODE_STAMP)
 	npx tsc --noEmit
 
 test: lint build images
+	$(MACH86) test images/suites/smoke.json -j 2
+	npx vitest run
+
+test-full: lint build images
+	$(MACH86) test images/suites/full.json
 	npx vitest run
 
 test-unit test-emu test-boot test-fuzz: build images

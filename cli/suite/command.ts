@@ -82,7 +82,19 @@ export async function test_command(o: TestOptions, io: Io): Promise<number> {
     const shardNote = o.shard ? ` (shard ${o.shard})` : "";
     io.out(`mach86 test: ${suite.name}: ${cases.length} case${cases.length === 1 ? "" : "s"}${shardNote}, -j ${jobs}\n`);
     const run = (c: CaseSpec) => run_case(c, cli, defaultTimeout);
-    const results = await runAll(cases, jobs, run, (r) => io.out(progress_line(r, ++finished, cases.length) + "\n"));
+    // On a terminal, a live status line (done/total, failures, ETA) stays under the per-case lines.
+    const tty = process.stdout.isTTY === true;
+    let failures = 0;
+    const results = await runAll(cases, jobs, run, (r) => {
+        finished++;
+        if (r.verdict !== "pass" && r.verdict !== "skip") failures++;
+        if (tty) process.stdout.write("\r\x1b[K");
+        io.out(progress_line(r, finished, cases.length) + "\n");
+        if (tty && finished < cases.length) {
+            const eta = ((performance.now() - t0) / finished) * (cases.length - finished) / 1000;
+            process.stdout.write(`[${finished}/${cases.length}] ${failures} failed, ETA ${eta.toFixed(0)} s`);
+        }
+    });
     if (o.rerunFailed) {
         const again = results.map((r, k) => ({ r, k })).filter(({ r }) => r.verdict === "fail" || r.verdict === "timeout");
         if (again.length) io.out(`rerunning ${again.length} failed case${again.length === 1 ? "" : "s"}\n`);
