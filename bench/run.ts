@@ -83,12 +83,13 @@ function guestSpeed(): Row {
     return { name: "guest speed, spin loop (median of 3)", value: median(ours), unit: "MIPS", reference: median(bare), refName: "bare v86" };
 }
 
-function peakRss(): Row {
-    const r = spawnSync("/usr/bin/time", ["-f", "%M", process.execPath, CLI, "boot", "--kernel", join(IMG, "hello.elf"), "--memory", "1856M", "--quiet"], {
+/** Peak RSS of one `mach86 boot …` process (GNU time's %M, KiB). */
+function peakRss(name: string, bootArgs: string[]): Row {
+    const r = spawnSync("/usr/bin/time", ["-f", "%M", process.execPath, CLI, "boot", ...bootArgs, "--memory", "1856M", "--quiet"], {
         encoding: "utf8",
     });
     const kib = Number(r.stderr.trim().split("\n").at(-1));
-    return { name: "peak RSS, boot hello --memory 1856M", value: kib / 1024, unit: "MiB" };
+    return { name, value: kib / 1024, unit: "MiB" };
 }
 
 const DI = join(ROOT, "images/debian-installer");
@@ -104,12 +105,6 @@ function diBoot(engine: string): Row {
 function diBisect(): Row {
     const ms = timeMs(process.execPath, [CLI, "bisect", DI, "--preset", "debian-2014", "--range", "64M..2047M", "--engine", "none", "--json"], [0]);
     return { name: "bisect d-i memory 64M..2047M (none engine)", value: ms, unit: "ms" };
-}
-
-function diRss(): Row {
-    const r = spawnSync("/usr/bin/time", ["-f", "%M", process.execPath, CLI, "boot", DI, "--memory", "1856M", "--quiet"], { encoding: "utf8" });
-    const kib = Number(r.stderr.trim().split("\n").at(-1));
-    return { name: "peak RSS, boot d-i 1856M (v86)", value: kib / 1024, unit: "MiB" };
 }
 
 /** Allocator benchmark (bench/alloc_child.ts) beside glibc malloc (bench/native/malloc_bench.c). */
@@ -162,7 +157,10 @@ function suite(): Row[] {
 }
 
 function main(): void {
-    const rows = [coldBoot(), guestSpeed(), peakRss(), diBoot("v86"), diBoot("none"), diBisect(), diRss(), ...suite()];
+    const rows = [
+        coldBoot(), guestSpeed(), peakRss("peak RSS, boot hello --memory 1856M", ["--kernel", join(IMG, "hello.elf")]),
+        diBoot("v86"), diBoot("none"), diBisect(), peakRss("peak RSS, boot d-i 1856M (v86)", [DI]), ...suite(),
+    ];
     const table = rows.map((r) => {
         const ref = r.reference !== undefined ? `${r.reference.toFixed(1)} ${r.unit} (${r.refName})` : (r.note ?? "-");
         const ratio = r.reference !== undefined ? (r.value / r.reference).toFixed(2) + "x" : "-";

@@ -11,6 +11,7 @@ import type { Kernel } from "./kernel.ts";
 import { pmap_extract } from "../i386/pmap.ts";
 import type { VmMap } from "../vm/vm_map.ts";
 import { kmem_alloc_wired, kmem_free } from "../vm/vm_kern.ts";
+import { kernel_write } from "../vm/vm_resident.ts";
 
 function map_named(k: Kernel, name: string): VmMap {
     const m = name === "kmem_map" ? k.kmem_map : name === "zone_map" ? k.zone_map
@@ -49,7 +50,7 @@ export function kmem_backend(k: Kernel, ticks: () => number): KmemBackend {
             each(va, len, (pa, off, n) => out.set(k.mem.read(pa, n), off));
             return out;
         },
-        write: (va, bytes) => each(va, bytes.length, (pa, off, n) => k.mem.write(pa, bytes.subarray(off, off + n))),
+        write: (va, bytes) => kernel_write(k, va, bytes),
         fill: (va, len, value) => each(va, len, (pa, _off, n) => k.mem.fill(pa, n, value)),
         ticks,
         printf: (s) => k.printf(s),
