@@ -15,7 +15,11 @@
 // _start); both PT_LOAD segments keep file offset - address constant, so the
 // kludge loads the same bytes as the program headers; the boot page
 // directory and page tables are page-aligned in the real bss, below
-// _bss_pad_start, as are the IDT and the stack. Exit status 1 on failure.
+// _bss_pad_start, as are the IDT and the stack; the GDT has the kernel and
+// user segments and the TSS descriptor (base filled in at run time); the TSS
+// is 104 bytes of loaded data with ss0 = 0x10, esp0 = boot_stack_top (made
+// high-half at run time) and no I/O bitmap; trap_return ends with
+// popal / addl $8,%esp / iret (the 60-byte frame). Exit status 1 on failure.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -95,12 +99,16 @@ for (const s of sections) s.name = shstr ? cstr(shstr.offset + s.nameOff) : '?';
 const sec = (name) => sections.find((s) => s.name === name);
 
 const sym = {};
+const symSize = {};
 const symtab = sections.find((s) => s.type === 2);
 if (symtab) {
   const strtab = sections[symtab.link];
   for (let o = symtab.offset; o < symtab.offset + symtab.size; o += symtab.entsize || 16) {
     const name = cstr(strtab.offset + u32(o));
-    if (name) sym[name] = u32(o + 4);
+    if (name) {
+      sym[name] = u32(o + 4);
+      symSize[name] = u32(o + 8);
+    }
   }
 } else {
   fail('no symbol table (cannot check the layout)');
@@ -179,9 +187,10 @@ for (const l of loads) {
 
 // --- layout ------------------------------------------------------------------
 const L = {};
-for (const n of ['_kernel_start', 'mb_header', 'mb_bss_end_addr', '_start', 'trap_vectors', 'trap_noerr', 'trap_err',
-  'gdt', 'gdt_desc', 'idt_desc', 'stub_kernelbase', 'stub_boot_ptps', 'stub_mbi', 'stub_bss_end', 'stub_no_host',
-  '_edata', 'boot_pd', 'boot_ptps', 'idt', 'boot_stack', 'boot_stack_top', '_bss_pad_start', '_end']) {
+for (const n of ['_kernel_start', 'mb_header', 'mb_bss_end_addr', '_start', 'halt', 'run_user', 'trap_vectors',
+  'trap_noerr', 'trap_err', 'trap_return',
+  'gdt', 'gdt_desc', 'idt_desc', 'tss', 'stub_kernelbase', 'stub_boot_ptps', 'stub_mbi', 'stub_bss_end', 'stub_no_host',
+  'stub_pit_divisor', '_edata', 'boot_pd', 'boot_ptps', 'idt', 'boot_stack', 'boot_stack_top', '_bss_pad_start', '_end']) {
   L[n] = need(n);
 }
 if (L.mb_bss_end_addr !== hdr.header_addr + 24) fail('mb_bss_end_addr is not the header\'s bss_end_addr field');
@@ -224,10 +233,56 @@ for (const x of vectors) {
   if (pushesZero === errVec) fail(`vector ${x.v}: error code handling wrong`);
 }
 
+// --- GDT and TSS (as loaded; the stub patches the TSS base and esp0) ----------
+const GDT = [
+  ['null', 0x00000000, 0x00000000],
+  ['kernel code', 0x0000ffff, 0x00cf9a00],
+  ['kernel data', 0x0000ffff, 0x00cf9200],
+  ['user code', 0x0000ffff, 0x00cffa00],
+  ['user data', 0x0000ffff, 0x00cff200],
+  ['TSS', 0x00000067, 0x00008900], // base 0 here: KERNELBASE + tss at run time
+];
+const gdtOff = fileOffOf(L.gdt);
+if (gdtOff < 0 || L.gdt >= L._edata) fail('gdt is not in the loaded data');
+else {
+  GDT.forEach(([what, lo, hi], i) => {
+    const [glo, ghi] = [u32(gdtOff + 8 * i), u32(gdtOff + 8 * i + 4)];
+    if (glo !== lo || ghi !== hi) {
+      fail(`GDT ${hex(8 * i)} (${what}) is ${hex(ghi)}:${hex(glo)}, want ${hex(hi)}:${hex(lo)}`);
+    }
+  });
+}
+if (L.gdt % 8) fail('gdt is not 8-aligned');
+const gdtDescOff = fileOffOf(L.gdt_desc);
+if (gdtDescOff >= 0 && u16(gdtDescOff) !== GDT.length * 8 - 1) {
+  fail(`GDTR limit ${hex(u16(gdtDescOff))}, want ${hex(GDT.length * 8 - 1)}`);
+}
+if ((L.gdt_desc + 2) % 4) fail('the GDTR base field is not 4-aligned');
+const tssOff = fileOffOf(L.tss);
+if (symSize.tss !== 104) fail(`tss is ${symSize.tss} bytes, want 104`);
+if (L.tss % 4) fail('tss is not 4-aligned');
+if (tssOff < 0 || L.tss + 104 > L._edata) fail('tss is not in the loaded data');
+else {
+  if (u32(tssOff + 4) !== L.boot_stack_top) fail(`TSS esp0 ${hex(u32(tssOff + 4))}, want boot_stack_top`);
+  if (u16(tssOff + 8) !== 0x10) fail(`TSS ss0 ${hex(u16(tssOff + 8))}, want 0x10`);
+  if (u16(tssOff + 102) !== 104) fail(`TSS I/O map base ${u16(tssOff + 102)}, want 104 (no bitmap)`);
+}
+// trap_return pops the 60-byte frame: popal; addl $8,%esp; iret.
+{
+  const o = fileOffOf(L.trap_return);
+  const n = symSize.trap_return || 64;
+  const body = o < 0 ? Buffer.alloc(0) : buf.subarray(o, o + n);
+  if (!body.includes(Buffer.from([0x61, 0x83, 0xc4, 0x08, 0xcf]))) {
+    fail('trap_return does not end with popal; addl $8,%esp; iret');
+  }
+}
+
 console.log('layout (physical; running address = KERNELBASE + physical once paging is on):');
 for (const [n, v] of Object.entries(L).sort((a, b) => a[1] - b[1])) console.log(`  ${hex(v)}  ${n}`);
 console.log(`  boot PD ${hex(L.boot_pd)}, 16 page-table pages ${hex(L.boot_ptps)}..${hex(L.boot_ptps + 16 * 4096)}, ` +
   `IDT ${hex(L.idt)} (256 gates), stack ${hex(L.boot_stack)}..${hex(L.boot_stack_top)}`);
+console.log(`  GDT: ${GDT.map(([w], i) => `${hex(8 * i).slice(-2)} ${w}`).join(', ')}; ` +
+  `TSS ${hex(L.tss)} (104 bytes, base KERNELBASE + tss in the descriptor at run time)`);
 console.log(`  IDT vectors: ${vectors.length} (0-31, 0x20-0x2f, 0x80); error code from the CPU on ` +
   vectors.filter((x) => cpuErr(x.stub)).map((x) => x.v).sort((a, b) => a - b).join(','));
 
