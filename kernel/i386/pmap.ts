@@ -63,7 +63,7 @@
  */
 import type { Mmu, PhysMem } from "../../emulator/types.ts";
 import { assert, panic } from "../kern/debug.ts";
-import { VM_PROT_ALL, VM_PROT_EXECUTE, VM_PROT_READ, VM_PROT_WRITE } from "../vm/vm_prot.ts";
+import { VM_PROT_ALL, VM_PROT_EXECUTE, VM_PROT_NONE, VM_PROT_READ, VM_PROT_WRITE } from "../vm/vm_prot.ts";
 import { PAGE_SIZE, page_aligned } from "./vm_param.ts";
 
 /* ---- pmap.h: PTE bits ---- */
@@ -157,6 +157,19 @@ export interface PmapGlobals {
     inuse_ptepages_count: number;
     /** PMAP_UPDATE_TLBS calls that flushed (also counted when mmu is null). */
     tlb_flushes: number;
+    /**
+     * pv_head_table for user mappings: page-aligned pa → the (pmap, va) pairs
+     * that map it. Kernel mappings are wired and never need reverse lookup.
+     */
+    pv_head: Map<number, PvEntry[]>;
+    /** pmap_phys_attributes: REF/MOD bits harvested from PTEs that were removed or cleared. */
+    phys_attributes: Map<number, number>;
+}
+
+/** One user mapping of a physical page (struct pv_entry). */
+export interface PvEntry {
+    pmap: Pmap;
+    va: number;
 }
 
 export interface Pmap {
@@ -371,6 +384,8 @@ export function pmap_bootstrap(a: PmapBootstrapArgs): Pmap {
         mach_kdb: a.mach_kdb ?? false,
         inuse_ptepages_count: 0,
         tlb_flushes: 0,
+        pv_head: new Map(),
+        phys_attributes: new Map(),
     } as PmapGlobals;
     const kernel: Pmap = {
         name: "kernel_pmap",
@@ -575,6 +590,7 @@ function pmap_remove_range(p: Pmap, va: number, spte: number, count: number): vo
         }
         num_removed++;
         if (lo & INTEL_PTE_WIRED) num_unwired++;
+        if (!p.is_kernel) pv_remove(p, va, pte_to_pa(lo + hi * TWO32, p.pae), lo);
         pmap_entry_write(p.mem, p.pae, spte + i * size, 0);
     }
     p.resident_count -= num_removed;
@@ -712,7 +728,78 @@ export function pmap_enter(p: Pmap, va: number, pa: number, prot: number, wired:
     }
     p.resident_count++;
     if (wired) p.wired_count++;
+    if (!p.is_kernel) pv_enter(p, va, pa);
     pmap_entry_write(mem, p.pae, pte, pte_template(p, pa, prot, wired));
+}
+
+/* ---- pv lists: the user mappings of each physical page ---- */
+
+function pv_enter(p: Pmap, va: number, pa: number): void {
+    const pv = p.globals.pv_head;
+    const list = pv.get(pa);
+    if (list) list.push({ pmap: p, va });
+    else pv.set(pa, [{ pmap: p, va }]);
+}
+
+/** Drop (p, va) from pa's list, keeping the REF/MOD bits the PTE had. */
+function pv_remove(p: Pmap, va: number, pa: number, pte_lo: number): void {
+    const g = p.globals;
+    const list = g.pv_head.get(pa);
+    const i = list ? list.findIndex((e) => e.pmap === p && e.va === va) : -1;
+    if (!list || i < 0) panic(`pmap_remove: null pv_list! (${hex8(va)} -> ${hex8(pa)} in ${p.name})`);
+    list.splice(i, 1);
+    if (list.length === 0) g.pv_head.delete(pa);
+    const ad = pte_lo & HW_AD;
+    if (ad) g.phys_attributes.set(pa, (g.phys_attributes.get(pa) ?? 0) | ad);
+}
+
+/** The user mappings of physical page `pa` (a copy: callers may remove them). */
+export function pmap_pv_list(g: PmapGlobals, pa: number): PvEntry[] {
+    return (g.pv_head.get(pa) ?? []).slice();
+}
+
+/**
+ * pmap_page_protect: lower every user mapping of `pa` to `prot`. NONE
+ * removes them all (vm_pageout_scan before freeing or cleaning a page);
+ * READ write-protects them (copy-on-write).
+ */
+export function pmap_page_protect(g: PmapGlobals, pa: number, prot: number): void {
+    for (const { pmap, va } of pmap_pv_list(g, pa)) {
+        if (prot === VM_PROT_NONE) pmap_remove(pmap, va, va + PAGE_SIZE);
+        else if (!(prot & VM_PROT_WRITE)) pmap_protect(pmap, va, va + PAGE_SIZE, VM_PROT_READ);
+    }
+}
+
+/** The REF/MOD bits of `pa`: harvested ones, or'ed with every live PTE's. */
+function phys_attribute_test(g: PmapGlobals, pa: number, bit: number): boolean {
+    if ((g.phys_attributes.get(pa) ?? 0) & bit) return true;
+    for (const { pmap, va } of g.pv_head.get(pa) ?? []) {
+        if (attribute_test(pmap, va, bit)) return true;
+    }
+    return false;
+}
+
+function phys_attribute_clear(g: PmapGlobals, pa: number, bit: number): void {
+    const a = g.phys_attributes.get(pa) ?? 0;
+    if (a & bit) {
+        if (a & ~bit) g.phys_attributes.set(pa, a & ~bit);
+        else g.phys_attributes.delete(pa);
+    }
+    for (const { pmap, va } of g.pv_head.get(pa) ?? []) attribute_clear(pmap, va, bit);
+}
+
+/** Mach's pmap_is_modified(phys): set by the CPU in any PTE mapping the page. */
+export function pmap_phys_is_modified(g: PmapGlobals, pa: number): boolean {
+    return phys_attribute_test(g, pa, INTEL_PTE_MOD);
+}
+export function pmap_phys_is_referenced(g: PmapGlobals, pa: number): boolean {
+    return phys_attribute_test(g, pa, INTEL_PTE_REF);
+}
+export function pmap_phys_clear_modify(g: PmapGlobals, pa: number): void {
+    phys_attribute_clear(g, pa, INTEL_PTE_MOD);
+}
+export function pmap_phys_clear_reference(g: PmapGlobals, pa: number): void {
+    phys_attribute_clear(g, pa, INTEL_PTE_REF);
 }
 
 /** pmap_change_wiring: set or clear INTEL_PTE_WIRED of an existing mapping. */

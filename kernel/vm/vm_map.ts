@@ -55,13 +55,15 @@
  */
 import { assert, panic } from "../kern/debug.ts";
 import {
-    KERN_INVALID_ADDRESS, KERN_INVALID_ARGUMENT, KERN_NO_SPACE, KERN_SUCCESS, type KernReturn,
+    KERN_INVALID_ADDRESS, KERN_INVALID_ARGUMENT, KERN_NO_SPACE, KERN_PROTECTION_FAILURE, KERN_SUCCESS, type KernReturn,
 } from "../kern/kern_return.ts";
 import { MiB, page_aligned } from "../i386/vm_param.ts";
 import {
     VM_SUBMAP_OBJECT_NAME, vm_object_coalesce, vm_object_deallocate, vm_object_reference, type VmObject,
 } from "./vm_object.ts";
-import { VM_INHERIT_DEFAULT, VM_PROT_ALL, VM_PROT_DEFAULT, vm_prot_string } from "./vm_prot.ts";
+import {
+    VM_INHERIT_DEFAULT, VM_INHERIT_NONE, VM_INHERIT_SHARE, VM_PROT_ALL, VM_PROT_DEFAULT, VM_PROT_WRITE, vm_prot_string,
+} from "./vm_prot.ts";
 
 export {
     VM_INHERIT_COPY, VM_INHERIT_DEFAULT, VM_INHERIT_NONE, VM_INHERIT_SHARE,
@@ -116,6 +118,8 @@ export interface VmMapHooks {
     printf?(msg: string): void;
     /** A wait_for_space map is full: true = space may have been freed, scan again. */
     wait_for_space?(map: VmMap, size: number): boolean;
+    /** pmap_protect for [start, end) of a user map: the protection was lowered to `prot`. */
+    protect?(map: VmMap, start: number, end: number, prot: number): void;
 }
 
 export interface VmMap {
@@ -572,6 +576,78 @@ export function vm_map_remove(map: VmMap, start: number, end: number): KernRetur
     map.timestamp++;
     const r = vm_map_range_check(map, start, end);
     return vm_map_delete(map, r.start, r.end);
+}
+
+/**
+ * vm_map_protect: set the current (or, with set_max, the maximum)
+ * protection of [start, end). The range must be fully mapped
+ * (KERN_INVALID_ADDRESS) and the new protection within each entry's
+ * maximum (KERN_PROTECTION_FAILURE); both are checked before anything
+ * changes, as in Mach. Lowered protections reach the pmap through
+ * hooks.protect.
+ */
+export function vm_map_protect(map: VmMap, start: number, end: number, new_prot: number, set_max: boolean): KernReturn {
+    map.timestamp++;
+    ({ start, end } = vm_map_range_check(map, start, end));
+    const hit = vm_map_lookup_entry(map, start);
+    if (!hit.found) return KERN_INVALID_ADDRESS;
+    let at = start;
+    for (let e: VmMapEntry | null = hit.entry; at < end; e = vm_map_next(map, e)) {
+        if (e === null || e.vme_start > at || e.is_sub_map) return KERN_INVALID_ADDRESS;
+        if ((new_prot & e.max_protection) !== new_prot) return KERN_PROTECTION_FAILURE;
+        at = e.vme_end;
+    }
+    vm_map_clip_start(map, hit.entry!, start);
+    for (let e: VmMapEntry | null = hit.entry; e !== null && e.vme_start < end; e = vm_map_next(map, e)) {
+        vm_map_clip_end(map, e, end);
+        const old = e.protection;
+        if (set_max) {
+            e.max_protection = new_prot;
+            e.protection &= new_prot;
+        } else {
+            e.protection = new_prot;
+        }
+        if (e.protection !== old) map.hooks.protect?.(map, e.vme_start, e.vme_end, e.protection);
+    }
+    return KERN_SUCCESS;
+}
+
+/**
+ * vm_map_fork (kern/task.c task_create with inherit_memory): a copy of
+ * `old_map`'s user entries in the empty `new_map` by inheritance — NONE
+ * skips, SHARE maps the same object, COPY maps it copy-on-write: both
+ * entries get needs_copy and the parent's writable pages are
+ * write-protected through hooks.protect, so the first write on either side
+ * takes a fault and copies (vm_fault). Entries without an object stay so
+ * in both: each side gets its own zero-fill object at its first fault.
+ */
+export function vm_map_fork(old_map: VmMap, new_map: VmMap): KernReturn {
+    assert(new_map.entries.length === 0, "vm_map_fork: the new map must be empty");
+    old_map.timestamp++;
+    new_map.timestamp++;
+    let prev: VmMapEntry | null = null;
+    for (const old of old_map.entries) {
+        if (old.inheritance === VM_INHERIT_NONE || old.is_sub_map) continue;
+        const e = vm_map_entry_create(new_map);
+        vm_map_entry_copy_full(e, old);
+        e.wired_count = 0;
+        e.user_wired_count = 0;
+        if (old.object !== null) {
+            vm_object_reference(old.object);
+            if (old.inheritance === VM_INHERIT_SHARE) {
+                old.is_shared = e.is_shared = true;
+            } else if (!old.needs_copy) {
+                old.needs_copy = e.needs_copy = true;
+                if (old.protection & VM_PROT_WRITE) {
+                    old_map.hooks.protect?.(old_map, old.vme_start, old.vme_end, old.protection & ~VM_PROT_WRITE);
+                }
+            }
+        }
+        vm_map_entry_link(new_map, prev, e);
+        new_map.size += e.vme_end - e.vme_start;
+        prev = e;
+    }
+    return KERN_SUCCESS;
 }
 
 /**

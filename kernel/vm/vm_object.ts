@@ -3,12 +3,16 @@
  * commit 8d03c760) that vm_map needs: allocation, references and
  * vm_object_coalesce.
  *
- * An object here is an identity, a size and a reference count. What Mach
- * keeps beside them (resident page list, pager ports, shadow and copy
- * chains, paging_in_progress, the object cache) is not modelled, so every
- * test Mach makes on those fields is taken as passing: an object never has a
- * pager, a shadow or a copy. Objects live in the host heap; their Mach
- * storage (vm_object_cache in kmem_map) is the slab model's business.
+ * An object is an identity, a size, a reference count and — for the
+ * anonymous memory of user tasks — its resident pages (offset → vm_page
+ * index), a shadow (the object it was copied from, for copy-on-write) and
+ * what the default pager holds for it (offset → paging-area slot). Kernel
+ * objects (kernel_object, the submap object, kmem_alloc objects) never get
+ * pages here: kernel memory is tracked by the pmap and the allocators. Copy
+ * objects, pager ports, paging_in_progress and the object cache are not
+ * modelled; vm_object_coalesce refuses objects that have pages or a shadow,
+ * as Mach refuses paged or shadowed ones. Objects live in the host heap; user
+ * objects also take a struct vm_object from vm_object_cache (kva).
  *
  * kernel_object and vm_submap_object are statically allocated in Mach and
  * set up by vm_object_bootstrap; here the boot code creates them with
@@ -26,6 +30,19 @@ export interface VmObject {
     name: string;
     /** References from map entries and from the kernel; never below 0. */
     ref_count: number;
+    /** Resident pages: offset → vm_page index (vm_page_insert keeps it). */
+    pages: Map<number, number>;
+    /** Copy-on-write: the object this one shadows, and where in it offset 0 lies. */
+    shadow: VmObject | null;
+    shadow_offset: number;
+    /** Anonymous memory (pager_created on first pageout: the default pager). */
+    internal: boolean;
+    /** The default pager's copy of paged-out pages: offset → paging-area slot. */
+    pager: Map<number, number> | null;
+    /** Called when the last reference goes (vm_object_terminate); set by the VM that owns pages. */
+    terminate: ((o: VmObject) => void) | null;
+    /** Kernel VA of the struct vm_object (0: not allocated from vm_object_cache). */
+    kva: number;
 }
 
 export const KERNEL_OBJECT_NAME = "kernel_object";
@@ -35,7 +52,10 @@ let vm_object_next_id = 1;
 
 /** A new object with one reference, owned by the caller. */
 export function vm_object_allocate(size: number, name = "vm_object"): VmObject {
-    return { id: vm_object_next_id++, size, name, ref_count: 1 };
+    return {
+        id: vm_object_next_id++, size, name, ref_count: 1, pages: new Map(),
+        shadow: null, shadow_offset: 0, internal: false, pager: null, terminate: null, kva: 0,
+    };
 }
 
 export function vm_object_reference(object: VmObject | null): void {
@@ -45,13 +65,16 @@ export function vm_object_reference(object: VmObject | null): void {
 }
 
 /**
- * Drops one reference. Mach terminates or caches the object at zero; there
- * is nothing to terminate here, the object just stays at 0 references.
+ * Drops one reference. At zero an object with a `terminate` hook is
+ * terminated (its pages freed, its paging-area slots released, its shadow
+ * dereferenced); other objects just stay at 0 references (Mach's object
+ * cache is not modelled).
  */
 export function vm_object_deallocate(object: VmObject | null): void {
     if (object === null) return;
     assert(object.ref_count > 0, `vm_object_deallocate: ${object.name} has no references`);
     object.ref_count--;
+    if (object.ref_count === 0 && object.terminate) object.terminate(object);
 }
 
 /**
@@ -68,6 +91,7 @@ export function vm_object_coalesce(
     if (next_object !== null) return false;
     if (prev_object === null) return true;
     if (prev_object.ref_count > 1) return false;
+    if (prev_object.shadow !== null || prev_object.pager !== null) return false;
     const newsize = prev_offset + prev_size + next_size;
     if (newsize > prev_object.size) prev_object.size = newsize;
     return true;

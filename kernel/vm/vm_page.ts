@@ -6,9 +6,16 @@
  * array (which mach86 allocates and fills in guest RAM, see vm_resident.ts);
  * the host-side bookkeeping is a structure of arrays indexed by page number
  * so that 470k pages cost a few MiB, not 470k objects. The free queue is a
- * LIFO through `next`, as Mach's vm_page_queue_free is.
+ * LIFO through `next`, as Mach's vm_page_queue_free is; the active and
+ * inactive queues are FIFOs (queue_enter at the tail, vm_pageout_scan takes
+ * from the head) through `qnext`/`qprev`.
+ *
+ * A page is in exactly one state: free, wired (kernel memory, page tables,
+ * or a user page being worked on), active or inactive (pageable user
+ * memory, owned by a vm_object at an offset), or fictitious.
  */
 import { panic } from "../kern/debug.ts";
+import type { VmObject } from "./vm_object.ts";
 
 export const PAGE_FREE = 1;
 export const PAGE_WIRED = 2;
@@ -17,21 +24,52 @@ export const PAGE_INACTIVE = 4;
 /** Created by vm_page_create for memory handed over after boot (the modules). */
 export const PAGE_FICTITIOUS = 5;
 
+/** Bits of `flags` (struct vm_page's bitfield, the ones the model uses). */
+export const PG_DIRTY = 1;
+export const PG_REFERENCE = 2;
+export const PG_LAUNDRY = 4;
+export const PG_BUSY = 8;
+
+/** vm_statistics counters (kept by vm_fault and vm_pageout). */
+export interface VmPageStats {
+    zero_fill_count: number;
+    faults: number;
+    cow_faults: number;
+    pageins: number;
+    pageouts: number;
+    reactivations: number;
+}
+
 export interface VmPageTable {
     count: number;
     /** Physical address of page i. */
     phys: Uint32Array;
     state: Uint8Array;
+    flags: Uint8Array;
     /** Free-queue link (index, −1 = end). */
     next: Int32Array;
+    /** Active/inactive queue links (index, −1 = end). */
+    qnext: Int32Array;
+    qprev: Int32Array;
+    /** The object a pageable page belongs to, and its offset there (vm_page_insert). */
+    object: (VmObject | null)[];
+    offset: Float64Array;
     /** Page index by physical frame number (−1 = not a managed page). */
     by_pfn: Int32Array;
     free_head: number;
+    active_head: number;
+    active_tail: number;
+    inactive_head: number;
+    inactive_tail: number;
     vm_page_free_count: number;
     vm_page_wire_count: number;
     vm_page_active_count: number;
     vm_page_inactive_count: number;
+    vm_page_laundry_count: number;
     vm_page_free_count_minimum: number;
+    /** Threads waiting in vm_page_wait (the pageout daemon's wakeup condition). */
+    vm_page_free_wanted: number;
+    stats: VmPageStats;
 }
 
 export function vm_page_table_create(capacity: number, max_pfn: number): VmPageTable {
@@ -39,25 +77,39 @@ export function vm_page_table_create(capacity: number, max_pfn: number): VmPageT
         count: 0,
         phys: new Uint32Array(capacity),
         state: new Uint8Array(capacity),
+        flags: new Uint8Array(capacity),
         next: new Int32Array(capacity).fill(-1),
+        qnext: new Int32Array(capacity).fill(-1),
+        qprev: new Int32Array(capacity).fill(-1),
+        object: new Array<VmObject | null>(capacity).fill(null),
+        offset: new Float64Array(capacity),
         by_pfn: new Int32Array(max_pfn).fill(-1),
         free_head: -1,
+        active_head: -1, active_tail: -1, inactive_head: -1, inactive_tail: -1,
         vm_page_free_count: 0, vm_page_wire_count: 0, vm_page_active_count: 0,
-        vm_page_inactive_count: 0, vm_page_free_count_minimum: 0,
+        vm_page_inactive_count: 0, vm_page_laundry_count: 0, vm_page_free_count_minimum: 0,
+        vm_page_free_wanted: 0,
+        stats: { zero_fill_count: 0, faults: 0, cow_faults: 0, pageins: 0, pageouts: 0, reactivations: 0 },
     };
+}
+
+function grown<T extends Uint32Array | Uint8Array | Int32Array | Float64Array>(a: T, cap: number, fill: number): T {
+    const b = new (a.constructor as new (n: number) => T)(cap);
+    b.fill(fill);
+    b.set(a);
+    return b;
 }
 
 function grow(t: VmPageTable): void {
     const cap = Math.max(16, t.phys.length * 2);
-    const phys = new Uint32Array(cap);
-    phys.set(t.phys);
-    const state = new Uint8Array(cap);
-    state.set(t.state);
-    const next = new Int32Array(cap).fill(-1);
-    next.set(t.next);
-    t.phys = phys;
-    t.state = state;
-    t.next = next;
+    t.phys = grown(t.phys, cap, 0);
+    t.state = grown(t.state, cap, 0);
+    t.flags = grown(t.flags, cap, 0);
+    t.next = grown(t.next, cap, -1);
+    t.qnext = grown(t.qnext, cap, -1);
+    t.qprev = grown(t.qprev, cap, -1);
+    t.offset = grown(t.offset, cap, 0);
+    while (t.object.length < cap) t.object.push(null);
 }
 
 /** vm_page_init: a new page structure for `pa` (busy, on no queue). */
@@ -71,10 +123,95 @@ export function vm_page_init(t: VmPageTable, pa: number): number {
     return i;
 }
 
+/* ---- active / inactive queues ---- */
+
+function queue_remove(t: VmPageTable, i: number): void {
+    const inactive = t.state[i] === PAGE_INACTIVE;
+    const n = t.qnext[i]!;
+    const p = t.qprev[i]!;
+    if (p >= 0) t.qnext[p] = n;
+    else if (inactive) t.inactive_head = n;
+    else t.active_head = n;
+    if (n >= 0) t.qprev[n] = p;
+    else if (inactive) t.inactive_tail = p;
+    else t.active_tail = p;
+    t.qnext[i] = t.qprev[i] = -1;
+    if (inactive) t.vm_page_inactive_count--;
+    else t.vm_page_active_count--;
+}
+
+function queue_enter(t: VmPageTable, i: number, inactive: boolean): void {
+    const tail = inactive ? t.inactive_tail : t.active_tail;
+    t.qprev[i] = tail;
+    t.qnext[i] = -1;
+    if (tail >= 0) t.qnext[tail] = i;
+    else if (inactive) t.inactive_head = i;
+    else t.active_head = i;
+    if (inactive) { t.inactive_tail = i; t.vm_page_inactive_count++; } else { t.active_tail = i; t.vm_page_active_count++; }
+    t.state[i] = inactive ? PAGE_INACTIVE : PAGE_ACTIVE;
+}
+
+/** VM_PAGE_QUEUES_REMOVE plus leaving the wired state: the page is on no queue afterwards. */
+function vm_page_leave(t: VmPageTable, i: number): void {
+    const s = t.state[i];
+    if (s === PAGE_ACTIVE || s === PAGE_INACTIVE) queue_remove(t, i);
+    else if (s === PAGE_WIRED) t.vm_page_wire_count--;
+    else if (s === PAGE_FREE) panic("vm_page_leave: free page");
+    t.state[i] = 0;
+}
+
+/** vm_page_activate: to the tail of the active queue. */
+export function vm_page_activate(t: VmPageTable, i: number): void {
+    if (t.state[i] === PAGE_ACTIVE) return;
+    vm_page_leave(t, i);
+    queue_enter(t, i, false);
+}
+
+/** vm_page_deactivate: to the tail of the inactive queue, reference bit cleared by the caller. */
+export function vm_page_deactivate(t: VmPageTable, i: number): void {
+    if (t.state[i] === PAGE_INACTIVE) return;
+    vm_page_leave(t, i);
+    queue_enter(t, i, true);
+}
+
+/** vm_page_wire: off the pageable queues (kept resident while the kernel works on it). */
+export function vm_page_wire(t: VmPageTable, i: number): void {
+    if (t.state[i] === PAGE_WIRED) return;
+    vm_page_leave(t, i);
+    t.state[i] = PAGE_WIRED;
+    t.vm_page_wire_count++;
+}
+
+/* ---- object membership (vm_page_insert / vm_page_remove) ---- */
+
+export function vm_page_insert(t: VmPageTable, i: number, object: VmObject, offset: number): void {
+    if (t.object[i] !== null) panic("vm_page_insert: already inserted");
+    const pages = object.pages;
+    if (pages.has(offset)) panic("vm_page_insert: offset already resident");
+    pages.set(offset, i);
+    t.object[i] = object;
+    t.offset[i] = offset;
+}
+
+export function vm_page_remove(t: VmPageTable, i: number): void {
+    const object = t.object[i];
+    if (!object) return;
+    object.pages.delete(t.offset[i]!);
+    t.object[i] = null;
+    t.offset[i] = 0;
+}
+
+/* ---- free queue ---- */
+
 /** vm_page_release: push on the free LIFO; a double free panics as in Mach. */
 export function vm_page_release(t: VmPageTable, i: number): void {
-    if (t.state[i] === PAGE_FREE) panic("vm_page_release");
-    if (t.state[i] === PAGE_WIRED) t.vm_page_wire_count--;
+    const s = t.state[i];
+    if (s === PAGE_FREE) panic("vm_page_release");
+    if (s === PAGE_WIRED) t.vm_page_wire_count--;
+    else if (s === PAGE_ACTIVE || s === PAGE_INACTIVE) queue_remove(t, i);
+    if (t.flags[i]! & PG_LAUNDRY) t.vm_page_laundry_count--;
+    t.flags[i] = 0;
+    if (t.object[i] !== null) vm_page_remove(t, i);
     t.state[i] = PAGE_FREE;
     t.next[i] = t.free_head;
     t.free_head = i;
@@ -88,6 +225,7 @@ export function vm_page_grab(t: VmPageTable): number {
     t.free_head = t.next[i]!;
     t.next[i] = -1;
     t.state[i] = PAGE_WIRED;
+    t.flags[i] = 0;
     t.vm_page_free_count--;
     t.vm_page_wire_count++;
     if (t.vm_page_free_count < t.vm_page_free_count_minimum) {
@@ -101,23 +239,50 @@ export function vm_page_lookup_phys(t: VmPageTable, pa: number): number {
     return pfn < t.by_pfn.length ? t.by_pfn[pfn]! : -1;
 }
 
-/** Invariants: counters match the states, the free list holds exactly the free pages. */
+/* ---- invariants and printing ---- */
+
+function verify_queue(t: VmPageTable, out: string[], inactive: boolean): number {
+    const want = inactive ? PAGE_INACTIVE : PAGE_ACTIVE;
+    let n = 0;
+    let prev = -1;
+    for (let i = inactive ? t.inactive_head : t.active_head; i >= 0 && n <= t.count; i = t.qnext[i]!) {
+        if (t.state[i] !== want) out.push(`page ${i} on the ${inactive ? "inactive" : "active"} queue has state ${t.state[i]}`);
+        if (t.qprev[i] !== prev) out.push(`page ${i}: qprev ${t.qprev[i]} != ${prev}`);
+        if (t.object[i] === null) out.push(`page ${i} on a pageable queue belongs to no object`);
+        prev = i;
+        n++;
+    }
+    if (prev !== (inactive ? t.inactive_tail : t.active_tail)) out.push(`${inactive ? "inactive" : "active"} queue tail is wrong`);
+    return n;
+}
+
+/** Invariants: counters match the states, each queue holds exactly its pages, objects know their pages. */
 export function vm_page_verify(t: VmPageTable): string[] {
     const out: string[] = [];
-    let free = 0;
-    let wired = 0;
+    const counts = new Map<number, number>();
+    let laundry = 0;
     for (let i = 0; i < t.count; i++) {
-        if (t.state[i] === PAGE_FREE) free++;
-        if (t.state[i] === PAGE_WIRED) wired++;
+        const s = t.state[i]!;
+        counts.set(s, (counts.get(s) ?? 0) + 1);
+        if (t.flags[i]! & PG_LAUNDRY) laundry++;
+        const o = t.object[i];
+        if (o && o.pages.get(t.offset[i]!) !== i) out.push(`page ${i}: object ${o.name}#${o.id} does not list it at ${t.offset[i]}`);
+        if (s === PAGE_FREE && o) out.push(`free page ${i} still belongs to ${o.name}#${o.id}`);
     }
-    if (free !== t.vm_page_free_count) out.push(`free count ${t.vm_page_free_count} != ${free} free pages`);
-    if (wired !== t.vm_page_wire_count) out.push(`wire count ${t.vm_page_wire_count} != ${wired} wired pages`);
+    const c = (s: number) => counts.get(s) ?? 0;
+    if (c(PAGE_FREE) !== t.vm_page_free_count) out.push(`free count ${t.vm_page_free_count} != ${c(PAGE_FREE)} free pages`);
+    if (c(PAGE_WIRED) !== t.vm_page_wire_count) out.push(`wire count ${t.vm_page_wire_count} != ${c(PAGE_WIRED)} wired pages`);
+    if (c(PAGE_ACTIVE) !== t.vm_page_active_count) out.push(`active count ${t.vm_page_active_count} != ${c(PAGE_ACTIVE)} active pages`);
+    if (c(PAGE_INACTIVE) !== t.vm_page_inactive_count) out.push(`inactive count ${t.vm_page_inactive_count} != ${c(PAGE_INACTIVE)} inactive pages`);
+    if (laundry !== t.vm_page_laundry_count) out.push(`laundry count ${t.vm_page_laundry_count} != ${laundry}`);
     let n = 0;
     for (let i = t.free_head; i >= 0 && n <= t.count; i = t.next[i]!) {
         if (t.state[i] !== PAGE_FREE) out.push(`page ${i} on the free list is not free`);
         n++;
     }
-    if (n !== free) out.push(`free list holds ${n} pages, ${free} are free`);
+    if (n !== c(PAGE_FREE)) out.push(`free list holds ${n} pages, ${c(PAGE_FREE)} are free`);
+    if (verify_queue(t, out, false) !== c(PAGE_ACTIVE)) out.push("active queue length != active pages");
+    if (verify_queue(t, out, true) !== c(PAGE_INACTIVE)) out.push("inactive queue length != inactive pages");
     return out;
 }
 
@@ -125,4 +290,9 @@ export function vm_page_info(t: VmPageTable, print: (line: string) => void): voi
     print(`vm_page: ${t.count} pages, free ${t.vm_page_free_count}, wired ${t.vm_page_wire_count}, ` +
         `active ${t.vm_page_active_count}, inactive ${t.vm_page_inactive_count}, ` +
         `free minimum ${t.vm_page_free_count_minimum}`);
+    const s = t.stats;
+    if (s.faults || s.pageouts) {
+        print(`vm_page: faults ${s.faults}, zero fill ${s.zero_fill_count}, cow ${s.cow_faults}, ` +
+            `pageins ${s.pageins}, pageouts ${s.pageouts}, reactivations ${s.reactivations}, laundry ${t.vm_page_laundry_count}`);
+    }
 }
