@@ -35,6 +35,8 @@ export interface ImageManifest {
     preset: string;
     modules: ImageModule[];
     steps: BootStep[];
+    /** The default pager's paging area ("96M"), as `--set swap_size=` before the command line's --set; "" = none. */
+    swap: string;
 }
 
 function field<T>(doc: Record<string, unknown>, key: string, type: string, path: string, dflt?: T): T {
@@ -77,6 +79,7 @@ export function image_load(dir: string): ImageManifest {
             };
         }),
         steps: field<BootStep[]>(doc, "steps", "object", path, []),
+        swap: field(doc, "swap", "string", path, ""),
     };
 }
 

@@ -21,12 +21,15 @@ import { workload_run, type Workload, type WorkloadResult } from "../kernel/kern
 import { pmap_cr3, pmap_cr4_bits } from "../kernel/i386/pmap.ts";
 import type { LayoutParams } from "../kernel/presets.ts";
 import { kmem_alloc } from "../kernel/vm/vm_kern.ts";
+import { frame_is_user, user_start, user_trap } from "../kernel/i386/trap.ts";
 import { kernel_write } from "../kernel/vm/vm_resident.ts";
 import { UsageError } from "./units.ts";
 
 export type Engine = "v86" | "none";
 
-const HC = { PARAMS: 1, BOOT: 2, CHECK: 3, DONE: 4, TRAP: 5 } as const;
+const HC = { PARAMS: 1, BOOT: 2, CHECK: 3, DONE: 4, TRAP: 5, RUN: 6 } as const;
+/** PIT channel 0 divisor for hz = 100 (the 8254 counts at 1.193182 MHz). */
+const PIT_DIVISOR_HZ100 = Math.round(1193182 / 100);
 const MULTIBOOT_MAGIC = 0x1badb002;
 const PTP_SPAN = 4 * 1024 * 1024;
 const MAX_RAM_NONE = 2 ** 32;
@@ -60,6 +63,47 @@ export interface KbootResult {
     cpu_translate?: (va: number) => number;
     paging?: { cr0: number; cr3: number; cr4: number };
     workload?: WorkloadResult;
+    /** User tasks: how each ended, and the run's counters (v86 engine, when the image has programs). */
+    user?: UserSummary;
+}
+
+export interface UserSummary {
+    tasks: { name: string; id: number; state: string; end: string; exit_code: number }[];
+    context_switches: number;
+    syscalls: number;
+    ticks: number;
+    faults: number;
+    zero_fill: number;
+    cow_faults: number;
+    pageins: number;
+    pageouts: number;
+    reactivations: number;
+    pageout_scans: number;
+    free_count_minimum: number;
+    free_reserved: number;
+    /** false on the none engine: the programs were loaded but not run. */
+    ran: boolean;
+}
+
+/** 0 when every user task exited with 0, else 1. */
+function user_exit_code(k: Kernel): number {
+    return k.sched!.ended.every((t) => t.state === "exited" && t.exit_code === 0) ? 0 : 1;
+}
+
+function user_summary(k: Kernel, ran: boolean): UserSummary {
+    const s = k.sched!;
+    const t = k.vm_page!;
+    const vm = k.vm!;
+    return {
+        tasks: s.tasks.filter((x) => x.threads.length > 0 || x.state !== "alive")
+            .map((x) => ({ name: x.name, id: x.id, state: x.state, end: x.end, exit_code: x.exit_code })),
+        context_switches: s.context_switches, syscalls: s.syscalls, ticks: k.ticks,
+        faults: t.stats.faults, zero_fill: t.stats.zero_fill_count, cow_faults: t.stats.cow_faults,
+        pageins: t.stats.pageins, pageouts: t.stats.pageouts, reactivations: t.stats.reactivations,
+        pageout_scans: vm.stats.scans,
+        free_count_minimum: Number.isFinite(vm.stats.user_free_min) ? vm.stats.user_free_min : t.vm_page_free_count,
+        free_reserved: vm.thresholds.vm_page_free_reserved, ran,
+    };
 }
 
 /** Patch the a.out-kludge header's bss_end_addr to pad the kernel's BSS (kernel_bss). */
@@ -106,8 +150,16 @@ function test_words(k: Kernel): { table: number; count: number; expect: { va: nu
     return { table: r.addr, count: expect.length, expect };
 }
 
+interface BootKernelResult {
+    k: Kernel;
+    outcome: BootOutcome | null;
+    status: KbootResult["status"];
+    reason: string;
+    workload?: WorkloadResult;
+}
+
 /** Run the kernel bootstrap; a KernelPanic becomes the "panic" status. */
-function boot_kernel(mem: PhysMem, mmu: Machine | null, req: KbootRequest, boot: BootInfo, mbi: number, print: (s: string) => void) {
+function boot_kernel(mem: PhysMem, mmu: Machine | null, req: KbootRequest, boot: BootInfo, mbi: number, print: (s: string) => void): BootKernelResult {
     const k = kernel_create(mem, mmu, req.params, mbi_parse(mem, mbi), {
         start: 0x100000, end: boot.kernelEnd, text_end: 0x100000,
     });
@@ -170,13 +222,29 @@ async function kboot_v86(req: KbootRequest, inspect: Inspect): Promise<KbootResu
     try {
         const boot = multiboot_load(m.mem, req.load);
         m.enter(boot.entry);
-        let res: ReturnType<typeof boot_kernel> | null = null;
+        let res: BootKernelResult | null = null;
         let tests: ReturnType<typeof test_words> | null = null;
         const checks: CheckResult[] = [];
         const kprint = (s: string) => m.console.write(s);
+        let userStop: StopReason | null = null;
+        const userStep = (fn: () => number): number => {
+            const k = res!.k;
+            try {
+                const esp = fn();
+                if (esp === 0) userStop = { kind: "exit", code: user_exit_code(k), value: user_exit_code(k) };
+                return esp;
+            } catch (e) {
+                if (!(e instanceof KernelPanic)) throw e;
+                res = { ...res!, status: "panic", reason: `panic: ${e.panicMessage}` };
+                userStop = { kind: "panic", reason: `panic: ${e.panicMessage}` };
+                return 0;
+            }
+        };
         m.onHypercall((r) => {
             switch (r.eax) {
-                case HC.PARAMS: r.eax = req.params.vm_min_kernel_address; r.ebx = req.params.boot_ptps; r.ecx = 0; return;
+                case HC.PARAMS:
+                    r.eax = req.params.vm_min_kernel_address; r.ebx = req.params.boot_ptps; r.ecx = 0; r.edx = PIT_DIVISOR_HZ100;
+                    return;
                 case HC.BOOT:
                     res = boot_kernel(m.mem, m, req, boot, r.ebx, kprint);
                     if (res.status !== "ok") { r.eax = 0; m.stop({ kind: "panic", reason: res.reason }); return; }
@@ -189,17 +257,34 @@ async function kboot_v86(req: KbootRequest, inspect: Inspect): Promise<KbootResu
                     checks.push({ va: r.ebx, value: r.ecx, expected: e?.expected ?? -1, what: e?.what ?? "?" });
                     return;
                 }
-                case HC.DONE: m.stop({ kind: "exit", code: 0, value: 0 }); return;
-                case HC.TRAP: m.stop({ kind: "crash", reason: explain_trap(r, req.params, boot) }); return;
+                case HC.DONE:
+                    if (res?.k.sched && res.k.sched.runq.length > 0 && !req.workload) { r.eax = 1; return; }
+                    r.eax = 0;
+                    m.stop({ kind: "exit", code: 0, value: 0 });
+                    return;
+                case HC.RUN:
+                    r.eax = userStep(() => user_start(res!.k, r.esi));
+                    if (userStop) m.stop(userStop);
+                    return;
+                case HC.TRAP:
+                    if (res?.k.sched && frame_is_user(res.k, r.edi)) {
+                        r.eax = userStep(() => user_trap(res!.k, r.edi, r.esi));
+                        if (userStop) m.stop(userStop);
+                        return;
+                    }
+                    r.eax = 0;
+                    m.stop({ kind: "crash", reason: explain_trap(r, req.params, boot) });
+                    return;
                 default: m.stop({ kind: "crash", reason: `unknown hypercall ${r.eax}` });
             }
         });
         const run = await m.run({ maxInstructions: 2_000_000_000 });
-        const r = res as ReturnType<typeof boot_kernel> | null;
+        const r = res as BootKernelResult | null;
         const result: KbootResult = {
             status: stop_status(run.stop, r?.status), reason: stop_reason(run.stop, r?.reason),
             kernel: r?.k ?? null, outcome: r?.outcome ?? null, boot, console: m.console.text(), checks, cpu: run.cpu, engine: "v86",
             workload: r && "workload" in r ? r.workload : undefined,
+            user: r?.k.sched ? user_summary(r.k, true) : undefined,
             cpu_translate: (va: number) => m.translate(va),
             paging: { cr0: run.cpu.cr0, cr3: run.cpu.cr3, cr4: run.cpu.cr4 },
         };
@@ -229,7 +314,9 @@ async function kboot_none(req: KbootRequest, inspect: Inspect): Promise<KbootRes
     const result: KbootResult = {
         status: r.status, reason: r.reason, kernel: r.k, outcome: r.outcome, boot, console, checks: [], engine: "none",
         workload: "workload" in r ? r.workload : undefined,
+        user: r.k.sched ? user_summary(r.k, false) : undefined,
     };
+    if (r.k.sched) print("mach86: the none engine has no CPU: the user tasks were loaded but not run\n");
     await inspect(result);
     return result;
 }

@@ -53,7 +53,8 @@ function read_file(path: string): Uint8Array {
 /** Everything needed to boot `o.image` with the given overrides. */
 export function prepare(o: KOptions, memoryOverride?: number, paramsOverride?: LayoutParams) {
     const img: ImageManifest = image_load(o.image);
-    const params = paramsOverride ?? params_from(o.preset ?? img.preset, o.set ?? []);
+    const sets = [...(img.swap ? [`swap_size=${img.swap}`] : []), ...(o.set ?? [])];
+    const params = paramsOverride ?? params_from(o.preset ?? img.preset, sets);
     const ramSize = memoryOverride ?? parse_size(o.memory ?? img.memory, "--memory");
     const kernel = { path: img.kernel_name, bytes: pad_kernel_bss(read_file(img.kernel), params.kernel_bss, img.kernel) };
     const modules: ModuleSpec[] = img.modules.map((m) => ({ path: m.name, args: m.args, bytes: read_file(m.file), nounzip: m.nounzip }));
@@ -218,7 +219,22 @@ export function diagnosis(r: KbootResult, title?: string): string[] {
 
 function exit_code(r: KbootResult): number {
     if (r.status !== "ok") return EXIT.CRASH;
+    if (r.user?.ran && r.user.tasks.some((t) => t.state !== "exited" || t.exit_code !== 0)) return EXIT.CRASH;
     return r.checks.some((c) => c.value !== c.expected) ? EXIT.CRASH : EXIT.OK;
+}
+
+/** The user-task summary printed after a run: how each task ended, and the paging counters. */
+export function user_lines(r: KbootResult): string[] {
+    const u = r.user;
+    if (!u) return [];
+    const ended = u.tasks.map((t) => `${t.name} ${t.state === "alive" ? "still running" : t.end}`);
+    return [
+        `mach86: user tasks: ${ended.join("; ")}`,
+        `mach86: ${u.syscalls} syscalls, ${u.context_switches} context switches, ${u.ticks} ticks; ` +
+        `faults ${u.faults} (zero fill ${u.zero_fill}, copy-on-write ${u.cow_faults}), pageins ${u.pageins}, ` +
+        `pageouts ${u.pageouts}, reactivations ${u.reactivations}, pageout scans ${u.pageout_scans}; ` +
+        `lowest free count an unprivileged allocation was granted at ${u.free_count_minimum} (reserve ${u.free_reserved})`,
+    ];
 }
 
 function checks_lines(r: KbootResult): string[] {
@@ -266,10 +282,11 @@ export async function cmd_boot_image(o: KOptions, io: Io): Promise<number> {
         io.out(JSON.stringify({
             status: r.status, reason: r.reason, engine: r.engine, checks: r.checks,
             kernel_map_size_at_modules: r.kernel?.kernel_map_size_at_modules ?? null,
-            failed: r.kernel?.failed ?? null, console: r.console,
+            failed: r.kernel?.failed ?? null, user: r.user ?? null, console: r.console,
         }, null, 2) + "\n");
     } else {
         for (const l of checks_lines(r)) io.err(l + "\n");
+        for (const l of user_lines(r)) io.err(l + "\n");
         if (r.status !== "ok") for (const l of diagnosis(r)) io.err(l + "\n");
     }
     return exit_code(r);

@@ -58,6 +58,12 @@ export interface LayoutParams {
      * in db2078e4 (2011-12) and kept until 2016.
      */
     kentry_cpu_pool: number;
+    /** VM_PAGE_FREE_RESERVED: pages only privileged allocations may take (50 until 91f0887c, 500 after). */
+    vm_page_free_reserved: number;
+    /** 1 = the free_min/free_target formulas of 91f0887c (2014-08-30), 0 = those of 1997–2014-08. */
+    pageout_2014_08: number;
+    /** The default pager's paging area in bytes (0 = none: anonymous memory cannot be paged out). */
+    swap_size: number;
 }
 
 export interface Preset {
@@ -90,6 +96,9 @@ const DEBIAN_2014: LayoutParams = {
     cpu_pools: 0,
     slab_verify: 0,
     kentry_cpu_pool: 0,
+    vm_page_free_reserved: 50,
+    pageout_2014_08: 0,
+    swap_size: 0,
 };
 
 export const PRESETS: readonly Preset[] = [
@@ -135,7 +144,7 @@ export const PRESETS: readonly Preset[] = [
     {
         name: "head",
         summary: "GNU Mach HEAD (2026) i386 layout parameters: 3G/1G, VM_KERNEL_MAP_SIZE 170 MiB, no kmem_map, no kentry area",
-        source: "b2f1eea9 (VM_KERNEL_MAP_SIZE 170 MiB); a8fd18db (kmem_map removed); 5e9f6f52 (kentry area removed); vm_page 52 B (HEAD struct). The physical allocator (biosmem/vm_page segments) is not modelled: the 2014 boot path runs with these sizes",
+        source: "b2f1eea9 (VM_KERNEL_MAP_SIZE 170 MiB); a8fd18db (kmem_map removed); 5e9f6f52 (kentry area removed); vm_page 52 B (HEAD struct); 91f0887c (VM_PAGE_FREE_RESERVED 500 and the 2014-08 pageout thresholds). The physical allocator (biosmem/vm_page segments) is not modelled: the 2014 boot path runs with these sizes",
         params: {
             ...DEBIAN_2014,
             vm_min_kernel_address: 0xc0000000,
@@ -143,6 +152,8 @@ export const PRESETS: readonly Preset[] = [
             kmem_map_size: 0,
             kentry_pages: 0,
             vm_page_size: 52,
+            vm_page_free_reserved: 500,
+            pageout_2014_08: 1,
         },
     },
 ];
@@ -152,7 +163,7 @@ export const DEFAULT_PRESET = "debian-2014-fix";
 /** Which parameters are sizes in bytes (accept K/M/G), which are plain counts. */
 export const SIZE_PARAMS: ReadonlySet<keyof LayoutParams> = new Set<keyof LayoutParams>([
     "vm_kernel_map_size", "kmem_map_size", "kalloc_map_size", "zone_map_size",
-    "ipc_kernel_map_size", "device_io_map_size", "kernel_bss", "kentry_map_size",
+    "ipc_kernel_map_size", "device_io_map_size", "kernel_bss", "kentry_map_size", "swap_size",
 ]);
 
 export function preset_find(name: string): Preset | undefined {
@@ -198,7 +209,7 @@ export function params_validate(p: LayoutParams): string[] {
         out.push(`vm_kernel_map_size leaves less than 16 MiB of the ${kva / MiB} MiB kernel space for RAM`);
     }
     if (p.boot_ptps < 1 || p.boot_ptps > 16) out.push("boot_ptps: must be 1..16");
-    for (const k of ["pae", "zalloc", "cpu_pools", "slab_verify", "kentry_cpu_pool"] as const) {
+    for (const k of ["pae", "zalloc", "cpu_pools", "slab_verify", "kentry_cpu_pool", "pageout_2014_08"] as const) {
         if (p[k] > 1) out.push(`${k}: 0 or 1 (off or on)`);
     }
     if (p.zalloc && !p.zone_map_size) out.push("zalloc: the zone allocator needs a zone_map_size");

@@ -11,6 +11,8 @@
 import { KERN_NO_SPACE, KERN_RESOURCE_SHORTAGE, KERN_SUCCESS, type KernReturn } from "../kern/kern_return.ts";
 import { ptr, type Kernel } from "../kern/kernel.ts";
 import { kmem_alloc, kmem_free, kmem_realloc } from "../vm/vm_kern.ts";
+import { kalloc, kfree } from "../kern/kalloc.ts";
+import { zkalloc, zkfree } from "../kern/zalloc.ts";
 
 /** sizeof(struct ipc_entry) on i386. */
 export const IPC_ENTRY_SIZE = 16;
@@ -103,4 +105,22 @@ export function ipc_entry_grow_table(k: Kernel, hooks: IpcHooks, space: IpcSpace
 /** Entries the space's table holds now. */
 export function ipc_space_capacity(space: IpcSpace): number {
     return space.table === 0 ? 0 : SIZES[space.its]!;
+}
+
+/** kalloc/kfree of the kernel's era (slab kalloc caches, or the kalloc zones). */
+export function ipc_hooks(k: Kernel): IpcHooks {
+    return {
+        kalloc: (size) => (k.kmem ? kalloc(k.kmem, size) : zkalloc(k.zone!, size)),
+        kfree: (va, size) => (k.kmem ? kfree(k.kmem, va, size) : zkfree(k.zone!, va, size)),
+    };
+}
+
+/** ipc_space_destroy's table part: the entry table goes back where it came from. */
+export function ipc_space_destroy(k: Kernel, space: IpcSpace): void {
+    if (space.table === 0) return;
+    if (space.kalloced) ipc_hooks(k).kfree(space.table, space.size);
+    else kmem_free(k, k.kmem_map ?? k.kernel_map!, space.table, space.size);
+    space.table = 0;
+    space.size = 0;
+    space.its = 0;
 }

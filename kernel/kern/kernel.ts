@@ -15,6 +15,10 @@ import type { VmMap } from "../vm/vm_map.ts";
 import type { VmObject } from "../vm/vm_object.ts";
 import type { VmPageTable } from "../vm/vm_page.ts";
 import type { Kmem } from "./kmem.ts";
+import type { Sched } from "./sched_prim.ts";
+import type { Task } from "./task.ts";
+import type { VmMapEntrySource, VmMapHooks } from "../vm/vm_map.ts";
+import type { VmRuntime } from "../vm/vm_pageout.ts";
 import type { Zalloc } from "./zalloc.ts";
 
 /** A named moment of the boot, for `mach86 layout --at`. */
@@ -93,6 +97,15 @@ export interface Kernel {
     failed: FailedRequest | null;
     /** kernel_map->size at the "%d multiboot modules" line. */
     kernel_map_size_at_modules: number;
+
+    /** vm_map_entry_cache as an entry source: user maps take their entries from it. */
+    vm_map_entry_source: VmMapEntrySource | null;
+    /** The hooks a user map gets (pmap_remove / pmap_protect on the task's pmap). */
+    user_map_hooks: ((task: Task) => VmMapHooks) | null;
+    /** Resident memory, pageout thresholds and the default pager (set up at boot). */
+    vm: VmRuntime | null;
+    /** Threads and the run queue, once a task has a program to run. */
+    sched: Sched | null;
 }
 
 export function kernel_create(
@@ -115,6 +128,7 @@ export function kernel_create(
         kernel_map: null, kmem_map: null, kalloc_map: null, zone_map: null,
         ipc_kernel_map: null, device_io_map: null, kentry_map: null, kentry_map_next: 0, kmem: null, zone: null, zdata: 0, ticks: 0,
         snapshots: new Map(), printed_once: new Set(), failed: null, kernel_map_size_at_modules: 0,
+        vm_map_entry_source: null, user_map_hooks: null, vm: null, sched: null,
     };
 }
 

@@ -22,6 +22,12 @@ import { kmem_alloc_wired, kmem_submap } from "../vm/vm_kern.ts";
 import { vm_mem_bootstrap } from "../vm/vm_init.ts";
 import { vm_page_create } from "../vm/vm_resident.ts";
 import { layout_snapshot } from "../layout.ts";
+import { default_pager_create } from "../default_pager/default_pager.ts";
+import { vm_pageout_setup, type VmRuntime } from "../vm/vm_pageout.ts";
+import { user_map_hooks } from "../vm/vm_user.ts";
+import { build_args_and_stack, elf_parse, exec_load } from "./elf_load.ts";
+import { sched_create, thread_setrun } from "./sched_prim.ts";
+import { thread_create } from "./thread.ts";
 
 /** What the image says its first tasks do to the kernel right after the boot script. */
 export interface BootStep {
@@ -93,7 +99,11 @@ function bootstrap_create(k: Kernel, tasks: Task[], ramdisks: Ramdisk[], points?
             }
         },
         task_create: (cmd) => ({ kr: 0, task: task_create(k, tasks, cmd.path) }),
-        task_resume: () => 0,
+        task_resume: (task) => {
+            for (const th of (task as Task).threads) thread_setrun(k.sched!, th);
+            return 0;
+        },
+        exec_task: (cmd, task, argv) => user_bootstrap(k, tasks, cmd.hook!, task as Task, argv),
         ramdisk_create: (cmd) => {
             const m = cmd.hook!;
             const r = ramdisk_create(k, ramdisks, m.start, m.end - m.start);
@@ -103,6 +113,41 @@ function bootstrap_create(k: Kernel, tasks: Task[], ramdisks: Ramdisk[], points?
     };
     bootstrap_run(mods.map((m) => ({ string: m.cmdline, start: m.mod_start, end: m.mod_end })),
         { "host-port": 1, "device-port": 2, "kernel-command-line": k.boot_info.cmdline_str ?? "" }, hooks);
+}
+
+/**
+ * user_bootstrap (kern/bootstrap.c): load the module's ELF image into the
+ * task, build its stack with argv, and give it a first thread, which runs
+ * once $(task-resume) has run. A module that is not ELF at all stays
+ * without a program (elf_load.ts says why).
+ */
+function user_bootstrap(k: Kernel, tasks: Task[], mod: { start: number; end: number }, task: Task, argv: readonly string[]): number {
+    const file = k.mem.read(mod.start, mod.end - mod.start);
+    const image = elf_parse(file);
+    if (image === null) return 0;
+    if (typeof image === "string") panic(`Cannot load user-bootstrap image: ${argv[0] ?? "?"}: ${image}`);
+    const why = exec_load(k, task, image, file);
+    if (why) panic(`Cannot load user-bootstrap image: ${argv[0] ?? "?"}: ${why}`);
+    const esp = build_args_and_stack(k, task, argv);
+    k.sched ??= sched_create(tasks);
+    thread_create(k, task, image.entry, esp, 0, k.sched.next_thread_id++);
+    return 0;
+}
+
+/** The VM's runtime side, before any task exists; vm_pageout() sets the real thresholds at the end of the boot. */
+function vm_runtime_create(k: Kernel, tasks: Task[]): VmRuntime {
+    const reserved = k.params.vm_page_free_reserved;
+    return {
+        thresholds: { ...vm_pageout_setup(0, reserved, false), vm_page_free_min: 0, vm_page_free_target: 0 },
+        pager: default_pager_create(k.params.swap_size),
+        stats: { scans: 0, pauses: 0, no_pager: 0, freed_clean: 0, user_free_min: Infinity },
+        pageout_wanted: false,
+        futile_free: -1,
+        consumers: () => tasks.filter((t) => t.state === "alive")
+            .map((t) => ({ t, n: t.pmap.resident_count }))
+            .sort((a, b) => b.n - a.n).slice(0, 8)
+            .map(({ t, n }) => `${t.name} (${t.id}): ${n} pages resident (${n * 4} KiB)`),
+    };
 }
 
 /** The image's first steps on the tasks' behalf; a failed read leaves the boot stuck (no panic). */
@@ -124,6 +169,10 @@ export function kernel_boot(k: Kernel, steps: BootStep[] = [], points?: Set<Boot
     k.printf(`${KERNEL_VERSION}\n`);
     i386at_init(k);
     const src = vm_mem_bootstrap(k);
+    k.vm_map_entry_source = src.entry;
+    k.user_map_hooks = (task) => user_map_hooks(k, task);
+    const tasks: Task[] = [];
+    k.vm = vm_runtime_create(k, tasks);
     snapshot(k, "vm", points);
     // ipc_init: ipc_kernel_map, pageable, entries from vm_map_entry_cache.
     k.ipc_kernel_map = kmem_submap(k, k.kernel_map!, k.params.ipc_kernel_map_size, true, "ipc_kernel_map", src.entry);
@@ -132,10 +181,12 @@ export function kernel_boot(k: Kernel, steps: BootStep[] = [], points?: Set<Boot
     // device_service_create → mach_device_init.
     mach_device_init(k, src.kentry);
     snapshot(k, "submaps", points);
-    const tasks: Task[] = [];
     const ramdisks: Ramdisk[] = [];
     bootstrap_create(k, tasks, ramdisks, points);
     const stuck = run_steps(k, steps, ramdisks);
+    // vm_pageout(): the daemon starts and sets its thresholds from the free memory left.
+    const t = k.vm_page!;
+    k.vm.thresholds = vm_pageout_setup(t.vm_page_free_count, k.params.vm_page_free_reserved, k.params.pageout_2014_08 === 1);
     snapshot(k, "end", points);
     return { tasks, ramdisks, stuck };
 }

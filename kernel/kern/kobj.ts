@@ -1,0 +1,55 @@
+/*
+ * kernel/kern/kobj.ts — where the kernel's own objects come from: GNU
+ * Mach's named caches in the slab era (kern/task.c task_cache "task",
+ * kern/thread.c thread_cache "thread", vm/vm_object.c vm_object_cache
+ * "vm_object", vm/vm_map.c vm_map_cache "vm_map", ipc/ipc_init.c "ipc_space"
+ * and "ipc_port", i386/intel/pmap.c pmap_cache "pmap"), or the zones of
+ * the zone era ("tasks", "threads", "vm objects", "maps", "ipc spaces",
+ * "ipc ports", "pmap" in Mach 3 / GNU Mach before 2011-12).
+ *
+ * The object sizes are the i386 sizeof of each struct at 8d03c760, from
+ * kmem_caches.ts (derived from the GNU Mach tree, see that file). The zone
+ * era uses the same sizes: the structs changed little between 2011 and
+ * 2014, and the model does not claim otherwise (departure).
+ */
+import { kmem_cache_alloc, kmem_cache_free, kmem_cache_init, type KmemCache } from "./kmem.ts";
+import { zalloc, zfree, zinit, zone_named, type Zone } from "./zalloc.ts";
+import { panic } from "./debug.ts";
+import type { Kernel } from "./kernel.ts";
+import { MACH_CACHES_2014 } from "./mach_structs.ts";
+
+/** Slab cache name → the zone that held the same objects before 2011-12. */
+const ZONE_NAMES: Readonly<Record<string, string>> = {
+    task: "tasks", thread: "threads", vm_object: "vm objects", vm_map: "maps",
+    ipc_space: "ipc spaces", ipc_port: "ipc ports", pmap: "pmap",
+};
+
+function struct_size(name: string): { size: number; align: number } {
+    const c = MACH_CACHES_2014.find((x) => x.name === name);
+    if (!c) panic(`kobj: no struct size for cache ${name}`);
+    return { size: c.size, align: c.align };
+}
+
+function cache(k: Kernel, name: string): KmemCache | Zone {
+    if (k.kmem) {
+        const { size, align } = struct_size(name);
+        return k.kmem.caches.find((c) => c.name === name) ?? kmem_cache_init(k.kmem, name, size, align, null, null, null, 0);
+    }
+    const zname = ZONE_NAMES[name] ?? name;
+    const z = k.zone!;
+    const { size } = struct_size(name);
+    return zone_named(z, zname) ?? zinit(z, size, 1024 * Math.max(size, 4096), 4096, 0, zname);
+}
+
+/** A struct `name` from its cache (or zone): its kernel VA, 0 when the allocator is out of memory. */
+export function kobj_alloc(k: Kernel, name: string): number {
+    const c = cache(k, name);
+    return k.kmem ? kmem_cache_alloc(k.kmem, c as KmemCache) : zalloc(k.zone!, c as Zone);
+}
+
+export function kobj_free(k: Kernel, name: string, va: number): void {
+    if (va === 0) return;
+    const c = cache(k, name);
+    if (k.kmem) kmem_cache_free(k.kmem, c as KmemCache, va);
+    else zfree(k.zone!, c as Zone, va);
+}

@@ -1,0 +1,125 @@
+/*
+ * kernel/vm/vm_fault.ts — models vm/vm_fault.c of GNU Mach 2014 for
+ * anonymous memory: vm_map_lookup (the entry, its protection, a zero-fill
+ * object made at the first fault, the shadow object a write makes on a
+ * needs_copy entry), the page lookup down the shadow chain, page-in from
+ * the default pager, zero fill, the copy-on-write copy, and pmap_enter of
+ * the result into the task's page tables in guest RAM.
+ *
+ * Departures: no object locking, busy pages or paging_in_progress (one
+ * CPU, the pager is synchronous); no shadow-chain collapse; unprivileged
+ * page allocation waits by running the pageout daemon (vm_page_wait).
+ */
+import type { Kernel } from "../kern/kernel.ts";
+import {
+    KERN_INVALID_ADDRESS, KERN_PROTECTION_FAILURE, KERN_SUCCESS, type KernReturn,
+} from "../kern/kern_return.ts";
+import type { Task } from "../kern/task.ts";
+import { pmap_enter } from "../i386/pmap.ts";
+import { trunc_page } from "../i386/vm_param.ts";
+import { vm_map_lookup_entry, type VmMapEntry } from "./vm_map.ts";
+import type { VmObject } from "./vm_object.ts";
+import { PG_DIRTY, PG_REFERENCE, vm_page_activate, vm_page_insert, vm_page_wire } from "./vm_page.ts";
+import { vm_page_grab_user, vm_page_wait, vm_pagein, type VmRuntime } from "./vm_pageout.ts";
+import { VM_PROT_WRITE } from "./vm_prot.ts";
+import { vm_object_anonymous } from "./vm_user.ts";
+
+/** A page for `what`, waiting (running the pageout daemon) while free memory is below the reserve. */
+function page_grab(k: Kernel, vm: VmRuntime, what: string): number {
+    for (;;) {
+        const i = vm_page_grab_user(k, vm);
+        if (i >= 0) return i;
+        vm_page_wait(k, vm, what);
+    }
+}
+
+/** vm_map_lookup's object part: a zero-fill object at the first fault, a shadow at the first write. */
+function entry_object(k: Kernel, task: Task, e: VmMapEntry, write: boolean): VmObject {
+    if (e.object === null) {
+        e.object = vm_object_anonymous(k, e.vme_end - e.vme_start, `${task.name} anonymous`);
+        e.offset = 0;
+    }
+    if (write && e.needs_copy) {
+        // vm_object_shadow: the entry's reference passes to the shadow link.
+        const shadow = vm_object_anonymous(k, e.vme_end - e.vme_start, `${task.name} copy`);
+        shadow.shadow = e.object;
+        shadow.shadow_offset = e.offset;
+        e.object = shadow;
+        e.offset = 0;
+        e.needs_copy = false;
+    }
+    return e.object;
+}
+
+/** Make the page at `offset` of `object` resident from the default pager's copy, if it has one. */
+function page_in(k: Kernel, vm: VmRuntime, object: VmObject, offset: number, who: string): number {
+    const slot = object.pager?.get(offset);
+    if (slot === undefined) return -1;
+    // The daemon (run by page_grab when memory is short) only pages out, so the offset stays absent.
+    const i = page_grab(k, vm, who);
+    vm_pagein(k, vm, object, offset, i);
+    vm_page_insert(k.vm_page!, i, object, offset);
+    return i;
+}
+
+/**
+ * vm_fault(map, vaddr, fault_type, change_wiring=FALSE): resolve a fault of
+ * `task` at `va`; KERN_INVALID_ADDRESS outside every entry,
+ * KERN_PROTECTION_FAILURE when the entry does not allow the access.
+ */
+export function vm_fault(k: Kernel, task: Task, va: number, fault_type: number): KernReturn {
+    const vm = k.vm!;
+    const t = k.vm_page!;
+    t.stats.faults++;
+    const map = task.map!;
+    va = trunc_page(va >>> 0);
+    const hit = vm_map_lookup_entry(map, va);
+    if (!hit.found || hit.entry === null) return KERN_INVALID_ADDRESS;
+    const e = hit.entry;
+    if ((fault_type & e.protection) !== fault_type) return KERN_PROTECTION_FAILURE;
+    const write = (fault_type & VM_PROT_WRITE) !== 0;
+    const top = entry_object(k, task, e, write);
+    const top_offset = e.offset + (va - e.vme_start);
+    const who = `${task.name} fault at 0x${va.toString(16)}`;
+
+    // Down the shadow chain: resident, or paged out, or keep looking.
+    let object: VmObject | null = top;
+    let offset = top_offset;
+    let i = -1;
+    while (object !== null) {
+        i = object.pages.get(offset) ?? page_in(k, vm, object, offset, who);
+        if (i >= 0) break;
+        if (object.shadow === null) break;
+        offset += object.shadow_offset;
+        object = object.shadow;
+    }
+    let prot = e.protection;
+    if (i < 0) {
+        // Nowhere in the chain: zero fill in the top object.
+        i = page_grab(k, vm, who);
+        k.mem.fill(t.phys[i]!, 4096, 0);
+        vm_page_insert(t, i, top, top_offset);
+        t.stats.zero_fill_count++;
+        object = top;
+    } else if (object !== top) {
+        if (write) {
+            // Copy-on-write: the first write gets the top object its own copy.
+            // Wired while the copy is made, so the daemon cannot take the source away.
+            const src = i;
+            vm_page_wire(t, src);
+            i = page_grab(k, vm, who);
+            vm_page_activate(t, src);
+            k.mem.write(t.phys[i]!, k.mem.read(t.phys[src]!, 4096));
+            vm_page_insert(t, i, top, top_offset);
+            t.flags[i]! |= PG_DIRTY;
+            t.stats.cow_faults++;
+        } else {
+            prot &= ~VM_PROT_WRITE; // a backing page is never written through
+        }
+    }
+    if (e.needs_copy) prot &= ~VM_PROT_WRITE;
+    t.flags[i]! |= PG_REFERENCE;
+    vm_page_activate(t, i);
+    pmap_enter(task.pmap, va, t.phys[i]!, prot, false);
+    return KERN_SUCCESS;
+}

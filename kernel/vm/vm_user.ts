@@ -1,0 +1,139 @@
+/*
+ * kernel/vm/vm_user.ts — models vm/vm_user.c of GNU Mach 2014 (vm_allocate,
+ * vm_deallocate, vm_protect on a task's map) and the object life cycle of
+ * anonymous memory: vm_object_allocate for a zero-fill entry at its first
+ * fault, vm_object_terminate when the last reference goes (pages freed,
+ * default-pager slots released, the shadow dereferenced, struct vm_object
+ * back to vm_object_cache).
+ *
+ * Also here: the hooks that tie a user map to its task's pmap, and
+ * vm_user_verify, the consistency check between the pmaps and the VM.
+ */
+import type { Kernel } from "../kern/kernel.ts";
+import { kobj_alloc, kobj_free } from "../kern/kobj.ts";
+import {
+    KERN_INVALID_ADDRESS, KERN_INVALID_ARGUMENT, KERN_SUCCESS, type KernReturn,
+} from "../kern/kern_return.ts";
+import type { Task } from "../kern/task.ts";
+import {
+    INTEL_PTE_VALID, pmap_entry_read, pmap_page_protect, pmap_protect, pmap_pte, pmap_remove, pte_to_pa,
+} from "../i386/pmap.ts";
+import { round_page, trunc_page } from "../i386/vm_param.ts";
+import {
+    vm_map_enter, vm_map_lookup_entry, vm_map_protect, vm_map_remove, type VmMapHooks,
+} from "./vm_map.ts";
+import { vm_object_allocate, vm_object_deallocate, type VmObject } from "./vm_object.ts";
+import { vm_page_lookup_phys, vm_page_release } from "./vm_page.ts";
+import { vm_object_pager_release } from "./vm_pageout.ts";
+import { VM_INHERIT_DEFAULT, VM_PROT_ALL, VM_PROT_DEFAULT, VM_PROT_NONE } from "./vm_prot.ts";
+
+/** The hooks of a user map: deleting and protecting reach the task's pmap. */
+export function user_map_hooks(k: Kernel, task: Task): VmMapHooks {
+    return {
+        entry_delete: (_map, _entry, start, end) => pmap_remove(task.pmap, start, end),
+        protect: (_map, start, end, prot) => pmap_protect(task.pmap, start, end, prot),
+        printf: (s) => k.printf(s),
+    };
+}
+
+/** vm_object_terminate for anonymous memory. */
+function vm_object_terminate(k: Kernel, object: VmObject): void {
+    const t = k.vm_page!;
+    for (const i of [...object.pages.values()]) {
+        pmap_page_protect(k.kernel_pmap!.globals, t.phys[i]!, VM_PROT_NONE);
+        vm_page_release(t, i);
+    }
+    if (k.vm) vm_object_pager_release(k.vm, object);
+    kobj_free(k, "vm_object", object.kva);
+    object.kva = 0;
+    const shadow = object.shadow;
+    object.shadow = null;
+    vm_object_deallocate(shadow);
+}
+
+/** An anonymous (internal) object with its struct from vm_object_cache. */
+export function vm_object_anonymous(k: Kernel, size: number, name: string): VmObject {
+    const o = vm_object_allocate(size, name);
+    o.internal = true;
+    o.kva = kobj_alloc(k, "vm_object");
+    o.terminate = (x) => vm_object_terminate(k, x);
+    return o;
+}
+
+/** vm_allocate: zero-fill memory, anywhere or at `addr`; the object comes at the first fault. */
+export function vm_allocate(task: Task, addr: number, size: number, anywhere: boolean): { kr: KernReturn; addr: number } {
+    const map = task.map;
+    if (!map) return { kr: KERN_INVALID_ARGUMENT, addr };
+    if (size === 0) return { kr: KERN_SUCCESS, addr };
+    const start = anywhere ? map.min_offset : trunc_page(addr);
+    const end = round_page(addr + size);
+    const len = anywhere ? round_page(size) : end - start;
+    if (len === 0 || len > map.max_offset - map.min_offset) return { kr: KERN_INVALID_ARGUMENT, addr };
+    const r = vm_map_enter(map, start, len, 0, anywhere, null, 0, false, VM_PROT_DEFAULT, VM_PROT_ALL,
+        VM_INHERIT_DEFAULT, "vm_allocate");
+    return { kr: r.kr, addr: r.kr === KERN_SUCCESS ? r.addr : addr };
+}
+
+/** vm_deallocate: remove [trunc(addr), round(addr + size)) from the task's map. */
+export function vm_deallocate(task: Task, addr: number, size: number): KernReturn {
+    const map = task.map;
+    if (!map) return KERN_INVALID_ARGUMENT;
+    if (size === 0) return KERN_SUCCESS;
+    const end = round_page(addr + size);
+    if (end > map.max_offset || end < addr) return KERN_INVALID_ADDRESS;
+    return vm_map_remove(map, trunc_page(addr), end);
+}
+
+/** vm_protect: KERN_INVALID_ARGUMENT for bits outside VM_PROT_ALL, else vm_map_protect. */
+export function vm_protect(task: Task, addr: number, size: number, set_max: boolean, prot: number): KernReturn {
+    const map = task.map;
+    if (!map || (prot & ~VM_PROT_ALL) !== 0) return KERN_INVALID_ARGUMENT;
+    const end = round_page(addr + size);
+    if (end > map.max_offset || end < addr) return KERN_INVALID_ADDRESS;
+    return vm_map_protect(map, trunc_page(addr), end, prot, set_max);
+}
+
+/**
+ * The user side of the VM is consistent: every present user PTE of a
+ * live task maps a page that belongs to an object reachable from the map
+ * entry covering that address (the entry's object or its shadow chain),
+ * and a writable PTE maps a page of the entry's own object.
+ */
+export function vm_user_verify(k: Kernel, tasks: readonly Task[]): string[] {
+    const out: string[] = [];
+    const t = k.vm_page!;
+    for (const task of tasks) {
+        if (task.state !== "alive" || !task.map) continue;
+        const p = task.pmap;
+        const span = p.pae ? 0x200000 : 0x400000;
+        for (const e of task.map.entries) {
+            for (let va = e.vme_start; va < e.vme_end; va += 4096) {
+                const pte = pmap_pte(p, va);
+                if (pte === null) { va = (Math.floor(va / span) + 1) * span - 4096; continue; }
+                const lo = pmap_entry_read(p.mem, p.pae, pte);
+                if (!(lo & INTEL_PTE_VALID)) continue;
+                const i = vm_page_lookup_phys(t, pte_to_pa(lo, p.pae));
+                const owner = i >= 0 ? t.object[i] : null;
+                let o = e.object;
+                while (o !== null && o !== owner) o = o.shadow;
+                if (owner === null || o === null) {
+                    out.push(`${task.name}: PTE for ${va.toString(16)} maps a page not owned by the entry's objects`);
+                } else if (lo & 2 && owner !== e.object) {
+                    out.push(`${task.name}: writable PTE for ${va.toString(16)} maps a shadowed (copy-on-write) page`);
+                }
+                if (out.length > 20) return out;
+            }
+        }
+        // Nothing mapped outside the map's entries.
+        for (let va = 0; va < task.map.max_offset; va += span) {
+            if (pmap_pte(p, va) === null) continue;
+            for (let a = va; a < va + span; a += 4096) {
+                const pte = pmap_pte(p, a)!;
+                if (pmap_entry_read(p.mem, p.pae, pte) & INTEL_PTE_VALID && !vm_map_lookup_entry(task.map, a).found) {
+                    out.push(`${task.name}: PTE for ${a.toString(16)} outside every map entry`);
+                }
+            }
+        }
+    }
+    return out;
+}
