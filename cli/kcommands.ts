@@ -17,6 +17,8 @@ import type { Workload, WorkloadResult } from "../kernel/kern/workload.ts";
 import type { Io } from "./boot.ts";
 import { EXIT } from "./boot.ts";
 import { image_load, param_value, params_from, type ImageManifest } from "./image.ts";
+import { vm_pageout_info } from "../kernel/vm/vm_pageout.ts";
+import { default_pager_info } from "../kernel/default_pager/default_pager.ts";
 import { kboot, pad_kernel_bss, type Engine, type KbootResult } from "./kboot.ts";
 import { format_size, hex32, parse_size, UsageError } from "./units.ts";
 
@@ -234,7 +236,18 @@ export function user_lines(r: KbootResult): string[] {
         `faults ${u.faults} (zero fill ${u.zero_fill}, copy-on-write ${u.cow_faults}), pageins ${u.pageins}, ` +
         `pageouts ${u.pageouts}, reactivations ${u.reactivations}, pageout scans ${u.pageout_scans}; ` +
         `lowest free count an unprivileged allocation was granted at ${u.free_count_minimum} (reserve ${u.free_reserved})`,
+        ...pager_lines(r),
     ];
+}
+
+/** The pageout daemon's thresholds and counters, and the default pager's paging area. */
+function pager_lines(r: KbootResult): string[] {
+    const k = r.kernel;
+    if (!k?.vm || !k.vm_page) return [];
+    const out: string[] = [];
+    vm_pageout_info(k.vm, k.vm_page, (l) => out.push(`mach86: ${l}`));
+    default_pager_info(k.vm.pager, (l) => out.push(`mach86: ${l}`));
+    return out;
 }
 
 function checks_lines(r: KbootResult): string[] {

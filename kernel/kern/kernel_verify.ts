@@ -1,7 +1,8 @@
 /*
  * kernel/kern/kernel_verify.ts — every module's invariants at once, for
  * tests after a boot or a workload: the kernel pmap, every kernel map and
- * submap, the resident page table, and the allocator of the era.
+ * submap, the resident page table, the allocator of the era, and for user
+ * tasks their maps and pmaps, the VM/pmap consistency and the default pager.
  */
 import type { Kernel } from "./kernel.ts";
 import { kmem_verify } from "./kmem.ts";
@@ -9,6 +10,8 @@ import { zone_verify_all } from "./zalloc.ts";
 import { pmap_verify } from "../i386/pmap.ts";
 import { vm_map_verify, type VmMap } from "../vm/vm_map.ts";
 import { vm_page_verify } from "../vm/vm_page.ts";
+import { vm_user_verify } from "../vm/vm_user.ts";
+import { default_pager_verify } from "../default_pager/default_pager.ts";
 
 /** All problems found, each prefixed with the module that reported it; [] when consistent. */
 export function kernel_verify(k: Kernel): string[] {
@@ -21,5 +24,12 @@ export function kernel_verify(k: Kernel): string[] {
     if (k.vm_page) add("vm_page", vm_page_verify(k.vm_page));
     if (k.kmem) add("slab", kmem_verify(k.kmem));
     if (k.zone) add("zalloc", zone_verify_all(k.zone));
+    const tasks = (k.sched?.tasks ?? []).filter((t) => t.state === "alive");
+    for (const t of tasks) {
+        if (t.map) add(t.map.name, vm_map_verify(t.map));
+        add(`${t.name} pmap`, pmap_verify(t.pmap));
+    }
+    if (tasks.length) add("user VM", vm_user_verify(k, tasks));
+    if (k.vm) add("default pager", default_pager_verify(k.vm.pager));
     return out;
 }

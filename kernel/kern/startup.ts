@@ -25,6 +25,7 @@ import { layout_snapshot } from "../layout.ts";
 import { default_pager_create } from "../default_pager/default_pager.ts";
 import { vm_pageout_setup, type VmRuntime } from "../vm/vm_pageout.ts";
 import { user_map_hooks } from "../vm/vm_user.ts";
+import type { VmObject } from "../vm/vm_object.ts";
 import { build_args_and_stack, elf_parse, exec_load } from "./elf_load.ts";
 import { sched_create, thread_setrun } from "./sched_prim.ts";
 import { thread_create } from "./thread.ts";
@@ -134,6 +135,16 @@ function user_bootstrap(k: Kernel, tasks: Task[], mod: { start: number; end: num
     return 0;
 }
 
+/** What a task holds: resident and paged-out pages of the objects its map reaches (shadows included), and its page tables. */
+function task_memory(t: Task): { resident: number; paged: number; ptps: number } {
+    const seen = new Set<VmObject>();
+    for (const e of t.map!.entries) for (let o = e.object; o && !seen.has(o); o = o.shadow) seen.add(o);
+    let resident = 0;
+    let paged = 0;
+    for (const o of seen) { resident += o.pages.size; paged += o.pager?.size ?? 0; }
+    return { resident, paged, ptps: t.pmap.ptp_count };
+}
+
 /** The VM's runtime side, before any task exists; vm_pageout() sets the real thresholds at the end of the boot. */
 function vm_runtime_create(k: Kernel, tasks: Task[]): VmRuntime {
     const reserved = k.params.vm_page_free_reserved;
@@ -143,10 +154,11 @@ function vm_runtime_create(k: Kernel, tasks: Task[]): VmRuntime {
         stats: { scans: 0, pauses: 0, no_pager: 0, freed_clean: 0, user_free_min: Infinity },
         pageout_wanted: false,
         futile_free: -1,
-        consumers: () => tasks.filter((t) => t.state === "alive")
-            .map((t) => ({ t, n: t.pmap.resident_count }))
-            .sort((a, b) => b.n - a.n).slice(0, 8)
-            .map(({ t, n }) => `${t.name} (${t.id}): ${n} pages resident (${n * 4} KiB)`),
+        consumers: () => tasks.filter((t) => t.state === "alive" && t.map)
+            .map((t) => ({ t, ...task_memory(t) }))
+            .sort((a, b) => b.resident - a.resident).slice(0, 8)
+            .map(({ t, resident, paged, ptps }) => `${t.name} (${t.id}): ${resident} pages resident (${resident * 4} KiB), ` +
+                `${paged} paged out, ${ptps} page-table pages`),
     };
 }
 

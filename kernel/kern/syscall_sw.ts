@@ -54,9 +54,10 @@ function ipc_name_alloc(k: Kernel, task: Task, right: PortRight): { kr: KernRetu
         const kr = ipc_entry_grow_table(k, ipc_hooks(k), task.space);
         if (kr !== KERN_SUCCESS) return { kr, name: 0 };
     }
-    let name = 1;
+    let name = task.name_hint;
     while (task.names.has(name)) name++;
     task.names.set(name, right);
+    task.name_hint = name + 1;
     return { kr: KERN_SUCCESS, name };
 }
 
@@ -125,6 +126,7 @@ function sys_mach_port_deallocate(c: Call): KernReturn {
     if (!target || !right || c.b === 1) return KERN_INVALID_ARGUMENT;
     if (right.kind === "port") kobj_free(c.k, "ipc_port", right.kva);
     target.names.delete(c.b);
+    if (c.b < target.name_hint) target.name_hint = c.b;
     return KERN_SUCCESS;
 }
 

@@ -37,6 +37,8 @@ export interface Task {
     space: IpcSpace;
     /** Port names in use (1 = the task's own port). */
     names: Map<number, PortRight>;
+    /** No name below this one is free (ipc_entry_alloc takes the lowest free name). */
+    name_hint: number;
     threads: Thread[];
     /** Kernel VAs of struct task and struct vm_map (0: not allocated). */
     kva: number;
@@ -67,7 +69,7 @@ export function task_create(k: Kernel, tasks: Task[], name: string): Task {
     const pmap = pmap_create(k.kernel_pmap!, pas, ptp_alloc, name);
     const task: Task = {
         id: tasks.length + 1, name, pmap, dir_kva: r.addr, map: null, space: ipc_space_create(name),
-        names: new Map(), threads: [], kva, map_kva: 0, state: "alive", end: "", exit_code: 0,
+        names: new Map(), name_hint: 2, threads: [], kva, map_kva: 0, state: "alive", end: "", exit_code: 0,
     };
     if (k.vm_map_entry_source) {
         task.map_kva = kobj_alloc(k, "vm_map");
