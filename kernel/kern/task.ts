@@ -40,9 +40,10 @@ export interface Task {
     /** No name below this one is free (ipc_entry_alloc takes the lowest free name). */
     name_hint: number;
     threads: Thread[];
-    /** Kernel VAs of struct task and struct vm_map (0: not allocated). */
+    /** Kernel VAs of struct task, struct vm_map and struct ipc_space (0: not allocated). */
     kva: number;
     map_kva: number;
+    space_kva: number;
     state: "alive" | "exited" | "killed";
     /** How it ended ("exited with code 0", "killed: page fault at …"). */
     end: string;
@@ -69,7 +70,7 @@ export function task_create(k: Kernel, tasks: Task[], name: string): Task {
     const pmap = pmap_create(k.kernel_pmap!, pas, ptp_alloc, name);
     const task: Task = {
         id: tasks.length + 1, name, pmap, dir_kva: r.addr, map: null, space: ipc_space_create(name),
-        names: new Map(), name_hint: 2, threads: [], kva, map_kva: 0, state: "alive", end: "", exit_code: 0,
+        names: new Map(), name_hint: 2, threads: [], kva, map_kva: 0, space_kva: kobj_alloc(k, "ipc_space"), state: "alive", end: "", exit_code: 0,
     };
     if (k.vm_map_entry_source) {
         task.map_kva = kobj_alloc(k, "vm_map");
@@ -98,6 +99,7 @@ export function task_terminate(k: Kernel, task: Task): void {
     for (const right of task.names.values()) if (right.kind === "port") kobj_free(k, "ipc_port", right.kva);
     task.names.clear();
     ipc_space_destroy(k, task.space);
+    kobj_free(k, "ipc_space", task.space_kva);
     pmap_destroy(task.pmap, (pa) => {
         const i = vm_page_lookup_phys(k.vm_page!, pa);
         if (i >= 0) vm_page_release(k.vm_page!, i);
