@@ -41,6 +41,8 @@ export interface VmObject {
     pager: Map<number, number> | null;
     /** Called when the last reference goes (vm_object_terminate); set by the VM that owns pages. */
     terminate: ((o: VmObject) => void) | null;
+    /** vm_object_page_remove(o, start, end): drop resident and paged-out pages in [start, end). */
+    page_remove: ((o: VmObject, start: number, end: number) => void) | null;
     /** Kernel VA of the struct vm_object (0: not allocated from vm_object_cache). */
     kva: number;
 }
@@ -54,13 +56,13 @@ let vm_object_next_id = 1;
 export function vm_object_allocate(size: number, name = "vm_object"): VmObject {
     return {
         id: vm_object_next_id++, size, name, ref_count: 1, pages: new Map(),
-        shadow: null, shadow_offset: 0, internal: false, pager: null, terminate: null, kva: 0,
+        shadow: null, shadow_offset: 0, internal: false, pager: null, terminate: null, page_remove: null, kva: 0,
     };
 }
 
 export function vm_object_reference(object: VmObject | null): void {
     if (object === null) return;
-    assert(object.ref_count > 0, `vm_object_reference: ${object.name} has no references`);
+    assert(object.ref_count > 0, () => `vm_object_reference: ${object.name} has no references`);
     object.ref_count++;
 }
 
@@ -72,7 +74,7 @@ export function vm_object_reference(object: VmObject | null): void {
  */
 export function vm_object_deallocate(object: VmObject | null): void {
     if (object === null) return;
-    assert(object.ref_count > 0, `vm_object_deallocate: ${object.name} has no references`);
+    assert(object.ref_count > 0, () => `vm_object_deallocate: ${object.name} has no references`);
     object.ref_count--;
     if (object.ref_count === 0 && object.terminate) object.terminate(object);
 }
@@ -92,6 +94,9 @@ export function vm_object_coalesce(
     if (prev_object === null) return true;
     if (prev_object.ref_count > 1) return false;
     if (prev_object.shadow !== null || prev_object.pager !== null) return false;
+    // Pages may remain beyond the entry's end from an earlier deallocation:
+    // the new range must read as zero fill, so they go (as in Mach).
+    prev_object.page_remove?.(prev_object, prev_offset + prev_size, prev_offset + prev_size + next_size);
     const newsize = prev_offset + prev_size + next_size;
     if (newsize > prev_object.size) prev_object.size = newsize;
     return true;

@@ -25,6 +25,7 @@ import {
 import { vm_object_allocate, vm_object_deallocate, type VmObject } from "./vm_object.ts";
 import { vm_page_lookup_phys, vm_page_release } from "./vm_page.ts";
 import { vm_object_pager_release } from "./vm_pageout.ts";
+import { default_pager_slot_free } from "../default_pager/default_pager.ts";
 import { VM_INHERIT_DEFAULT, VM_PROT_ALL, VM_PROT_DEFAULT, VM_PROT_NONE } from "./vm_prot.ts";
 
 /** The hooks of a user map: deleting and protecting reach the task's pmap. */
@@ -51,12 +52,28 @@ function vm_object_terminate(k: Kernel, object: VmObject): void {
     vm_object_deallocate(shadow);
 }
 
+/** vm_object_page_remove: resident pages (unmapped first) and default-pager slots in [start, end). */
+function vm_object_page_remove(k: Kernel, object: VmObject, start: number, end: number): void {
+    const t = k.vm_page!;
+    for (const [offset, i] of [...object.pages]) {
+        if (offset < start || offset >= end) continue;
+        pmap_page_protect(k.kernel_pmap!.globals, t.phys[i]!, VM_PROT_NONE);
+        vm_page_release(t, i);
+    }
+    for (const [offset, slot] of [...(object.pager ?? [])]) {
+        if (offset < start || offset >= end) continue;
+        default_pager_slot_free(k.vm!.pager, slot);
+        object.pager!.delete(offset);
+    }
+}
+
 /** An anonymous (internal) object with its struct from vm_object_cache. */
 export function vm_object_anonymous(k: Kernel, size: number, name: string): VmObject {
     const o = vm_object_allocate(size, name);
     o.internal = true;
     o.kva = kobj_alloc(k, "vm_object");
     o.terminate = (x) => vm_object_terminate(k, x);
+    o.page_remove = (x, start, end) => vm_object_page_remove(k, x, start, end);
     return o;
 }
 
