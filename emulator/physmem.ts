@@ -94,13 +94,21 @@ const CHUNK = 1 << 20;
 
 export class SparsePhysMem extends PhysMemBase {
     private readonly chunks = new Map<number, Uint8Array>();
+    /** The chunk used last (allocator free lists hit the same chunk again and again). */
+    private lastN = -1;
+    private lastC: Uint8Array | undefined;
 
     private chunk(pa: number, create: boolean): Uint8Array | undefined {
         const n = Math.floor(pa / CHUNK);
+        if (n === this.lastN) return this.lastC;
         let c = this.chunks.get(n);
         if (!c && create) {
             c = new Uint8Array(CHUNK);
             this.chunks.set(n, c);
+        }
+        if (c) {
+            this.lastN = n;
+            this.lastC = c;
         }
         return c;
     }
@@ -119,6 +127,19 @@ export class SparsePhysMem extends PhysMemBase {
         if (pa < 0 || pa + 4 > this.size || o > CHUNK - 4) return super.read32(pa);
         const c = this.chunk(pa, false);
         return c ? (c[o]! | (c[o + 1]! << 8) | (c[o + 2]! << 16) | (c[o + 3]! << 24)) >>> 0 : 0;
+    }
+    override write32(pa: number, value: number): void {
+        const o = pa % CHUNK;
+        if (pa < 0 || pa + 4 > this.size || o > CHUNK - 4) {
+            super.write32(pa, value);
+            return;
+        }
+        const c = this.chunk(pa, value !== 0);
+        if (!c) return;
+        c[o] = value & 0xff;
+        c[o + 1] = (value >>> 8) & 0xff;
+        c[o + 2] = (value >>> 16) & 0xff;
+        c[o + 3] = (value >>> 24) & 0xff;
     }
     override read(pa: number, len: number): Uint8Array {
         const out = new Uint8Array(len);

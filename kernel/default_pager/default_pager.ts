@@ -51,7 +51,7 @@ export function default_pager_slot_alloc(dp: DefaultPager): number {
 }
 
 export function default_pager_slot_free(dp: DefaultPager, slot: number): void {
-    assert(dp.inuse[slot] === 1, `default_pager: slot ${slot} freed twice`);
+    assert(dp.inuse[slot] === 1, () => `default_pager: slot ${slot} freed twice`);
     dp.inuse[slot] = 0;
     dp.used--;
     dp.data.delete(slot);
@@ -60,7 +60,7 @@ export function default_pager_slot_free(dp: DefaultPager, slot: number): void {
 
 /** memory_object_data_write: keep a copy of one page. */
 export function default_pager_write(dp: DefaultPager, slot: number, page: Uint8Array): void {
-    assert(dp.inuse[slot] === 1 && page.length === PAGE_SIZE, `default_pager: bad write to slot ${slot}`);
+    assert(dp.inuse[slot] === 1 && page.length === PAGE_SIZE, () => `default_pager: bad write to slot ${slot}`);
     dp.data.set(slot, page.slice());
     dp.writes++;
 }
@@ -68,7 +68,7 @@ export function default_pager_write(dp: DefaultPager, slot: number, page: Uint8A
 /** memory_object_data_request: the page as written. */
 export function default_pager_read(dp: DefaultPager, slot: number): Uint8Array {
     const page = dp.data.get(slot);
-    assert(page !== undefined, `default_pager: slot ${slot} read before it was written`);
+    assert(page !== undefined, () => `default_pager: slot ${slot} read before it was written`);
     dp.reads++;
     return page;
 }

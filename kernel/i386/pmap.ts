@@ -295,7 +295,7 @@ export function phystokv(p: Pmap, pa: number): number {
 export function pmap_pde_addr(p: Pmap, pdenum: number): number {
     if (!p.pae) return p.dirbase + 4 * pdenum;
     const page = p.dir_pages[pdenum >>> 9];
-    assert(page !== undefined, `pmap_pde: pdenum ${pdenum} out of range`);
+    assert(page !== undefined, () => `pmap_pde: pdenum ${pdenum} out of range`);
     return page + 8 * (pdenum & 0x1ff);
 }
 
@@ -363,7 +363,7 @@ export function pmap_bootstrap(a: PmapBootstrapArgs): Pmap {
 
     const grab = (): number => {
         const pa = a.grab_page();
-        assert(page_aligned(pa) && pa >= 0 && pa < TWO32, `pmap_grab_page: bad page ${hex8(pa)}`);
+        assert(page_aligned(pa) && pa >= 0 && pa < TWO32, () => `pmap_grab_page: bad page ${hex8(pa)}`);
         return pa;
     };
 
@@ -464,7 +464,7 @@ export function pmap_cr4_bits(p: Pmap): number {
 
 /** PMAP_ACTIVATE_*: load CR3 and mark the pmap in use (the previous user pmap is no longer). */
 export function pmap_activate(p: Pmap): void {
-    assert(p.ref_count > 0, `pmap_activate: ${p.name} is destroyed`);
+    assert(p.ref_count > 0, () => `pmap_activate: ${p.name} is destroyed`);
     const g = p.globals;
     if (g.current !== p && !g.current.is_kernel) g.current.active = false;
     g.current = p;
@@ -484,9 +484,9 @@ export function pmap_create(kernel: Pmap, dir_pas: number[], ptp_alloc: () => nu
     assert(kernel.is_kernel, "pmap_create: needs the kernel pmap");
     const gm = pmap_geometry(kernel.pae);
     const want = gm.PDPNUM + (kernel.pae ? 1 : 0);
-    assert(dir_pas.length === want, `pmap_create: ${want} directory pages expected, got ${dir_pas.length}`);
+    assert(dir_pas.length === want, () => `pmap_create: ${want} directory pages expected, got ${dir_pas.length}`);
     for (const pa of dir_pas) {
-        assert(page_aligned(pa) && pa >= 0 && pa < TWO32, `pmap_create: bad directory page ${hex8(pa)}`);
+        assert(page_aligned(pa) && pa >= 0 && pa < TWO32, () => `pmap_create: bad directory page ${hex8(pa)}`);
     }
     assert(new Set(dir_pas).size === dir_pas.length, "pmap_create: directory pages not distinct");
     const mem = kernel.mem;
@@ -523,7 +523,7 @@ export function pmap_create(kernel: Pmap, dir_pas: number[], ptp_alloc: () => nu
 
 /** pmap_reference. */
 export function pmap_reference(p: Pmap): void {
-    assert(p.ref_count > 0, `pmap_reference: ${p.name} is destroyed`);
+    assert(p.ref_count > 0, () => `pmap_reference: ${p.name} is destroyed`);
     p.ref_count++;
 }
 
@@ -535,12 +535,12 @@ export function pmap_reference(p: Pmap): void {
  */
 export function pmap_destroy(p: Pmap, ptp_free: (pa: number) => void): boolean {
     assert(!p.is_kernel, "pmap_destroy: kernel pmap");
-    assert(p.ref_count > 0, `pmap_destroy: ${p.name} already destroyed`);
+    assert(p.ref_count > 0, () => `pmap_destroy: ${p.name} already destroyed`);
     if (p.ref_count > 1) {
         p.ref_count--;
         return false;
     }
-    assert(!p.active, `pmap_destroy: ${p.name} is loaded in CR3`);
+    assert(!p.active, () => `pmap_destroy: ${p.name} is loaded in CR3`);
     p.ref_count = 0;
     const end = lin2pdenum(p, p.globals.vm_min_kernel_address);
     for (let i = 0; i < end; i++) {
@@ -560,12 +560,12 @@ export function pmap_destroy(p: Pmap, ptp_free: (pa: number) => void): boolean {
 /* ---- remove / protect / enter ---- */
 
 function check_range(p: Pmap, what: string, s: number, e: number): void {
-    assert(p.ref_count > 0, `${what}: ${p.name} is destroyed`);
+    assert(p.ref_count > 0, () => `${what}: ${p.name} is destroyed`);
     assert(page_aligned(s) && page_aligned(e) && s >= 0 && s <= e && e <= TWO32,
-        `${what}: bad range ${hex8(s)}-${hex8(e)}`);
+        () => `${what}: bad range ${hex8(s)}-${hex8(e)}`);
     if (!p.is_kernel) {
         assert(e <= p.globals.vm_min_kernel_address,
-            `${what}: user range ${hex8(s)}-${hex8(e)} reaches kernel space`);
+            () => `${what}: user range ${hex8(s)}-${hex8(e)} reaches kernel space`);
     }
 }
 
@@ -672,10 +672,10 @@ function pte_template(p: Pmap, pa: number, prot: number, wired: boolean): number
  * pmaps grow a page-table page on demand; the kernel pmap cannot.
  */
 export function pmap_enter(p: Pmap, va: number, pa: number, prot: number, wired: boolean): void {
-    assert(p.ref_count > 0, `pmap_enter: ${p.name} is destroyed`);
+    assert(p.ref_count > 0, () => `pmap_enter: ${p.name} is destroyed`);
     va >>>= 0;
-    assert(page_aligned(va) && page_aligned(pa) && pa >= 0, `pmap_enter: unaligned ${hex8(va)} -> ${hex8(pa)}`);
-    assert(p.pae ? pa < 2 ** 47 : pa < TWO32, `pmap_enter: pa ${hex8(pa)} beyond the physical address size`);
+    assert(page_aligned(va) && page_aligned(pa) && pa >= 0, () => `pmap_enter: unaligned ${hex8(va)} -> ${hex8(pa)}`);
+    assert(p.pae ? pa < 2 ** 47 : pa < TWO32, () => `pmap_enter: pa ${hex8(pa)} beyond the physical address size`);
     const g = p.globals;
     const mem = p.mem;
     if (p.is_kernel) {
@@ -683,7 +683,7 @@ export function pmap_enter(p: Pmap, va: number, pa: number, prot: number, wired:
             panic(`pmap_enter(${fmt_p(va)}, ${fmt_p(pa)}) falls in physical memory area!`);
         }
     } else {
-        assert(va < g.vm_min_kernel_address, `pmap_enter: user va ${hex8(va)} in kernel space`);
+        assert(va < g.vm_min_kernel_address, () => `pmap_enter: user va ${hex8(va)} in kernel space`);
     }
 
     if (p.is_kernel && !(prot & VM_PROT_WRITE) && !wired) {
@@ -703,7 +703,7 @@ export function pmap_enter(p: Pmap, va: number, pa: number, prot: number, wired:
             panic(`pmap_expand kernel pmap to ${fmt_hash_x(va)}`);
         }
         const ptp = p.ptp_alloc!();
-        assert(page_aligned(ptp) && ptp >= 0 && (p.pae || ptp < TWO32), `pmap_enter: bad page-table page ${hex8(ptp)}`);
+        assert(page_aligned(ptp) && ptp >= 0 && (p.pae || ptp < TWO32), () => `pmap_enter: bad page-table page ${hex8(ptp)}`);
         mem.fill(ptp, PAGE_SIZE, 0);
         pmap_entry_write(mem, p.pae, pmap_pde(p, va), make_pte(ptp, INTEL_PTE_VALID | INTEL_PTE_USER | INTEL_PTE_WRITE));
         p.ptp_count++;
@@ -807,7 +807,7 @@ export function pmap_change_wiring(p: Pmap, va: number, wired: boolean): void {
     const pte = pmap_pte(p, va);
     if (pte === null) panic("pmap_change_wiring: pte missing");
     const e = pmap_entry_read(p.mem, p.pae, pte);
-    assert(e & INTEL_PTE_VALID, `pmap_change_wiring: ${hex8(va >>> 0)} not mapped`);
+    assert(e & INTEL_PTE_VALID, () => `pmap_change_wiring: ${hex8(va >>> 0)} not mapped`);
     const lo = e % TWO32;
     if (wired && !(lo & INTEL_PTE_WIRED)) {
         p.wired_count++;

@@ -105,7 +105,7 @@ export function user_trap(k: Kernel, frame_kva: number, cr2: number): number {
     const s = k.sched!;
     const th = s.current;
     assert(th !== null, "user_trap: no current thread");
-    assert(frame_kva === thread_frame(th), `user_trap: frame ${hex8(frame_kva)} is not ${th.task.name}'s`);
+    assert(frame_kva === thread_frame(th), () => `user_trap: frame ${hex8(frame_kva)} is not ${th.task.name}'s`);
     const f = frame_read(k, frame_kva);
     const vector = f[FRAME.VECTOR]!;
     if (vector === T_SYSCALL) {

@@ -477,7 +477,7 @@ export function boot_script_parse_line(bs: BootScript, hook: BootScriptModule | 
 // Execution
 
 function as_func(s: BootScriptSym): BootScriptFunction {
-    assert(typeof s.val === "function", `boot script function ${s.name} has a function value`);
+    assert(typeof s.val === "function", () => `boot script function ${s.name} has a function value`);
     return s.val as BootScriptFunction;
 }
 

@@ -18,7 +18,11 @@ export function panic(message: string): never {
     throw new KernelPanic(message);
 }
 
-/** Invariant check; a failure is a bug in the model, reported as Mach reports it. */
-export function assert(cond: unknown, what: string): asserts cond {
-    if (!cond) panic(`assertion failed: ${what}`);
+/**
+ * Invariant check; a failure is a bug in the model, reported as Mach
+ * reports it. A message that needs formatting is passed as a function, so
+ * hot paths do not build strings for checks that hold.
+ */
+export function assert(cond: unknown, what: string | (() => string)): asserts cond {
+    if (!cond) panic(`assertion failed: ${typeof what === "string" ? what : what()}`);
 }

@@ -681,14 +681,14 @@ function kmem_cache_free_to_slab(kmem: Kmem, cache: KmemCache, buf: number): voi
         assert(cache.slab_size === PAGE_SIZE, "kmem_cache_free_to_slab: DIRECT slab is one page");
         slab = kmem.slab_pages.get(trunc_page(buf)) ?? null;
         assert(slab !== null && slab.cache === cache,
-            `kmem_cache_free_to_slab: ${hex(buf)} is in no slab of cache ${cache.name}`);
+            () => `kmem_cache_free_to_slab: ${hex(buf)} is in no slab of cache ${cache.name}`);
     } else {
         slab = tree_lookup_left(cache, buf);
-        assert(slab !== null, `kmem_cache_free_to_slab: no active slab of cache ${cache.name} at or below ${hex(buf)}`);
+        assert(slab !== null, () => `kmem_cache_free_to_slab: no active slab of cache ${cache.name} at or below ${hex(buf)}`);
         assert(buf < trunc_page(slab.addr + cache.slab_size),
-            `kmem_cache_free_to_slab: ${hex(buf)} beyond the slab at ${hex(slab.slab_buf)} of cache ${cache.name}`);
+            () => `kmem_cache_free_to_slab: ${hex(buf)} beyond the slab at ${hex(slab!.slab_buf)} of cache ${cache.name}`);
     }
-    assert(slab.nr_refs >= 1, `kmem_cache_free_to_slab: slab->nr_refs >= 1 (cache ${cache.name}, buffer ${hex(buf)})`);
+    assert(slab.nr_refs >= 1, () => `kmem_cache_free_to_slab: slab->nr_refs >= 1 (cache ${cache.name}, buffer ${hex(buf)})`);
     assert(slab.nr_refs <= cache.bufs_per_slab, "kmem_cache_free_to_slab: slab->nr_refs <= bufs_per_slab");
     const bufctl = buf + cache.bufctl_dist;
     kmem.backend.write32(bufctl, slab.first_free);

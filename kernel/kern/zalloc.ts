@@ -271,7 +271,7 @@ function era_panic(template: string, zone: Zone): never {
  */
 export function zone_bootstrap(backend: KmemBackend, opts: ZallocOptions): Zalloc {
     const era = ZALLOC_ERAS[opts.era];
-    assert(era !== undefined, `zone_bootstrap: unknown era ${String(opts.era)}`);
+    assert(era !== undefined, () => `zone_bootstrap: unknown era ${String(opts.era)}`);
     assert(opts.zone_map_size > 0 && opts.zone_map_size % PAGE_SIZE === 0, "zone_bootstrap: zone_map_size must be a page multiple");
     const zdata_size = opts.zdata_size ?? ZDATA_SIZE;
     let zdata = opts.zdata ?? 0;
@@ -526,7 +526,7 @@ export function zalloc(z: Zalloc, zone: Zone | null): number {
             return mem;
         }
         /* Mach would spin here for ever: alloc_size holds no element. */
-        assert(addr !== 0, `zalloc: zone ${zone.zone_name} alloc_size ${zone.alloc_size} < elem_size ${zone.elem_size}`);
+        assert(addr !== 0, () => `zalloc: zone ${zone.zone_name} alloc_size ${zone.alloc_size} < elem_size ${zone.elem_size}`);
     }
     if (addr !== 0) note_handout(zone, addr);
     return addr;
@@ -542,7 +542,7 @@ export function zget(z: Zalloc, zone: Zone | null): number {
 
 /** zfree: push on the free list; with zone_check, a double free panics "zfree". */
 export function zfree(z: Zalloc, zone: Zone, elem: number): void {
-    assert(elem !== 0, `zfree: element 0 in zone ${zone.zone_name}`);
+    assert(elem !== 0, () => `zfree: element 0 in zone ${zone.zone_name}`);
     if (z.zone_check) {
         const seen = new Set<number>();
         for (let e = zone.free_elements; e !== 0 && !seen.has(e); e = z.backend.read32(e)) {
@@ -786,7 +786,7 @@ function k_block(z: Zalloc, size: number): { zindex: number; allocsize: number }
 
 function k_zone_at(z: Zalloc, zindex: number): Zone {
     const zone = z.k_zone[zindex];
-    assert(zone !== undefined && zone !== null, `kalloc: no zone at index ${zindex}`);
+    assert(zone !== undefined && zone !== null, () => `kalloc: no zone at index ${zindex}`);
     return zone;
 }
 

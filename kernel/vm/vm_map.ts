@@ -196,7 +196,7 @@ export function vm_map_create(
     source: VmMapEntrySource, hooks: VmMapHooks = {}, name = "vm_map",
 ): VmMap {
     assert(page_aligned(min) && page_aligned(max) && min <= max && max <= VM_ADDR_LIMIT,
-        `vm_map_create: bad range ${hex(min)}-${hex(max)}`);
+        () => `vm_map_create: bad range ${hex(min)}-${hex(max)}`);
     return {
         name, min_offset: min, max_offset: max, size: 0, entries: [],
         first_free: null, hint: null, entries_pageable: pageable, wait_for_space: false,
@@ -211,7 +211,7 @@ export function vm_map_reference(map: VmMap | null): void {
 /** Drops a reference; the last one deletes every entry (the pmap is the caller's). */
 export function vm_map_deallocate(map: VmMap | null): void {
     if (map === null) return;
-    assert(map.ref_count > 0, `vm_map_deallocate: ${map.name} has no references`);
+    assert(map.ref_count > 0, () => `vm_map_deallocate: ${map.name} has no references`);
     if (--map.ref_count > 0) return;
     vm_map_delete(map, map.min_offset, map.max_offset);
 }
@@ -235,7 +235,7 @@ function vm_map_index_below(map: VmMap, addr: number): number {
 function vm_map_index(map: VmMap, entry: VmMapEntry | null): number {
     if (entry === null) return -1;
     const i = vm_map_index_below(map, entry.vme_start);
-    assert(i >= 0 && map.entries[i] === entry, `vm_map_index: entry ${entry_str(entry)} not in ${map.name}`);
+    assert(i >= 0 && map.entries[i] === entry, () => `vm_map_index: entry ${entry_str(entry)} not in ${map.name}`);
     return i;
 }
 
@@ -277,7 +277,7 @@ function vm_map_entry_link_at(map: VmMap, index: number, entry: VmMapEntry): voi
     const next = map.entries[index];
     assert((prev === undefined || prev.vme_end <= entry.vme_start)
         && (next === undefined || entry.vme_end <= next.vme_start),
-    `vm_map_entry_link: ${entry_str(entry)} out of order in ${map.name}`);
+    () => `vm_map_entry_link: ${entry_str(entry)} out of order in ${map.name}`);
     map.entries.splice(index, 0, entry);
     map.nentries++;
 }
@@ -342,8 +342,8 @@ function vm_map_first_fit(
 }
 
 function vm_map_check_request(map: VmMap, what: string, size: number, mask: number): void {
-    assert(size > 0 && page_aligned(size), `${what}: bad size ${size} for ${map.name}`);
-    assert(Number.isInteger(mask) && mask >= 0 && mask <= VM_ADDR_LIMIT, `${what}: bad mask ${mask}`);
+    assert(size > 0 && page_aligned(size), () => `${what}: bad size ${size} for ${map.name}`);
+    assert(Number.isInteger(mask) && mask >= 0 && mask <= VM_ADDR_LIMIT, () => `${what}: bad mask ${mask}`);
 }
 
 /**
@@ -411,7 +411,7 @@ export function vm_map_enter(
 ): VmMapEnterResult {
     if (size === 0) return { kr: KERN_INVALID_ARGUMENT, addr: address };
     vm_map_check_request(map, "vm_map_enter", size, mask);
-    assert(page_aligned(address), `vm_map_enter: unaligned address ${hex(address)}`);
+    assert(page_aligned(address), () => `vm_map_enter: unaligned address ${hex(address)}`);
     map.timestamp++;
     let start: number;
     let end: number;
@@ -547,7 +547,7 @@ function vm_map_entry_delete(map: VmMap, entry: VmMapEntry): void {
 
 /** Deallocates [start, end), clipping the entries at both ends (each clip makes an entry). */
 export function vm_map_delete(map: VmMap, start: number, end: number): KernReturn {
-    assert(page_aligned(start) && page_aligned(end), `vm_map_delete: unaligned ${hex(start)}-${hex(end)}`);
+    assert(page_aligned(start) && page_aligned(end), () => `vm_map_delete: unaligned ${hex(start)}-${hex(end)}`);
     const hit = vm_map_lookup_entry(map, start);
     let entry: VmMapEntry | null;
     if (!hit.found) {
@@ -661,7 +661,7 @@ export function vm_map_fork(old_map: VmMap, new_map: VmMap): KernReturn {
  * when the next entry or the end of the map is in the way.
  */
 export function vm_map_entry_extend(map: VmMap, entry: VmMapEntry, end: number): KernReturn {
-    assert(page_aligned(end) && end > entry.vme_end, `vm_map_entry_extend: bad end ${hex(end)}`);
+    assert(page_aligned(end) && end > entry.vme_end, () => `vm_map_entry_extend: bad end ${hex(end)}`);
     const next = map.entries[map.entries.indexOf(entry) + 1];
     if (end > map.max_offset || (next !== undefined && end > next.vme_start)) return KERN_NO_SPACE;
     map.size += end - entry.vme_end;
