@@ -12,7 +12,10 @@
  * era uses the same sizes: the structs changed little between 2011 and
  * 2014, and the model does not claim otherwise (departure).
  */
-import { kmem_cache_alloc, kmem_cache_free, kmem_cache_init, type KmemCache } from "./kmem.ts";
+import {
+    KMEM_CACHE_NOCPUPOOL, KMEM_CACHE_NOOFFSLAB, KMEM_CACHE_NORECLAIM, kmem_cache_alloc, kmem_cache_free, kmem_cache_init,
+    type KmemCache,
+} from "./kmem.ts";
 import { zalloc, zfree, zinit, zone_named, type Zone } from "./zalloc.ts";
 import { panic } from "./debug.ts";
 import type { Kernel } from "./kernel.ts";
@@ -39,6 +42,27 @@ function cache(k: Kernel, name: string): KmemCache | Zone {
     const z = k.zone!;
     const { size } = struct_size(name);
     return zone_named(z, zname) ?? zinit(z, size, 1024 * Math.max(size, 4096), 4096, 0, zname);
+}
+
+const FLAG_BITS: Readonly<Record<string, number>> = {
+    KMEM_CACHE_NOCPUPOOL, KMEM_CACHE_NOOFFSLAB, KMEM_CACHE_NORECLAIM,
+};
+
+/**
+ * The caches GNU Mach 8d03c760 creates at this point of its boot, in its
+ * order, with the measured sizes, alignments and flags (slab era; the zone
+ * era makes its zones on first use). Creating a cache allocates nothing:
+ * slabinfo lists it, empty, as Mach's does.
+ */
+export function kobj_caches_init(k: Kernel, names: readonly string[]): void {
+    if (!k.kmem) return;
+    for (const name of names) {
+        if (k.kmem.caches.some((c) => c.name === name)) continue;
+        const c = MACH_CACHES_2014.find((x) => x.name === name);
+        if (!c) panic(`kobj: no struct size for cache ${name}`);
+        const flags = c.flags.reduce((f, x) => f | (FLAG_BITS[x] ?? 0), 0);
+        kmem_cache_init(k.kmem, name, c.size, c.alignArg, null, null, null, flags);
+    }
 }
 
 /** A struct `name` from its cache (or zone): its kernel VA, 0 when the allocator is out of memory. */

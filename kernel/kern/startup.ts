@@ -29,6 +29,7 @@ import type { VmObject } from "../vm/vm_object.ts";
 import { build_args_and_stack, elf_parse, exec_load } from "./elf_load.ts";
 import { sched_create, thread_setrun } from "./sched_prim.ts";
 import { thread_create } from "./thread.ts";
+import { kobj_caches_init } from "./kobj.ts";
 
 /** What the image says its first tasks do to the kernel right after the boot script. */
 export interface BootStep {
@@ -186,12 +187,17 @@ export function kernel_boot(k: Kernel, steps: BootStep[] = [], points?: Set<Boot
     const tasks: Task[] = [];
     k.vm = vm_runtime_create(k, tasks);
     snapshot(k, "vm", points);
+    // ipc_bootstrap's and vm_mem_init's caches.
+    kobj_caches_init(k, ["ipc_space", "ipc_tree_entry", "ipc_port", "ipc_pset", "ipc_marequest", "memory_object_proxy"]);
     // ipc_init: ipc_kernel_map, pageable, entries from vm_map_entry_cache.
     k.ipc_kernel_map = kmem_submap(k, k.kernel_map!, k.params.ipc_kernel_map_size, true, "ipc_kernel_map", src.entry);
+    // task_init and thread_init.
+    kobj_caches_init(k, ["task", "i386_task_iopb", "thread", "pcb", "i386_fpsave_state"]);
     // mapable_time_init: one wired page for the mapped time.
     if (kmem_alloc_wired(k, k.kernel_map!, 4096, "mapable_time_init").kr) panic("mapable_time_init");
-    // device_service_create → mach_device_init.
+    // device_service_create → mach_device_init, dev_lookup_init, net_io_init, device_pager_init.
     mach_device_init(k, src.kentry);
+    kobj_caches_init(k, ["io_buf_ptr_inband", "io_req", "mach_device", "net_rcv_port", "net_hash_entry", "dev_pager", "dev_pager_entry"]);
     snapshot(k, "submaps", points);
     const ramdisks: Ramdisk[] = [];
     bootstrap_create(k, tasks, ramdisks, points);

@@ -1,7 +1,7 @@
 /*
  * kernel/kern/thread.ts — models the parts of kern/thread.c and
  * i386/i386/pcb.c (GNU Mach 2014) a user thread needs: struct thread from
- * thread_cache, a kernel stack from stack_alloc — kmem_alloc_aligned(kmem_map,
+ * thread_cache and its struct pcb from pcb_cache, a kernel stack from stack_alloc — kmem_alloc_aligned(kmem_map,
  * KERNEL_STACK_SIZE) since 43d2ad0d (2012-07), panic("stack_alloc") when it
  * fails — and the user register state.
  *
@@ -41,9 +41,10 @@ export const USER_EFLAGS = 0x202;
 export interface Thread {
     id: number;
     task: Task;
-    /** Kernel VA of the kernel stack (KERNEL_STACK_SIZE bytes) and of struct thread. */
+    /** Kernel VA of the kernel stack (KERNEL_STACK_SIZE bytes), of struct thread and of its struct pcb. */
     kstack: number;
     kva: number;
+    pcb_kva: number;
     state: "run" | "dead";
 }
 
@@ -63,7 +64,8 @@ function stack_alloc(k: Kernel, name: string): number {
 /** thread_create + thread_set_state(eip, esp, eax) : a runnable user thread of `task`. */
 export function thread_create(k: Kernel, task: Task, eip: number, esp: number, eax: number, id: number): Thread {
     const kva = kobj_alloc(k, "thread");
-    const th: Thread = { id, task, kstack: stack_alloc(k, task.name), kva, state: "run" };
+    const pcb_kva = kobj_alloc(k, "pcb");
+    const th: Thread = { id, task, kstack: stack_alloc(k, task.name), kva, pcb_kva, state: "run" };
     const f = new Uint32Array(FRAME_WORDS);
     f[FRAME.EAX] = eax >>> 0;
     f[FRAME.EIP] = eip >>> 0;
@@ -81,6 +83,7 @@ export function thread_terminate(k: Kernel, th: Thread): void {
     if (th.state === "dead") return;
     th.state = "dead";
     kmem_free(k, k.kmem_map ?? k.kernel_map!, th.kstack, KERNEL_STACK_SIZE);
+    kobj_free(k, "pcb", th.pcb_kva);
     kobj_free(k, "thread", th.kva);
     const list = th.task.threads;
     list.splice(list.indexOf(th), 1);

@@ -26,6 +26,7 @@ import { vm_map_enter, vm_map_entry_extend, type VmMapEntrySource } from "./vm_m
 import { VM_INHERIT_DEFAULT, VM_PROT_ALL, VM_PROT_DEFAULT } from "./vm_prot.ts";
 import { pmap_enter } from "../i386/pmap.ts";
 import { vm_object_allocate } from "./vm_object.ts";
+import { kobj_caches_init } from "../kern/kobj.ts";
 import { vm_page_grab } from "./vm_page.ts";
 import { vm_page_bootstrap } from "./vm_resident.ts";
 
@@ -167,11 +168,18 @@ export function vm_mem_bootstrap(k: Kernel): EntrySources {
     }
     k.kernel_object = vm_object_allocate(k.params.vm_max_kernel_address - k.params.vm_min_kernel_address + 1, "kernel_object");
     k.vm_submap_object = vm_object_allocate(0, "vm_submap_object");
+    // vm_object_bootstrap's caches, then vm_map_init's (Mach's order, mach_structs.ts).
+    kobj_caches_init(k, ["vm_object", "vm_external", "small_existence_map", "large_existence_map", "vm_map"]);
     const src = k.zone ? vm_map_init_zone(k) : vm_map_init_slab(k);
+    kobj_caches_init(k, ["vm_map_copy"]);
     kmem_init(k, start, end, src.kentry);
     if (k.params.kentry_map_size) kentry_map_create(k, src);
     pmap_init(k);
+    kobj_caches_init(k, ["pmap", "pv_entry"]);
     allocator_init(k, src);
+    kobj_caches_init(k, ["vm_fault_state"]);
+    // vm_page_module_init: struct vm_page of the preset's era (44 B in 2014).
+    if (k.kmem) kmem_cache_init(k.kmem, "vm_page", k.params.vm_page_size, 0, null, null, null, 0);
     return src;
 }
 
