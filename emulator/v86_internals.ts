@@ -86,6 +86,10 @@ export class V86Cpu {
     private cpu: any;
     private ram!: Uint8Array;
     private view!: DataView;
+    /** RAM bytes (v86's memory_size never changes after construction; reading it goes through a Proxy). */
+    private ramSize = 0;
+    /** A direct view of v86's reg32 array (cpu.reg32 is a Proxy that builds a view on every access). */
+    private regs!: Int32Array;
     private icountHigh = 0;
     private icountLast = 0;
     private readonly pending: [number, number, number, unknown][] = [];
@@ -124,6 +128,7 @@ export class V86Cpu {
         });
         await ready;
         this.cpu = this.emu.v86.cpu;
+        this.ramSize = this.cpu.memory_size[0] >>> 0;
         this.refreshView();
         this.hookJit();
         if (this.opts.deterministic) this.hookStaticClock();
@@ -221,14 +226,15 @@ export class V86Cpu {
     // ---- RAM -------------------------------------------------------------
 
     get memorySize(): number {
-        return this.cpu.memory_size[0] >>> 0;
+        return this.ramSize;
     }
 
     private refreshView(): void {
         const buf = this.cpu.wasm_memory.buffer as ArrayBuffer;
         const offset = this.cpu.mem8.byteOffset as number;
-        this.ram = new Uint8Array(buf, offset, this.memorySize);
-        this.view = new DataView(buf, offset, this.memorySize);
+        this.ram = new Uint8Array(buf, offset, this.ramSize);
+        this.view = new DataView(buf, offset, this.ramSize);
+        this.regs = new Int32Array(buf, this.cpu.reg32.byteOffset as number, 8);
     }
 
     /** The direct RAM view; re-validated in case the wasm memory grew. */
@@ -265,15 +271,17 @@ export class V86Cpu {
 
     /** General registers, for hypercall handlers (read at the OUT, written back before it returns). */
     getRegs(): Regs {
-        const r = this.cpu.reg32;
+        this.bytes();
+        const r = this.regs;
         return {
-            eax: r[REG.EAX] >>> 0, ebx: r[REG.EBX] >>> 0, ecx: r[REG.ECX] >>> 0,
-            edx: r[REG.EDX] >>> 0, esi: r[REG.ESI] >>> 0, edi: r[REG.EDI] >>> 0, ebp: r[REG.EBP] >>> 0,
+            eax: r[REG.EAX]! >>> 0, ebx: r[REG.EBX]! >>> 0, ecx: r[REG.ECX]! >>> 0,
+            edx: r[REG.EDX]! >>> 0, esi: r[REG.ESI]! >>> 0, edi: r[REG.EDI]! >>> 0, ebp: r[REG.EBP]! >>> 0,
         };
     }
 
     setRegs(regs: Regs): void {
-        const r = this.cpu.reg32;
+        this.bytes();
+        const r = this.regs;
         r[REG.EAX] = regs.eax | 0; r[REG.EBX] = regs.ebx | 0; r[REG.ECX] = regs.ecx | 0;
         r[REG.EDX] = regs.edx | 0; r[REG.ESI] = regs.esi | 0; r[REG.EDI] = regs.edi | 0;
         r[REG.EBP] = regs.ebp | 0;

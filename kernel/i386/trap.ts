@@ -43,13 +43,19 @@ function frame_pa(k: Kernel, kva: number): number {
     return pa;
 }
 
+/** The trap frame's words (a copy; read through the live RAM view when there is one). */
 function frame_read(k: Kernel, kva: number): Uint32Array {
-    const b = k.mem.read(frame_pa(k, kva), FRAME_SIZE);
-    return new Uint32Array(b.buffer, b.byteOffset, FRAME_WORDS);
+    const pa = frame_pa(k, kva);
+    const f = new Uint32Array(FRAME_WORDS);
+    const v = k.mem.view?.(pa, FRAME_SIZE);
+    if (v && v.byteOffset % 4 === 0) f.set(new Uint32Array(v.buffer, v.byteOffset, FRAME_WORDS));
+    else for (let i = 0; i < FRAME_WORDS; i++) f[i] = k.mem.read32(pa + 4 * i);
+    return f;
 }
 
-function frame_write(k: Kernel, kva: number, f: Uint32Array): void {
-    k.mem.write(frame_pa(k, kva), new Uint8Array(f.buffer, f.byteOffset, FRAME_SIZE));
+/** Write back the one register a system call returns (EAX). */
+function frame_write_eax(k: Kernel, kva: number, f: Uint32Array): void {
+    k.mem.write32(frame_pa(k, kva) + 4 * FRAME.EAX, f[FRAME.EAX]!);
 }
 
 /** #PF from user mode: vm_fault, or the task is killed with the address, the access and the reason. */
@@ -109,7 +115,7 @@ export function user_trap(k: Kernel, frame_kva: number, cr2: number): number {
     const f = frame_read(k, frame_kva);
     const vector = f[FRAME.VECTOR]!;
     if (vector === T_SYSCALL) {
-        if (syscall(k, s, th, f)) frame_write(k, frame_kva, f);
+        if (syscall(k, s, th, f)) frame_write_eax(k, frame_kva, f);
     } else if (vector === T_PAGE_FAULT) {
         user_page_fault(k, s, th, f, cr2);
     } else if (vector === T_CLOCK) {
