@@ -12,7 +12,7 @@
 import type { Kernel } from "../kern/kernel.ts";
 import { kobj_alloc, kobj_free } from "../kern/kobj.ts";
 import {
-    KERN_INVALID_ADDRESS, KERN_INVALID_ARGUMENT, KERN_SUCCESS, type KernReturn,
+    KERN_INVALID_ARGUMENT, KERN_SUCCESS, type KernReturn,
 } from "../kern/kern_return.ts";
 import type { Task } from "../kern/task.ts";
 import {
@@ -91,23 +91,19 @@ export function vm_allocate(task: Task, addr: number, size: number, anywhere: bo
     return { kr: r.kr, addr: r.kr === KERN_SUCCESS ? r.addr : addr };
 }
 
-/** vm_deallocate: remove [trunc(addr), round(addr + size)) from the task's map. */
+/** vm_deallocate: remove [trunc(addr), round(addr + size)) — 32-bit arithmetic — clamped to the map, as Mach does. */
 export function vm_deallocate(task: Task, addr: number, size: number): KernReturn {
     const map = task.map;
     if (!map) return KERN_INVALID_ARGUMENT;
     if (size === 0) return KERN_SUCCESS;
-    const end = round_page(addr + size);
-    if (end > map.max_offset || end < addr) return KERN_INVALID_ADDRESS;
-    return vm_map_remove(map, trunc_page(addr), end);
+    return vm_map_remove(map, trunc_page(addr), round_page((addr + size) >>> 0));
 }
 
-/** vm_protect: KERN_INVALID_ARGUMENT for bits outside VM_PROT_ALL, else vm_map_protect. */
+/** vm_protect: KERN_INVALID_ARGUMENT for bits outside VM_PROT_ALL, else vm_map_protect (32-bit range, clamped). */
 export function vm_protect(task: Task, addr: number, size: number, set_max: boolean, prot: number): KernReturn {
     const map = task.map;
     if (!map || (prot & ~VM_PROT_ALL) !== 0) return KERN_INVALID_ARGUMENT;
-    const end = round_page(addr + size);
-    if (end > map.max_offset || end < addr) return KERN_INVALID_ADDRESS;
-    return vm_map_protect(map, trunc_page(addr), end, prot, set_max);
+    return vm_map_protect(map, trunc_page(addr), round_page((addr + size) >>> 0), prot, set_max);
 }
 
 /**
