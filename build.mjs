@@ -20,7 +20,7 @@ chmodSync("dist/mach86.mjs", 0o755);
 
 // Benchmarks are bundled the same way (make bench).
 await build({
-    entryPoints: ["bench/run.ts", "bench/mips_child.ts", "bench/alloc_child.ts"],
+    entryPoints: ["bench/run.ts", "bench/mips_child.ts", "bench/alloc_child.ts", "bench/user_child.ts"],
     outdir: "build/bench",
     outExtension: { ".js": ".mjs" },
     bundle: true,

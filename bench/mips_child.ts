@@ -7,7 +7,8 @@
  * v86: the reference — the bare npm package booting the same ELF through its
  * own multiboot option and its own scheduler (public API only). Both time
  * the run from the first instruction to the console line "spin done" and
- * print MIPS = guest instructions / wall µs.
+ * print MIPS = guest instructions / wall µs. bench/user.ts also runs the
+ * ELFs of bench/native/compute_mb.S here (they print the same line).
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";

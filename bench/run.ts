@@ -6,11 +6,18 @@
  *     beside `qemu-system-i386 -kernel` (isa-debug-exit) when installed;
  *  2. guest speed: MIPS of the `spin` kernel under mach86 vs bare v86 (its
  *     own multiboot option and scheduler), each in a fresh process;
- *  3. host memory: peak RSS of `mach86 boot hello --memory 1856M`.
+ *  3. host memory: peak RSS of `mach86 boot hello --memory 1856M`;
+ *  4. user programs under the kernel (bench/user.ts): page-fault and
+ *     system-call round trips, paging throughput, guest speed of a user
+ *     program against bare v86; written to bench/results/user.json.
+ *
+ * BENCH_ONLY=user runs only 4 (with its bare-v86 spin reference).
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { median, type Row } from "./common.ts";
+import { userBenchmarks, type BareSpin } from "./user.ts";
 
 // Run from the repository root (make bench does).
 const ROOT = process.cwd();
@@ -18,14 +25,6 @@ const CLI = join(ROOT, "dist/mach86.mjs");
 const IMG = join(ROOT, "build/images");
 const RESULTS = join(ROOT, "bench/results");
 const RUNS = Number(process.env["BENCH_RUNS"] ?? 11);
-
-interface Row { name: string; value: number; unit: string; reference?: number; refName?: string; note?: string }
-
-function median(xs: number[]): number {
-    const s = [...xs].sort((a, b) => a - b);
-    const m = s.length >> 1;
-    return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 function timeMs(cmd: string, args: string[], okCodes: number[]): number {
     const t = performance.now();
@@ -73,14 +72,23 @@ function mips(mode: "mach86" | "v86"): number {
     return Number(m[1]);
 }
 
-function guestSpeed(): Row {
+/** The spin kernel under mach86 and on bare v86; the bare samples are also user.ts's reference. */
+function guestSpeed(): { row: Row; bare: BareSpin } {
     const ours: number[] = [];
     const bare: number[] = [];
     for (let i = 0; i < 3; i++) {
         ours.push(mips("mach86"));
         bare.push(mips("v86"));
     }
-    return { name: "guest speed, spin loop (median of 3)", value: median(ours), unit: "MIPS", reference: median(bare), refName: "bare v86" };
+    return {
+        row: { name: "guest speed, spin loop (median of 3)", value: median(ours), unit: "MIPS", reference: median(bare), refName: "bare v86" },
+        bare: { mips: median(bare), samples: bare },
+    };
+}
+
+function bareSpin(): BareSpin {
+    const samples = [0, 1, 2].map(() => mips("v86"));
+    return { mips: median(samples), samples };
 }
 
 /** Peak RSS of one `mach86 boot …` process (GNU time's %M, KiB). */
@@ -156,21 +164,39 @@ function suite(): Row[] {
     ];
 }
 
-function main(): void {
-    const rows = [
-        coldBoot(), guestSpeed(), peakRss("peak RSS, boot hello --memory 1856M", ["--kernel", join(IMG, "hello.elf")]),
-        diBoot("v86"), diBoot("none"), diBisect(), peakRss("peak RSS, boot d-i 1856M (v86)", [DI]), ...suite(),
-    ];
+function printTable(rows: Row[]): void {
     const table = rows.map((r) => {
-        const ref = r.reference !== undefined ? `${r.reference.toFixed(1)} ${r.unit} (${r.refName})` : (r.note ?? "-");
+        const ref = r.reference !== undefined ? `${r.reference.toFixed(1)} ${r.unit} (${r.refName})${r.note ? `; ${r.note}` : ""}` : (r.note ?? "-");
         const ratio = r.reference !== undefined ? (r.value / r.reference).toFixed(2) + "x" : "-";
         return `| ${r.name} | ${r.value.toFixed(1)} ${r.unit} | ${ref} | ${ratio} |`;
     });
     console.log("| benchmark | mach86 | reference | ratio |\n|---|---|---|---|\n" + table.join("\n"));
+}
+
+function writeUser(doc: object): void {
+    writeFileSync(join(RESULTS, "user.json"), JSON.stringify(doc, null, 2) + "\n");
+    console.log(`written ${join("bench/results", "user.json")}`);
+}
+
+function main(): void {
     mkdirSync(RESULTS, { recursive: true });
+    if (process.env["BENCH_ONLY"] === "user") {
+        const user = userBenchmarks(ROOT, bareSpin());
+        printTable(user.rows);
+        writeUser(user.doc);
+        return;
+    }
+    const speed = guestSpeed();
+    const rows = [
+        coldBoot(), speed.row, peakRss("peak RSS, boot hello --memory 1856M", ["--kernel", join(IMG, "hello.elf")]),
+        diBoot("v86"), diBoot("none"), diBisect(), peakRss("peak RSS, boot d-i 1856M (v86)", [DI]), ...suite(),
+    ];
+    const user = userBenchmarks(ROOT, speed.bare);
+    printTable([...rows, ...user.rows]);
     const doc = { date: new Date().toISOString(), node: process.version, runs: RUNS, rows };
     writeFileSync(join(RESULTS, "foundation.json"), JSON.stringify(doc, null, 2) + "\n");
     console.log(`written ${join("bench/results", "foundation.json")}`);
+    writeUser(user.doc);
     allocators();
 }
 
