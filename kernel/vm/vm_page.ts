@@ -100,8 +100,9 @@ function grown<T extends Uint32Array | Uint8Array | Int32Array | Float64Array>(a
     return b;
 }
 
+/** Room for more pages (vm_page_create after boot adds a few thousand to hundreds of thousands). */
 function grow(t: VmPageTable): void {
-    const cap = Math.max(16, t.phys.length * 2);
+    const cap = t.phys.length + Math.max(1024, t.phys.length >> 3);
     t.phys = grown(t.phys, cap, 0);
     t.state = grown(t.state, cap, 0);
     t.flags = grown(t.flags, cap, 0);
@@ -109,7 +110,7 @@ function grow(t: VmPageTable): void {
     t.qnext = grown(t.qnext, cap, -1);
     t.qprev = grown(t.qprev, cap, -1);
     t.offset = grown(t.offset, cap, 0);
-    while (t.object.length < cap) t.object.push(null);
+    t.object = t.object.concat(new Array<VmObject | null>(cap - t.object.length).fill(null));
 }
 
 /** vm_page_init: a new page structure for `pa` (busy, on no queue). */
