@@ -580,25 +580,23 @@ export function vm_map_remove(map: VmMap, start: number, end: number): KernRetur
 
 /**
  * vm_map_protect: set the current (or, with set_max, the maximum)
- * protection of [start, end). The range must be fully mapped
- * (KERN_INVALID_ADDRESS) and the new protection within each entry's
- * maximum (KERN_PROTECTION_FAILURE); both are checked before anything
- * changes, as in Mach. Lowered protections reach the pmap through
- * hooks.protect.
+ * protection of the entries in [start, end) (clamped to the map). As in
+ * Mach 2014, holes are not an error: only the entries present change. A
+ * submap in the range is KERN_INVALID_ARGUMENT and a protection beyond an
+ * entry's maximum KERN_PROTECTION_FAILURE, both found before anything
+ * changes. Lowered protections reach the pmap through hooks.protect.
  */
 export function vm_map_protect(map: VmMap, start: number, end: number, new_prot: number, set_max: boolean): KernReturn {
     map.timestamp++;
     ({ start, end } = vm_map_range_check(map, start, end));
     const hit = vm_map_lookup_entry(map, start);
-    if (!hit.found) return KERN_INVALID_ADDRESS;
-    let at = start;
-    for (let e: VmMapEntry | null = hit.entry; at < end; e = vm_map_next(map, e)) {
-        if (e === null || e.vme_start > at || e.is_sub_map) return KERN_INVALID_ADDRESS;
+    if (hit.found) vm_map_clip_start(map, hit.entry!, start);
+    const first = hit.found ? hit.entry : vm_map_next(map, hit.entry);
+    for (let e = first; e !== null && e.vme_start < end; e = vm_map_next(map, e)) {
+        if (e.is_sub_map) return KERN_INVALID_ARGUMENT;
         if ((new_prot & e.max_protection) !== new_prot) return KERN_PROTECTION_FAILURE;
-        at = e.vme_end;
     }
-    vm_map_clip_start(map, hit.entry!, start);
-    for (let e: VmMapEntry | null = hit.entry; e !== null && e.vme_start < end; e = vm_map_next(map, e)) {
+    for (let e = first; e !== null && e.vme_start < end; e = vm_map_next(map, e)) {
         vm_map_clip_end(map, e, end);
         const old = e.protection;
         if (set_max) {
