@@ -269,14 +269,20 @@ export class V86Cpu {
 
     // ---- CPU state -------------------------------------------------------
 
-    /** General registers, for hypercall handlers (read at the OUT, written back before it returns). */
+    /** The object getRegs() fills: one per CPU, so a hypercall allocates nothing. */
+    private readonly regsOut: Regs = { eax: 0, ebx: 0, ecx: 0, edx: 0, esi: 0, edi: 0, ebp: 0 };
+
+    /**
+     * General registers, for hypercall handlers (read at the OUT, written
+     * back before it returns). The object is reused by the next call.
+     */
     getRegs(): Regs {
         this.bytes();
         const r = this.regs;
-        return {
-            eax: r[REG.EAX]! >>> 0, ebx: r[REG.EBX]! >>> 0, ecx: r[REG.ECX]! >>> 0,
-            edx: r[REG.EDX]! >>> 0, esi: r[REG.ESI]! >>> 0, edi: r[REG.EDI]! >>> 0, ebp: r[REG.EBP]! >>> 0,
-        };
+        const o = this.regsOut;
+        o.eax = r[REG.EAX]! >>> 0; o.ebx = r[REG.EBX]! >>> 0; o.ecx = r[REG.ECX]! >>> 0;
+        o.edx = r[REG.EDX]! >>> 0; o.esi = r[REG.ESI]! >>> 0; o.edi = r[REG.EDI]! >>> 0; o.ebp = r[REG.EBP]! >>> 0;
+        return o;
     }
 
     setRegs(regs: Regs): void {
