@@ -27,20 +27,21 @@ const ZONE_NAMES: Readonly<Record<string, string>> = {
     ipc_space: "ipc spaces", ipc_port: "ipc ports", pmap: "pmap",
 };
 
-function struct_size(name: string): { size: number; align: number } {
+function mach_cache(name: string): (typeof MACH_CACHES_2014)[number] {
     const c = MACH_CACHES_2014.find((x) => x.name === name);
     if (!c) panic(`kobj: no struct size for cache ${name}`);
-    return { size: c.size, align: c.align };
+    return c;
 }
 
+/** The cache (slab era: created at boot by kobj_caches_init, or now) or zone (made on first use). */
 function cache(k: Kernel, name: string): KmemCache | Zone {
     if (k.kmem) {
-        const { size, align } = struct_size(name);
-        return k.kmem.caches.find((c) => c.name === name) ?? kmem_cache_init(k.kmem, name, size, align, null, null, null, 0);
+        kobj_caches_init(k, [name]);
+        return k.kmem.caches.find((c) => c.name === name)!;
     }
     const zname = ZONE_NAMES[name] ?? name;
     const z = k.zone!;
-    const { size } = struct_size(name);
+    const { size } = mach_cache(name);
     return zone_named(z, zname) ?? zinit(z, size, 1024 * Math.max(size, 4096), 4096, 0, zname);
 }
 
@@ -58,8 +59,7 @@ export function kobj_caches_init(k: Kernel, names: readonly string[]): void {
     if (!k.kmem) return;
     for (const name of names) {
         if (k.kmem.caches.some((c) => c.name === name)) continue;
-        const c = MACH_CACHES_2014.find((x) => x.name === name);
-        if (!c) panic(`kobj: no struct size for cache ${name}`);
+        const c = mach_cache(name);
         const flags = c.flags.reduce((f, x) => f | (FLAG_BITS[x] ?? 0), 0);
         kmem_cache_init(k.kmem, name, c.size, c.alignArg, null, null, null, flags);
     }
