@@ -19,6 +19,7 @@ import { pmap_activate, pmap_extract } from "./pmap.ts";
 import { vm_fault } from "../vm/vm_fault.ts";
 import { vm_pageout_scan, vm_pageout_should_run } from "../vm/vm_pageout.ts";
 import { VM_PROT_READ, VM_PROT_WRITE } from "../vm/vm_prot.ts";
+import { sample_record } from "../kern/kern_sample.ts";
 
 export const T_PAGE_FAULT = 14;
 export const T_SYSCALL = 0x80;
@@ -103,6 +104,7 @@ export function user_start(k: Kernel, tss_kva: number): number {
     const s = k.sched;
     if (!s) return 0;
     s.tss_kva = tss_kva;
+    sample_record(k, s.samples, "start");
     return thread_dispatch(k, s, false);
 }
 

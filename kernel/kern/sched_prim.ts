@@ -7,6 +7,7 @@
  * Departure: Mach's priorities, quanta and kernel threads are not
  * modelled; the pageout daemon runs on the host when woken (vm_pageout.ts).
  */
+import { sample_series_create, type SampleSeries } from "./kern_sample.ts";
 import type { Task } from "./task.ts";
 import type { Thread } from "./thread.ts";
 
@@ -23,12 +24,14 @@ export interface Sched {
     syscalls: number;
     /** Ended tasks, in order: for the run summary. */
     ended: Task[];
+    /** The kernel's allocator state at each task creation and task end (kern_sample.ts). */
+    samples: SampleSeries;
 }
 
 export function sched_create(tasks: Task[]): Sched {
     return {
         tasks, runq: [], current: null, tss_kva: 0, next_thread_id: 1, need_resched: false,
-        context_switches: 0, syscalls: 0, ended: [],
+        context_switches: 0, syscalls: 0, ended: [], samples: sample_series_create(),
     };
 }
 

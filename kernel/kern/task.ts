@@ -15,6 +15,7 @@
 import { panic } from "./debug.ts";
 import type { Kernel } from "./kernel.ts";
 import { kobj_alloc, kobj_free } from "./kobj.ts";
+import { sample_record } from "./kern_sample.ts";
 import { pmap_create, pmap_destroy, pmap_extract, type Pmap } from "../i386/pmap.ts";
 import { kmem_alloc_wired, kmem_free } from "../vm/vm_kern.ts";
 import { vm_map_create, vm_map_remove, type VmMap } from "../vm/vm_map.ts";
@@ -80,6 +81,7 @@ export function task_create(k: Kernel, tasks: Task[], name: string): Task {
     }
     task.names.set(1, { kind: "task", task });
     tasks.push(task);
+    if (k.sched) sample_record(k, k.sched.samples, `task_create ${name}`);
     return task;
 }
 

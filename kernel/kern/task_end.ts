@@ -7,6 +7,7 @@
  * structs apart. mach86 prints one line per ended task.
  */
 import type { Kernel } from "./kernel.ts";
+import { sample_record } from "./kern_sample.ts";
 import { thread_unrun, type Sched } from "./sched_prim.ts";
 import { task_terminate, type Task } from "./task.ts";
 import { thread_terminate } from "./thread.ts";
@@ -26,4 +27,5 @@ export function task_end(k: Kernel, s: Sched, task: Task, how: string, code = 0)
     k.printf(`mach86: task ${task.name} (${task.id}) ${how}\n`);
     task_terminate(k, task);
     s.ended.push(task);
+    sample_record(k, s.samples, `task_end ${task.name}`);
 }

@@ -10,13 +10,14 @@
  */
 import { KernelPanic, panic } from "./debug.ts";
 import type { Kernel } from "./kernel.ts";
+import { kernel_sample, type Sample } from "./kern_sample.ts";
+import type { VmMap } from "../vm/vm_map.ts";
 import { kalloc, kfree } from "./kalloc.ts";
 import { kmem_cache_alloc, kmem_cache_free, kmem_cache_init, slab_collect, type KmemCache } from "./kmem.ts";
 import { consider_zone_gc, zalloc, zfree, zinit, zkalloc, zkfree, zone_named, type Zone } from "./zalloc.ts";
 import { task_create, task_terminate, type Task } from "./task.ts";
 import { ipc_entry_grow_table, ipc_space_capacity, ipc_space_create, type IpcSpace } from "../ipc/ipc_table.ts";
 import { kmem_alloc, kmem_free } from "../vm/vm_kern.ts";
-import type { VmMap } from "../vm/vm_map.ts";
 
 export type WorkloadStep =
     | { op: "cache"; name: string; size: number; align?: number }
@@ -39,17 +40,7 @@ export interface Workload {
     steps: WorkloadStep[];
 }
 
-export interface Sample {
-    label: string;
-    ticks: number;
-    /** Entries of the non-pageable kernel maps (what the kentry cache backs). */
-    kernel_map_entries: number;
-    kernel_map_free: number;
-    kmem_map_size: number;
-    slab_bytes: number;
-    /** Kernel map entries taken from the kentry cache's slabs (live ones plus any held in its CPU pool). */
-    kentries_allocated: number;
-}
+export type { Sample } from "./kern_sample.ts";
 
 export interface WorkloadResult {
     status: "ok" | "panic" | "failed";
@@ -208,18 +199,7 @@ class Runner {
     }
 
     sample(label: string): void {
-        const k = this.k;
-        const maps = [k.kernel_map, k.kmem_map, k.device_io_map, k.zone_map, k.kalloc_map].filter((m): m is VmMap => m !== null);
-        const holes = k.kernel_map!.max_offset - k.kernel_map!.min_offset - k.kernel_map!.size;
-        const slab = k.kmem ? k.kmem.caches.reduce((s, c) => s + c.nr_slabs * c.slab_size, 0)
-            : (k.zone_map?.size ?? 0);
-        this.samples.push({
-            label, ticks: k.ticks,
-            kernel_map_entries: maps.reduce((s, m) => s + m.nentries, 0),
-            kernel_map_free: holes, kmem_map_size: k.kmem_map?.size ?? 0, slab_bytes: slab,
-            kentries_allocated: k.kmem?.caches.find((c) => c.name === "vm_map_kentry")?.nr_objs
-                ?? k.zone?.vm_map_kentry_zone?.count ?? 0,
-        });
+        this.samples.push(kernel_sample(this.k, label));
     }
 }
 
