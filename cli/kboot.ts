@@ -17,6 +17,7 @@ import type { PhysMem } from "../emulator/types.ts";
 import { KernelPanic } from "../kernel/kern/debug.ts";
 import { kernel_create, type BootPoint, type Kernel } from "../kernel/kern/kernel.ts";
 import { kernel_boot, type BootOutcome, type BootStep } from "../kernel/kern/startup.ts";
+import { sample_record, type Sample } from "../kernel/kern/kern_sample.ts";
 import { workload_run, type Workload, type WorkloadResult } from "../kernel/kern/workload.ts";
 import { pmap_cr3, pmap_cr4_bits } from "../kernel/i386/pmap.ts";
 import type { LayoutParams } from "../kernel/presets.ts";
@@ -83,6 +84,14 @@ export interface UserSummary {
     free_reserved: number;
     /** false on the none engine: the programs were loaded but not run. */
     ran: boolean;
+    /** The kernel's allocator state at the start, at each task creation and end, and at the end of the run. */
+    kernel: {
+        samples: Sample[];
+        peak_entries: Sample | null;
+        peak_kentries: Sample | null;
+        /** How many kentries the kentry area holds (null: x15's growable kentry map). */
+        kentry_capacity: number | null;
+    };
 }
 
 /** 0 when every user task exited with 0, else 1. */
@@ -90,10 +99,20 @@ function user_exit_code(k: Kernel): number {
     return k.sched!.ended.every((t) => t.state === "exited" && t.exit_code === 0) ? 0 : 1;
 }
 
+/** Kernel map entries the kentry area can describe: its pages × buffers per kentry slab (zone era: the fixed zone). */
+function kentry_capacity(k: Kernel): number | null {
+    if (k.kentry_map) return null;
+    const c = k.kmem?.caches.find((x) => x.name === "vm_map_kentry");
+    if (c) return Math.floor((k.params.kentry_pages * 4096) / c.slab_size) * c.bufs_per_slab;
+    const z = k.zone?.vm_map_kentry_zone;
+    return z ? Math.floor(z.max_size / z.elem_size) : null;
+}
+
 function user_summary(k: Kernel, ran: boolean): UserSummary {
     const s = k.sched!;
     const t = k.vm_page!;
     const vm = k.vm!;
+    if (ran) sample_record(k, s.samples, "end");
     return {
         tasks: s.tasks.filter((x) => x.threads.length > 0 || x.state !== "alive")
             .map((x) => ({ name: x.name, id: x.id, state: x.state, end: x.end, exit_code: x.exit_code })),
@@ -103,6 +122,10 @@ function user_summary(k: Kernel, ran: boolean): UserSummary {
         pageout_scans: vm.stats.scans,
         free_count_minimum: Number.isFinite(vm.stats.user_free_min) ? vm.stats.user_free_min : t.vm_page_free_count,
         free_reserved: vm.thresholds.vm_page_free_reserved, ran,
+        kernel: {
+            samples: s.samples.samples, peak_entries: s.samples.peak_entries, peak_kentries: s.samples.peak_kentries,
+            kentry_capacity: kentry_capacity(k),
+        },
     };
 }
 

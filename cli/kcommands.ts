@@ -14,6 +14,7 @@ import { vm_map_info, vm_map_largest_free, vm_map_lookup_entry, type VmMap } fro
 import { kmem_whatis, slab_info, slab_info_data } from "../kernel/kern/kmem.ts";
 import { zone_info, zone_info_print, zone_whatis } from "../kernel/kern/zalloc.ts";
 import type { Workload, WorkloadResult } from "../kernel/kern/workload.ts";
+import { sample_fragmentation, type Sample } from "../kernel/kern/kern_sample.ts";
 import type { Io } from "./boot.ts";
 import { EXIT } from "./boot.ts";
 import { image_load, param_value, params_from, type ImageManifest } from "./image.ts";
@@ -34,6 +35,8 @@ export interface KOptions {
     dump?: string;
     /** A workload file (workloads/*.json) run on the booted kernel. */
     workload?: string;
+    /** boot: print the kernel's samples of a user run as a table. */
+    samples?: boolean;
 }
 
 const POINTS: readonly BootPoint[] = ["vm", "submaps", "modules", "end"];
@@ -97,15 +100,20 @@ export function workload_load(path: string): Workload {
     return { name: w.name, description: w.description ?? "", seed: w.seed ?? 1, steps: w.steps };
 }
 
-/** The workload's samples and outcome as text. */
-function workload_lines(w: WorkloadResult): string[] {
-    const out = [`workload: ${w.status}${w.reason ? `: ${w.reason}` : ""} after ${w.steps_run} steps`,
-        "  label          ticks  map entries  kentries  kernel_map free  kmem_map size  slab memory"];
-    for (const s of w.samples) {
-        out.push(`  ${s.label.padEnd(12)} ${String(s.ticks).padStart(7)}  ${String(s.kernel_map_entries).padStart(11)}  ${String(s.kentries_allocated).padStart(8)}  ` +
-            `${format_size(s.kernel_map_free).padStart(15)}  ${format_size(s.kmem_map_size).padStart(13)}  ${format_size(s.slab_bytes).padStart(11)}`);
+/** Kernel samples as a table: one row per sample, the label last (task names are long). */
+function sample_table(samples: readonly Sample[]): string[] {
+    const out = ["    ticks  map entries  kentries  kernel_map free  kmem_map size  alloc memory  live objects  frag  label"];
+    for (const s of samples) {
+        out.push(`  ${String(s.ticks).padStart(7)}  ${String(s.kernel_map_entries).padStart(11)}  ${String(s.kentries_allocated).padStart(8)}  ` +
+            `${format_size(s.kernel_map_free).padStart(15)}  ${format_size(s.kmem_map_size).padStart(13)}  ${format_size(s.slab_bytes).padStart(12)}  ` +
+            `${format_size(s.live_bytes).padStart(12)}  ${sample_fragmentation(s).toFixed(0).padStart(3)}%  ${s.label}`);
     }
     return out;
+}
+
+/** The workload's samples and outcome as text. */
+function workload_lines(w: WorkloadResult): string[] {
+    return [`workload: ${w.status}${w.reason ? `: ${w.reason}` : ""} after ${w.steps_run} steps`, ...sample_table(w.samples)];
 }
 
 export async function cmd_workload(o: KOptions, io: Io): Promise<number> {
@@ -225,18 +233,49 @@ function exit_code(r: KbootResult): number {
     return r.checks.some((c) => c.value !== c.expected) ? EXIT.CRASH : EXIT.OK;
 }
 
+/** Up to this many tasks are named one by one; beyond, they are counted by how they ended. */
+const TASKS_LISTED = 8;
+
+/** How the user tasks ended: each by name, or counts by outcome plus every task that did not exit 0. */
+function task_lines(u: NonNullable<KbootResult["user"]>): string[] {
+    const how = (t: (typeof u.tasks)[number]) => (t.state === "alive" ? "still running" : t.end);
+    if (u.tasks.length <= TASKS_LISTED) return [`mach86: user tasks: ${u.tasks.map((t) => `${t.name} ${how(t)}`).join("; ")}`];
+    const counts = new Map<string, number>();
+    for (const t of u.tasks) counts.set(how(t), (counts.get(how(t)) ?? 0) + 1);
+    const bad = u.tasks.filter((t) => t.state !== "exited" || t.exit_code !== 0);
+    const out = [`mach86: user tasks: ${u.tasks.length} ran: ${[...counts].map(([h, n]) => `${n} ${h}`).join("; ")}`];
+    for (const t of bad.slice(0, TASKS_LISTED)) out.push(`mach86:   ${t.name} (${t.id}) ${how(t)}`);
+    if (bad.length > TASKS_LISTED) out.push(`mach86:   … and ${bad.length - TASKS_LISTED} more that did not exit with code 0`);
+    return out;
+}
+
+/** The kernel map entries and allocator memory over the run (sampled at each task creation and end). */
+function kernel_sample_lines(u: NonNullable<KbootResult["user"]>): string[] {
+    const { samples, peak_entries: pe, peak_kentries: pk, kentry_capacity: cap } = u.kernel;
+    const first = samples[0];
+    const last = samples[samples.length - 1];
+    if (!u.ran || !first || !last || !pe || !pk) return [];
+    return [
+        `mach86: kernel map entries (kernel_map and its kentry-backed submaps): ${first.kernel_map_entries} at start, ` +
+        `peak ${pe.kernel_map_entries} at ${pe.label}, ${last.kernel_map_entries} at end; ` +
+        `kentries taken: peak ${pk.kentries_allocated}${cap === null ? " (growable kentry map)" : ` of ${cap}`}; ` +
+        `allocator memory: peak ${format_size(Math.max(...samples.map((s) => s.slab_bytes)))}, ` +
+        `at end ${format_size(last.slab_bytes)} holding ${format_size(last.live_bytes)} of live objects (--samples for the series)`,
+    ];
+}
+
 /** The user-task summary printed after a run: how each task ended, and the paging counters. */
 export function user_lines(r: KbootResult): string[] {
     const u = r.user;
     if (!u) return [];
-    const ended = u.tasks.map((t) => `${t.name} ${t.state === "alive" ? "still running" : t.end}`);
     return [
-        `mach86: user tasks: ${ended.join("; ")}`,
+        ...task_lines(u),
         `mach86: ${u.syscalls} syscalls, ${u.context_switches} context switches, ${u.ticks} ticks; ` +
         `faults ${u.faults} (zero fill ${u.zero_fill}, copy-on-write ${u.cow_faults}), pageins ${u.pageins}, ` +
         `pageouts ${u.pageouts}, reactivations ${u.reactivations}, pageout scans ${u.pageout_scans}; ` +
         `lowest free count an unprivileged allocation was granted at ${u.free_count_minimum} (reserve ${u.free_reserved})`,
         ...pager_lines(r),
+        ...kernel_sample_lines(u),
     ];
 }
 
@@ -300,6 +339,7 @@ export async function cmd_boot_image(o: KOptions, io: Io): Promise<number> {
     } else {
         for (const l of checks_lines(r)) io.err(l + "\n");
         for (const l of user_lines(r)) io.err(l + "\n");
+        if (o.samples && r.user?.ran) for (const l of sample_table(r.user.kernel.samples)) io.out(l + "\n");
         if (r.status !== "ok") for (const l of diagnosis(r)) io.err(l + "\n");
     }
     return exit_code(r);

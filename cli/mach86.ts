@@ -58,13 +58,14 @@ async function main(argv: string[]): Promise<number> {
                 .option("quiet", { type: "boolean", default: false, describe: "do not stream the guest console" })
                 .option("verbose", { type: "boolean", default: false, describe: "print where each piece was loaded, and how the guest stopped" })
                 .option("json", { type: "boolean", default: false, describe: "print a JSON result document instead of the console" })
+                .option("samples", { type: "boolean", default: false, describe: "after a run of user tasks, print the kernel's state at each task creation and end (map entries, kentries, allocator memory)" })
                 .epilog(EPILOG)
                 .example("$0 boot --kernel build/images/hello.elf", "boot a kernel")
                 .example('$0 boot --kernel k.elf --module "initrd.gz arg" --cmdline "root=rd0" --memory 1856M', "with a module"),
             async (a) => {
                 if (a.image !== undefined) {
                     if (a.kernel !== undefined) throw new UsageError("--kernel", "give either an image or --kernel, not both");
-                    code = await cmd_boot_image(kopts(a), processIo);
+                    code = await cmd_boot_image({ ...kopts(a), samples: a.samples }, processIo);
                     return;
                 }
                 if (a.kernel === undefined) throw new UsageError("boot", "name an image directory or --kernel FILE");
