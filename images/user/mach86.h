@@ -57,6 +57,10 @@ typedef mach_port_t    task_t;
 #define SYS_host_slab_info          11
 #define SYS_vm_statistics           12
 #define SYS_thread_switch           13
+#define SYS_task_info               14
+
+/* task_info flavors (Mach's mach/task_info.h) */
+#define TASK_BASIC_INFO  1
 
 /* One cache, as GNU Mach's slab_info() prints it (host_slab_info). 64 bytes. */
 struct mach86_slab_info {
@@ -87,6 +91,17 @@ struct mach86_vm_statistics {
     u32 swap_total;     /* pages of the default pager's backing store (0: none) */
     u32 swap_free;
     u32 free_reserved;  /* vm_page_free_reserved */
+};
+
+/*
+ * task_info(task, TASK_BASIC_INFO, out): as kern/task.c fills it, without
+ * Mach's base_priority and times. 3 words. A task that has ended (exited,
+ * terminated, killed) or another flavor: KERN_INVALID_ARGUMENT.
+ */
+struct mach86_task_basic_info {
+    u32 suspend_count;  /* task_suspend is not modelled: always 0 */
+    u32 virtual_size;   /* bytes: the task map's size (the sum of its entries) */
+    u32 resident_size;  /* bytes: pages its pmap maps (pmap_resident_count) x 4096 */
 };
 
 static inline int mach86_syscall(int n, u32 a, u32 b, u32 c, u32 d, u32 e)
@@ -128,5 +143,7 @@ static inline kern_return_t vm_statistics(struct mach86_vm_statistics *out)
 { return mach86_syscall(SYS_vm_statistics, (u32)out, 0, 0, 0, 0); }
 static inline kern_return_t thread_switch(void)
 { return mach86_syscall(SYS_thread_switch, 0, 0, 0, 0, 0); }
+static inline kern_return_t task_info(task_t t, u32 flavor, struct mach86_task_basic_info *out)
+{ return mach86_syscall(SYS_task_info, t, flavor, (u32)out, 0, 0); }
 
 #endif

@@ -7,6 +7,12 @@
  * out-parameters are copied out to user memory. A bad number or argument
  * is KERN_INVALID_ARGUMENT, a bad pointer KERN_INVALID_ADDRESS — never a
  * host exception.
+ *
+ * The calls, by number: 0 mach_task_self, 1 console_write, 2 task_exit,
+ * 3 vm_allocate, 4 vm_deallocate, 5 vm_protect, 6 task_create,
+ * 7 task_terminate, 8 thread_create_running, 9 mach_port_allocate,
+ * 10 mach_port_deallocate, 11 host_slab_info, 12 vm_statistics,
+ * 13 thread_switch, 14 task_info.
  */
 import type { Kernel } from "./kernel.ts";
 import {
@@ -27,8 +33,11 @@ import { vm_allocate, vm_deallocate, vm_protect } from "../vm/vm_user.ts";
 export const SYS = {
     mach_task_self: 0, console_write: 1, task_exit: 2, vm_allocate: 3, vm_deallocate: 4, vm_protect: 5,
     task_create: 6, task_terminate: 7, thread_create_running: 8, mach_port_allocate: 9,
-    mach_port_deallocate: 10, host_slab_info: 11, vm_statistics: 12, thread_switch: 13,
+    mach_port_deallocate: 10, host_slab_info: 11, vm_statistics: 12, thread_switch: 13, task_info: 14,
 } as const;
+
+/** task_info flavors (mach/task_info.h). */
+export const TASK_BASIC_INFO = 1;
 
 const MACH_PORT_RIGHT_RECEIVE = 1;
 const CONSOLE_WRITE_MAX = 64 * 1024;
@@ -161,6 +170,25 @@ function sys_vm_statistics(c: Call): KernReturn {
     return copyout(c.k, c.task, c.a, out) ? KERN_SUCCESS : KERN_INVALID_ADDRESS;
 }
 
+/**
+ * task_info(task, flavor, out), kern/task.c's task_info for TASK_BASIC_INFO:
+ * three words, suspend_count (task->user_stop_count: always 0, the model
+ * has no task_suspend), virtual_size (map->size, the sum of the map's
+ * entries in bytes) and resident_size (pmap_resident_count × PAGE_SIZE:
+ * the user PTEs the pmap has entered, shared copy-on-write pages
+ * included). Mach's struct goes on with base_priority and the times; this
+ * one stops at the sizes. A task that ended, or any other flavor, is
+ * KERN_INVALID_ARGUMENT.
+ */
+function sys_task_info(c: Call): KernReturn {
+    const target = task_of(c, c.a);
+    if (!target?.map || c.b !== TASK_BASIC_INFO) return KERN_INVALID_ARGUMENT;
+    const w = [0, target.map.size, target.pmap.resident_count * 4096];
+    const out = new Uint8Array(w.length * 4);
+    w.forEach((v, i) => new DataView(out.buffer).setUint32(4 * i, v >>> 0, true));
+    return copyout(c.k, c.task, c.c, out) ? KERN_SUCCESS : KERN_INVALID_ADDRESS;
+}
+
 type Handler = (c: Call) => KernReturn | null;
 
 const TABLE: Readonly<Record<number, Handler>> = {
@@ -178,6 +206,7 @@ const TABLE: Readonly<Record<number, Handler>> = {
     [SYS.host_slab_info]: sys_host_slab_info,
     [SYS.vm_statistics]: sys_vm_statistics,
     [SYS.thread_switch]: (c) => { c.s.need_resched = true; return KERN_SUCCESS; },
+    [SYS.task_info]: sys_task_info,
 };
 
 /**
