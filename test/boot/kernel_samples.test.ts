@@ -21,7 +21,7 @@ describe("kernel samples of a user run (pressure-churn)", () => {
         const u = r.user!;
         const k = r.kernel!;
         const s = u.kernel.samples;
-        const boot_tasks = k.boot_info.mods.length;
+        const boot_tasks = k.boot_info.mods?.length ?? 0;
         expect(s[0]!.label).toBe("start");
         expect(s[s.length - 1]!.label).toBe("end");
         const created = s.filter((x) => x.label.startsWith("task_create ")).map((x) => x.label.slice(12));
