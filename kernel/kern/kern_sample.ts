@@ -20,9 +20,15 @@ export interface Sample {
     kernel_map_entries: number;
     kernel_map_free: number;
     kmem_map_size: number;
-    /** Memory the object allocator holds: nr_slabs × slab_size over all caches (zone era: zone_map's size). */
+    /**
+     * Memory the object allocator holds: nr_slabs × slab_size over all
+     * caches; zone era: every zone's cur_size plus zget_space's wasted space.
+     */
     slab_bytes: number;
-    /** Bytes of the objects allocated from it: nr_objs × obj_size (zone era: count × elem_size). */
+    /**
+     * Bytes of the live objects: (nr_objs − the objects parked in the
+     * cache's CPU pool) × obj_size; zone era: count × elem_size.
+     */
     live_bytes: number;
     /** Kernel map entries taken from the kentry cache's slabs (live ones plus any held in its CPU pool). */
     kentries_allocated: number;
@@ -33,13 +39,22 @@ function kentry_maps(k: Kernel): VmMap[] {
     return [k.kernel_map, k.kmem_map, k.device_io_map, k.zone_map, k.kalloc_map].filter((m): m is VmMap => m !== null);
 }
 
+function held_bytes(k: Kernel): number {
+    if (k.kmem) return k.kmem.caches.reduce((s, c) => s + c.nr_slabs * c.slab_size, 0);
+    let held = k.zone?.zalloc_wasted_space ?? 0;
+    for (let z = k.zone?.first_zone ?? null; z; z = z.next_zone) held += z.cur_size;
+    return held;
+}
+
 function live_bytes(k: Kernel): number {
-    if (k.kmem) return k.kmem.caches.reduce((s, c) => s + c.nr_objs * c.obj_size, 0);
+    // A pooled object is allocated from its slab but free for the kernel: not live.
+    if (k.kmem) return k.kmem.caches.reduce((s, c) => s + (c.nr_objs - (c.cpu_pool?.nr_objs ?? 0)) * c.obj_size, 0);
     let live = 0;
     for (let z = k.zone?.first_zone ?? null; z; z = z.next_zone) live += z.count * z.elem_size;
     return live;
 }
 
+/** The kernel's allocator state now; read-only. */
 export function kernel_sample(k: Kernel, label: string): Sample {
     const km = k.kernel_map!;
     return {
@@ -47,7 +62,7 @@ export function kernel_sample(k: Kernel, label: string): Sample {
         kernel_map_entries: kentry_maps(k).reduce((s, m) => s + m.nentries, 0),
         kernel_map_free: km.max_offset - km.min_offset - km.size,
         kmem_map_size: k.kmem_map?.size ?? 0,
-        slab_bytes: k.kmem ? k.kmem.caches.reduce((s, c) => s + c.nr_slabs * c.slab_size, 0) : (k.zone_map?.size ?? 0),
+        slab_bytes: held_bytes(k),
         live_bytes: live_bytes(k),
         kentries_allocated: k.kmem?.caches.find((c) => c.name === "vm_map_kentry")?.nr_objs
             ?? k.zone?.vm_map_kentry_zone?.count ?? 0,
