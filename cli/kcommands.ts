@@ -90,13 +90,23 @@ export function workload_load(path: string): Workload {
     }
     const w = doc as Partial<Workload>;
     if (typeof w.name !== "string" || !Array.isArray(w.steps)) throw new UsageError(path, "a workload needs 'name' and 'steps'");
-    const ops = new Set(["cache", "alloc", "kalloc", "kmem_alloc", "free", "task_create", "task_terminate", "ipc_grow", "tick", "collect", "sample", "repeat"]);
-    const check = (steps: unknown[], where: string): void => steps.forEach((s, i) => {
-        const op = (s as { op?: unknown }).op;
+    const ops = new Set(["cache", "alloc", "kalloc", "kmem_alloc", "free", "task_create", "task_terminate", "ipc_grow", "tick", "collect", "sample", "repeat", "jobs"]);
+    const count = (v: unknown, what: string): void => {
+        if (!Number.isInteger(v) || (v as number) < 1) throw new UsageError(path, `${what}: must be a positive integer`);
+    };
+    const check = (steps: unknown[], where: string, inJob: boolean): void => steps.forEach((s, i) => {
+        const step = s as { op?: unknown; steps?: unknown[]; after?: unknown[]; slots?: unknown; count?: unknown };
+        const op = step.op;
         if (typeof op !== "string" || !ops.has(op)) throw new UsageError(path, `${where}[${i}]: unknown op ${JSON.stringify(op)}`);
-        if (op === "repeat") check((s as { steps?: unknown[] }).steps ?? [], `${where}[${i}].steps`);
+        if (op === "repeat") check(step.steps ?? [], `${where}[${i}].steps`, inJob);
+        if (op !== "jobs") return;
+        if (inJob) throw new UsageError(path, `${where}[${i}]: jobs cannot nest`);
+        count(step.slots, `${where}[${i}].slots`);
+        count(step.count, `${where}[${i}].count`);
+        check(step.steps ?? [], `${where}[${i}].steps`, true);
+        check(step.after ?? [], `${where}[${i}].after`, false);
     });
-    check(w.steps, "steps");
+    check(w.steps, "steps", false);
     return { name: w.name, description: w.description ?? "", seed: w.seed ?? 1, steps: w.steps };
 }
 

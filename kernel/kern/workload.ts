@@ -31,7 +31,8 @@ export type WorkloadStep =
     | { op: "tick"; ticks: number }
     | { op: "collect" }
     | { op: "sample"; label?: string }
-    | { op: "repeat"; times: number; steps: WorkloadStep[] };
+    | { op: "repeat"; times: number; steps: WorkloadStep[] }
+    | { op: "jobs"; slots: number; count: number; steps: WorkloadStep[]; after?: WorkloadStep[] };
 
 export interface Workload {
     name: string;
@@ -61,6 +62,9 @@ class Runner {
     private readonly tasks = new Map<string, Task[]>();
     private readonly spaces = new Map<string, IpcSpace>();
     private readonly allTasks: Task[] = [];
+    /** Inside a job: its labels are "<job>/<label>", so each job's objects are its own. */
+    private scope = "";
+    private nextJob = 0;
     readonly samples: Sample[] = [];
     steps = 0;
     private rand: number;
@@ -78,7 +82,13 @@ class Runner {
         return this.rand / 4294967296;
     }
 
-    private hold(label: string, free: (va: number) => void): Held {
+    /** A step's label as the runner keys it: scoped to the running job, if any. */
+    private label(as: string): string {
+        return this.scope ? `${this.scope}/${as}` : as;
+    }
+
+    private hold(as: string, free: (va: number) => void): Held {
+        const label = this.label(as);
         let h = this.held.get(label);
         if (!h) {
             h = { objs: [], free };
@@ -87,9 +97,14 @@ class Runner {
         return h;
     }
 
+    /**
+     * A map by name. Before kmem_map existed (the zone era), its users (kernel
+     * stacks, large buffers) allocated from kernel_map, so kmem_map means
+     * kernel_map there, as in thread.ts's stack_alloc.
+     */
     private map(name: string): VmMap {
         const k = this.k;
-        const m = { kernel_map: k.kernel_map, kmem_map: k.kmem_map, zone_map: k.zone_map, kalloc_map: k.kalloc_map }[name];
+        const m = { kernel_map: k.kernel_map, kmem_map: k.kmem_map ?? k.kernel_map, zone_map: k.zone_map, kalloc_map: k.kalloc_map }[name];
         if (!m) panic(`workload: no map named ${name} in this kernel`);
         return m;
     }
@@ -127,14 +142,16 @@ class Runner {
             }
             case "free": return this.free(s);
             case "task_create": {
-                const list = this.tasks.get(s.as) ?? [];
-                for (let i = 0; i < s.count; i++) list.push(task_create(k, this.allTasks, `${s.as}${list.length}`));
-                this.tasks.set(s.as, list);
+                const label = this.label(s.as);
+                const list = this.tasks.get(label) ?? [];
+                for (let i = 0; i < s.count; i++) list.push(task_create(k, this.allTasks, `${label}${list.length}`));
+                this.tasks.set(label, list);
                 return undefined;
             }
             case "task_terminate": {
-                for (const t of this.tasks.get(s.from) ?? []) task_terminate(k, t);
-                this.tasks.delete(s.from);
+                const label = this.label(s.from);
+                for (const t of this.tasks.get(label) ?? []) task_terminate(k, t);
+                this.tasks.delete(label);
                 return undefined;
             }
             case "ipc_grow": return this.ipc_grow(s.space, s.times);
@@ -146,12 +163,63 @@ class Runner {
             case "sample": this.sample(s.label ?? ""); return undefined;
             case "repeat":
                 for (let i = 0; i < s.times; i++) {
-                    for (const sub of s.steps) {
-                        const failed = this.run(sub);
-                        if (failed) return failed;
-                    }
+                    const failed = this.run_steps(s.steps);
+                    if (failed) return failed;
                 }
                 return undefined;
+            case "jobs": return this.jobs(s.slots, s.count, s.steps, s.after ?? []);
+        }
+    }
+
+    private run_steps(steps: readonly WorkloadStep[]): string | undefined {
+        for (const sub of steps) {
+            const failed = this.run(sub);
+            if (failed) return failed;
+        }
+        return undefined;
+    }
+
+    /**
+     * A make -jSLOTS of COUNT jobs: a job runs `steps` when it starts (its
+     * labels are its own) and frees all it holds when it ends, the way a
+     * process's kernel objects go when it exits. With every slot busy, a
+     * running job chosen at random (the seeded PRNG) ends, `after` runs,
+     * and the next job starts. The workload stops with the last jobs still
+     * running (a build looked at mid-way: its steady state).
+     */
+    private jobs(slots: number, count: number, steps: readonly WorkloadStep[], after: readonly WorkloadStep[]): string | undefined {
+        const running: string[] = [];
+        for (let started = 0; started < count;) {
+            if (running.length < slots) {
+                const job = `job${this.nextJob++}`;
+                running.push(job);
+                started++;
+                this.scope = job;
+                const failed = this.run_steps(steps);
+                this.scope = "";
+                if (failed) return `${job}: ${failed}`;
+                continue;
+            }
+            const [job] = running.splice(Math.floor(this.random() * running.length), 1);
+            this.job_end(job!);
+            const failed = this.run_steps(after);
+            if (failed) return failed;
+        }
+        return undefined;
+    }
+
+    /** A job exits: every object under its labels is freed, its tasks terminate. */
+    private job_end(job: string): void {
+        const prefix = `${job}/`;
+        for (const [label, h] of [...this.held]) {
+            if (!label.startsWith(prefix)) continue;
+            for (const va of h.objs) h.free(va);
+            this.held.delete(label);
+        }
+        for (const [label, list] of [...this.tasks]) {
+            if (!label.startsWith(prefix)) continue;
+            for (const t of list) task_terminate(this.k, t);
+            this.tasks.delete(label);
         }
     }
 
@@ -170,7 +238,7 @@ class Runner {
     }
 
     private free(s: { from: string; every?: number; offset?: number; random?: number }): undefined {
-        const h = this.held.get(s.from);
+        const h = this.held.get(this.label(s.from));
         if (!h) return undefined;
         const keep: number[] = [];
         h.objs.forEach((va, i) => {

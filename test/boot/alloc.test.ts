@@ -2,13 +2,16 @@
  * Boot tier: the kernel object allocators inside the booted kernel —
  * workloads, slabinfo / zoneinfo / whatis, and the IPC table series.
  */
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { run_image } from "../../cli/kcommands.ts";
 import { ipc_table_entries } from "../../kernel/ipc/ipc_table.ts";
 import { kernel_verify } from "../../kernel/kern/kernel_verify.ts";
 import { kmem_cache_alloc, kmem_cache_free, kmem_cache_init, kmem_verify, slab_collect, type KmemCache } from "../../kernel/kern/kmem.ts";
-import { zone_verify_all } from "../../kernel/kern/zalloc.ts";
+import { zone_named, zone_verify_all } from "../../kernel/kern/zalloc.ts";
+import type { Workload, WorkloadStep } from "../../kernel/kern/workload.ts";
 import { vm_map_largest_free } from "../../kernel/vm/vm_map.ts";
 import { ROOT, cli } from "./helpers.ts";
 
@@ -75,6 +78,29 @@ describe("allocators in the booted kernel", () => {
         }
     });
 
+    it("make-jobs: a job's objects go when it ends; the run stops with `slots` jobs' objects live, on every allocator", async () => {
+        const file = JSON.parse(readFileSync(W("make-jobs"), "utf8")) as Workload;
+        const jobs = file.steps.find((s) => s.op === "jobs") as Extract<WorkloadStep, { op: "jobs" }>;
+        const per_job = jobs.steps.filter((s) => s.op === "alloc") as Extract<WorkloadStep, { op: "alloc" }>[];
+        for (const o of [{ preset: "debian-2014-fix" }, { preset: "debian-2014-fix", set: ["cpu_pools=on", "slab_verify=on"] }, { preset: "zalloc-2011" }]) {
+            const r = await run_image({ image: DI, engine: "none", memory: "256M", ...o, workload: W("make-jobs") });
+            const w = r.workload!;
+            const k = r.kernel!;
+            expect(w.status, JSON.stringify(o)).toBe("ok");
+            // One sample at the start, one after each job that ended.
+            expect(w.samples.length).toBe(1 + jobs.count - jobs.slots);
+            for (const a of per_job) {
+                const live = k.kmem
+                    ? ((c) => c.nr_objs - (c.cpu_pool?.nr_objs ?? 0))(k.kmem.caches.find((c) => c.name === a.cache)!)
+                    : zone_named(k.zone!, a.cache)!.count;
+                expect(live, `${a.cache} ${JSON.stringify(o)}`).toBe(jobs.slots * a.count);
+            }
+            expect(kernel_verify(k)).toEqual([]);
+            if (k.kmem) expect(kmem_verify(k.kmem)).toEqual([]);
+            else expect(zone_verify_all(k.zone!)).toEqual([]);
+        }
+    });
+
     it("kentry exhaustion: one stolen kentry page panics under the port-leak load; x15's growable kentry_map does not", async () => {
         const fixed = await run_image({ image: DI, engine: "none", memory: "1024M", set: ["kentry_pages=1"], workload: W("port-leak") });
         expect(fixed.workload!.status).toBe("panic");
@@ -134,6 +160,24 @@ describe("allocators in the booted kernel", () => {
 });
 
 describe("cli: allocator inspectors", () => {
+    it("a bad jobs step is a one-line error naming the file and the step, exit 2", () => {
+        const dir = mkdtempSync(join(tmpdir(), "mach86-workload-"));
+        const cases: [unknown, RegExp][] = [
+            [{ op: "jobs", slots: 0, count: 4, steps: [] }, /steps\[0\]\.slots: must be a positive integer/],
+            [{ op: "jobs", slots: 2, count: 4, steps: [{ op: "jobs", slots: 1, count: 1, steps: [] }] }, /steps\[0\]\.steps\[0\]: jobs cannot nest/],
+            [{ op: "jobs", slots: 2, count: 4, steps: [{ op: "fork" }] }, /steps\[0\]\.steps\[0\]: unknown op "fork"/],
+        ];
+        cases.forEach(([step, re], i) => {
+            const f = join(dir, `w${i}.json`);
+            writeFileSync(f, JSON.stringify({ name: "bad", steps: [step] }));
+            const r = cli(["workload", DI, f, "--engine", "none"]);
+            expect(r.code).toBe(2);
+            expect(r.stderr.trim().split("\n")).toHaveLength(1);
+            expect(r.stderr).toContain(f);
+            expect(r.stderr).toMatch(re);
+        });
+    });
+
     it("slabinfo prints slab_info() columns and a totals line; zoneinfo in the zone era; whatis", () => {
         const s = cli(["slabinfo", DI, "--engine", "none", "--memory", "256M"]);
         expect(s.code).toBe(0);
