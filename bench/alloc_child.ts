@@ -4,13 +4,17 @@
  * with CPU pools and on the zone allocator, then the same patterns run
  * against each: alloc+free pairs, and batches of 100 allocs then their
  * frees, for 16 B, 256 B and 4 KiB objects. Per-op times come from
- * batches of 1000 operations (median and p99 over batches). Then the
- * kentry-cpu-pools workload runs and the kernel memory held for live
- * objects is measured before and after GC. Prints one JSON document.
+ * batches of 1000 operations (median and p99 over batches). Then two
+ * workloads with the same object mix run, and the kernel memory held for
+ * live objects is measured before and after GC: kentry-cpu-pools, where
+ * objects die by independent coin flips, and make-jobs, where they die
+ * with their job (a build's lifetimes). Prints one JSON document.
  */
 import { join } from "node:path";
 import { run_image } from "../cli/kcommands.ts";
+import { kernel_sample, sample_fragmentation } from "../kernel/kern/kern_sample.ts";
 import type { Kernel } from "../kernel/kern/kernel.ts";
+import type { WorkloadResult } from "../kernel/kern/workload.ts";
 import { kmem_cache_alloc, kmem_cache_free, kmem_cache_init, slab_collect } from "../kernel/kern/kmem.ts";
 import { consider_zone_gc, zalloc, zfree, zinit } from "../kernel/kern/zalloc.ts";
 
@@ -59,20 +63,42 @@ function measure(k: Kernel, size: number, pattern: "pairs" | "batch100") {
     return { pattern, size, ops_per_s: Math.round((OPS / ms) * 1000), median_ns: Math.round(quantile(perOp, 0.5)), p99_ns: Math.round(quantile(perOp, 0.99)) };
 }
 
+/**
+ * Memory the allocator holds against the bytes of live objects (objects
+ * parked in CPU pools are not live): slab nr_slabs × slab_size; zone
+ * cur_size of every zone plus zget_space's wasted space (kern_sample.ts).
+ */
 function memory(k: Kernel) {
-    if (k.kmem) {
-        const held = k.kmem.caches.reduce((s, c) => s + c.nr_slabs * c.slab_size, 0);
-        const live = k.kmem.caches.reduce((s, c) => s + c.nr_objs * c.obj_size, 0);
-        return { held, live, fragmentation_pct: held ? +(100 * (1 - live / held)).toFixed(1) : 0 };
-    }
-    const z = k.zone!;
-    let live = 0;
-    let held = z.zalloc_wasted_space;
-    for (let zone = z.first_zone; zone; zone = zone.next_zone) {
-        live += zone.count * zone.elem_size;
-        held += zone.cur_size;
-    }
-    return { held, live, fragmentation_pct: held ? +(100 * (1 - live / held)).toFixed(1) : 0 };
+    const s = kernel_sample(k, "");
+    return { held: s.slab_bytes, live: s.live_bytes, fragmentation_pct: +sample_fragmentation(s).toFixed(1) };
+}
+
+/** Mean fragmentation over the second half of the workload's samples (its steady state), and the peak entry count. */
+function over_run(w: WorkloadResult) {
+    const s = w.samples.filter((x) => x.label !== "start");
+    const half = s.slice(Math.floor(s.length / 2));
+    const f = half.map(sample_fragmentation);
+    return {
+        steady_fragmentation_pct: f.length ? +(f.reduce((a, b) => a + b, 0) / f.length).toFixed(1) : 0,
+        peak_kernel_map_entries: Math.max(...w.samples.map((x) => x.kernel_map_entries)),
+    };
+}
+
+/** Run a workload file on a fresh kernel: its status, and the memory after it and after GC. */
+async function workload_memory(c: (typeof CONFIGS)[number], file: string) {
+    let mem: unknown = null;
+    await run_image({ image: DI, engine: "none", memory: "256M", preset: c.preset, set: c.set, workload: join(ROOT, "workloads", file) }, {
+        inspect: (r) => {
+            const k = r.kernel!;
+            const w = r.workload!;
+            const after = memory(k);
+            k.ticks += 100 * 1000;
+            if (k.kmem) slab_collect(k.kmem);
+            else consider_zone_gc(k.zone!);
+            mem = { workload: file, status: w.status, reason: w.reason, ...over_run(w), after_workload: after, after_gc: memory(k) };
+        },
+    });
+    return mem;
 }
 
 const out: unknown[] = [];
@@ -83,17 +109,7 @@ for (const c of CONFIGS) {
             for (const size of [16, 256, 4096]) for (const p of ["pairs", "batch100"] as const) rows.push(measure(r.kernel!, size, p));
         },
     });
-    let mem: unknown = null;
-    await run_image({ image: DI, engine: "none", memory: "256M", preset: c.preset, set: c.set, workload: join(ROOT, "workloads/kentry-cpu-pools.json") }, {
-        inspect: (r) => {
-            const k = r.kernel!;
-            const after = memory(k);
-            k.ticks += 100 * 1000;
-            if (k.kmem) slab_collect(k.kmem);
-            else consider_zone_gc(k.zone!);
-            mem = { after_workload: after, after_gc: memory(k) };
-        },
-    });
-    out.push({ config: c.name, rows, memory: mem });
+    const memory = [await workload_memory(c, "kentry-cpu-pools.json"), await workload_memory(c, "make-jobs.json")];
+    out.push({ config: c.name, rows, memory });
 }
 console.log(JSON.stringify(out));

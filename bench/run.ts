@@ -127,7 +127,8 @@ function allocators(): void {
         }
     }
     const child = spawnSync(process.execPath, [join(ROOT, "build/bench/alloc_child.mjs")], { encoding: "utf8", timeout: 600_000 });
-    const doc = JSON.parse(child.stdout) as { config: string; rows: { pattern: string; size: number; ops_per_s: number; median_ns: number; p99_ns: number }[]; memory: { after_workload: { held: number; live: number; fragmentation_pct: number }; after_gc: { held: number; fragmentation_pct: number } } }[];
+    type Mem = { workload: string; status: string; reason: string; steady_fragmentation_pct: number; peak_kernel_map_entries: number; after_workload: { held: number; live: number; fragmentation_pct: number }; after_gc: { held: number; fragmentation_pct: number } };
+    const doc = JSON.parse(child.stdout) as { config: string; rows: { pattern: string; size: number; ops_per_s: number; median_ns: number; p99_ns: number }[]; memory: Mem[] }[];
     console.log("\n| allocator | pattern | size | ops/s | median ns/op | p99 ns/op | glibc ops/s | ratio |\n|---|---|---|---|---|---|---|---|");
     for (const c of doc) {
         for (const r of c.rows) {
@@ -135,10 +136,12 @@ function allocators(): void {
             console.log(`| ${c.config} | ${r.pattern} | ${r.size} | ${r.ops_per_s} | ${r.median_ns} | ${r.p99_ns} | ${n ?? "-"} | ${n ? (r.ops_per_s / n).toFixed(3) : "-"} |`);
         }
     }
-    console.log("\n| allocator | memory held after workload | live objects | fragmentation | held after GC | fragmentation after GC |\n|---|---|---|---|---|---|");
+    console.log("\n| workload | allocator | status | peak kernel map entries | fragmentation, steady state (mean of the 2nd half of the samples) | memory held after workload | live objects | fragmentation | held after GC | fragmentation after GC |\n|---|---|---|---|---|---|---|---|---|---|");
     for (const c of doc) {
-        const m = c.memory;
-        console.log(`| ${c.config} | ${(m.after_workload.held / 1024).toFixed(0)} KiB | ${(m.after_workload.live / 1024).toFixed(0)} KiB | ${m.after_workload.fragmentation_pct}% | ${(m.after_gc.held / 1024).toFixed(0)} KiB | ${m.after_gc.fragmentation_pct}% |`);
+        for (const m of c.memory) {
+            const status = m.status === "ok" ? "ok" : `**${m.status}**: ${m.reason}`;
+            console.log(`| ${m.workload.replace(/\.json$/, "")} | ${c.config} | ${status} | ${m.peak_kernel_map_entries} | ${m.steady_fragmentation_pct}% | ${(m.after_workload.held / 1024).toFixed(0)} KiB | ${(m.after_workload.live / 1024).toFixed(0)} KiB | ${m.after_workload.fragmentation_pct}% | ${(m.after_gc.held / 1024).toFixed(0)} KiB | ${m.after_gc.fragmentation_pct}% |`);
+        }
     }
     writeFileSync(join(RESULTS, "allocators.json"), JSON.stringify({ date: new Date().toISOString(), native: Object.fromEntries(native), configs: doc }, null, 2) + "\n");
     console.log(`written ${join("bench/results", "allocators.json")}`);
