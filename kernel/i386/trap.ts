@@ -14,7 +14,7 @@ import { kern_return_name } from "../kern/kern_return.ts";
 import { syscall } from "../kern/syscall_sw.ts";
 import { thread_select, type Sched } from "../kern/sched_prim.ts";
 import { task_end } from "../kern/task_end.ts";
-import { FRAME, FRAME_SIZE, FRAME_WORDS, KERNEL_STACK_SIZE, thread_frame, type Thread } from "../kern/thread.ts";
+import { FRAME, FRAME_WORDS, KERNEL_STACK_SIZE, thread_frame, type Thread } from "../kern/thread.ts";
 import { pmap_activate, pmap_extract } from "./pmap.ts";
 import { vm_fault } from "../vm/vm_fault.ts";
 import { vm_pageout_scan, vm_pageout_should_run } from "../vm/vm_pageout.ts";
@@ -44,14 +44,17 @@ function frame_pa(k: Kernel, kva: number): number {
     return pa;
 }
 
-/** The trap frame's words (a copy; read through the live RAM view when there is one). */
+/**
+ * The trap frame's words, copied into one scratch array: a trap handles one
+ * frame at a time, and not allocating per trap keeps typed-array creation
+ * and garbage collection off the fault and system-call paths.
+ */
+const frame_words = new Uint32Array(FRAME_WORDS);
+
 function frame_read(k: Kernel, kva: number): Uint32Array {
     const pa = frame_pa(k, kva);
-    const f = new Uint32Array(FRAME_WORDS);
-    const v = k.mem.view?.(pa, FRAME_SIZE);
-    if (v && v.byteOffset % 4 === 0) f.set(new Uint32Array(v.buffer, v.byteOffset, FRAME_WORDS));
-    else for (let i = 0; i < FRAME_WORDS; i++) f[i] = k.mem.read32(pa + 4 * i);
-    return f;
+    for (let i = 0; i < FRAME_WORDS; i++) frame_words[i] = k.mem.read32(pa + 4 * i);
+    return frame_words;
 }
 
 /** Write back the one register a system call returns (EAX). */
@@ -96,7 +99,7 @@ function thread_dispatch(k: Kernel, s: Sched, tick: boolean): number {
 /** Whether the trap frame at `frame_kva` was pushed by a trap from ring 3 (CS RPL 3). */
 export function frame_is_user(k: Kernel, frame_kva: number): boolean {
     if (pmap_extract(k.kernel_pmap!, frame_kva) === 0) return false;
-    return (frame_read(k, frame_kva)[FRAME.CS]! & 3) === 3;
+    return (k.mem.read32(frame_pa(k, frame_kva) + 4 * FRAME.CS) & 3) === 3;
 }
 
 /** HC_RUN: the stub enters user mode for the first time. `tss_kva` is the stub's TSS. */
