@@ -237,9 +237,14 @@ export class V86Cpu {
         this.regs = new Int32Array(buf, this.cpu.reg32.byteOffset as number, 8);
     }
 
-    /** The direct RAM view; re-validated in case the wasm memory grew. */
+    /**
+     * The direct RAM view, re-made if the wasm memory grew. Growing detaches
+     * the old (non-shared) buffer, and a view on a detached buffer has length
+     * 0: checking that is much cheaper than reading wasm_memory.buffer, a
+     * getter, on every guest-memory access of the kernel.
+     */
     bytes(): Uint8Array {
-        if (this.ram.buffer !== this.cpu.wasm_memory.buffer) this.refreshView();
+        if (this.ram.length === 0) this.refreshView();
         return this.ram;
     }
 
