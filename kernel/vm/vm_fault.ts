@@ -25,11 +25,14 @@ import { VM_PROT_WRITE } from "./vm_prot.ts";
 import { vm_object_anonymous } from "./vm_user.ts";
 
 /** A page for `what`, waiting (running the pageout daemon) while free memory is below the reserve. */
-function page_grab(k: Kernel, vm: VmRuntime, what: string): number {
+/** The faulting thread, for the messages of a wait or an out-of-memory panic (made only then). */
+interface Faulter { task: Task; va: number }
+
+function page_grab(k: Kernel, vm: VmRuntime, who: Faulter): number {
     for (;;) {
         const i = vm_page_grab_user(k, vm);
         if (i >= 0) return i;
-        vm_page_wait(k, vm, what);
+        vm_page_wait(k, vm, `${who.task.name} fault at 0x${who.va.toString(16)}`);
     }
 }
 
@@ -52,7 +55,7 @@ function entry_object(k: Kernel, task: Task, e: VmMapEntry, write: boolean): VmO
 }
 
 /** Make the page at `offset` of `object` resident from the default pager's copy, if it has one. */
-function page_in(k: Kernel, vm: VmRuntime, object: VmObject, offset: number, who: string): number {
+function page_in(k: Kernel, vm: VmRuntime, object: VmObject, offset: number, who: Faulter): number {
     const slot = object.pager?.get(offset);
     if (slot === undefined) return -1;
     // The daemon (run by page_grab when memory is short) only pages out, so the offset stays absent.
@@ -80,7 +83,7 @@ export function vm_fault(k: Kernel, task: Task, va: number, fault_type: number):
     const write = (fault_type & VM_PROT_WRITE) !== 0;
     const top = entry_object(k, task, e, write);
     const top_offset = e.offset + (va - e.vme_start);
-    const who = `${task.name} fault at 0x${va.toString(16)}`;
+    const who: Faulter = { task, va };
 
     // Down the shadow chain: resident, or paged out, or keep looking.
     let object: VmObject | null = top;
