@@ -47,12 +47,23 @@ function engine_of(o: KOptions): Engine {
     return e;
 }
 
+/**
+ * Image files, read once per process: bisect and report --sweep boot the
+ * same image many times. Nothing downstream writes into these bytes (the
+ * loader copies them into guest RAM; a padded kernel is a copy).
+ */
+const files = new Map<string, Uint8Array>();
+
 function read_file(path: string): Uint8Array {
+    let bytes = files.get(path);
+    if (bytes) return bytes;
     try {
-        return new Uint8Array(readFileSync(path));
+        bytes = new Uint8Array(readFileSync(path));
     } catch {
         throw new UsageError(path, "no such file (run make images)");
     }
+    files.set(path, bytes);
+    return bytes;
 }
 
 /** Everything needed to boot `o.image` with the given overrides. */
