@@ -89,7 +89,10 @@ function pmap_startup(k: Kernel): void {
     k.vm_page_array = pmap_steal_memory(k, npages * size, "vm_page array");
     k.vm_page_array_count = npages;
 
-    const t = vm_page_table_create(npages, Math.ceil(k.phys_last_addr / 4096));
+    // Room for every page frame: vm_page_create adds the module pages after
+    // boot, and growing arrays of ~500k entries then would cost more.
+    const max_pfn = Math.ceil(k.phys_last_addr / 4096);
+    const t = vm_page_table_create(Math.max(npages, max_pfn), max_pfn);
     k.vm_page = t;
     for (let i = 0; i < npages; i++) {
         const pa = pmap_next_page(k);
@@ -106,19 +109,39 @@ function pmap_startup(k: Kernel): void {
 }
 
 /** Fill the struct vm_page array in guest RAM: phys_addr, the free bit, the free-queue link. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 function write_vm_page_array(k: Kernel): void {
     const t = k.vm_page!;
     const size = k.params.vm_page_size;
     const bytes = new Uint8Array(k.vm_page_array_count * size);
-    const dv = new DataView(bytes.buffer);
+    const put = word_writer(bytes);
     for (let i = 0; i < t.count; i++) {
         const at = i * size;
         const next = t.next[i]!;
-        dv.setUint32(at + VM_PAGE_PAGEQ_NEXT, next < 0 ? 0 : k.vm_page_array + next * size, true);
-        dv.setUint32(at + VM_PAGE_BITS, VM_PAGE_BIT_FREE, true);
-        dv.setUint32(at + VM_PAGE_PHYS_ADDR, t.phys[i]!, true);
+        put(at + VM_PAGE_PAGEQ_NEXT, next < 0 ? 0 : k.vm_page_array + next * size);
+        put(at + VM_PAGE_BITS, VM_PAGE_BIT_FREE);
+        put(at + VM_PAGE_PHYS_ADDR, t.phys[i]!);
     }
     kernel_write(k, k.vm_page_array, bytes);
+}
+
+/**
+ * Little-endian 32-bit stores into `bytes`: through a Uint32Array when
+ * stores are aligned (hundreds of thousands of pages: several times faster
+ * than DataView), else a DataView (a vm_page_size that is not a multiple of 4).
+ */
+function word_writer(bytes: Uint8Array): (at: number, v: number) => void {
+    if (bytes.length % 4 === 0 && LITTLE_ENDIAN) {
+        const w = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+        const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+        return (at, v) => {
+            if (at % 4 === 0) w[at / 4] = v;
+            else dv.setUint32(at, v, true);
+        };
+    }
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    return (at, v) => dv.setUint32(at, v, true);
 }
 
 /**
