@@ -8,11 +8,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { run_image } from "../../cli/kcommands.ts";
-import type { KbootResult } from "../../cli/kboot.ts";
-import { kernel_verify } from "../../kernel/kern/kernel_verify.ts";
-import { default_pager_verify } from "../../kernel/default_pager/default_pager.ts";
-import { vm_page_verify } from "../../kernel/vm/vm_page.ts";
-import { ROOT } from "./helpers.ts";
+import { ROOT, expect_clean_after_tasks } from "./helpers.ts";
 
 const IMAGE = join(ROOT, "images", "build-jobs");
 
@@ -21,16 +17,6 @@ function nums(console: string, re: RegExp): number[] {
     const m = console.match(re);
     expect(m, `console has ${re}`).not.toBeNull();
     return m!.slice(1).map((x) => Number(x));
-}
-
-/** What the kernel still holds after every user task ended: the pager and the page table are consistent. */
-function expect_clean_after_tasks(r: KbootResult): void {
-    const k = r.kernel!;
-    expect(k.sched!.tasks.filter((t) => t.state === "alive" && t.threads.length > 0)).toEqual([]);
-    expect(vm_page_verify(k.vm_page!)).toEqual([]);
-    expect(default_pager_verify(k.vm!.pager)).toEqual([]);
-    expect(k.vm!.pager.used, "pager slots still in use after every task ended").toBe(0);
-    expect(kernel_verify(k)).toEqual([]);
 }
 
 describe("build-jobs: makej J N", () => {

@@ -5,7 +5,12 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { spawnSync } from "node:child_process";
+import { expect } from "vitest";
 import { boot_command, type BootOptions, type BootReport, type Io } from "../../cli/boot.ts";
+import type { KbootResult } from "../../cli/kboot.ts";
+import { default_pager_verify } from "../../kernel/default_pager/default_pager.ts";
+import { kernel_verify } from "../../kernel/kern/kernel_verify.ts";
+import { vm_page_verify } from "../../kernel/vm/vm_page.ts";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 export const IMAGES = join(ROOT, "build/images");
@@ -40,4 +45,14 @@ export async function boot(opts: Partial<BootOptions> & { kernel: string }): Pro
 export function cli(args: string[]) {
     const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** What the kernel still holds after every user task ended: the pager and the page table are consistent. */
+export function expect_clean_after_tasks(r: KbootResult): void {
+    const k = r.kernel!;
+    expect(k.sched!.tasks.filter((t) => t.state === "alive" && t.threads.length > 0)).toEqual([]);
+    expect(vm_page_verify(k.vm_page!)).toEqual([]);
+    expect(default_pager_verify(k.vm!.pager)).toEqual([]);
+    expect(k.vm!.pager.used, "pager slots still in use after every task ended").toBe(0);
+    expect(kernel_verify(k)).toEqual([]);
 }

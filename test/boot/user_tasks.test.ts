@@ -10,13 +10,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { run_image } from "../../cli/kcommands.ts";
-import type { KbootResult } from "../../cli/kboot.ts";
-import { kernel_verify } from "../../kernel/kern/kernel_verify.ts";
 import { elf_parse, type ExecImage } from "../../kernel/kern/elf_load.ts";
-import { default_pager_verify } from "../../kernel/default_pager/default_pager.ts";
-import { vm_page_verify } from "../../kernel/vm/vm_page.ts";
 import { VM_PROT_EXECUTE } from "../../kernel/vm/vm_prot.ts";
-import { ROOT, cli } from "./helpers.ts";
+import { ROOT, cli, expect_clean_after_tasks } from "./helpers.ts";
 
 const img = (name: string) => join(ROOT, "images", name);
 const PAGE = 4096;
@@ -26,16 +22,6 @@ function num(console: string, re: RegExp, base = 10): number {
     const m = console.match(re);
     expect(m, `console has ${re}`).not.toBeNull();
     return parseInt(m![1]!, base);
-}
-
-/** What the kernel still holds after every user task ended: the pager and the page table are consistent. */
-function expect_clean_after_tasks(r: KbootResult): void {
-    const k = r.kernel!;
-    expect(k.sched!.tasks.filter((t) => t.state === "alive" && t.threads.length > 0)).toEqual([]);
-    expect(vm_page_verify(k.vm_page!)).toEqual([]);
-    expect(default_pager_verify(k.vm!.pager)).toEqual([]);
-    expect(k.vm!.pager.used, "pager slots still in use after every task ended").toBe(0);
-    expect(kernel_verify(k)).toEqual([]);
 }
 
 describe("pressure-swap: memhog 2x on 24 MiB with 96 MiB of swap", () => {
