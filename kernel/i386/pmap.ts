@@ -37,11 +37,15 @@
  *     distinguished.
  *
  * Departures:
- *   - No pv lists, no pmap_phys_attributes, no pmap_page_protect: the
- *     reference/modify queries take (pmap, va) and read the A/D bits of that
- *     one guest PTE. Removing a direct-map PTE (a managed page that never
- *     got a pv entry) panics with Mach's "pmap_remove: null pv_list!", which
- *     is what Mach does after pmap_init.
+ *   - pv lists cover user mappings only and live on the host (pv_head). A
+ *     mapping beyond a page's first takes a struct pv_entry buffer from
+ *     pv_list_cache, as Mach's does; the first stands for the page's slot
+ *     in pv_head_table, which pmap_init allocates in kernel_map. Besides
+ *     Mach's per-page queries (pmap_phys_attributes, pmap_page_protect),
+ *     older per-VA reference/modify queries read one guest PTE's A/D bits.
+ *     Removing a direct-map PTE (a managed page that never got a pv entry)
+ *     panics with Mach's "pmap_remove: null pv_list!", which is what Mach
+ *     does after pmap_init.
  *   - No SMP (no cpus_using sets, no update lists, no locks), no Xen
  *     (MACH_PV_PAGETABLES / MACH_HYP), no pmap_map / pmap_map_bd, no
  *     pmap_collect, no LINUX_DEV BIOS PDE at linear 0 (nor the temporary
@@ -164,12 +168,22 @@ export interface PmapGlobals {
     pv_head: Map<number, PvEntry[]>;
     /** pmap_phys_attributes: REF/MOD bits harvested from PTEs that were removed or cleared. */
     phys_attributes: Map<number, number>;
+    /**
+     * pv_list_cache (kmem_cache "pv_entry"): a struct pv_entry for each
+     * mapping of a page beyond the first, whose entry is the page's slot in
+     * pv_head_table. Set by the kernel once its allocator runs; null (no
+     * buffers) for a bare pmap. pv_alloc returns 0 when memory is out.
+     */
+    pv_alloc: (() => number) | null;
+    pv_free: ((kva: number) => void) | null;
 }
 
 /** One user mapping of a physical page (struct pv_entry). */
 export interface PvEntry {
     pmap: Pmap;
     va: number;
+    /** Kernel VA of its struct pv_entry from pv_list_cache; 0 for the head, which lives in pv_head_table. */
+    kva: number;
 }
 
 export interface Pmap {
@@ -385,6 +399,8 @@ export function pmap_bootstrap(a: PmapBootstrapArgs): Pmap {
         inuse_ptepages_count: 0,
         tlb_flushes: 0,
         pv_head: new Map(),
+        pv_alloc: null,
+        pv_free: null,
         phys_attributes: new Map(),
     } as PmapGlobals;
     const kernel: Pmap = {
@@ -735,10 +751,16 @@ export function pmap_enter(p: Pmap, va: number, pa: number, prot: number, wired:
 /* ---- pv lists: the user mappings of each physical page ---- */
 
 function pv_enter(p: Pmap, va: number, pa: number): void {
-    const pv = p.globals.pv_head;
-    const list = pv.get(pa);
-    if (list) list.push({ pmap: p, va });
-    else pv.set(pa, [{ pmap: p, va }]);
+    const g = p.globals;
+    const list = g.pv_head.get(pa);
+    if (!list) {
+        g.pv_head.set(pa, [{ pmap: p, va, kva: 0 }]);
+        return;
+    }
+    // A second mapping of the page: its entry comes from pv_list_cache.
+    const kva = g.pv_alloc?.() ?? 0;
+    if (g.pv_alloc && kva === 0) panic(`pmap_enter: no memory for a pv_entry (${hex8(va)} -> ${hex8(pa)} in ${p.name})`);
+    list.push({ pmap: p, va, kva });
 }
 
 /** Drop (p, va) from pa's list, keeping the REF/MOD bits the PTE had. */
@@ -747,10 +769,35 @@ function pv_remove(p: Pmap, va: number, pa: number, pte_lo: number): void {
     const list = g.pv_head.get(pa);
     const i = list ? list.findIndex((e) => e.pmap === p && e.va === va) : -1;
     if (!list || i < 0) panic(`pmap_remove: null pv_list! (${hex8(va)} -> ${hex8(pa)} in ${p.name})`);
-    list.splice(i, 1);
+    const [gone] = list.splice(i, 1);
+    // Removing the head moves the next entry into pv_head_table: its buffer goes back instead.
+    const freed = gone!.kva || (list[0]?.kva ?? 0);
+    if (i === 0 && list[0]) list[0].kva = 0;
+    if (freed) g.pv_free?.(freed);
     if (list.length === 0) g.pv_head.delete(pa);
     const ad = pte_lo & HW_AD;
     if (ad) g.phys_attributes.set(pa, (g.phys_attributes.get(pa) ?? 0) | ad);
+}
+
+/**
+ * The pv lists' own invariants: no empty list, the head in pv_head_table
+ * (no buffer), and with a pv_list_cache, one distinct buffer for every
+ * other entry. Returns the problems and the number of buffers held.
+ */
+export function pmap_pv_verify(g: PmapGlobals): { problems: string[]; buffers: number } {
+    const problems: string[] = [];
+    const seen = new Set<number>();
+    for (const [pa, list] of g.pv_head) {
+        const where = `pv list of ${hex8(pa)}`;
+        if (list.length === 0) problems.push(`${where} is empty but still in pv_head_table`);
+        list.forEach((e, i) => {
+            if (i === 0 && e.kva) problems.push(`${where}: the head holds a pv_entry buffer ${hex8(e.kva)}`);
+            if (i > 0 && g.pv_alloc && !e.kva) problems.push(`${where}: mapping ${i} (${hex8(e.va)} in ${e.pmap.name}) has no pv_entry buffer`);
+            if (e.kva && seen.has(e.kva)) problems.push(`${where}: pv_entry buffer ${hex8(e.kva)} used twice`);
+            if (e.kva) seen.add(e.kva);
+        });
+    }
+    return { problems, buffers: seen.size };
 }
 
 /** The user mappings of physical page `pa` (a copy: callers may remove them). */

@@ -7,7 +7,8 @@
 import type { Kernel } from "./kernel.ts";
 import { kmem_verify } from "./kmem.ts";
 import { zone_verify_all } from "./zalloc.ts";
-import { pmap_verify } from "../i386/pmap.ts";
+import { pmap_pv_verify, pmap_verify } from "../i386/pmap.ts";
+import { kobj_live } from "./kobj.ts";
 import { vm_map_verify, type VmMap } from "../vm/vm_map.ts";
 import { vm_page_verify } from "../vm/vm_page.ts";
 import { vm_user_verify } from "../vm/vm_user.ts";
@@ -31,5 +32,11 @@ export function kernel_verify(k: Kernel): string[] {
     }
     if (tasks.length) add("user VM", vm_user_verify(k, tasks));
     if (k.vm) add("default pager", default_pager_verify(k.vm.pager));
+    if (k.kernel_pmap?.globals.pv_alloc) {
+        const pv = pmap_pv_verify(k.kernel_pmap.globals);
+        const live = kobj_live(k, "pv_entry");
+        if (pv.buffers !== live) pv.problems.push(`${pv.buffers} pv_entry buffers in the lists, ${live} allocated from pv_list_cache`);
+        add("pv lists", pv.problems);
+    }
     return out;
 }

@@ -24,7 +24,7 @@ import { MACH_CACHES_2014 } from "./mach_structs.ts";
 /** Slab cache name → the zone that held the same objects before 2011-12. */
 const ZONE_NAMES: Readonly<Record<string, string>> = {
     task: "tasks", thread: "threads", vm_object: "vm objects", vm_map: "maps",
-    ipc_space: "ipc spaces", ipc_port: "ipc ports", pmap: "pmap",
+    ipc_space: "ipc spaces", ipc_port: "ipc ports", pmap: "pmap", pv_entry: "pv_list",
 };
 
 function mach_cache(name: string): (typeof MACH_CACHES_2014)[number] {
@@ -76,4 +76,10 @@ export function kobj_free(k: Kernel, name: string, va: number): void {
     const c = cache(k, name);
     if (k.kmem) kmem_cache_free(k.kmem, c as KmemCache, va);
     else zfree(k.zone!, c as Zone, va);
+}
+
+/** How many `name` objects are allocated now (not counting those parked in a CPU pool). */
+export function kobj_live(k: Kernel, name: string): number {
+    const c = cache(k, name);
+    return "zone_name" in c ? c.count : (c.nr_objs - (c.cpu_pool?.nr_objs ?? 0));
 }

@@ -26,7 +26,7 @@ import { vm_map_enter, vm_map_entry_extend, type VmMapEntrySource } from "./vm_m
 import { VM_INHERIT_DEFAULT, VM_PROT_ALL, VM_PROT_DEFAULT } from "./vm_prot.ts";
 import { pmap_enter } from "../i386/pmap.ts";
 import { vm_object_allocate } from "./vm_object.ts";
-import { kobj_caches_init } from "../kern/kobj.ts";
+import { kobj_alloc, kobj_caches_init, kobj_free } from "../kern/kobj.ts";
 import { vm_page_grab } from "./vm_page.ts";
 import { vm_page_bootstrap } from "./vm_resident.ts";
 
@@ -176,6 +176,10 @@ export function vm_mem_bootstrap(k: Kernel): EntrySources {
     if (k.params.kentry_map_size) kentry_map_create(k, src);
     pmap_init(k);
     kobj_caches_init(k, ["pmap", "pv_entry"]);
+    // pv_list_cache: the pv entries of pages mapped more than once (user mappings).
+    const g = k.kernel_pmap!.globals;
+    g.pv_alloc = () => kobj_alloc(k, "pv_entry");
+    g.pv_free = (kva) => kobj_free(k, "pv_entry", kva);
     allocator_init(k, src);
     kobj_caches_init(k, ["vm_fault_state"]);
     // vm_page_module_init: struct vm_page of the preset's era (44 B in 2014).
