@@ -7,7 +7,7 @@
  * the IPC space (ipc_space_create) with the task's own port at name 1; and
  * task_terminate, which takes all of it apart again.
  *
- * struct task, struct vm_map and struct ipc_space come from their named
+ * struct task, struct pmap, struct vm_map and struct ipc_space come from their named
  * caches (kobj.ts). Departures: no task suspend counts, no task ports as
  * IPC objects (a task port name is a table entry that designates the task),
  * no memory of exited tasks beyond their exit record.
@@ -41,8 +41,9 @@ export interface Task {
     /** No name below this one is free (ipc_entry_alloc takes the lowest free name). */
     name_hint: number;
     threads: Thread[];
-    /** Kernel VAs of struct task, struct vm_map and struct ipc_space (0: not allocated). */
+    /** Kernel VAs of struct task, struct pmap, struct vm_map and struct ipc_space (0: not allocated). */
     kva: number;
+    pmap_kva: number;
     map_kva: number;
     space_kva: number;
     state: "alive" | "exited" | "killed";
@@ -71,7 +72,7 @@ export function task_create(k: Kernel, tasks: Task[], name: string): Task {
     const pmap = pmap_create(k.kernel_pmap!, pas, ptp_alloc, name);
     const task: Task = {
         id: tasks.length + 1, name, pmap, dir_kva: r.addr, map: null, space: ipc_space_create(name),
-        names: new Map(), name_hint: 2, threads: [], kva, map_kva: 0, space_kva: kobj_alloc(k, "ipc_space"), state: "alive", end: "", exit_code: 0,
+        names: new Map(), name_hint: 2, threads: [], kva, pmap_kva: kobj_alloc(k, "pmap"), map_kva: 0, space_kva: kobj_alloc(k, "ipc_space"), state: "alive", end: "", exit_code: 0,
     };
     if (k.vm_map_entry_source) {
         task.map_kva = kobj_alloc(k, "vm_map");
@@ -108,6 +109,7 @@ export function task_terminate(k: Kernel, task: Task): void {
     });
     const pages = (k.params.pae ? 4 : 1) + (k.params.pae ? 1 : 0);
     kmem_free(k, k.kernel_map!, task.dir_kva, pages * 4096);
+    kobj_free(k, "pmap", task.pmap_kva);
     kobj_free(k, "task", task.kva);
     task.kva = 0;
 }
