@@ -14,7 +14,7 @@ import {
     INTEL_PTE_WRITE, INTEL_PTE_WTHRU,
     pmap_activate, pmap_change_wiring, pmap_clear_modify, pmap_clear_reference, pmap_create, pmap_destroy,
     pmap_entry_read, pmap_enter, pmap_extract, pmap_geometry, pmap_is_modified, pmap_is_referenced,
-    pmap_pde, pmap_protect, pmap_pte, pmap_reference, pmap_remove, pmap_verify,
+    pmap_pde, pmap_protect, pmap_pte, pmap_pv_list, pmap_pv_verify, pmap_reference, pmap_remove, pmap_verify,
     type Pmap,
 } from "../../../../kernel/i386/pmap.ts";
 import {
@@ -296,6 +296,36 @@ describe.each([false, true])("pmap operations (pae=%s)", (pae) => {
         expect(s.kernel.globals.inuse_ptepages_count).toBe(0);
         expect(pmap_pte(u, 0x1000)).toBeNull();
         expect(pmap_extract(u, 0x1000)).toBe(0);
+    });
+
+    it("pv entries: a buffer from pv_list_cache for each mapping beyond a page's first, given back in Mach's order", () => {
+        const s = setup(pae);
+        const g = s.kernel.globals;
+        const held = new Set<number>();
+        let next = 0xd0000000;
+        g.pv_alloc = () => { held.add(next); return (next += 16) - 16; };
+        g.pv_free = (kva) => { expect(held.delete(kva), `free of ${kva.toString(16)}`).toBe(true); };
+        const [a, b, c] = ["a", "b", "c"].map((n) => new_user(s, n)) as [Pmap, Pmap, Pmap];
+        const pa = 0x100000;
+        pmap_enter(a, 0x1000, pa, VM_PROT_READ, false);
+        expect(held.size).toBe(0); // the first mapping is the pv_head_table slot
+        pmap_enter(b, 0x2000, pa, VM_PROT_READ, false);
+        pmap_enter(c, 0x3000, pa, VM_PROT_READ, false);
+        expect(held.size).toBe(2);
+        expect(pmap_pv_verify(g)).toEqual({ problems: [], buffers: 2 });
+        // Removing the head: the next mapping moves into the slot and its buffer goes back.
+        const b_kva = pmap_pv_list(g, pa)[1]!.kva;
+        pmap_remove(a, 0x1000, 0x2000);
+        expect(held.has(b_kva)).toBe(false);
+        expect(pmap_pv_list(g, pa).map((e) => [e.pmap.name, e.kva === 0])).toEqual([["b", true], ["c", false]]);
+        pmap_remove(c, 0x3000, 0x4000);
+        pmap_remove(b, 0x2000, 0x3000);
+        expect(held.size).toBe(0);
+        expect(pmap_pv_verify(g)).toEqual({ problems: [], buffers: 0 });
+        // Out of memory for a pv_entry is a panic, as pmap_enter cannot go on without one.
+        g.pv_alloc = () => 0;
+        pmap_enter(a, 0x1000, pa, VM_PROT_READ, false);
+        expect_panic(() => pmap_enter(b, 0x2000, pa, VM_PROT_READ, false), "pmap_enter: no memory for a pv_entry (0x00002000 -> 0x00100000 in b)");
     });
 
     it("PAE entries carry physical addresses above 4 GiB", () => {
