@@ -92,11 +92,16 @@ export class ArrayPhysMem extends PhysMemBase {
  */
 const CHUNK = 1 << 20;
 
+/** Whether an Int32Array stores little-endian (every host Node runs on in practice). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 export class SparsePhysMem extends PhysMemBase {
     private readonly chunks = new Map<number, Uint8Array>();
     /** The chunk used last (allocator free lists hit the same chunk again and again). */
     private lastN = -1;
     private lastC: Uint8Array | undefined;
+    /** lastC as 32-bit words: an aligned read32/write32 is one load or store (the slab fast path). */
+    private lastW: Int32Array | undefined;
 
     private chunk(pa: number, create: boolean): Uint8Array | undefined {
         const n = Math.floor(pa / CHUNK);
@@ -109,6 +114,7 @@ export class SparsePhysMem extends PhysMemBase {
         if (c) {
             this.lastN = n;
             this.lastC = c;
+            this.lastW = LITTLE_ENDIAN ? new Int32Array(c.buffer, c.byteOffset, CHUNK / 4) : undefined;
         }
         return c;
     }
@@ -126,7 +132,9 @@ export class SparsePhysMem extends PhysMemBase {
         const o = pa % CHUNK;
         if (pa < 0 || pa + 4 > this.size || o > CHUNK - 4) return super.read32(pa);
         const c = this.chunk(pa, false);
-        return c ? (c[o]! | (c[o + 1]! << 8) | (c[o + 2]! << 16) | (c[o + 3]! << 24)) >>> 0 : 0;
+        if (!c) return 0;
+        if ((o & 3) === 0 && this.lastW) return this.lastW[o >> 2]! >>> 0;
+        return (c[o]! | (c[o + 1]! << 8) | (c[o + 2]! << 16) | (c[o + 3]! << 24)) >>> 0;
     }
     override write32(pa: number, value: number): void {
         const o = pa % CHUNK;
@@ -136,6 +144,10 @@ export class SparsePhysMem extends PhysMemBase {
         }
         const c = this.chunk(pa, value !== 0);
         if (!c) return;
+        if ((o & 3) === 0 && this.lastW) {
+            this.lastW[o >> 2] = value;
+            return;
+        }
         c[o] = value & 0xff;
         c[o + 1] = (value >>> 8) & 0xff;
         c[o + 2] = (value >>> 16) & 0xff;
