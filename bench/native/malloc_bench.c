@@ -1,7 +1,8 @@
 /* Native baseline for the allocator benchmark: the same patterns as
  * bench/alloc_child.ts (pairs; batches of 100 allocs then their frees) at
  * 16 B, 256 B and 4 KiB, against glibc malloc/free. Prints one JSON line
- * per case: {"pattern":..., "size":..., "ops_per_s":...}. */
+ * per case: {"pattern":..., "size":..., "ops_per_s":...}, where ops are
+ * alloc+free pairs (a batch of 100 allocs and their frees is 100). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
