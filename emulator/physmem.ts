@@ -153,6 +153,12 @@ export class SparsePhysMem extends PhysMemBase {
         c[o + 2] = (value >>> 16) & 0xff;
         c[o + 3] = (value >>> 24) & 0xff;
     }
+    /** A live view when [pa, pa+len) lies in one chunk that exists; else undefined (read() copies). */
+    view(pa: number, len: number): Uint8Array | undefined {
+        const o = pa % CHUNK;
+        if (pa < 0 || pa + len > this.size || o + len > CHUNK) return undefined;
+        return this.chunk(pa, false)?.subarray(o, o + len);
+    }
     override read(pa: number, len: number): Uint8Array {
         const out = new Uint8Array(len);
         for (let done = 0; done < len;) {
