@@ -8,7 +8,7 @@ import { KERN_SUCCESS, type KernReturn } from "../kern/kern_return.ts";
 import { ptr, type Kernel } from "../kern/kernel.ts";
 import { round_page } from "../i386/vm_param.ts";
 import { kmem_alloc } from "../vm/vm_kern.ts";
-import { kernel_write } from "../vm/vm_resident.ts";
+import { kernel_copy_from_phys } from "../vm/vm_resident.ts";
 
 export const RAMDISK_MAX = 4;
 
@@ -24,7 +24,7 @@ export function ramdisk_create(k: Kernel, disks: Ramdisk[], start_pa: number, si
     const rsize = round_page(size);
     const r = kmem_alloc(k, k.kernel_map!, rsize, `ramdisk rd${disks.length}`);
     if (r.kr !== KERN_SUCCESS) return { kr: r.kr };
-    kernel_write(k, r.addr, k.mem.read(start_pa, rsize));
+    kernel_copy_from_phys(k, r.addr, start_pa, rsize);
     const rd = { unit: disks.length, size, data: r.addr };
     disks.push(rd);
     k.printf(`rd${rd.unit}: ${size} bytes @${ptr(r.addr)}\n`);

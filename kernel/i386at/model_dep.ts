@@ -12,6 +12,7 @@ import { MULTIBOOT_INFO } from "../../boot/index.ts";
 import { panic } from "../kern/debug.ts";
 import type { Kernel } from "../kern/kernel.ts";
 import { round_page, trunc_page } from "../i386/vm_param.ts";
+import { phys_copy } from "../vm/vm_resident.ts";
 
 const MiB = 1024 * 1024;
 const SIXTEEN_MIB = 16 * MiB;
@@ -207,6 +208,6 @@ export function i386at_copy_boot_info(k: Kernel): void {
 function copy_phys(k: Kernel, from: number, len: number, what: string): number {
     const to = init_alloc_aligned(k, round_page(len));
     if (to === null) panic(`i386at_init: no memory to copy the ${what}`);
-    k.mem.write(to, k.mem.read(from, len));
+    phys_copy(k, to, from, len);
     return to;
 }

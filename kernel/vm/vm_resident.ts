@@ -46,6 +46,31 @@ export function pmap_steal_memory(k: Kernel, size: number, name = "stolen"): num
 }
 
 /** Write `bytes` at kernel VA `va` page by page through the kernel pmap. */
+/**
+ * Copy physical memory (memcpy on physical addresses, as boot code does
+ * before paging): through the memory's live views where it has them, so
+ * the megabytes of modules and ramdisk are not copied twice.
+ */
+export function phys_copy(k: Kernel, to: number, from: number, len: number): void {
+    for (let done = 0; done < len;) {
+        const n = Math.min(len - done, 4096 - ((from + done) % 4096));
+        k.mem.write(to + done, k.mem.view?.(from + done, n) ?? k.mem.read(from + done, n));
+        done += n;
+    }
+}
+
+/** Copy physical memory to kernel virtual memory, page by page through the kernel pmap. */
+export function kernel_copy_from_phys(k: Kernel, va: number, from: number, len: number): void {
+    for (let done = 0; done < len;) {
+        const at = va + done;
+        const pa = pmap_extract(k.kernel_pmap!, at);
+        if (pa === 0) panic(`kernel_copy_from_phys: ${at.toString(16)} not mapped`);
+        const n = Math.min(len - done, 4096 - (at % 4096));
+        phys_copy(k, pa, from + done, n);
+        done += n;
+    }
+}
+
 export function kernel_write(k: Kernel, va: number, bytes: Uint8Array): void {
     let done = 0;
     while (done < bytes.length) {
@@ -108,40 +133,32 @@ function pmap_startup(k: Kernel): void {
     write_vm_page_array(k);
 }
 
-/** Fill the struct vm_page array in guest RAM: phys_addr, the free bit, the free-queue link. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
+/** Fill the struct vm_page array in guest RAM: phys_addr, the free bit, the free-queue link. */
 function write_vm_page_array(k: Kernel): void {
     const t = k.vm_page!;
     const size = k.params.vm_page_size;
     const bytes = new Uint8Array(k.vm_page_array_count * size);
-    const put = word_writer(bytes);
-    for (let i = 0; i < t.count; i++) {
-        const at = i * size;
-        const next = t.next[i]!;
-        put(at + VM_PAGE_PAGEQ_NEXT, next < 0 ? 0 : k.vm_page_array + next * size);
-        put(at + VM_PAGE_BITS, VM_PAGE_BIT_FREE);
-        put(at + VM_PAGE_PHYS_ADDR, t.phys[i]!);
+    const link = (i: number) => (t.next[i]! < 0 ? 0 : k.vm_page_array + t.next[i]! * size);
+    if (LITTLE_ENDIAN && size % 4 === 0) {
+        // Word stores: several times faster than DataView over ~500k pages.
+        const w = new Uint32Array(bytes.buffer);
+        const stride = size / 4;
+        for (let i = 0, at = 0; i < t.count; i++, at += stride) {
+            w[at + VM_PAGE_PAGEQ_NEXT / 4] = link(i);
+            w[at + VM_PAGE_BITS / 4] = VM_PAGE_BIT_FREE;
+            w[at + VM_PAGE_PHYS_ADDR / 4] = t.phys[i]!;
+        }
+    } else {
+        const dv = new DataView(bytes.buffer);
+        for (let i = 0; i < t.count; i++) {
+            dv.setUint32(i * size + VM_PAGE_PAGEQ_NEXT, link(i), true);
+            dv.setUint32(i * size + VM_PAGE_BITS, VM_PAGE_BIT_FREE, true);
+            dv.setUint32(i * size + VM_PAGE_PHYS_ADDR, t.phys[i]!, true);
+        }
     }
     kernel_write(k, k.vm_page_array, bytes);
-}
-
-/**
- * Little-endian 32-bit stores into `bytes`: through a Uint32Array when
- * stores are aligned (hundreds of thousands of pages: several times faster
- * than DataView), else a DataView (a vm_page_size that is not a multiple of 4).
- */
-function word_writer(bytes: Uint8Array): (at: number, v: number) => void {
-    if (bytes.length % 4 === 0 && LITTLE_ENDIAN) {
-        const w = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
-        const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-        return (at, v) => {
-            if (at % 4 === 0) w[at / 4] = v;
-            else dv.setUint32(at, v, true);
-        };
-    }
-    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-    return (at, v) => dv.setUint32(at, v, true);
 }
 
 /**
