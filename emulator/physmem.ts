@@ -92,6 +92,15 @@ export class ArrayPhysMem extends PhysMemBase {
  */
 const CHUNK = 1 << 20;
 
+/**
+ * Chunks given back by released memories, reused (zeroed) by the next one:
+ * a bisect boots a kernel a dozen times in one process, and fresh chunks
+ * cost the host a page fault per 4 KiB. Bounded, so a released 2 GiB boot
+ * does not pin its memory.
+ */
+const chunkPool: Uint8Array[] = [];
+const CHUNK_POOL_MAX = 128;
+
 /** Whether an Int32Array stores little-endian (every host Node runs on in practice). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
@@ -102,13 +111,15 @@ export class SparsePhysMem extends PhysMemBase {
     private lastC: Uint8Array | undefined;
     /** lastC as 32-bit words: an aligned read32/write32 is one load or store (the slab fast path). */
     private lastW: Int32Array | undefined;
+    private released = false;
 
     private chunk(pa: number, create: boolean): Uint8Array | undefined {
         const n = Math.floor(pa / CHUNK);
         if (n === this.lastN) return this.lastC;
+        if (this.released) throw new Error("SparsePhysMem: used after release()");
         let c = this.chunks.get(n);
         if (!c && create) {
-            c = new Uint8Array(CHUNK);
+            c = chunkPool.pop()?.fill(0) ?? new Uint8Array(CHUNK);
             this.chunks.set(n, c);
         }
         if (c) {
@@ -189,6 +200,19 @@ export class SparsePhysMem extends PhysMemBase {
             done += n;
         }
     }
+    /**
+     * Give the chunks back for the next memory to reuse. Any later access
+     * throws: a result kept past its release must not read another boot's RAM.
+     */
+    release(): void {
+        for (const c of this.chunks.values()) if (chunkPool.length < CHUNK_POOL_MAX) chunkPool.push(c);
+        this.chunks.clear();
+        this.lastN = -1;
+        this.lastC = undefined;
+        this.lastW = undefined;
+        this.released = true;
+    }
+
     /** Page frame numbers that hold non-zero data, ascending (for sparse dumps). */
     residentPages(): number[] {
         const out: number[] = [];
