@@ -21,6 +21,7 @@ import { image_load, param_value, params_from, type ImageManifest } from "./imag
 import { vm_pageout_info } from "../kernel/vm/vm_pageout.ts";
 import { default_pager_info } from "../kernel/default_pager/default_pager.ts";
 import { kboot, pad_kernel_bss, type Engine, type KbootResult } from "./kboot.ts";
+import { SparsePhysMem } from "../emulator/physmem.ts";
 import { format_size, hex32, parse_size, UsageError } from "./units.ts";
 
 export interface KOptions {
@@ -419,6 +420,12 @@ export function cmd_presets(json: boolean, io: Io): number {
 }
 
 /** Bisection over one numeric parameter for the largest value that boots. */
+/** Give a finished boot's sparse RAM back for reuse; the result must not read guest memory afterwards. */
+function release_ram(r: KbootResult): void {
+    const mem = r.kernel?.mem;
+    if (mem instanceof SparsePhysMem) mem.release();
+}
+
 export async function cmd_bisect(o: KOptions & { param: string; range: string }, io: Io): Promise<number> {
     const [loText, hiText] = o.range.split("..");
     if (!loText || !hiText) throw new UsageError("--range", `'${o.range}' is not LOW..HIGH`);
@@ -431,6 +438,9 @@ export async function cmd_bisect(o: KOptions & { param: string; range: string },
     if (lo > hi) throw new UsageError("--range", "LOW is above HIGH");
     const base = prepare(o);
     const tried = new Map<number, KbootResult>();
+    // Only the last failure is reported (hi only moves down): the RAM of every
+    // other boot goes back for the next one to reuse.
+    let failure: KbootResult | null = null;
     const attempt = async (n: number) => {
         let r = tried.get(n);
         if (!r) {
@@ -439,6 +449,11 @@ export async function cmd_bisect(o: KOptions & { param: string; range: string },
             tried.set(n, r);
             const v = isMemory ? format_size(n * step) : String(n * step);
             io.err(`mach86: bisect ${o.param}=${v}: ${r.status === "ok" ? "boots" : `fails (${r.status}: ${r.reason})`}\n`);
+            if (r.status === "ok") release_ram(r);
+            else {
+                if (failure) release_ram(failure);
+                failure = r;
+            }
         }
         return r.status === "ok";
     };
