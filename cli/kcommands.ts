@@ -421,7 +421,7 @@ export function cmd_presets(json: boolean, io: Io): number {
 
 /** Bisection over one numeric parameter for the largest value that boots. */
 /** Give a finished boot's sparse RAM back for reuse; the result must not read guest memory afterwards. */
-function release_ram(r: KbootResult): void {
+export function release_ram(r: KbootResult): void {
     const mem = r.kernel?.mem;
     if (mem instanceof SparsePhysMem) mem.release();
 }

@@ -11,7 +11,7 @@ import { slab_info_data } from "../../kernel/kern/kmem.ts";
 import { layout_snapshot, type Layout } from "../../kernel/layout.ts";
 import type { Io } from "../boot.ts";
 import { EXIT } from "../boot.ts";
-import { diagnosis, prepare, run_image, type KOptions } from "../kcommands.ts";
+import { diagnosis, prepare, release_ram, run_image, type KOptions } from "../kcommands.ts";
 import type { KbootResult } from "../kboot.ts";
 import { format_size, parse_size, UsageError } from "../units.ts";
 
@@ -71,6 +71,7 @@ export async function sweep(o: KOptions, sizes: number[], at: BootPoint | undefi
             memory, ok: r.status === "ok", free: l?.kernel_map.free ?? 0, largest: l?.kernel_map.largest_free.size ?? 0,
             ...(r.status === "ok" ? {} : { reason: r.reason }),
         });
+        release_ram(r); // the point is taken: the next boot reuses this RAM
     }
     return out;
 }
