@@ -169,7 +169,12 @@ export interface Zone {
     next_zone: Zone | null;
     /** Model: every element carved for this zone and not reclaimed by zone_gc. */
     readonly elements: Set<number>;
-    /** Model: elements handed out by zalloc/zget and not yet zfree'd (value = times handed out). */
+    /**
+     * Model: how many times each element is handed out now (zalloc/zget
+     * minus zfree). A freed element keeps its entry at 0 until zone_gc takes
+     * the element: deleting on every zfree made V8 rehash the map, several
+     * times the cost of the allocator itself.
+     */
     readonly allocated: Map<number, number>;
     /** Model: bytes added by explicit zcram calls (they may exceed max_size). */
     crammed: number;
@@ -422,6 +427,11 @@ function note_element(z: Zalloc, zone: Zone, element: number): void {
     z.owner.set(element, zone);
 }
 
+/** Whether `element` is handed out now (model bookkeeping). */
+function zone_handed_out(zone: Zone, element: number): boolean {
+    return (zone.allocated.get(element) ?? 0) > 0;
+}
+
 function note_handout(zone: Zone, element: number): void {
     zone.allocated.set(element, (zone.allocated.get(element) ?? 0) + 1);
 }
@@ -552,10 +562,7 @@ export function zfree(z: Zalloc, zone: Zone, elem: number): void {
     }
     add_to_zone(z, zone, elem);
     const n = zone.allocated.get(elem);
-    if (n !== undefined) {
-        if (n > 1) zone.allocated.set(elem, n - 1);
-        else zone.allocated.delete(elem);
-    }
+    if (n) zone.allocated.set(elem, n - 1);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -668,6 +675,7 @@ export function zone_gc(z: Zalloc): number {
                         zone_add_free_page_list(z, free_pages, elt, elem_size);
                     }
                     zone.elements.delete(elt);
+                    zone.allocated.delete(elt);
                     z.owner.delete(elt);
                     if (elt === last) {
                         zone.free_elements = next;
@@ -921,13 +929,14 @@ export function zone_verify(z: Zalloc, zone: Zone): string[] {
         }
         if (e % 4 !== 0 || (zone.align > 0 && e % zone.align !== 0)) out.push(`${name}: misaligned free element 0x${e.toString(16)}`);
         if (!zone.elements.has(e)) out.push(`${name}: free element 0x${e.toString(16)} is not an element of the zone`);
-        if (zone.allocated.has(e)) out.push(`${name}: element 0x${e.toString(16)} is both free and allocated`);
+        if (zone_handed_out(zone, e)) out.push(`${name}: element 0x${e.toString(16)} is both free and allocated`);
         const o = z.owner.get(e);
         if (o !== undefined && o !== zone) out.push(`${name}: free element 0x${e.toString(16)} belongs to zone ${o.zone_name}`);
     }
     const free = seen.size;
     let handed = 0;
     for (const [e, n] of zone.allocated) {
+        if (n === 0) continue;
         handed += n;
         if (n > 1) out.push(`${name}: element 0x${e.toString(16)} handed out ${n} times`);
         if (!zone.elements.has(e)) out.push(`${name}: allocated element 0x${e.toString(16)} is not an element of the zone`);
@@ -1001,7 +1010,7 @@ export function zone_whatis(z: Zalloc, va: number): ZoneWhatis | null {
     for (let e = va - (va % 4); e >= lo; e -= 4) {
         const zone = z.owner.get(e);
         if (zone !== undefined && va < e + zone.elem_size) {
-            const state = zone.allocated.has(e) ? "allocated" : "free";
+            const state = zone_handed_out(zone, e) ? "allocated" : "free";
             const s = z.struct_of.get(e);
             return s !== undefined
                 ? { kind: "element", zone, element: e, offset: va - e, state, struct_of: s }
