@@ -11,6 +11,7 @@
  * a kernel map's entry count over a build). Taking one is read-only.
  */
 import type { Kernel } from "./kernel.ts";
+import { kmem_cache_nr_live } from "./kmem.ts";
 import type { VmMap } from "../vm/vm_map.ts";
 
 export interface Sample {
@@ -47,8 +48,7 @@ function held_bytes(k: Kernel): number {
 }
 
 function live_bytes(k: Kernel): number {
-    // A pooled object is allocated from its slab but free for the kernel: not live.
-    if (k.kmem) return k.kmem.caches.reduce((s, c) => s + (c.nr_objs - (c.cpu_pool?.nr_objs ?? 0)) * c.obj_size, 0);
+    if (k.kmem) return k.kmem.caches.reduce((s, c) => s + kmem_cache_nr_live(c) * c.obj_size, 0);
     let live = 0;
     for (let z = k.zone?.first_zone ?? null; z; z = z.next_zone) live += z.count * z.elem_size;
     return live;

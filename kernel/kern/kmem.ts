@@ -788,6 +788,14 @@ export function kmem_cache_alloc(kmem: Kmem, cache: KmemCache): number {
     }
 }
 
+/**
+ * The cache's objects in use by the kernel: nr_objs counts what the slab
+ * layer handed out, and an object parked in the CPU pool is free.
+ */
+export function kmem_cache_nr_live(cache: KmemCache): number {
+    return cache.nr_objs - (cache.cpu_pool?.nr_objs ?? 0);
+}
+
 /** kmem_cache_free(): (VERIFY checks), then to the CPU pool or the slab layer. */
 export function kmem_cache_free(kmem: Kmem, cache: KmemCache, obj: number): void {
     const pool = cache.cpu_pool;

@@ -13,7 +13,7 @@
  * 2014, and the model does not claim otherwise (departure).
  */
 import {
-    KMEM_CACHE_NOCPUPOOL, KMEM_CACHE_NOOFFSLAB, KMEM_CACHE_NORECLAIM, kmem_cache_alloc, kmem_cache_free, kmem_cache_init,
+    KMEM_CACHE_NOCPUPOOL, KMEM_CACHE_NOOFFSLAB, KMEM_CACHE_NORECLAIM, kmem_cache_alloc, kmem_cache_free, kmem_cache_init, kmem_cache_nr_live,
     type KmemCache,
 } from "./kmem.ts";
 import { zalloc, zfree, zinit, zone_named, type Zone } from "./zalloc.ts";
@@ -81,5 +81,5 @@ export function kobj_free(k: Kernel, name: string, va: number): void {
 /** How many `name` objects are allocated now (not counting those parked in a CPU pool). */
 export function kobj_live(k: Kernel, name: string): number {
     const c = cache(k, name);
-    return "zone_name" in c ? c.count : (c.nr_objs - (c.cpu_pool?.nr_objs ?? 0));
+    return "zone_name" in c ? c.count : kmem_cache_nr_live(c);
 }

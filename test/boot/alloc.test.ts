@@ -9,7 +9,9 @@ import { describe, expect, it } from "vitest";
 import { run_image } from "../../cli/kcommands.ts";
 import { ipc_table_entries } from "../../kernel/ipc/ipc_table.ts";
 import { kernel_verify } from "../../kernel/kern/kernel_verify.ts";
-import { kmem_cache_alloc, kmem_cache_free, kmem_cache_init, kmem_verify, slab_collect, type KmemCache } from "../../kernel/kern/kmem.ts";
+import {
+    kmem_cache_alloc, kmem_cache_free, kmem_cache_init, kmem_cache_nr_live, kmem_verify, slab_collect, type KmemCache,
+} from "../../kernel/kern/kmem.ts";
 import { zone_named, zone_verify_all } from "../../kernel/kern/zalloc.ts";
 import type { Workload, WorkloadStep } from "../../kernel/kern/workload.ts";
 import { vm_map_largest_free } from "../../kernel/vm/vm_map.ts";
@@ -91,7 +93,7 @@ describe("allocators in the booted kernel", () => {
             expect(w.samples.length).toBe(1 + jobs.count - jobs.slots);
             for (const a of per_job) {
                 const live = k.kmem
-                    ? ((c) => c.nr_objs - (c.cpu_pool?.nr_objs ?? 0))(k.kmem.caches.find((c) => c.name === a.cache)!)
+                    ? kmem_cache_nr_live(k.kmem.caches.find((c) => c.name === a.cache)!)
                     : zone_named(k.zone!, a.cache)!.count;
                 expect(live, `${a.cache} ${JSON.stringify(o)}`).toBe(jobs.slots * a.count);
             }
