@@ -106,6 +106,8 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 export class SparsePhysMem extends PhysMemBase {
     private readonly chunks = new Map<number, Uint8Array>();
+    /** Each chunk as 32-bit words, made once with it (little-endian hosts only). */
+    private readonly words = new Map<number, Int32Array>();
     /** The chunk used last (allocator free lists hit the same chunk again and again). */
     private lastN = -1;
     private lastC: Uint8Array | undefined;
@@ -121,11 +123,12 @@ export class SparsePhysMem extends PhysMemBase {
         if (!c && create) {
             c = chunkPool.pop()?.fill(0) ?? new Uint8Array(CHUNK);
             this.chunks.set(n, c);
+            if (LITTLE_ENDIAN) this.words.set(n, new Int32Array(c.buffer, c.byteOffset, CHUNK / 4));
         }
         if (c) {
             this.lastN = n;
             this.lastC = c;
-            this.lastW = LITTLE_ENDIAN ? new Int32Array(c.buffer, c.byteOffset, CHUNK / 4) : undefined;
+            this.lastW = this.words.get(n);
         }
         return c;
     }
@@ -207,6 +210,7 @@ export class SparsePhysMem extends PhysMemBase {
     release(): void {
         for (const c of this.chunks.values()) if (chunkPool.length < CHUNK_POOL_MAX) chunkPool.push(c);
         this.chunks.clear();
+        this.words.clear();
         this.lastN = -1;
         this.lastC = undefined;
         this.lastW = undefined;
