@@ -59,28 +59,25 @@ export function phys_copy(k: Kernel, to: number, from: number, len: number): voi
     }
 }
 
-/** Copy physical memory to kernel virtual memory, page by page through the kernel pmap. */
-export function kernel_copy_from_phys(k: Kernel, va: number, from: number, len: number): void {
+/** [va, va+len) of kernel virtual memory, page by page through the kernel pmap: fn(pa, offset, bytes). */
+function kernel_pages(k: Kernel, who: string, va: number, len: number, fn: (pa: number, off: number, n: number) => void): void {
     for (let done = 0; done < len;) {
         const at = va + done;
         const pa = pmap_extract(k.kernel_pmap!, at);
-        if (pa === 0) panic(`kernel_copy_from_phys: ${at.toString(16)} not mapped`);
+        if (pa === 0) panic(`${who}: ${at.toString(16)} not mapped`);
         const n = Math.min(len - done, 4096 - (at % 4096));
-        phys_copy(k, pa, from + done, n);
+        fn(pa, done, n);
         done += n;
     }
 }
 
+/** Copy physical memory to kernel virtual memory. */
+export function kernel_copy_from_phys(k: Kernel, va: number, from: number, len: number): void {
+    kernel_pages(k, "kernel_copy_from_phys", va, len, (pa, off, n) => phys_copy(k, pa, from + off, n));
+}
+
 export function kernel_write(k: Kernel, va: number, bytes: Uint8Array): void {
-    let done = 0;
-    while (done < bytes.length) {
-        const at = va + done;
-        const pa = pmap_extract(k.kernel_pmap!, at);
-        if (pa === 0) panic(`kernel_write: ${at.toString(16)} not mapped`);
-        const n = Math.min(bytes.length - done, 4096 - (at % 4096));
-        k.mem.write(pa, bytes.subarray(done, done + n));
-        done += n;
-    }
+    kernel_pages(k, "kernel_write", va, bytes.length, (pa, off, n) => k.mem.write(pa, bytes.subarray(off, off + n)));
 }
 
 /**
