@@ -5,7 +5,7 @@ NODE_STAMP := node_modules/.mach86-installed
 SOURCES := $(shell find cli boot emulator kernel bench -name '*.ts' 2>/dev/null)
 MACH86 := node dist/mach86.mjs
 
-.PHONY: all build images run test test-full test-unit test-emu test-boot test-fuzz lint typecheck bench clean
+.PHONY: all build images run test test-full test-unit test-emu test-boot test-fuzz lint format typecheck bench clean
 
 all: build images
 
@@ -28,8 +28,13 @@ typecheck: $(NODE_STAMP)
 	npx tsc --noEmit
 
 lint: $(NODE_STAMP)
+	npx prettier --check --log-level warn .
 	npx eslint .
 	npx tsc --noEmit
+
+# Prettier owns the layout of every .ts/.mjs file (4 spaces, 100 columns).
+format: $(NODE_STAMP)
+	npx prettier --write --log-level warn .
 
 test: lint build images
 	$(MACH86) test images/suites/smoke.json -j 2

@@ -13,14 +13,21 @@ await build({
     format: "esm",
     external: ["v86"],
     // yargs' CommonJS helpers call require(); give the ESM bundle one.
-    banner: { js: "#!/usr/bin/env node\nimport { createRequire as __mach86_cr } from 'node:module';\nconst require = __mach86_cr(import.meta.url);" },
+    banner: {
+        js: "#!/usr/bin/env node\nimport { createRequire as __mach86_cr } from 'node:module';\nconst require = __mach86_cr(import.meta.url);",
+    },
     logLevel: "warning",
 });
 chmodSync("dist/mach86.mjs", 0o755);
 
 // Benchmarks are bundled the same way (make bench).
 await build({
-    entryPoints: ["bench/run.ts", "bench/mips_child.ts", "bench/alloc_child.ts", "bench/user_child.ts"],
+    entryPoints: [
+        "bench/run.ts",
+        "bench/mips_child.ts",
+        "bench/alloc_child.ts",
+        "bench/user_child.ts",
+    ],
     outdir: "build/bench",
     outExtension: { ".js": ".mjs" },
     bundle: true,

@@ -20,43 +20,75 @@ export default tseslint.config(
         files: ["emulator/**/*.ts"],
         ignores: ["emulator/v86_internals.ts"],
         rules: {
-            "@typescript-eslint/no-restricted-imports": ["error", {
-                paths: [noV86],
-                patterns: [noCli, { group: ["**/boot/*", "**/kernel/*"], message: "emulator/ never imports upward" }],
-            }],
+            "@typescript-eslint/no-restricted-imports": [
+                "error",
+                {
+                    paths: [noV86],
+                    patterns: [
+                        noCli,
+                        {
+                            group: ["**/boot/*", "**/kernel/*"],
+                            message: "emulator/ never imports upward",
+                        },
+                    ],
+                },
+            ],
         },
     },
     {
         files: ["emulator/v86_internals.ts"],
         rules: {
-            "@typescript-eslint/no-restricted-imports": ["error", {
-                patterns: [noCli, { group: ["**/boot/*", "**/kernel/*"], message: "emulator/ never imports upward" }],
-            }],
+            "@typescript-eslint/no-restricted-imports": [
+                "error",
+                {
+                    patterns: [
+                        noCli,
+                        {
+                            group: ["**/boot/*", "**/kernel/*"],
+                            message: "emulator/ never imports upward",
+                        },
+                    ],
+                },
+            ],
         },
     },
     {
         files: ["boot/**/*.ts"],
         rules: {
-            "@typescript-eslint/no-restricted-imports": ["error", {
-                paths: [noV86],
-                patterns: [
-                    noCli,
-                    { group: ["**/kernel/*"], message: "boot/ never imports kernel/" },
-                    { group: ["**/emulator/*"], allowTypeImports: true, message: "boot/ may only import types from emulator/" },
-                ],
-            }],
+            "@typescript-eslint/no-restricted-imports": [
+                "error",
+                {
+                    paths: [noV86],
+                    patterns: [
+                        noCli,
+                        { group: ["**/kernel/*"], message: "boot/ never imports kernel/" },
+                        {
+                            group: ["**/emulator/*"],
+                            allowTypeImports: true,
+                            message: "boot/ may only import types from emulator/",
+                        },
+                    ],
+                },
+            ],
         },
     },
     {
         files: ["kernel/**/*.ts"],
         rules: {
-            "@typescript-eslint/no-restricted-imports": ["error", {
-                paths: [noV86],
-                patterns: [
-                    noCli,
-                    { group: ["**/emulator/*"], allowTypeImports: true, message: "kernel/ may only import types from emulator/" },
-                ],
-            }],
+            "@typescript-eslint/no-restricted-imports": [
+                "error",
+                {
+                    paths: [noV86],
+                    patterns: [
+                        noCli,
+                        {
+                            group: ["**/emulator/*"],
+                            allowTypeImports: true,
+                            message: "kernel/ may only import types from emulator/",
+                        },
+                    ],
+                },
+            ],
         },
     },
     {

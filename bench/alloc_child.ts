@@ -18,7 +18,12 @@ import { run_image } from "../cli/kcommands.ts";
 import { kernel_sample, sample_fragmentation } from "../kernel/kern/kern_sample.ts";
 import type { Kernel } from "../kernel/kern/kernel.ts";
 import type { WorkloadResult } from "../kernel/kern/workload.ts";
-import { kmem_cache_alloc, kmem_cache_free, kmem_cache_init, slab_collect } from "../kernel/kern/kmem.ts";
+import {
+    kmem_cache_alloc,
+    kmem_cache_free,
+    kmem_cache_init,
+    slab_collect,
+} from "../kernel/kern/kmem.ts";
 import { consider_zone_gc, zalloc, zfree, zinit } from "../kernel/kern/zalloc.ts";
 
 const ROOT = process.cwd();
@@ -36,7 +41,10 @@ const RUN = 500;
 function ops(k: Kernel, size: number): { alloc: () => number; free: (va: number) => void } {
     if (k.kmem) {
         const c = kmem_cache_init(k.kmem, `bench_${size}`, size, 0, null, null, null, 0);
-        return { alloc: () => kmem_cache_alloc(k.kmem!, c), free: (va) => kmem_cache_free(k.kmem!, c, va) };
+        return {
+            alloc: () => kmem_cache_alloc(k.kmem!, c),
+            free: (va) => kmem_cache_free(k.kmem!, c, va),
+        };
     }
     const z = zinit(k.zone!, size, 16 * 1024 * 1024, size > 4096 ? size : 4096, 0, `bench_${size}`);
     return { alloc: () => zalloc(k.zone!, z), free: (va) => zfree(k.zone!, z, va) };
@@ -71,8 +79,11 @@ function measure(k: Kernel, size: number, pattern: "pairs" | "batch100") {
     }
     const ms = performance.now() - t0;
     return {
-        pattern, size, pairs_per_s: Math.round((PAIRS / ms) * 1000),
-        median_ns_per_pair: Math.round(quantile(perPair, 0.5)), p99_ns_per_pair: Math.round(quantile(perPair, 0.99)),
+        pattern,
+        size,
+        pairs_per_s: Math.round((PAIRS / ms) * 1000),
+        median_ns_per_pair: Math.round(quantile(perPair, 0.5)),
+        p99_ns_per_pair: Math.round(quantile(perPair, 0.99)),
     };
 }
 
@@ -83,7 +94,11 @@ function measure(k: Kernel, size: number, pattern: "pairs" | "batch100") {
  */
 function memory(k: Kernel) {
     const s = kernel_sample(k, "");
-    return { held: s.slab_bytes, live: s.live_bytes, fragmentation_pct: +sample_fragmentation(s).toFixed(1) };
+    return {
+        held: s.slab_bytes,
+        live: s.live_bytes,
+        fragmentation_pct: +sample_fragmentation(s).toFixed(1),
+    };
 }
 
 /** Mean fragmentation over the second half of the workload's samples (its steady state), and the peak entry count. */
@@ -92,7 +107,9 @@ function over_run(w: WorkloadResult) {
     const half = s.slice(Math.floor(s.length / 2));
     const f = half.map(sample_fragmentation);
     return {
-        steady_fragmentation_pct: f.length ? +(f.reduce((a, b) => a + b, 0) / f.length).toFixed(1) : 0,
+        steady_fragmentation_pct: f.length
+            ? +(f.reduce((a, b) => a + b, 0) / f.length).toFixed(1)
+            : 0,
         peak_kernel_map_entries: Math.max(...w.samples.map((x) => x.kernel_map_entries)),
     };
 }
@@ -100,17 +117,34 @@ function over_run(w: WorkloadResult) {
 /** Run a workload file on a fresh kernel: its status, and the memory after it and after GC. */
 async function workload_memory(c: (typeof CONFIGS)[number], file: string) {
     let mem: unknown = null;
-    await run_image({ image: DI, engine: "none", memory: "256M", preset: c.preset, set: c.set, workload: join(ROOT, "workloads", file) }, {
-        inspect: (r) => {
-            const k = r.kernel!;
-            const w = r.workload!;
-            const after = memory(k);
-            k.ticks += 100 * 1000;
-            if (k.kmem) slab_collect(k.kmem);
-            else consider_zone_gc(k.zone!);
-            mem = { workload: file, status: w.status, reason: w.reason, ...over_run(w), after_workload: after, after_gc: memory(k) };
+    await run_image(
+        {
+            image: DI,
+            engine: "none",
+            memory: "256M",
+            preset: c.preset,
+            set: c.set,
+            workload: join(ROOT, "workloads", file),
         },
-    });
+        {
+            inspect: (r) => {
+                const k = r.kernel!;
+                const w = r.workload!;
+                const after = memory(k);
+                k.ticks += 100 * 1000;
+                if (k.kmem) slab_collect(k.kmem);
+                else consider_zone_gc(k.zone!);
+                mem = {
+                    workload: file,
+                    status: w.status,
+                    reason: w.reason,
+                    ...over_run(w),
+                    after_workload: after,
+                    after_gc: memory(k),
+                };
+            },
+        },
+    );
     return mem;
 }
 
@@ -120,12 +154,20 @@ const only = process.argv[2];
 const out: unknown[] = [];
 for (const c of CONFIGS.filter((x) => only === undefined || x.name === only)) {
     const rows: unknown[] = [];
-    await run_image({ image: DI, engine: "none", memory: "256M", preset: c.preset, set: c.set }, {
-        inspect: (r) => {
-            for (const size of [16, 256, 4096]) for (const p of ["pairs", "batch100"] as const) rows.push(measure(r.kernel!, size, p));
+    await run_image(
+        { image: DI, engine: "none", memory: "256M", preset: c.preset, set: c.set },
+        {
+            inspect: (r) => {
+                for (const size of [16, 256, 4096])
+                    for (const p of ["pairs", "batch100"] as const)
+                        rows.push(measure(r.kernel!, size, p));
+            },
         },
-    });
-    const memory = [await workload_memory(c, "kentry-cpu-pools.json"), await workload_memory(c, "make-jobs.json")];
+    );
+    const memory = [
+        await workload_memory(c, "kentry-cpu-pools.json"),
+        await workload_memory(c, "make-jobs.json"),
+    ];
     out.push({ config: c.name, rows, memory });
 }
 console.log(JSON.stringify(out));

@@ -1,6 +1,13 @@
 /* bench/common.ts — what bench/run.ts and bench/user.ts share: a table row and the median. */
 
-export interface Row { name: string; value: number; unit: string; reference?: number; refName?: string; note?: string }
+export interface Row {
+    name: string;
+    value: number;
+    unit: string;
+    reference?: number;
+    refName?: string;
+    note?: string;
+}
 
 export function median(xs: number[]): number {
     const s = [...xs].sort((a, b) => a - b);

@@ -22,23 +22,42 @@ const bytes = new Uint8Array(readFileSync(kernel!));
 
 async function runMach86(): Promise<void> {
     const m = await Machine.create({ memory: 64 << 20 });
-    const info = multiboot_load(m.mem, { kernel: { path: kernel!, bytes }, modules: [], cmdline: "", ramSize: 64 << 20 });
+    const info = multiboot_load(m.mem, {
+        kernel: { path: kernel!, bytes },
+        modules: [],
+        cmdline: "",
+        ramSize: 64 << 20,
+    });
     m.enter(info.entry);
     const r = await m.run();
-    if (!m.console.text().includes("spin done")) throw new Error("spin did not finish: " + m.console.text());
-    console.log(`MIPS=${(r.instructions / (r.wallMs * 1000)).toFixed(1)} instructions=${r.instructions} ms=${r.wallMs.toFixed(1)}`);
+    if (!m.console.text().includes("spin done"))
+        throw new Error("spin did not finish: " + m.console.text());
+    console.log(
+        `MIPS=${(r.instructions / (r.wallMs * 1000)).toFixed(1)} instructions=${r.instructions} ms=${r.wallMs.toFixed(1)}`,
+    );
     await m.destroy();
 }
 
 function runBare(): void {
     // v86's multiboot mode turns the guest's exit-port write into `throw "HALT"`.
-    process.on("uncaughtException", (e: unknown) => { if (e !== "HALT") throw e; });
+    process.on("uncaughtException", (e: unknown) => {
+        if (e !== "HALT") throw e;
+    });
     const wasm = join(dirname(createRequire(import.meta.url).resolve("v86")), "v86.wasm");
-    const emu = new V86({ wasm_path: wasm, memory_size: 64 << 20, multiboot: { buffer: bytes.buffer }, autostart: true,
-        disable_keyboard: true, disable_mouse: true, disable_speaker: true } as never);
+    const emu = new V86({
+        wasm_path: wasm,
+        memory_size: 64 << 20,
+        multiboot: { buffer: bytes.buffer },
+        autostart: true,
+        disable_keyboard: true,
+        disable_mouse: true,
+        disable_speaker: true,
+    } as never);
     let t0 = 0;
     let line = "";
-    emu.add_listener("emulator-started", () => { t0 = performance.now(); });
+    emu.add_listener("emulator-started", () => {
+        t0 = performance.now();
+    });
     emu.add_listener("serial0-output-byte", (b: number) => {
         line += String.fromCharCode(b);
         if (!line.includes("spin done")) return;

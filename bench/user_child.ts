@@ -29,7 +29,10 @@ const lines: { t: number; text: string }[] = [];
 let partial = "";
 const t0 = performance.now();
 const r = await kboot({
-    load: p.load, params: p.params, engine: "v86", steps: p.img.steps,
+    load: p.load,
+    params: p.params,
+    engine: "v86",
+    steps: p.img.steps,
     sink: (text) => {
         const t = performance.now() - t0;
         const parts = (partial + text).split("\n");
@@ -40,6 +43,13 @@ const r = await kboot({
 const wallMs = performance.now() - t0;
 if (partial) lines.push({ t: wallMs, text: partial });
 const cpu = r.cpu as { instructions?: number } | undefined;
-console.log(JSON.stringify({
-    status: r.status, reason: r.reason, user: r.user ?? null, instructions: cpu?.instructions ?? null, wallMs, lines,
-}));
+console.log(
+    JSON.stringify({
+        status: r.status,
+        reason: r.reason,
+        user: r.user ?? null,
+        instructions: cpu?.instructions ?? null,
+        wallMs,
+        lines,
+    }),
+);

@@ -27,8 +27,10 @@ export function aout_load_plan(file: FileBytes, offset: number, k: AoutKludge): 
     }
     const fileOff = offset - (k.header_addr - k.load_addr);
     if (fileOff < 0) {
-        bad(`header_addr − load_addr (${hex32(k.header_addr - k.load_addr)}) is larger than ` +
-            `the header's file offset ${hex32(offset)}`);
+        bad(
+            `header_addr − load_addr (${hex32(k.header_addr - k.load_addr)}) is larger than ` +
+                `the header's file offset ${hex32(offset)}`,
+        );
     }
     if (k.load_end_addr !== 0 && k.load_end_addr < k.load_addr) {
         bad(`load_end_addr ${hex32(k.load_end_addr)} is below load_addr ${hex32(k.load_addr)}`);
@@ -36,29 +38,37 @@ export function aout_load_plan(file: FileBytes, offset: number, k: AoutKludge): 
     const loadSize = k.load_end_addr === 0 ? file.length - fileOff : k.load_end_addr - k.load_addr;
     const loadEnd = k.load_addr + loadSize;
     if (!file.has(fileOff, loadSize)) {
-        bad(`truncated: load area ${range_str(k.load_addr, loadEnd)} needs file bytes ` +
-            `${range_str(fileOff, fileOff + loadSize)}, file is ${file.length} bytes`);
+        bad(
+            `truncated: load area ${range_str(k.load_addr, loadEnd)} needs file bytes ` +
+                `${range_str(fileOff, fileOff + loadSize)}, file is ${file.length} bytes`,
+        );
     }
     if (loadEnd > FOUR_GIB) bad(`load area ${range_str(k.load_addr, loadEnd)} wraps past 4 GiB`);
     if (k.header_addr + MULTIBOOT_HEADER_AOUT_SIZE > loadEnd) {
-        bad(`load area ${range_str(k.load_addr, loadEnd)} does not hold the header at ` +
-            `header_addr ${hex32(k.header_addr)}`);
+        bad(
+            `load area ${range_str(k.load_addr, loadEnd)} does not hold the header at ` +
+                `header_addr ${hex32(k.header_addr)}`,
+        );
     }
     const bssEnd = k.bss_end_addr === 0 ? loadEnd : k.bss_end_addr;
     if (bssEnd < loadEnd) {
         bad(`bss_end_addr ${hex32(bssEnd)} is below the end of the load area ${hex32(loadEnd)}`);
     }
     if (k.entry_addr < k.load_addr || k.entry_addr >= loadEnd) {
-        bad(`entry_addr ${hex32(k.entry_addr)} is outside the load area ` +
-            range_str(k.load_addr, loadEnd));
+        bad(
+            `entry_addr ${hex32(k.entry_addr)} is outside the load area ` +
+                range_str(k.load_addr, loadEnd),
+        );
     }
-    const segments: KernelSegment[] = [{
-        what: "kernel a.out image",
-        label: "a.out load area",
-        paddr: k.load_addr,
-        data: file.bytes.subarray(fileOff, fileOff + loadSize),
-        memsz: loadSize,
-    }];
+    const segments: KernelSegment[] = [
+        {
+            what: "kernel a.out image",
+            label: "a.out load area",
+            paddr: k.load_addr,
+            data: file.bytes.subarray(fileOff, fileOff + loadSize),
+            memsz: loadSize,
+        },
+    ];
     if (bssEnd > loadEnd) {
         segments.push({
             what: "kernel bss",

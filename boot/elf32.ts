@@ -18,7 +18,13 @@ import { FOUR_GIB, type FileBytes, hex32, range_str } from "./bytes.ts";
 import type { KernelImage, KernelSegment, SectionHeaders } from "./multiboot.ts";
 
 const ELF = {
-    CLASS32: 1, CLASS64: 2, DATA2LSB: 1, DATA2MSB: 2, ET_EXEC: 2, EM_386: 3, EM_X86_64: 62,
+    CLASS32: 1,
+    CLASS64: 2,
+    DATA2LSB: 1,
+    DATA2MSB: 2,
+    ET_EXEC: 2,
+    EM_386: 3,
+    EM_X86_64: 62,
 } as const;
 const PT_LOAD = 1;
 const SHT_NULL = 0;
@@ -111,8 +117,10 @@ function elf32_loads(file: FileBytes): ElfLoad[] {
         file.fail(`bad e_phentsize ${phentsize} (a program header is 32 bytes)`);
     }
     if (!file.has(phoff, phnum * phentsize)) {
-        file.fail(`truncated program header table (${phnum} × ${phentsize} bytes at offset ` +
-            `${hex32(phoff)}, file is ${file.length} bytes)`);
+        file.fail(
+            `truncated program header table (${phnum} × ${phentsize} bytes at offset ` +
+                `${hex32(phoff)}, file is ${file.length} bytes)`,
+        );
     }
     const loads: ElfLoad[] = [];
     for (let i = 0; i < phnum; i++) {
@@ -120,12 +128,19 @@ function elf32_loads(file: FileBytes): ElfLoad[] {
         const w = (k: number) => file.u32(at + 4 * k, "program header");
         if (w(0) !== PT_LOAD) continue;
         const l: ElfLoad = {
-            index: i, offset: w(1), vaddr: w(2), paddr: w(3), filesz: w(4), memsz: w(5),
+            index: i,
+            offset: w(1),
+            vaddr: w(2),
+            paddr: w(3),
+            filesz: w(4),
+            memsz: w(5),
             flags: w(6),
         };
         if (l.filesz > l.memsz) {
-            file.fail(`segment ${i}: p_filesz ${hex32(l.filesz)} is larger than ` +
-                `p_memsz ${hex32(l.memsz)}`);
+            file.fail(
+                `segment ${i}: p_filesz ${hex32(l.filesz)} is larger than ` +
+                    `p_memsz ${hex32(l.memsz)}`,
+            );
         }
         if (l.memsz === 0) continue;
         if (l.paddr + l.memsz > FOUR_GIB) {
@@ -133,8 +148,10 @@ function elf32_loads(file: FileBytes): ElfLoad[] {
         }
         if (!file.has(l.offset, l.filesz)) {
             const need = range_str(l.offset, l.offset + l.filesz);
-            file.fail(`truncated segment ${i} ${range_str(l.paddr, l.paddr + l.memsz)}: needs ` +
-                `file bytes ${need}, file is ${file.length} bytes`);
+            file.fail(
+                `truncated segment ${i} ${range_str(l.paddr, l.paddr + l.memsz)}: needs ` +
+                    `file bytes ${need}, file is ${file.length} bytes`,
+            );
         }
         loads.push(l);
     }
@@ -176,15 +193,23 @@ function elf32_sections(file: FileBytes): ElfSection[] | undefined {
         file.fail(`bad e_shentsize ${shentsize} (a section header is 40 bytes)`);
     }
     if (!file.has(shoff, shnum * shentsize)) {
-        file.fail(`truncated section header table (${shnum} × ${shentsize} bytes at offset ` +
-            `${hex32(shoff)}, file is ${file.length} bytes)`);
+        file.fail(
+            `truncated section header table (${shnum} × ${shentsize} bytes at offset ` +
+                `${hex32(shoff)}, file is ${file.length} bytes)`,
+        );
     }
     const sections: ElfSection[] = [];
     for (let i = 0; i < shnum; i++) {
         const at = shoff + i * shentsize;
         const w = (k: number) => file.u32(at + 4 * k, "section header");
         sections.push({
-            index: i, name: "", nameOff: w(0), type: w(1), flags: w(2), addr: w(3), offset: w(4),
+            index: i,
+            name: "",
+            nameOff: w(0),
+            type: w(1),
+            flags: w(2),
+            addr: w(3),
+            offset: w(4),
             size: w(5),
         });
     }
@@ -220,13 +245,17 @@ function elf32_shdrs(file: FileBytes, sections: ElfSection[]): SectionHeaders {
         if (s.type === SHT_NULL || s.type === SHT_NOBITS) continue;
         const label = s.name ? `section ${s.index} (${s.name})` : `section ${s.index}`;
         if (!file.has(s.offset, s.size)) {
-            file.fail(`truncated ${label}: needs file bytes ` +
-                `${range_str(s.offset, s.offset + s.size)}, file is ${file.length} bytes`);
+            file.fail(
+                `truncated ${label}: needs file bytes ` +
+                    `${range_str(s.offset, s.offset + s.size)}, file is ${file.length} bytes`,
+            );
         }
         total += s.size;
         if (total > file.length) {
-            file.fail("non-allocated ELF sections hold more bytes than the file " +
-                "(overlapping sections)");
+            file.fail(
+                "non-allocated ELF sections hold more bytes than the file " +
+                    "(overlapping sections)",
+            );
         }
         copies.push({
             what: `ELF section ${s.name || s.index}`,

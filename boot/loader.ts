@@ -26,12 +26,25 @@ import { gunzipSync } from "node:zlib";
 import type { EntryState, PhysMem } from "../emulator/types.ts";
 import { aout_load_plan } from "./aout.ts";
 import {
-    FOUR_GIB, FileBytes, MIB, PAGE_SIZE, align_up, hex32, range_str, size_exact, size_str,
+    FOUR_GIB,
+    FileBytes,
+    MIB,
+    PAGE_SIZE,
+    align_up,
+    hex32,
+    range_str,
+    size_exact,
+    size_str,
 } from "./bytes.ts";
 import { elf32_load_plan } from "./elf32.ts";
 import { BootError } from "./errors.ts";
 import {
-    mbi_empty, mbi_encode, mbi_memory, mmap_encode, mmap_entries, mods_encode,
+    mbi_empty,
+    mbi_encode,
+    mbi_memory,
+    mmap_encode,
+    mmap_entries,
+    mods_encode,
 } from "./mbi.ts";
 import {
     GDT_ADDR,
@@ -119,11 +132,15 @@ export function multiboot_load(mem: PhysMem, req: LoadRequest): BootInfo {
 /** Lines for `mach86 boot --verbose`: each placement by address, then the entry state. */
 export function format_placements(info: BootInfo): string[] {
     const sorted = [...info.placements].sort((a, b) => a.start - b.start || a.end - b.end);
-    const lines = sorted.map((p) =>
-        `${hex32(p.start)}-${hex32(p.end)} ${size_str(p.end - p.start).padStart(12)}  ${p.what}`);
+    const lines = sorted.map(
+        (p) =>
+            `${hex32(p.start)}-${hex32(p.end)} ${size_str(p.end - p.start).padStart(12)}  ${p.what}`,
+    );
     const e = info.entry;
-    lines.push(`entry ${hex32(e.eip)}  eax ${hex32(e.eax)}  ebx ${hex32(e.ebx)}  ` +
-        `MBI flags ${hex32(info.flags)}  kernel end ${hex32(info.kernelEnd)}`);
+    lines.push(
+        `entry ${hex32(e.eip)}  eax ${hex32(e.eax)}  ebx ${hex32(e.ebx)}  ` +
+            `MBI flags ${hex32(info.flags)}  kernel end ${hex32(info.kernelEnd)}`,
+    );
     return lines;
 }
 
@@ -173,11 +190,14 @@ function plan_kernel(plan: Plan, kernel: FileBytes): { image: KernelImage; kerne
 
 /** GDT, mmap and MBI in the first 64 KiB; returns the MBI flags. */
 function plan_low_area(
-    plan: Plan, area: InfoArea, modsCount: number, shdrs?: SectionHeaders,
+    plan: Plan,
+    area: InfoArea,
+    modsCount: number,
+    shdrs?: SectionHeaders,
 ): number {
     const I = MULTIBOOT_INFO;
-    const flags = I.MEMORY | I.CMDLINE | I.MODS | I.MEM_MAP | I.BOOT_LOADER_NAME |
-        (shdrs ? I.ELF_SHDR : 0);
+    const flags =
+        I.MEMORY | I.CMDLINE | I.MODS | I.MEM_MAP | I.BOOT_LOADER_NAME | (shdrs ? I.ELF_SHDR : 0);
     const gdt = new Uint8Array(GDT_WORDS.length * 4);
     const view = new DataView(gdt.buffer);
     GDT_WORDS.forEach((w, i) => view.setUint32(4 * i, w, true));
@@ -219,25 +239,38 @@ function plan_create(ramSize: number, memSize: number): Plan {
  * the zero padding written after it) stays out of the low 64 KiB and the 0x9FC00–1 MiB hole.
  */
 function plan_range(
-    plan: Plan, input: string, label: string, start: number, end: number, padEnd = end,
+    plan: Plan,
+    input: string,
+    label: string,
+    start: number,
+    end: number,
+    padEnd = end,
 ): void {
     const at = `${label} ${range_str(start, end)}`;
     if (end > plan.limit || start > plan.limit) {
-        const room = plan.limit < plan.ramSize
-            ? "below 4 GiB"
-            : `in ${size_exact(plan.ramSize)} of RAM`;
+        const room =
+            plan.limit < plan.ramSize ? "below 4 GiB" : `in ${size_exact(plan.ramSize)} of RAM`;
         throw new BootError(input, `${at} does not fit ${room}`);
     }
-    for (const [lo, hi] of [[0, LOW_RESERVED_END], [HOLE_START, HOLE_END]] as const) {
+    for (const [lo, hi] of [
+        [0, LOW_RESERVED_END],
+        [HOLE_START, HOLE_END],
+    ] as const) {
         if (start < padEnd && start < hi && lo < padEnd) {
-            throw new BootError(input, `${at} overlaps the MBI/low reserved area ` +
-                range_str(lo, hi));
+            throw new BootError(
+                input,
+                `${at} overlaps the MBI/low reserved area ` + range_str(lo, hi),
+            );
         }
     }
 }
 
 function plan_place(
-    plan: Plan, what: string, start: number, end: number, bytes?: Uint8Array,
+    plan: Plan,
+    what: string,
+    start: number,
+    end: number,
+    bytes?: Uint8Array,
 ): void {
     plan.placements.push({ what, start, end });
     if (bytes && bytes.length) plan.writes.push({ addr: start, bytes });
@@ -267,7 +300,11 @@ interface InfoArea {
 
 /** Module array, strings and ELF section data, from the page after the kernel. */
 function plan_info_area(
-    plan: Plan, req: LoadRequest, kernel: FileBytes, kernelEnd: number, shdrs?: SectionHeaders,
+    plan: Plan,
+    req: LoadRequest,
+    kernel: FileBytes,
+    kernelEnd: number,
+    shdrs?: SectionHeaders,
 ): InfoArea {
     const modArray = align_up(kernelEnd, PAGE_SIZE);
     let at = modArray + req.modules.length * MOD_ENTRY_SIZE;
@@ -377,8 +414,10 @@ function module_bytes(m: ModuleSpec, room: number, at: number): Uint8Array {
         const err = e as { code?: unknown; message?: unknown };
         if (err.code === "ERR_BUFFER_TOO_LARGE") {
             const left = size_str(Math.max(room, 0));
-            throw new BootError(m.path, `decompressed module does not fit in the ${left} of RAM ` +
-                `left at ${hex32(at)}`);
+            throw new BootError(
+                m.path,
+                `decompressed module does not fit in the ${left} of RAM ` + `left at ${hex32(at)}`,
+            );
         }
         const msg = String(err.message ?? e).split("\n")[0];
         throw new BootError(m.path, `corrupt gzip: ${msg}`);

@@ -55,13 +55,27 @@ export interface MbiRaw {
 }
 
 const MBI_U32 = [
-    ["flags", 0], ["mem_lower", 4], ["mem_upper", 8], ["boot_device", 12], ["cmdline", 16],
-    ["mods_count", 20], ["mods_addr", 24], ["mmap_length", 44], ["mmap_addr", 48],
-    ["drives_length", 52], ["drives_addr", 56], ["config_table", 60], ["boot_loader_name", 64],
-    ["apm_table", 68], ["vbe_control_info", 72], ["vbe_mode_info", 76],
+    ["flags", 0],
+    ["mem_lower", 4],
+    ["mem_upper", 8],
+    ["boot_device", 12],
+    ["cmdline", 16],
+    ["mods_count", 20],
+    ["mods_addr", 24],
+    ["mmap_length", 44],
+    ["mmap_addr", 48],
+    ["drives_length", 52],
+    ["drives_addr", 56],
+    ["config_table", 60],
+    ["boot_loader_name", 64],
+    ["apm_table", 68],
+    ["vbe_control_info", 72],
+    ["vbe_mode_info", 76],
 ] as const;
 const MBI_U16 = [
-    ["vbe_mode", 80], ["vbe_interface_seg", 82], ["vbe_interface_off", 84],
+    ["vbe_mode", 80],
+    ["vbe_interface_seg", 82],
+    ["vbe_interface_off", 84],
     ["vbe_interface_len", 86],
 ] as const;
 const MBI_SYMS = 28;
@@ -118,11 +132,27 @@ const MMAP_MAX = 1024;
 
 export function mbi_empty(): MbiRaw {
     return {
-        flags: 0, mem_lower: 0, mem_upper: 0, boot_device: 0, cmdline: 0, mods_count: 0,
+        flags: 0,
+        mem_lower: 0,
+        mem_upper: 0,
+        boot_device: 0,
+        cmdline: 0,
+        mods_count: 0,
         mods_addr: 0,
-        syms: [0, 0, 0, 0], mmap_length: 0, mmap_addr: 0, drives_length: 0, drives_addr: 0,
-        config_table: 0, boot_loader_name: 0, apm_table: 0, vbe_control_info: 0, vbe_mode_info: 0,
-        vbe_mode: 0, vbe_interface_seg: 0, vbe_interface_off: 0, vbe_interface_len: 0,
+        syms: [0, 0, 0, 0],
+        mmap_length: 0,
+        mmap_addr: 0,
+        drives_length: 0,
+        drives_addr: 0,
+        config_table: 0,
+        boot_loader_name: 0,
+        apm_table: 0,
+        vbe_control_info: 0,
+        vbe_mode_info: 0,
+        vbe_mode: 0,
+        vbe_interface_seg: 0,
+        vbe_interface_off: 0,
+        vbe_interface_len: 0,
     };
 }
 
@@ -258,8 +288,16 @@ function mbi_elf_sections(mem: PhysMem, syms: MbiRaw["syms"], where: string): El
         const at = addr + i * size;
         const w = (k: number) => mem.read32(at + 4 * k);
         out.push({
-            sh_name: w(0), sh_type: w(1), sh_flags: w(2), sh_addr: w(3), sh_offset: w(4),
-            sh_size: w(5), sh_link: w(6), sh_info: w(7), sh_addralign: w(8), sh_entsize: w(9),
+            sh_name: w(0),
+            sh_type: w(1),
+            sh_flags: w(2),
+            sh_addr: w(3),
+            sh_offset: w(4),
+            sh_size: w(5),
+            sh_link: w(6),
+            sh_info: w(7),
+            sh_addralign: w(8),
+            sh_entsize: w(9),
         });
     }
     return out;

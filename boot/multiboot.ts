@@ -125,7 +125,7 @@ export function multiboot_header_find(file: FileBytes): MultibootHeader {
         if (file.u32(off, "multiboot header") !== MULTIBOOT_HEADER_MAGIC) continue;
         const flags = file.u32(off + 4, "multiboot header");
         const checksum = file.u32(off + 8, "multiboot header");
-        if (((MULTIBOOT_HEADER_MAGIC + flags + checksum) >>> 0) !== 0) {
+        if ((MULTIBOOT_HEADER_MAGIC + flags + checksum) >>> 0 !== 0) {
             if (badChecksum < 0) badChecksum = off;
             continue;
         }
@@ -141,8 +141,10 @@ function multiboot_header_check(file: FileBytes, off: number, flags: number): Mu
     const unsupported = flags & 0xffff & ~SUPPORTED_REQUIRED;
     if (unsupported) {
         const bit = 31 - Math.clz32(unsupported & -unsupported);
-        file.fail(`unsupported multiboot header flag ${bit} (required flags ` +
-            `${hex32(flags & 0xffff)}; mach86 knows flags 0, 1, 2 and 16)`);
+        file.fail(
+            `unsupported multiboot header flag ${bit} (required flags ` +
+                `${hex32(flags & 0xffff)}; mach86 knows flags 0, 1, 2 and 16)`,
+        );
     }
     if (!(flags & MULTIBOOT_HEADER_FLAG.AOUT_KLUDGE)) return { offset: off, flags };
     const at = `multiboot header at offset ${hex32(off)} with a.out kludge (flag 16)`;

@@ -7,7 +7,13 @@
  * 3 timeout.
  */
 import { readFileSync, statSync } from "node:fs";
-import { BootError, format_placements, multiboot_load, type BootInfo, type ModuleSpec } from "../boot/index.ts";
+import {
+    BootError,
+    format_placements,
+    multiboot_load,
+    type BootInfo,
+    type ModuleSpec,
+} from "../boot/index.ts";
 import { Machine, ram_size_problem, type RunResult } from "../emulator/machine.ts";
 import { hex32, parse_duration, parse_size, UsageError } from "./units.ts";
 
@@ -82,24 +88,36 @@ const hex16 = (n: number) => "0x" + n.toString(16).padStart(4, "0");
 
 function exitCodeOf(r: RunResult): number {
     switch (r.stop.kind) {
-        case "exit": return r.stop.code;
-        case "halt": return EXIT.OK;
-        case "crash": return EXIT.CRASH;
-        case "panic": return EXIT.CRASH;
-        case "timeout": return EXIT.TIMEOUT;
+        case "exit":
+            return r.stop.code;
+        case "halt":
+            return EXIT.OK;
+        case "crash":
+            return EXIT.CRASH;
+        case "panic":
+            return EXIT.CRASH;
+        case "timeout":
+            return EXIT.TIMEOUT;
     }
 }
 
 /** Human lines describing how the guest stopped (stderr). */
 export function describe_stop(r: RunResult, tail: string[]): string[] {
     const c = r.cpu;
-    const regs = `eip=${hex32(c.eip)} eflags=${hex32(c.eflags)} cr0=${hex32(c.cr0)} ` +
+    const regs =
+        `eip=${hex32(c.eip)} eflags=${hex32(c.eflags)} cr0=${hex32(c.cr0)} ` +
         `cr2=${hex32(c.cr2)} cr3=${hex32(c.cr3)} cr4=${hex32(c.cr4)}`;
     switch (r.stop.kind) {
-        case "exit": return [`mach86: guest exited with value ${hex32(r.stop.value)} (exit code ${r.stop.code})`];
-        case "halt": return [`mach86: guest halted with interrupts off at eip=${hex32(c.eip)}`];
-        case "timeout": return [`mach86: timeout after ${r.stop.limit} at eip=${hex32(c.eip)}`];
-        case "panic": return [`mach86: ${r.stop.reason}`];
+        case "exit":
+            return [
+                `mach86: guest exited with value ${hex32(r.stop.value)} (exit code ${r.stop.code})`,
+            ];
+        case "halt":
+            return [`mach86: guest halted with interrupts off at eip=${hex32(c.eip)}`];
+        case "timeout":
+            return [`mach86: timeout after ${r.stop.limit} at eip=${hex32(c.eip)}`];
+        case "panic":
+            return [`mach86: ${r.stop.reason}`];
         case "crash":
             return [
                 `mach86: guest crashed: ${r.stop.reason}`,
@@ -119,7 +137,12 @@ function loadRequest(opts: BootOptions, ramSize: number) {
         ...(opts.module ?? []).map((m) => moduleSpec(m, false)),
         ...(opts.moduleNounzip ?? []).map((m) => moduleSpec(m, true)),
     ];
-    return { kernel: { path: opts.kernel, bytes: readInput(opts.kernel) }, modules, cmdline: opts.cmdline ?? "", ramSize };
+    return {
+        kernel: { path: opts.kernel, bytes: readInput(opts.kernel) },
+        modules,
+        cmdline: opts.cmdline ?? "",
+        ramSize,
+    };
 }
 
 /** Run `mach86 boot`; returns the process exit code and what happened. Never throws. */
@@ -140,12 +163,19 @@ export async function boot_command(opts: BootOptions, io: Io = processIo): Promi
         const boot = multiboot_load(machine.mem, req);
         if (opts.verbose) {
             for (const l of format_placements(boot)) io.err(l + "\n");
-            io.err(`mach86: machine ready in ${(t1 - t0).toFixed(1)} ms, ` +
-                `loaded in ${(performance.now() - t1).toFixed(1)} ms\n`);
+            io.err(
+                `mach86: machine ready in ${(t1 - t0).toFixed(1)} ms, ` +
+                    `loaded in ${(performance.now() - t1).toFixed(1)} ms\n`,
+            );
         }
         machine.enter(boot.entry);
         const result = await machine.run({ timeoutMs, maxInstructions: opts.maxInstructions });
-        const report = { exitCode: exitCodeOf(result), result, boot, console: machine.console.text() };
+        const report = {
+            exitCode: exitCodeOf(result),
+            result,
+            boot,
+            console: machine.console.text(),
+        };
         emitResult(opts, io, report, machine.console.tail(10));
         return report;
     } catch (e) {

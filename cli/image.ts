@@ -10,7 +10,15 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { BootStep } from "../kernel/kern/startup.ts";
 import {
-    DEFAULT_PRESET, is_param, param_names, params_validate, PARAM_ALIASES, preset_find, PRESETS, SIZE_PARAMS, SWITCH_WORDS,
+    DEFAULT_PRESET,
+    is_param,
+    param_names,
+    params_validate,
+    PARAM_ALIASES,
+    preset_find,
+    PRESETS,
+    SIZE_PARAMS,
+    SWITCH_WORDS,
     type LayoutParams,
 } from "../kernel/presets.ts";
 import { parse_size, UsageError } from "./units.ts";
@@ -39,7 +47,13 @@ export interface ImageManifest {
     swap: string;
 }
 
-function field<T>(doc: Record<string, unknown>, key: string, type: string, path: string, dflt?: T): T {
+function field<T>(
+    doc: Record<string, unknown>,
+    key: string,
+    type: string,
+    path: string,
+    dflt?: T,
+): T {
     const v = doc[key];
     if (v === undefined && dflt !== undefined) return dflt;
     if (typeof v !== type) throw new UsageError(path, `field '${key}' must be a ${type}`);
@@ -49,7 +63,8 @@ function field<T>(doc: Record<string, unknown>, key: string, type: string, path:
 /** Read images/<dir>/image.json; paths in it are relative to the manifest. */
 export function image_load(dir: string): ImageManifest {
     const path = join(dir, "image.json");
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(dir, "no such image directory");
+    if (!existsSync(dir) || !statSync(dir).isDirectory())
+        throw new UsageError(dir, "no such image directory");
     if (!existsSync(path)) throw new UsageError(dir, "not an image: no image.json");
     let doc: Record<string, unknown>;
     try {
@@ -64,7 +79,13 @@ export function image_load(dir: string): ImageManifest {
         dir: base,
         description: field(doc, "description", "string", path, ""),
         kernel: resolve(base, field<string>(doc, "kernel", "string", path)),
-        kernel_name: field(doc, "kernel_name", "string", path, field<string>(doc, "kernel", "string", path)),
+        kernel_name: field(
+            doc,
+            "kernel_name",
+            "string",
+            path,
+            field<string>(doc, "kernel", "string", path),
+        ),
         cmdline: field(doc, "cmdline", "string", path, ""),
         memory: field(doc, "memory", "string", path, "256M"),
         preset: field(doc, "preset", "string", path, DEFAULT_PRESET),
@@ -87,7 +108,10 @@ export function image_load(dir: string): ImageManifest {
 export function params_from(presetName: string, sets: string[]): LayoutParams {
     const preset = preset_find(presetName);
     if (!preset) {
-        throw new UsageError("--preset", `unknown preset '${presetName}' (known: ${PRESETS.map((p) => p.name).join(", ")})`);
+        throw new UsageError(
+            "--preset",
+            `unknown preset '${presetName}' (known: ${PRESETS.map((p) => p.name).join(", ")})`,
+        );
     }
     const params: LayoutParams = { ...preset.params };
     for (const s of sets) {
@@ -98,11 +122,19 @@ export function params_from(presetName: string, sets: string[]): LayoutParams {
         const alias = PARAM_ALIASES[name];
         if (alias) {
             const v = alias.values[value];
-            if (v === undefined) throw new UsageError(`--set ${name}`, `'${value}' is not one of ${Object.keys(alias.values).join(", ")}`);
+            if (v === undefined)
+                throw new UsageError(
+                    `--set ${name}`,
+                    `'${value}' is not one of ${Object.keys(alias.values).join(", ")}`,
+                );
             params[alias.param] = v;
             continue;
         }
-        if (!is_param(name)) throw new UsageError("--set", `unknown parameter '${name}' (known: ${[...param_names(), ...Object.keys(PARAM_ALIASES)].join(", ")})`);
+        if (!is_param(name))
+            throw new UsageError(
+                "--set",
+                `unknown parameter '${name}' (known: ${[...param_names(), ...Object.keys(PARAM_ALIASES)].join(", ")})`,
+            );
         params[name] = param_value(name, value);
     }
     const problems = params_validate(params);
@@ -114,7 +146,12 @@ export function params_from(presetName: string, sets: string[]): LayoutParams {
 export function param_value(name: keyof LayoutParams, text: string): number {
     if (SIZE_PARAMS.has(name)) return parse_size(text, `--set ${name}`);
     if (SWITCH_WORDS[text] !== undefined) return SWITCH_WORDS[text]!;
-    const v = /^0x[0-9a-f]+$/i.test(text) ? parseInt(text, 16) : /^\d+$/.test(text) ? Number(text) : NaN;
-    if (!Number.isSafeInteger(v)) throw new UsageError(`--set ${name}`, `'${text}' is not a whole number`);
+    const v = /^0x[0-9a-f]+$/i.test(text)
+        ? parseInt(text, 16)
+        : /^\d+$/.test(text)
+          ? Number(text)
+          : NaN;
+    if (!Number.isSafeInteger(v))
+        throw new UsageError(`--set ${name}`, `'${text}' is not a whole number`);
     return v;
 }

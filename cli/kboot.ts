@@ -47,7 +47,12 @@ export interface KbootRequest {
     workload?: Workload;
 }
 
-export interface CheckResult { va: number; value: number; expected: number; what: string }
+export interface CheckResult {
+    va: number;
+    value: number;
+    expected: number;
+    what: string;
+}
 
 export interface KbootResult {
     /** "ok", "panic" (Mach panicked), "stuck" (a task's request failed: the boot would hang), "crash" (CPU). */
@@ -114,16 +119,34 @@ function user_summary(k: Kernel, ran: boolean): UserSummary {
     const vm = k.vm!;
     if (ran) sample_record(k, s.samples, "end");
     return {
-        tasks: s.tasks.filter((x) => x.threads.length > 0 || x.state !== "alive")
-            .map((x) => ({ name: x.name, id: x.id, state: x.state, end: x.end, exit_code: x.exit_code })),
-        context_switches: s.context_switches, syscalls: s.syscalls, ticks: k.ticks,
-        faults: t.stats.faults, zero_fill: t.stats.zero_fill_count, cow_faults: t.stats.cow_faults,
-        pageins: t.stats.pageins, pageouts: t.stats.pageouts, reactivations: t.stats.reactivations,
+        tasks: s.tasks
+            .filter((x) => x.threads.length > 0 || x.state !== "alive")
+            .map((x) => ({
+                name: x.name,
+                id: x.id,
+                state: x.state,
+                end: x.end,
+                exit_code: x.exit_code,
+            })),
+        context_switches: s.context_switches,
+        syscalls: s.syscalls,
+        ticks: k.ticks,
+        faults: t.stats.faults,
+        zero_fill: t.stats.zero_fill_count,
+        cow_faults: t.stats.cow_faults,
+        pageins: t.stats.pageins,
+        pageouts: t.stats.pageouts,
+        reactivations: t.stats.reactivations,
         pageout_scans: vm.stats.scans,
-        free_count_minimum: Number.isFinite(vm.stats.user_free_min) ? vm.stats.user_free_min : t.vm_page_free_count,
-        free_reserved: vm.thresholds.vm_page_free_reserved, ran,
+        free_count_minimum: Number.isFinite(vm.stats.user_free_min)
+            ? vm.stats.user_free_min
+            : t.vm_page_free_count,
+        free_reserved: vm.thresholds.vm_page_free_reserved,
+        ran,
         kernel: {
-            samples: s.samples.samples, peak_entries: s.samples.peak_entries, peak_kentries: s.samples.peak_kentries,
+            samples: s.samples.samples,
+            peak_entries: s.samples.peak_entries,
+            peak_kentries: s.samples.peak_kentries,
             kentry_capacity: kentry_capacity(k),
         },
     };
@@ -148,27 +171,47 @@ export function pad_kernel_bss(bytes: Uint8Array, pad: number, path: string): Ui
 function check_ram(engine: Engine, bytes: number): void {
     if (engine === "v86") {
         const problem = ram_size_problem(bytes);
-        if (problem) throw new UsageError("--memory", `${problem} (use --engine none for larger RAM)`);
+        if (problem)
+            throw new UsageError("--memory", `${problem} (use --engine none for larger RAM)`);
     } else if (bytes < 2 * 1024 * 1024 || bytes > MAX_RAM_NONE || bytes % 4096) {
         throw new UsageError("--memory", "the none engine takes 2 MiB .. 4 GiB in whole pages");
     }
 }
 
 /** Words the stub reads through the new page tables after CR3 switches: direct map and kmem_alloc'd memory. */
-function test_words(k: Kernel): { table: number; count: number; expect: { va: number; expected: number; what: string }[] } {
+function test_words(k: Kernel): {
+    table: number;
+    count: number;
+    expect: { va: number; expected: number; what: string }[];
+} {
     const r = kmem_alloc(k, k.kernel_map!, 4096, "mach86 test table");
     if (r.kr) return { table: 0, count: 0, expect: [] };
     const base = k.params.vm_min_kernel_address;
     const pattern = 0x6d383600 | 0x86;
     kernel_write(k, r.addr + 0x800, new Uint8Array(new Uint32Array([pattern]).buffer));
     const expect = [
-        { va: base + 0x9500, expected: k.mem.read32(0x9500), what: "MBI flags through the direct map" },
-        { va: base + k.kernel_start, expected: k.mem.read32(k.kernel_start), what: "kernel image through the direct map" },
+        {
+            va: base + 0x9500,
+            expected: k.mem.read32(0x9500),
+            what: "MBI flags through the direct map",
+        },
+        {
+            va: base + k.kernel_start,
+            expected: k.mem.read32(k.kernel_start),
+            what: "kernel image through the direct map",
+        },
         { va: r.addr + 0x800, expected: pattern, what: "kmem_alloc'd page above the direct map" },
-        { va: k.vm_page_array + 32, expected: k.vm_page!.phys[0]!, what: "vm_page[0].phys_addr in the stolen array" },
+        {
+            va: k.vm_page_array + 32,
+            expected: k.vm_page!.phys[0]!,
+            what: "vm_page[0].phys_addr in the stolen array",
+        },
     ];
     const table = new Uint32Array(expect.length * 2);
-    expect.forEach((e, i) => { table[2 * i] = e.va >>> 0; table[2 * i + 1] = e.expected >>> 0; });
+    expect.forEach((e, i) => {
+        table[2 * i] = e.va >>> 0;
+        table[2 * i + 1] = e.expected >>> 0;
+    });
     kernel_write(k, r.addr, new Uint8Array(table.buffer));
     return { table: r.addr, count: expect.length, expect };
 }
@@ -182,19 +225,37 @@ interface BootKernelResult {
 }
 
 /** Run the kernel bootstrap; a KernelPanic becomes the "panic" status. */
-function boot_kernel(mem: PhysMem, mmu: Machine | null, req: KbootRequest, boot: BootInfo, mbi: number, print: (s: string) => void): BootKernelResult {
+function boot_kernel(
+    mem: PhysMem,
+    mmu: Machine | null,
+    req: KbootRequest,
+    boot: BootInfo,
+    mbi: number,
+    print: (s: string) => void,
+): BootKernelResult {
     const k = kernel_create(mem, mmu, req.params, mbi_parse(mem, mbi), {
-        start: 0x100000, end: boot.kernelEnd, text_end: 0x100000,
+        start: 0x100000,
+        end: boot.kernelEnd,
+        text_end: 0x100000,
     });
     // Mach starts some lines with "\r" to overwrite the last one; a log shows them on a new line.
-    k.printf = (s: string) => { k.console.push(s); print(s.replace(/^\r/, "\n").replace(/ +$/, "")); };
+    k.printf = (s: string) => {
+        k.console.push(s);
+        print(s.replace(/^\r/, "\n").replace(/ +$/, ""));
+    };
     try {
         const outcome = kernel_boot(k, req.steps, req.points);
         if (outcome.stuck) return { k, outcome, status: "stuck" as const, reason: outcome.stuck };
         const workload = req.workload ? workload_run(k, req.workload) : undefined;
         return { k, outcome, status: "ok" as const, reason: "", workload };
     } catch (e) {
-        if (e instanceof KernelPanic) return { k, outcome: null, status: "panic" as const, reason: `panic: ${e.panicMessage}` };
+        if (e instanceof KernelPanic)
+            return {
+                k,
+                outcome: null,
+                status: "panic" as const,
+                reason: `panic: ${e.panicMessage}`,
+            };
         throw e;
     }
 }
@@ -219,16 +280,21 @@ function explain_trap(regs: Regs, params: LayoutParams, boot: BootInfo): string 
     const hex = (n: number) => "0x" + (n >>> 0).toString(16).padStart(8, "0");
     if (vector === 14 && cr2 >= mappedEnd) {
         const need = Math.ceil(boot.kernelEnd / PTP_SPAN);
-        return `page fault at ${hex(cr2)} (eip ${hex(regs.ebp)}, error ${regs.ecx}): PDE ${(cr2 >>> 22)} is not present — ` +
+        return (
+            `page fault at ${hex(cr2)} (eip ${hex(regs.ebp)}, error ${regs.ecx}): PDE ${cr2 >>> 22} is not present — ` +
             `the kernel image ends at ${hex(imageEnd)} but the boot page tables map only up to ${hex(mappedEnd)} ` +
-            `(boot_ptps=${params.boot_ptps} x 4 MiB); boot_ptps=${need} would map it`;
+            `(boot_ptps=${params.boot_ptps} x 4 MiB); boot_ptps=${need} would map it`
+        );
     }
     return `CPU exception ${vector} (error ${regs.ecx}) at eip ${hex(regs.ebp)}, cr2 ${hex(cr2)}`;
 }
 
 type Inspect = (r: KbootResult) => void | Promise<void>;
 
-function stop_status(stop: StopReason, kernel: KbootResult["status"] | undefined): KbootResult["status"] {
+function stop_status(
+    stop: StopReason,
+    kernel: KbootResult["status"] | undefined,
+): KbootResult["status"] {
     if (stop.kind === "crash" || stop.kind === "timeout") return "crash";
     return kernel ?? "crash";
 }
@@ -241,7 +307,10 @@ function stop_reason(stop: StopReason, kernel: string | undefined): string {
 
 /** Boot on the v86 engine: the stub on the CPU, the kernel at HC_BOOT. */
 async function kboot_v86(req: KbootRequest, inspect: Inspect): Promise<KbootResult> {
-    const m = await Machine.create({ memory: req.load.ramSize, sink: req.sink ? (c) => req.sink!(new TextDecoder().decode(c)) : undefined });
+    const m = await Machine.create({
+        memory: req.load.ramSize,
+        sink: req.sink ? (c) => req.sink!(new TextDecoder().decode(c)) : undefined,
+    });
     try {
         const boot = multiboot_load(m.mem, req.load);
         m.enter(boot.entry);
@@ -254,7 +323,8 @@ async function kboot_v86(req: KbootRequest, inspect: Inspect): Promise<KbootResu
             const k = res!.k;
             try {
                 const esp = fn();
-                if (esp === 0) userStop = { kind: "exit", code: user_exit_code(k), value: user_exit_code(k) };
+                if (esp === 0)
+                    userStop = { kind: "exit", code: user_exit_code(k), value: user_exit_code(k) };
                 return esp;
             } catch (e) {
                 if (!(e instanceof KernelPanic)) throw e;
@@ -266,22 +336,39 @@ async function kboot_v86(req: KbootRequest, inspect: Inspect): Promise<KbootResu
         m.onHypercall((r) => {
             switch (r.eax) {
                 case HC.PARAMS:
-                    r.eax = req.params.vm_min_kernel_address; r.ebx = req.params.boot_ptps; r.ecx = 0; r.edx = PIT_DIVISOR_HZ100;
+                    r.eax = req.params.vm_min_kernel_address;
+                    r.ebx = req.params.boot_ptps;
+                    r.ecx = 0;
+                    r.edx = PIT_DIVISOR_HZ100;
                     return;
                 case HC.BOOT:
                     res = boot_kernel(m.mem, m, req, boot, r.ebx, kprint);
-                    if (res.status !== "ok") { r.eax = 0; m.stop({ kind: "panic", reason: res.reason }); return; }
+                    if (res.status !== "ok") {
+                        r.eax = 0;
+                        m.stop({ kind: "panic", reason: res.reason });
+                        return;
+                    }
                     tests = test_words(res.k);
-                    r.eax = pmap_cr3(res.k.kernel_pmap!); r.ebx = tests.table; r.ecx = tests.count;
+                    r.eax = pmap_cr3(res.k.kernel_pmap!);
+                    r.ebx = tests.table;
+                    r.ecx = tests.count;
                     set_cr4(m, res.k);
                     return;
                 case HC.CHECK: {
                     const e = tests?.expect[r.ebp];
-                    checks.push({ va: r.ebx, value: r.ecx, expected: e?.expected ?? -1, what: e?.what ?? "?" });
+                    checks.push({
+                        va: r.ebx,
+                        value: r.ecx,
+                        expected: e?.expected ?? -1,
+                        what: e?.what ?? "?",
+                    });
                     return;
                 }
                 case HC.DONE:
-                    if (res?.k.sched && res.k.sched.runq.length > 0 && !req.workload) { r.eax = 1; return; }
+                    if (res?.k.sched && res.k.sched.runq.length > 0 && !req.workload) {
+                        r.eax = 1;
+                        return;
+                    }
                     r.eax = 0;
                     m.stop({ kind: "exit", code: 0, value: 0 });
                     return;
@@ -298,14 +385,22 @@ async function kboot_v86(req: KbootRequest, inspect: Inspect): Promise<KbootResu
                     r.eax = 0;
                     m.stop({ kind: "crash", reason: explain_trap(r, req.params, boot) });
                     return;
-                default: m.stop({ kind: "crash", reason: `unknown hypercall ${r.eax}` });
+                default:
+                    m.stop({ kind: "crash", reason: `unknown hypercall ${r.eax}` });
             }
         });
         const run = await m.run({ maxInstructions: 2_000_000_000 });
         const r = res as BootKernelResult | null;
         const result: KbootResult = {
-            status: stop_status(run.stop, r?.status), reason: stop_reason(run.stop, r?.reason),
-            kernel: r?.k ?? null, outcome: r?.outcome ?? null, boot, console: m.console.text(), checks, cpu: run.cpu, engine: "v86",
+            status: stop_status(run.stop, r?.status),
+            reason: stop_reason(run.stop, r?.reason),
+            kernel: r?.k ?? null,
+            outcome: r?.outcome ?? null,
+            boot,
+            console: m.console.text(),
+            checks,
+            cpu: run.cpu,
+            engine: "v86",
             workload: r && "workload" in r ? r.workload : undefined,
             user: r?.k.sched ? user_summary(r.k, true) : undefined,
             cpu_translate: (va: number) => m.translate(va),
@@ -325,21 +420,51 @@ async function kboot_none(req: KbootRequest, inspect: Inspect): Promise<KbootRes
     const boot = multiboot_load(mem, req.load);
     let console = "mach86-kernel stub\n";
     req.sink?.(console);
-    const print = (s: string) => { const t = s; console += t; req.sink?.(t); };
+    const print = (s: string) => {
+        const t = s;
+        console += t;
+        req.sink?.(t);
+    };
     const mappedEnd = req.params.boot_ptps * PTP_SPAN;
     if (boot.kernelEnd > mappedEnd) {
-        const regs = { eax: 5, ebx: 14, ecx: 2, edx: 0, esi: req.params.vm_min_kernel_address + mappedEnd, edi: 0, ebp: 0 };
-        const result: KbootResult = { status: "crash", reason: explain_trap(regs, req.params, boot) + " (predicted: no CPU on the none engine)", kernel: null, outcome: null, boot, console, checks: [], engine: "none" };
+        const regs = {
+            eax: 5,
+            ebx: 14,
+            ecx: 2,
+            edx: 0,
+            esi: req.params.vm_min_kernel_address + mappedEnd,
+            edi: 0,
+            ebp: 0,
+        };
+        const result: KbootResult = {
+            status: "crash",
+            reason:
+                explain_trap(regs, req.params, boot) + " (predicted: no CPU on the none engine)",
+            kernel: null,
+            outcome: null,
+            boot,
+            console,
+            checks: [],
+            engine: "none",
+        };
         await inspect(result);
         return result;
     }
     const r = boot_kernel(mem, null, req, boot, boot.mbiAddr, print);
     const result: KbootResult = {
-        status: r.status, reason: r.reason, kernel: r.k, outcome: r.outcome, boot, console, checks: [], engine: "none",
+        status: r.status,
+        reason: r.reason,
+        kernel: r.k,
+        outcome: r.outcome,
+        boot,
+        console,
+        checks: [],
+        engine: "none",
         workload: "workload" in r ? r.workload : undefined,
         user: r.k.sched ? user_summary(r.k, false) : undefined,
     };
-    if (r.k.sched) print("mach86: the none engine has no CPU: the user tasks were loaded but not run\n");
+    if (r.k.sched)
+        print("mach86: the none engine has no CPU: the user tasks were loaded but not run\n");
     await inspect(result);
     return result;
 }

@@ -43,7 +43,11 @@ export function parse_duration(text: string, what: string): number {
 
 /** "64 MiB", "1855.5 MiB", "4 KiB": a size as a person reads it. */
 export function format_size(bytes: number): string {
-    for (const [unit, n] of [["GiB", 1024 ** 3], ["MiB", 1024 ** 2], ["KiB", 1024]] as const) {
+    for (const [unit, n] of [
+        ["GiB", 1024 ** 3],
+        ["MiB", 1024 ** 2],
+        ["KiB", 1024],
+    ] as const) {
         if (bytes >= n) return `${+(bytes / n).toFixed(3)} ${unit}`;
     }
     return `${bytes} B`;

@@ -178,10 +178,13 @@ export class Machine implements Mmu {
         const exc = /(#\w+) handler/.exec(v86)?.[1];
         if (exc) {
             const s = this.cpu.state();
-            if (s.idtrLimit === 0) return `CPU exception ${exc} with no IDT (IDTR limit 0) (v86: ${v86})`;
-            return `CPU exception ${exc} could not be delivered through the IDT at ` +
+            if (s.idtrLimit === 0)
+                return `CPU exception ${exc} with no IDT (IDTR limit 0) (v86: ${v86})`;
+            return (
+                `CPU exception ${exc} could not be delivered through the IDT at ` +
                 `0x${s.idtrBase.toString(16)} (limit 0x${s.idtrLimit.toString(16)}): ` +
-                `a real CPU would double-fault, then triple-fault and reset (v86: ${v86})`;
+                `a real CPU would double-fault, then triple-fault and reset (v86: ${v86})`
+            );
         }
         if (v86) return `v86 panic: ${v86}`;
         return `v86 stopped: ${e instanceof Error ? e.message : String(e)}`;

@@ -94,7 +94,13 @@ function hexIndex(n: number): string {
 }
 
 /** Decode the flag bits of one entry; `large` means a PDE whose PS bit is honoured. */
-function decodeFlags(level: WalkStep["level"], lo: number, hi: number | undefined, pae: boolean, large: boolean): string {
+function decodeFlags(
+    level: WalkStep["level"],
+    lo: number,
+    hi: number | undefined,
+    pae: boolean,
+    large: boolean,
+): string {
     const out: string[] = [];
     const bit = (mask: number, name: string): void => {
         if (lo & mask) out.push(name);
@@ -145,20 +151,33 @@ export function page_walk(mem: PhysMem, mode: PagingMode, va: number): Walk {
 }
 
 /** One table entry read during a walk (4 bytes, or 8 under PAE). */
-interface Entry { lo: number; hi: number; step: WalkStep }
+interface Entry {
+    lo: number;
+    hi: number;
+    step: WalkStep;
+}
 
 /** Read entry `index` of the table at `base`, record it as a step. */
 function readEntry(
-    mem: PhysMem, steps: WalkStep[], level: WalkStep["level"], base: number, index: number,
-    pae: boolean, large: (lo: number) => boolean,
+    mem: PhysMem,
+    steps: WalkStep[],
+    level: WalkStep["level"],
+    base: number,
+    index: number,
+    pae: boolean,
+    large: (lo: number) => boolean,
 ): Entry {
     const width = pae ? 8 : 4;
     const entryAddr = base + width * index;
     const lo = mem.read32(entryAddr) >>> 0;
     const hi = pae ? mem.read32(entryAddr + 4) >>> 0 : 0;
     const step: WalkStep = {
-        level, index, entryAddr, entry: lo,
-        flags: decodeFlags(level, lo, pae ? hi : undefined, pae, large(lo)), note: "",
+        level,
+        index,
+        entryAddr,
+        entry: lo,
+        flags: decodeFlags(level, lo, pae ? hi : undefined, pae, large(lo)),
+        note: "",
     };
     if (pae) step.entryHigh = hi;
     steps.push(step);
@@ -182,17 +201,33 @@ function walk2(mem: PhysMem, mode: PagingMode, va: number): Walk {
     const isLarge = (lo: number) => pse && (lo & INTEL_PTE.INTEL_PTE_PS) !== 0;
 
     const pdIndex = va >>> 22;
-    const pde = readEntry(mem, steps, "PDE", (mode.cr3 & 0xfffff000) >>> 0, pdIndex, false, isLarge);
+    const pde = readEntry(
+        mem,
+        steps,
+        "PDE",
+        (mode.cr3 & 0xfffff000) >>> 0,
+        pdIndex,
+        false,
+        isLarge,
+    );
     const ptBase = (pde.lo & 0xfffff000) >>> 0;
     const base4m = (pde.lo & 0xffc00000) >>> 0;
-    const pdeNote = isLarge(pde.lo) ? `4 MiB page at ${hex8(base4m)}`
+    const pdeNote = isLarge(pde.lo)
+        ? `4 MiB page at ${hex8(base4m)}`
         : `present, page table at ${hex8(ptBase)}` +
-            (pde.lo & INTEL_PTE.INTEL_PTE_PS ? " (PS ignored: CR4.PSE clear)" : "");
+          (pde.lo & INTEL_PTE.INTEL_PTE_PS ? " (PS ignored: CR4.PSE clear)" : "");
     if (!present(mem, pde, false, pdeNote)) return unmapped(va, steps, notPresent("PDE", pdIndex));
     const writable = allows(pde.lo, W);
     const user = allows(pde.lo, U);
     if (isLarge(pde.lo)) {
-        return { va, pa: (base4m | (va & 0x3fffff)) >>> 0, steps, pageSize: PAGE_4M, writable, user };
+        return {
+            va,
+            pa: (base4m | (va & 0x3fffff)) >>> 0,
+            steps,
+            pageSize: PAGE_4M,
+            writable,
+            user,
+        };
     }
 
     const ptIndex = (va >>> 12) & 0x3ff;
@@ -202,8 +237,12 @@ function walk2(mem: PhysMem, mode: PagingMode, va: number): Walk {
         return unmapped(va, steps, notPresent("PTE", ptIndex));
     }
     return {
-        va, pa: (frame | (va & 0xfff)) >>> 0, steps, pageSize: PAGE_4K,
-        writable: writable && allows(pte.lo, W), user: user && allows(pte.lo, U),
+        va,
+        pa: (frame | (va & 0xfff)) >>> 0,
+        steps,
+        pageSize: PAGE_4K,
+        writable: writable && allows(pte.lo, W),
+        user: user && allows(pte.lo, U),
     };
 }
 
@@ -218,7 +257,15 @@ function walkPae(mem: PhysMem, mode: PagingMode, va: number): Walk {
 
     // PDPT: four 8-byte entries at CR3 bits 5–31. PDPTEs carry no R/W or U/S: they count as 1.
     const pdptIndex = va >>> 30;
-    const pdpte = readEntry(mem, steps, "PDPTE", (mode.cr3 & 0xffffffe0) >>> 0, pdptIndex, true, () => false);
+    const pdpte = readEntry(
+        mem,
+        steps,
+        "PDPTE",
+        (mode.cr3 & 0xffffffe0) >>> 0,
+        pdptIndex,
+        true,
+        () => false,
+    );
     const pdBase = paeAddr(pdpte.lo, pdpte.hi, 0xfffff000);
     if (!present(mem, pdpte, true, `present, page directory at ${hex8(pdBase)}`)) {
         return unmapped(va, steps, notPresent("PDPTE", pdptIndex));
@@ -228,7 +275,9 @@ function walkPae(mem: PhysMem, mode: PagingMode, va: number): Walk {
     const pde = readEntry(mem, steps, "PDE", pdBase, pdIndex, true, isLarge);
     const base2m = paeAddr(pde.lo, pde.hi, 0xffe00000);
     const ptBase = paeAddr(pde.lo, pde.hi, 0xfffff000);
-    const pdeNote = isLarge(pde.lo) ? `2 MiB page at ${hex8(base2m)}` : `present, page table at ${hex8(ptBase)}`;
+    const pdeNote = isLarge(pde.lo)
+        ? `2 MiB page at ${hex8(base2m)}`
+        : `present, page table at ${hex8(ptBase)}`;
     if (!present(mem, pde, true, pdeNote)) return unmapped(va, steps, notPresent("PDE", pdIndex));
     const writable = allows(pde.lo, W);
     const user = allows(pde.lo, U);
@@ -243,8 +292,12 @@ function walkPae(mem: PhysMem, mode: PagingMode, va: number): Walk {
         return unmapped(va, steps, notPresent("PTE", ptIndex));
     }
     return {
-        va, pa: frame + (va & 0xfff), steps, pageSize: PAGE_4K,
-        writable: writable && allows(pte.lo, W), user: user && allows(pte.lo, U),
+        va,
+        pa: frame + (va & 0xfff),
+        steps,
+        pageSize: PAGE_4K,
+        writable: writable && allows(pte.lo, W),
+        user: user && allows(pte.lo, U),
     };
 }
 
@@ -260,9 +313,12 @@ function sizeName(bytes: number): string {
  */
 export function format_walk(w: Walk): string[] {
     const lines = w.steps.map((s) => {
-        const value = s.entryHigh === undefined
-            ? hex8(s.entry)
-            : "0x" + s.entryHigh.toString(16).padStart(8, "0") + s.entry.toString(16).padStart(8, "0");
+        const value =
+            s.entryHigh === undefined
+                ? hex8(s.entry)
+                : "0x" +
+                  s.entryHigh.toString(16).padStart(8, "0") +
+                  s.entry.toString(16).padStart(8, "0");
         const idx = `[${"0x" + s.index.toString(16).padStart(3, "0")}]`;
         return `${s.level.padEnd(5)} ${idx} @${hex8(s.entryAddr)} = ${value}  ${s.flags}  ${s.note}`;
     });
@@ -272,7 +328,9 @@ export function format_walk(w: Walk): string[] {
         lines.push(`VA ${hex8(w.va)} -> PA ${hex8(w.pa)}  (paging off, identity)`);
     } else {
         const access = `${w.writable ? "RW" : "RO"}, ${w.user ? "user" : "supervisor"}`;
-        lines.push(`VA ${hex8(w.va)} -> PA ${hex8(w.pa)}  (${sizeName(w.pageSize)} page, ${access})`);
+        lines.push(
+            `VA ${hex8(w.va)} -> PA ${hex8(w.pa)}  (${sizeName(w.pageSize)} page, ${access})`,
+        );
     }
     return lines;
 }

@@ -181,7 +181,7 @@ export class SparsePhysMem extends PhysMemBase {
             if (at < 0 || at + n > this.size) out.fill(0xff, done, done + n);
             else {
                 const c = this.chunk(at, false);
-                if (c) out.set(c.subarray(at % CHUNK, at % CHUNK + n), done);
+                if (c) out.set(c.subarray(at % CHUNK, (at % CHUNK) + n), done);
             }
             done += n;
         }
@@ -191,7 +191,8 @@ export class SparsePhysMem extends PhysMemBase {
         for (let done = 0; done < bytes.length;) {
             const at = pa + done;
             const n = Math.min(bytes.length - done, CHUNK - (at % CHUNK));
-            if (at >= 0 && at + n <= this.size) this.chunk(at, true)!.set(bytes.subarray(done, done + n), at % CHUNK);
+            if (at >= 0 && at + n <= this.size)
+                this.chunk(at, true)!.set(bytes.subarray(done, done + n), at % CHUNK);
             done += n;
         }
     }
@@ -199,7 +200,8 @@ export class SparsePhysMem extends PhysMemBase {
         for (let done = 0; done < len;) {
             const at = pa + done;
             const n = Math.min(len - done, CHUNK - (at % CHUNK));
-            if (at >= 0 && at + n <= this.size) this.chunk(at, value !== 0)?.fill(value, at % CHUNK, at % CHUNK + n);
+            if (at >= 0 && at + n <= this.size)
+                this.chunk(at, value !== 0)?.fill(value, at % CHUNK, (at % CHUNK) + n);
             done += n;
         }
     }
@@ -208,7 +210,8 @@ export class SparsePhysMem extends PhysMemBase {
      * throws: a result kept past its release must not read another boot's RAM.
      */
     release(): void {
-        for (const c of this.chunks.values()) if (chunkPool.length < CHUNK_POOL_MAX) chunkPool.push(c);
+        for (const c of this.chunks.values())
+            if (chunkPool.length < CHUNK_POOL_MAX) chunkPool.push(c);
         this.chunks.clear();
         this.words.clear();
         this.lastN = -1;
@@ -223,7 +226,8 @@ export class SparsePhysMem extends PhysMemBase {
         for (const n of [...this.chunks.keys()].sort((a, b) => a - b)) {
             const c = this.chunks.get(n)!;
             for (let p = 0; p < CHUNK / PAGE_SIZE; p++) {
-                if (c.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE).some((b) => b !== 0)) out.push(n * (CHUNK / PAGE_SIZE) + p);
+                if (c.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE).some((b) => b !== 0))
+                    out.push(n * (CHUNK / PAGE_SIZE) + p);
             }
         }
         return out;

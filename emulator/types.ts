@@ -44,12 +44,25 @@ export interface EntryState {
 export interface CpuState {
     eip: number;
     eflags: number;
-    eax: number; ecx: number; edx: number; ebx: number;
-    esp: number; ebp: number; esi: number; edi: number;
-    cr0: number; cr2: number; cr3: number; cr4: number;
-    cs: number; ds: number; ss: number;
-    idtrBase: number; idtrLimit: number;
-    gdtrBase: number; gdtrLimit: number;
+    eax: number;
+    ecx: number;
+    edx: number;
+    ebx: number;
+    esp: number;
+    ebp: number;
+    esi: number;
+    edi: number;
+    cr0: number;
+    cr2: number;
+    cr3: number;
+    cr4: number;
+    cs: number;
+    ds: number;
+    ss: number;
+    idtrBase: number;
+    idtrLimit: number;
+    gdtrBase: number;
+    gdtrLimit: number;
     instructions: number;
 }
 

@@ -44,7 +44,15 @@ export interface V86CpuOptions {
 }
 
 /** The registers a hypercall passes and returns. */
-export interface Regs { eax: number; ebx: number; ecx: number; edx: number; esi: number; edi: number; ebp: number }
+export interface Regs {
+    eax: number;
+    ebx: number;
+    ecx: number;
+    edx: number;
+    esi: number;
+    edi: number;
+    ebp: number;
+}
 
 type PortRead = () => number;
 type PortWrite = (value: number) => void;
@@ -163,9 +171,17 @@ export class V86Cpu {
     /** Compile JIT blocks synchronously; install them at main_loop boundaries. */
     private hookJit(): void {
         const cpu = this.cpu;
-        cpu.codegen_finalize = (idx: number, start: number, flags: number, ptr: number, len: number) => {
+        cpu.codegen_finalize = (
+            idx: number,
+            start: number,
+            flags: number,
+            ptr: number,
+            len: number,
+        ) => {
             const code = new Uint8Array(cpu.wasm_memory.buffer, ptr >>> 0, len >>> 0);
-            const inst = new WebAssembly.Instance(new WebAssembly.Module(code), { e: cpu.jit_imports });
+            const inst = new WebAssembly.Instance(new WebAssembly.Module(code), {
+                e: cpu.jit_imports,
+            });
             this.pending.push([idx, start, flags, inst.exports["f"]]);
         };
         const clearFunc = cpu.jit_clear_func.bind(cpu);
@@ -285,21 +301,36 @@ export class V86Cpu {
         this.bytes();
         const r = this.regs;
         const o = this.regsOut;
-        o.eax = r[REG.EAX]! >>> 0; o.ebx = r[REG.EBX]! >>> 0; o.ecx = r[REG.ECX]! >>> 0;
-        o.edx = r[REG.EDX]! >>> 0; o.esi = r[REG.ESI]! >>> 0; o.edi = r[REG.EDI]! >>> 0; o.ebp = r[REG.EBP]! >>> 0;
+        o.eax = r[REG.EAX]! >>> 0;
+        o.ebx = r[REG.EBX]! >>> 0;
+        o.ecx = r[REG.ECX]! >>> 0;
+        o.edx = r[REG.EDX]! >>> 0;
+        o.esi = r[REG.ESI]! >>> 0;
+        o.edi = r[REG.EDI]! >>> 0;
+        o.ebp = r[REG.EBP]! >>> 0;
         return o;
     }
 
     setRegs(regs: Regs): void {
         this.bytes();
         const r = this.regs;
-        r[REG.EAX] = regs.eax | 0; r[REG.EBX] = regs.ebx | 0; r[REG.ECX] = regs.ecx | 0;
-        r[REG.EDX] = regs.edx | 0; r[REG.ESI] = regs.esi | 0; r[REG.EDI] = regs.edi | 0;
+        r[REG.EAX] = regs.eax | 0;
+        r[REG.EBX] = regs.ebx | 0;
+        r[REG.ECX] = regs.ecx | 0;
+        r[REG.EDX] = regs.edx | 0;
+        r[REG.ESI] = regs.esi | 0;
+        r[REG.EDI] = regs.edi | 0;
         r[REG.EBP] = regs.ebp | 0;
     }
 
     /** Flat 32-bit protected mode, paging off, IF=0: the multiboot entry state. */
-    enterProtectedMode(eip: number, eax: number, ebx: number, gdtBase: number, gdtLimit: number): void {
+    enterProtectedMode(
+        eip: number,
+        eax: number,
+        ebx: number,
+        gdtBase: number,
+        gdtLimit: number,
+    ): void {
         const cpu = this.cpu;
         cpu.gdtr_offset[0] = gdtBase;
         cpu.gdtr_size[0] = gdtLimit;
@@ -332,7 +363,11 @@ export class V86Cpu {
         // TLB flush, paging-state update); it needs CPL 0, which the host has.
         const cpu = this.cpu;
         const saved = cpu.reg32[REG.ECX];
-        for (const [n, v] of [[4, cr4], [3, cr3], [0, cr0]] as const) {
+        for (const [n, v] of [
+            [4, cr4],
+            [3, cr3],
+            [0, cr0],
+        ] as const) {
             cpu.reg32[REG.ECX] = v | 0;
             cpu.wm.exports.instr_0F22(REG.ECX, n);
         }
@@ -379,12 +414,25 @@ export class V86Cpu {
         return {
             eip: (cpu.instruction_pointer[0] - cpu.segment_offsets[SEG.CS]) >>> 0,
             eflags: cpu.get_eflags ? cpu.get_eflags() >>> 0 : cpu.flags[0] >>> 0,
-            eax: r(REG.EAX), ecx: r(REG.ECX), edx: r(REG.EDX), ebx: r(REG.EBX),
-            esp: r(REG.ESP), ebp: r(REG.EBP), esi: r(REG.ESI), edi: r(REG.EDI),
-            cr0: cpu.cr[0] >>> 0, cr2: cpu.cr[2] >>> 0, cr3: cpu.cr[3] >>> 0, cr4: cpu.cr[4] >>> 0,
-            cs: cpu.sreg[SEG.CS], ds: cpu.sreg[SEG.DS], ss: cpu.sreg[SEG.SS],
-            idtrBase: cpu.idtr_offset[0] >>> 0, idtrLimit: cpu.idtr_size[0] >>> 0,
-            gdtrBase: cpu.gdtr_offset[0] >>> 0, gdtrLimit: cpu.gdtr_size[0] >>> 0,
+            eax: r(REG.EAX),
+            ecx: r(REG.ECX),
+            edx: r(REG.EDX),
+            ebx: r(REG.EBX),
+            esp: r(REG.ESP),
+            ebp: r(REG.EBP),
+            esi: r(REG.ESI),
+            edi: r(REG.EDI),
+            cr0: cpu.cr[0] >>> 0,
+            cr2: cpu.cr[2] >>> 0,
+            cr3: cpu.cr[3] >>> 0,
+            cr4: cpu.cr[4] >>> 0,
+            cs: cpu.sreg[SEG.CS],
+            ds: cpu.sreg[SEG.DS],
+            ss: cpu.sreg[SEG.SS],
+            idtrBase: cpu.idtr_offset[0] >>> 0,
+            idtrLimit: cpu.idtr_size[0] >>> 0,
+            gdtrBase: cpu.gdtr_offset[0] >>> 0,
+            gdtrLimit: cpu.gdtr_size[0] >>> 0,
             instructions: this.instructions(),
         };
     }

@@ -104,31 +104,41 @@ const DEBIAN_2014: LayoutParams = {
 export const PRESETS: readonly Preset[] = [
     {
         name: "debian-2014",
-        summary: "Debian gnumach 1.4-2..1.4-5 (Jan-Feb 2014): 2G/2G split, kmem_map 128 MiB, KENTRY 256 pages — the layout that broke d-i at 1856 MiB",
+        summary:
+            "Debian gnumach 1.4-2..1.4-5 (Jan-Feb 2014): 2G/2G split, kmem_map 128 MiB, KENTRY 256 pages — the layout that broke d-i at 1856 MiB",
         source: "60_bigmem.patch (VM_MIN_KERNEL_ADDRESS 0x80000000); 3d4e83e3 (VM_KERNEL_MAP_SIZE 192 MiB); 2d2da4aa (KMEM_MAP_SIZE 128 MiB); dd0989ad via Debian 1.4-2 (KENTRY_DATA_SIZE 256 pages); 38154426 (ipc_kernel_map 8 MiB); 07dc2f7b (DEVICE_IO_MAP_SIZE 16 MiB); 1c9690b8 (vm_map_entry 60 B)",
         params: DEBIAN_2014,
     },
     {
         name: "debian-2014-fix",
-        summary: "Debian gnumach 1.4-6 / upstream 8d03c760 (12 Feb 2014): kmem_map reduced to 96 MiB",
+        summary:
+            "Debian gnumach 1.4-6 / upstream 8d03c760 (12 Feb 2014): kmem_map reduced to 96 MiB",
         source: "8d03c760 'Reduce kmem_map to make room for kentry_data_size' (kern/slab.c KMEM_MAP_SIZE 128 -> 96 MiB); otherwise as debian-2014",
         params: { ...DEBIAN_2014, kmem_map_size: 96 * MiB },
     },
     {
         name: "x15-kentry",
-        summary: "debian-2014-fix with x15's alternative to the fixed kentry area: a 16 MiB kentry_map submap whose single entry is extended on growth (one stolen page bootstraps it)",
+        summary:
+            "debian-2014-fix with x15's alternative to the fixed kentry area: a 16 MiB kentry_map submap whose single entry is extended on growth (one stolen page bootstraps it)",
         source: "braunr's description of x15's kentry_map (reference §13: 'similar to the way pmap_growkernel() works'); otherwise as debian-2014-fix",
-        params: { ...DEBIAN_2014, kmem_map_size: 96 * MiB, kentry_pages: 1, kentry_map_size: 16 * MiB },
+        params: {
+            ...DEBIAN_2014,
+            kmem_map_size: 96 * MiB,
+            kentry_pages: 1,
+            kentry_map_size: 16 * MiB,
+        },
     },
     {
         name: "upstream-2014",
-        summary: "upstream GNU Mach at 8d03c760: 3G/1G split, so RAM is truncated at 832 MiB - 4 KiB",
+        summary:
+            "upstream GNU Mach at 8d03c760: 3G/1G split, so RAM is truncated at 832 MiB - 4 KiB",
         source: "b3027e26 (VM_MIN_KERNEL_ADDRESS 0xC0000000); 3d4e83e3 (VM_KERNEL_MAP_SIZE 192 MiB); 8d03c760 (KMEM_MAP_SIZE 96 MiB)",
         params: { ...DEBIAN_2014, vm_min_kernel_address: 0xc0000000, kmem_map_size: 96 * MiB },
     },
     {
         name: "zalloc-2011",
-        summary: "GNU Mach before the slab merge (2011-08..2011-12): zone_map 64 MiB, kalloc_map 64 MiB, no kmem_map, 256 kentries of 48 B, kernel at linear 0xC0000000 via segmentation",
+        summary:
+            "GNU Mach before the slab merge (2011-08..2011-12): zone_map 64 MiB, kalloc_map 64 MiB, no kmem_map, 256 kentries of 48 B, kernel at linear 0xC0000000 via segmentation",
         source: "fa6c711d (zone_map_size 64 MiB); 07dc2f7b (kalloc_map 64 MiB, DEVICE_IO_MAP_SIZE 16 MiB); 38154426 (ipc_kernel_map 8 MiB); 3d4e83e3 (VM_KERNEL_MAP_SIZE 192 MiB); kentry_count 256 x 48 B = 3 pages (vm/vm_map.c, a12a1067)",
         params: {
             ...DEBIAN_2014,
@@ -143,7 +153,8 @@ export const PRESETS: readonly Preset[] = [
     },
     {
         name: "head",
-        summary: "GNU Mach HEAD (2026) i386 layout parameters: 3G/1G, VM_KERNEL_MAP_SIZE 170 MiB, no kmem_map, no kentry area",
+        summary:
+            "GNU Mach HEAD (2026) i386 layout parameters: 3G/1G, VM_KERNEL_MAP_SIZE 170 MiB, no kmem_map, no kentry area",
         source: "b2f1eea9 (VM_KERNEL_MAP_SIZE 170 MiB); a8fd18db (kmem_map removed); 5e9f6f52 (kentry area removed); vm_page 52 B (HEAD struct); 91f0887c (VM_PAGE_FREE_RESERVED 500 and the 2014-08 pageout thresholds). The physical allocator (biosmem/vm_page segments) is not modelled: the 2014 boot path runs with these sizes",
         params: {
             ...DEBIAN_2014,
@@ -162,8 +173,15 @@ export const DEFAULT_PRESET = "debian-2014-fix";
 
 /** Which parameters are sizes in bytes (accept K/M/G), which are plain counts. */
 export const SIZE_PARAMS: ReadonlySet<keyof LayoutParams> = new Set<keyof LayoutParams>([
-    "vm_kernel_map_size", "kmem_map_size", "kalloc_map_size", "zone_map_size",
-    "ipc_kernel_map_size", "device_io_map_size", "kernel_bss", "kentry_map_size", "swap_size",
+    "vm_kernel_map_size",
+    "kmem_map_size",
+    "kalloc_map_size",
+    "zone_map_size",
+    "ipc_kernel_map_size",
+    "device_io_map_size",
+    "kernel_bss",
+    "kentry_map_size",
+    "swap_size",
 ]);
 
 export function preset_find(name: string): Preset | undefined {
@@ -175,12 +193,21 @@ export function param_names(): (keyof LayoutParams)[] {
 }
 
 /** `--set` names that stand for another parameter with words as values. */
-export const PARAM_ALIASES: Readonly<Record<string, { param: keyof LayoutParams; values: Record<string, number> }>> = {
+export const PARAM_ALIASES: Readonly<
+    Record<string, { param: keyof LayoutParams; values: Record<string, number> }>
+> = {
     allocator: { param: "zalloc", values: { slab: 0, zone: 1 } },
 };
 
 /** Words accepted for 0/1 switches. */
-export const SWITCH_WORDS: Readonly<Record<string, number>> = { on: 1, off: 0, yes: 1, no: 0, true: 1, false: 0 };
+export const SWITCH_WORDS: Readonly<Record<string, number>> = {
+    on: 1,
+    off: 0,
+    yes: 1,
+    no: 0,
+    true: 1,
+    false: 0,
+};
 
 export function is_param(name: string): name is keyof LayoutParams {
     return Object.hasOwn(DEBIAN_2014, name);
@@ -196,24 +223,45 @@ export function params_validate(p: LayoutParams): string[] {
         const v = p[k];
         if (!Number.isSafeInteger(v) || v < 0) out.push(`${k}: ${v} is not a non-negative integer`);
     }
-    if (p.vm_min_kernel_address % (4 * MiB) !== 0) out.push("vm_min_kernel_address: must be 4 MiB aligned");
+    if (p.vm_min_kernel_address % (4 * MiB) !== 0)
+        out.push("vm_min_kernel_address: must be 4 MiB aligned");
     if (p.vm_max_kernel_address > 0xffffffff) out.push("vm_max_kernel_address: above 4 GiB");
     for (const k of SIZE_PARAMS) {
         if (k !== "kernel_bss" && p[k] % PAGE !== 0) out.push(`${k}: not a multiple of 4 KiB`);
     }
-    const submaps = p.kmem_map_size + p.kalloc_map_size + p.zone_map_size + p.ipc_kernel_map_size + p.device_io_map_size + p.kentry_map_size;
+    const submaps =
+        p.kmem_map_size +
+        p.kalloc_map_size +
+        p.zone_map_size +
+        p.ipc_kernel_map_size +
+        p.device_io_map_size +
+        p.kentry_map_size;
     if (submaps >= p.vm_kernel_map_size) {
-        out.push(`submaps (${submaps / MiB} MiB) do not fit in vm_kernel_map_size (${p.vm_kernel_map_size / MiB} MiB)`);
+        out.push(
+            `submaps (${submaps / MiB} MiB) do not fit in vm_kernel_map_size (${p.vm_kernel_map_size / MiB} MiB)`,
+        );
     }
     if (p.vm_kernel_map_size >= kva - 16 * MiB) {
-        out.push(`vm_kernel_map_size leaves less than 16 MiB of the ${kva / MiB} MiB kernel space for RAM`);
+        out.push(
+            `vm_kernel_map_size leaves less than 16 MiB of the ${kva / MiB} MiB kernel space for RAM`,
+        );
     }
     if (p.boot_ptps < 1 || p.boot_ptps > 16) out.push("boot_ptps: must be 1..16");
-    for (const k of ["pae", "zalloc", "cpu_pools", "slab_verify", "kentry_cpu_pool", "pageout_2014_08"] as const) {
+    for (const k of [
+        "pae",
+        "zalloc",
+        "cpu_pools",
+        "slab_verify",
+        "kentry_cpu_pool",
+        "pageout_2014_08",
+    ] as const) {
         if (p[k] > 1) out.push(`${k}: 0 or 1 (off or on)`);
     }
     if (p.zalloc && !p.zone_map_size) out.push("zalloc: the zone allocator needs a zone_map_size");
-    if (p.kentry_map_size && (p.zalloc || p.kentry_pages === 0)) out.push("kentry_map_size: needs the slab era and a kentry area (kentry_pages >= 1) to bootstrap from");
+    if (p.kentry_map_size && (p.zalloc || p.kentry_pages === 0))
+        out.push(
+            "kentry_map_size: needs the slab era and a kentry area (kentry_pages >= 1) to bootstrap from",
+        );
     if (p.vm_map_entry_size < 16 || p.vm_page_size < 16) out.push("struct sizes below 16 B");
     return out;
 }

@@ -33,7 +33,12 @@ const mib = (n: number): string => `${+(n / 1048576).toFixed(2)} MiB`;
 
 function table(head: string[], rows: string[][], numeric: Set<number> = new Set()): string {
     const th = head.map((h) => `<th>${esc(h)}</th>`).join("");
-    const body = rows.map((r) => `<tr>${r.map((c, i) => `<td${numeric.has(i) ? ' class="num"' : ""}>${c}</td>`).join("")}</tr>`).join("\n");
+    const body = rows
+        .map(
+            (r) =>
+                `<tr>${r.map((c, i) => `<td${numeric.has(i) ? ' class="num"' : ""}>${c}</td>`).join("")}</tr>`,
+        )
+        .join("\n");
     return `<table>\n<thead><tr>${th}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
 }
 
@@ -43,19 +48,43 @@ function terms_table(l: Layout): string {
         sum += t.size;
         return [esc(t.name), String(t.size), esc(size_text(t.size)), esc(t.how)];
     });
-    rows.push([`<b>sum</b>`, `<b>${sum}</b>`, `<b>${esc(size_text(sum))}</b>`, `kernel_map-&gt;size = ${l.kernel_map.size}${sum === l.kernel_map.size ? " (matches)" : " (<b>differs</b>)"}`]);
+    rows.push([
+        `<b>sum</b>`,
+        `<b>${sum}</b>`,
+        `<b>${esc(size_text(sum))}</b>`,
+        `kernel_map-&gt;size = ${l.kernel_map.size}${sum === l.kernel_map.size ? " (matches)" : " (<b>differs</b>)"}`,
+    ]);
     return table(["term", "bytes", "size", "how"], rows, new Set([1, 2]));
 }
 
 function physical_table(l: Layout): string {
-    return table(["start", "end", "size", "what"],
-        l.physical.map((r) => [hex(r.start), hex(r.end), esc(size_text(r.end - r.start)), esc(r.what)]), new Set([2]));
+    return table(
+        ["start", "end", "size", "what"],
+        l.physical.map((r) => [
+            hex(r.start),
+            hex(r.end),
+            esc(size_text(r.end - r.start)),
+            esc(r.what),
+        ]),
+        new Set([2]),
+    );
 }
 
 function slab_table(d: SlabInfo[]): string {
-    return table(["cache", "obj size", "slab size", "bufs/slab", "objs", "bufs", "memory", "reclaimable"],
-        d.map((c) => [esc(c.name), String(c.obj_size), `${c.slab_size >> 10}k`, String(c.bufs_per_slab), String(c.nr_objs),
-            String(c.nr_bufs), `${c.mem_usage}k`, `${c.mem_reclaimable}k`]), new Set([1, 2, 3, 4, 5, 6, 7]));
+    return table(
+        ["cache", "obj size", "slab size", "bufs/slab", "objs", "bufs", "memory", "reclaimable"],
+        d.map((c) => [
+            esc(c.name),
+            String(c.obj_size),
+            `${c.slab_size >> 10}k`,
+            String(c.bufs_per_slab),
+            String(c.nr_objs),
+            String(c.nr_bufs),
+            `${c.mem_usage}k`,
+            `${c.mem_reclaimable}k`,
+        ]),
+        new Set([1, 2, 3, 4, 5, 6, 7]),
+    );
 }
 
 /** SVG line chart: free kernel_map and its largest free range against RAM, the boot/fail boundary marked. */
@@ -67,7 +96,8 @@ export function sweep_svg(points: SweepPoint[]): string {
     const R = 170;
     const T = 20;
     const B = 50;
-    if (pts.length === 0) return `<svg xmlns="http://www.w3.org/2000/svg" class="plot" width="${W}" height="40"><text x="10" y="25">no sweep points</text></svg>`;
+    if (pts.length === 0)
+        return `<svg xmlns="http://www.w3.org/2000/svg" class="plot" width="${W}" height="40"><text x="10" y="25">no sweep points</text></svg>`;
     const xs = pts.map((p) => p.memory / 1048576);
     const ys = pts.flatMap((p) => [p.free, p.largest]).map((v) => v / 1048576);
     const x0 = Math.min(...xs);
@@ -76,7 +106,9 @@ export function sweep_svg(points: SweepPoint[]): string {
     const px = (m: number): number => L + ((m - x0) / (x1 - x0)) * (W - L - R);
     const py = (v: number): number => T + (1 - v / y1) * (H - T - B);
     const f = (n: number): string => n.toFixed(1);
-    const out = [`<svg xmlns="http://www.w3.org/2000/svg" class="plot" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="free kernel_map against RAM size">`];
+    const out = [
+        `<svg xmlns="http://www.w3.org/2000/svg" class="plot" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="free kernel_map against RAM size">`,
+    ];
     out.push(`<style>
   .grid { stroke: #e3e3e3; } .ax { stroke: #444; } .tl { font: 11px sans-serif; fill: #333; }
   .free { fill: none; stroke: #4a7ebb; stroke-width: 2; } .largest { fill: none; stroke: #d9822b; stroke-width: 2; stroke-dasharray: 6 3; }
@@ -86,22 +118,39 @@ export function sweep_svg(points: SweepPoint[]): string {
     // Horizontal grid in MiB.
     const ystep = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000].find((s) => y1 / s <= 8) ?? 1000;
     for (let v = 0; v <= y1; v += ystep) {
-        out.push(`<line class="grid" x1="${L}" y1="${f(py(v))}" x2="${W - R}" y2="${f(py(v))}"/>` +
-            `<text class="tl" x="${L - 6}" y="${f(py(v) + 4)}" text-anchor="end">${v}</text>`);
+        out.push(
+            `<line class="grid" x1="${L}" y1="${f(py(v))}" x2="${W - R}" y2="${f(py(v))}"/>` +
+                `<text class="tl" x="${L - 6}" y="${f(py(v) + 4)}" text-anchor="end">${v}</text>`,
+        );
     }
     const xstep = [16, 32, 64, 128, 256, 512, 1024].find((s) => (x1 - x0) / s <= 10) ?? 1024;
     for (let m = Math.ceil(x0 / xstep) * xstep; m <= x1; m += xstep) {
-        out.push(`<line class="ax" x1="${f(px(m))}" y1="${H - B}" x2="${f(px(m))}" y2="${H - B + 5}"/>` +
-            `<text class="tl" x="${f(px(m))}" y="${H - B + 18}" text-anchor="middle">${m}</text>`);
+        out.push(
+            `<line class="ax" x1="${f(px(m))}" y1="${H - B}" x2="${f(px(m))}" y2="${H - B + 5}"/>` +
+                `<text class="tl" x="${f(px(m))}" y="${H - B + 18}" text-anchor="middle">${m}</text>`,
+        );
     }
-    out.push(`<line class="ax" x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}"/><line class="ax" x1="${L}" y1="${T}" x2="${L}" y2="${H - B}"/>`);
-    out.push(`<text class="tl" x="${(L + W - R) / 2}" y="${H - 10}" text-anchor="middle">guest RAM (MiB)</text>`);
-    out.push(`<text class="tl" transform="translate(16 ${(T + H - B) / 2}) rotate(-90)" text-anchor="middle">kernel_map (MiB)</text>`);
-    const line = (k: "free" | "largest") => pts.map((p, i) => `${i ? "L" : "M"}${f(px(p.memory / 1048576))} ${f(py(p[k] / 1048576))}`).join(" ");
-    out.push(`<path class="free" d="${line("free")}"/><path class="largest" d="${line("largest")}"/>`);
+    out.push(
+        `<line class="ax" x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}"/><line class="ax" x1="${L}" y1="${T}" x2="${L}" y2="${H - B}"/>`,
+    );
+    out.push(
+        `<text class="tl" x="${(L + W - R) / 2}" y="${H - 10}" text-anchor="middle">guest RAM (MiB)</text>`,
+    );
+    out.push(
+        `<text class="tl" transform="translate(16 ${(T + H - B) / 2}) rotate(-90)" text-anchor="middle">kernel_map (MiB)</text>`,
+    );
+    const line = (k: "free" | "largest") =>
+        pts
+            .map((p, i) => `${i ? "L" : "M"}${f(px(p.memory / 1048576))} ${f(py(p[k] / 1048576))}`)
+            .join(" ");
+    out.push(
+        `<path class="free" d="${line("free")}"/><path class="largest" d="${line("largest")}"/>`,
+    );
     for (const p of pts) {
         const tip = `${mib(p.memory)}: ${p.ok ? "boots" : "fails"}; free ${mib(p.free)}, largest free range ${mib(p.largest)}${p.reason ? ` — ${p.reason}` : ""}`;
-        out.push(`<circle class="${p.ok ? "ok" : "fail"}" cx="${f(px(p.memory / 1048576))}" cy="${f(py(p.free / 1048576))}" r="3.5"><title>${esc(tip)}</title></circle>`);
+        out.push(
+            `<circle class="${p.ok ? "ok" : "fail"}" cx="${f(px(p.memory / 1048576))}" cy="${f(py(p.free / 1048576))}" r="3.5"><title>${esc(tip)}</title></circle>`,
+        );
     }
     // Each change between booting and failing: a line halfway between the two RAM sizes.
     for (let i = 1; i < pts.length; i++) {
@@ -109,15 +158,25 @@ export function sweep_svg(points: SweepPoint[]): string {
         const b = pts[i]!;
         if (a.ok === b.ok) continue;
         const x = px((a.memory + b.memory) / 2 / 1048576);
-        out.push(`<line class="boundary" x1="${f(x)}" y1="${T}" x2="${f(x)}" y2="${H - B}"/>` +
-            `<text class="bl" x="${f(x - 4)}" y="${T + 12}" text-anchor="end">${a.ok ? "boots" : "fails"} ≤ ${mib(a.memory)}</text>` +
-            `<text class="bl" x="${f(x + 4)}" y="${T + 12}">${mib(b.memory)} ≥ ${b.ok ? "boots" : "fails"}</text>`);
+        out.push(
+            `<line class="boundary" x1="${f(x)}" y1="${T}" x2="${f(x)}" y2="${H - B}"/>` +
+                `<text class="bl" x="${f(x - 4)}" y="${T + 12}" text-anchor="end">${a.ok ? "boots" : "fails"} ≤ ${mib(a.memory)}</text>` +
+                `<text class="bl" x="${f(x + 4)}" y="${T + 12}">${mib(b.memory)} ≥ ${b.ok ? "boots" : "fails"}</text>`,
+        );
     }
     const lx = W - R + 14;
-    out.push(`<line class="free" x1="${lx}" y1="40" x2="${lx + 24}" y2="40"/><text class="lg" x="${lx + 30}" y="44">free</text>`);
-    out.push(`<line class="largest" x1="${lx}" y1="62" x2="${lx + 24}" y2="62"/><text class="lg" x="${lx + 30}" y="66">largest free range</text>`);
-    out.push(`<circle class="ok" cx="${lx + 12}" cy="84" r="4"/><text class="lg" x="${lx + 30}" y="88">boots</text>`);
-    out.push(`<circle class="fail" cx="${lx + 12}" cy="106" r="4"/><text class="lg" x="${lx + 30}" y="110">fails</text>`);
+    out.push(
+        `<line class="free" x1="${lx}" y1="40" x2="${lx + 24}" y2="40"/><text class="lg" x="${lx + 30}" y="44">free</text>`,
+    );
+    out.push(
+        `<line class="largest" x1="${lx}" y1="62" x2="${lx + 24}" y2="62"/><text class="lg" x="${lx + 30}" y="66">largest free range</text>`,
+    );
+    out.push(
+        `<circle class="ok" cx="${lx + 12}" cy="84" r="4"/><text class="lg" x="${lx + 30}" y="88">boots</text>`,
+    );
+    out.push(
+        `<circle class="fail" cx="${lx + 12}" cy="106" r="4"/><text class="lg" x="${lx + 30}" y="110">fails</text>`,
+    );
     out.push("</svg>");
     return out.join("\n");
 }
@@ -142,37 +201,72 @@ p.note { color: #555; max-width: 70em; }
 /** The whole page. */
 export function report_html(r: ReportInput): string {
     const ok = r.status === "ok";
-    const out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
-        `<title>${esc(r.title)}</title>`, `<style>${CSS}</style>`, "</head>", "<body>"];
+    const out = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        `<title>${esc(r.title)}</title>`,
+        `<style>${CSS}</style>`,
+        "</head>",
+        "<body>",
+    ];
     out.push(`<h1>${esc(r.title)}</h1>`);
-    out.push(`<p>Boot: <span class="status ${ok ? "ok" : "bad"}">${esc(r.status)}</span>${r.reason ? ` ${esc(r.reason)}` : ""}</p>`);
-    out.push(`<dl class="params">${r.params.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join("")}</dl>`);
+    out.push(
+        `<p>Boot: <span class="status ${ok ? "ok" : "bad"}">${esc(r.status)}</span>${r.reason ? ` ${esc(r.reason)}` : ""}</p>`,
+    );
+    out.push(
+        `<dl class="params">${r.params.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join("")}</dl>`,
+    );
     const l = r.layout;
     if (l) {
         const km = l.kernel_map;
         out.push(`<h2>Kernel virtual address space at boot point “${esc(l.at)}”</h2>`);
-        out.push(`<p>kernel_map ${hex(km.min)}-${hex(km.max)}: size ${km.size} (${esc(size_text(km.size))}), ${km.nentries} entries, ` +
-            `free ${esc(size_text(km.free))}, largest free range ${esc(size_text(km.largest_free.size))} at ${hex(km.largest_free.start)}. ` +
-            `Direct map of physical ${hex(l.phys_first_addr)}-${hex(l.phys_last_addr)}; kernel virtual space starts at ${hex(l.kernel_virtual_start)}.</p>`);
+        out.push(
+            `<p>kernel_map ${hex(km.min)}-${hex(km.max)}: size ${km.size} (${esc(size_text(km.size))}), ${km.nentries} entries, ` +
+                `free ${esc(size_text(km.free))}, largest free range ${esc(size_text(km.largest_free.size))} at ${hex(km.largest_free.start)}. ` +
+                `Direct map of physical ${hex(l.phys_first_addr)}-${hex(l.phys_last_addr)}; kernel virtual space starts at ${hex(l.kernel_virtual_start)}.</p>`,
+        );
         out.push(`<div class="svgbox">${layout_svg(l)}</div>`);
         out.push("<h2>kernel_map-&gt;size, term by term</h2>", terms_table(l));
-        if (l.kernel_map_size_at_modules) out.push(`<p>kernel_map-&gt;size at “multiboot modules”: ${l.kernel_map_size_at_modules}</p>`);
+        if (l.kernel_map_size_at_modules)
+            out.push(
+                `<p>kernel_map-&gt;size at “multiboot modules”: ${l.kernel_map_size_at_modules}</p>`,
+            );
         out.push("<h2>Physical memory</h2>", physical_table(l));
     } else {
         out.push("<p><b>No layout:</b> the boot stopped before kernel_map existed.</p>");
     }
     if (r.slabinfo) {
         const total = r.slabinfo.reduce((s, c) => s + c.mem_usage, 0);
-        out.push("<h2>slabinfo</h2>", slab_table(r.slabinfo), `<p>${r.slabinfo.length} caches, ${total}k memory</p>`);
+        out.push(
+            "<h2>slabinfo</h2>",
+            slab_table(r.slabinfo),
+            `<p>${r.slabinfo.length} caches, ${total}k memory</p>`,
+        );
     }
     if (r.sweep) {
         out.push("<h2>Free kernel_map against RAM size</h2>");
-        out.push(`<p class="note">One boot per RAM size with the same parameters; free space and the largest free range of kernel_map ` +
-            `at the report's boot point (or where the boot stopped). The dashed red line marks where booting turns into failing.</p>`);
+        out.push(
+            `<p class="note">One boot per RAM size with the same parameters; free space and the largest free range of kernel_map ` +
+                `at the report's boot point (or where the boot stopped). The dashed red line marks where booting turns into failing.</p>`,
+        );
         out.push(`<div class="svgbox">${sweep_svg(r.sweep)}</div>`);
-        out.push(table(["RAM", "boots", "free", "largest free range", "why not"],
-            [...r.sweep].sort((a, b) => a.memory - b.memory).map((p) => [esc(mib(p.memory)), p.ok ? "yes" : "<b>no</b>", esc(mib(p.free)), esc(mib(p.largest)), esc(p.reason ?? "")]),
-            new Set([0, 2, 3])));
+        out.push(
+            table(
+                ["RAM", "boots", "free", "largest free range", "why not"],
+                [...r.sweep]
+                    .sort((a, b) => a.memory - b.memory)
+                    .map((p) => [
+                        esc(mib(p.memory)),
+                        p.ok ? "yes" : "<b>no</b>",
+                        esc(mib(p.free)),
+                        esc(mib(p.largest)),
+                        esc(p.reason ?? ""),
+                    ]),
+                new Set([0, 2, 3]),
+            ),
+        );
     }
     out.push("</body>", "</html>", "");
     return out.join("\n");

@@ -9,14 +9,23 @@ import type { Layout, LayoutEntry } from "../../kernel/layout.ts";
 
 /** Text and attribute values, escaped for XML. */
 export function xml_escape(s: string): string {
-    return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+    return s
+        .replace(/&/g, "&amp;")
+        .replace(/</g, "&lt;")
+        .replace(/>/g, "&gt;")
+        .replace(/"/g, "&quot;")
+        .replace(/'/g, "&#39;");
 }
 
 export const hex = (n: number): string => "0x" + (n >>> 0).toString(16).padStart(8, "0");
 
 /** "1.5 MiB", "4 KiB", "2 GiB". */
 export function size_text(bytes: number): string {
-    for (const [unit, n] of [["GiB", 1024 ** 3], ["MiB", 1024 ** 2], ["KiB", 1024]] as const) {
+    for (const [unit, n] of [
+        ["GiB", 1024 ** 3],
+        ["MiB", 1024 ** 2],
+        ["KiB", 1024],
+    ] as const) {
         if (bytes >= n) return `${+(bytes / n).toFixed(2)} ${unit}`;
     }
     return `${bytes} B`;
@@ -62,10 +71,14 @@ function rect(e: LayoutEntry, s: Scale, y: number, h: number, cls: string, attrs
     const x0 = s.x(e.start);
     const x1 = s.x(e.end);
     const w = Math.max(x1 - x0, 1);
-    const data = attrs ? ` data-start="${hex(e.start)}" data-end="${hex(e.end)}" data-label="${xml_escape(entry_label(e))}"` : "";
+    const data = attrs
+        ? ` data-start="${hex(e.start)}" data-end="${hex(e.end)}" data-label="${xml_escape(entry_label(e))}"`
+        : "";
     const wired = e.kind === "entry" && e.wired ? " wired" : "";
-    return `<g><rect class="${cls}${wired}"${data} x="${f(x0)}" y="${f(y)}" width="${f(w)}" height="${f(h)}">${title(e)}</rect>` +
-        `${label_in(e.kind === "hole" ? "free" : e.tag, x0, x0 + w, y + h / 2 + 4, "label")}</g>`;
+    return (
+        `<g><rect class="${cls}${wired}"${data} x="${f(x0)}" y="${f(y)}" width="${f(w)}" height="${f(h)}">${title(e)}</rect>` +
+        `${label_in(e.kind === "hole" ? "free" : e.tag, x0, x0 + w, y + h / 2 + 4, "label")}</g>`
+    );
 }
 
 /**
@@ -74,7 +87,13 @@ function rect(e: LayoutEntry, s: Scale, y: number, h: number, cls: string, attrs
  * `prefix` keeps the classes of the overview ("entry", "submap", "hole")
  * unique: the other drawings use "sub-", "zoom-" and "zoom-sub-".
  */
-function map_rows(entries: LayoutEntry[], s: Scale, y: number, prefix: string, attrs: boolean): string {
+function map_rows(
+    entries: LayoutEntry[],
+    s: Scale,
+    y: number,
+    prefix: string,
+    attrs: boolean,
+): string {
     const out: string[] = [];
     const h1 = 40;
     const h2 = 22;
@@ -97,7 +116,9 @@ function tick_step(span: number): number {
 }
 
 function axis(s: Scale, y: number): string {
-    const out = [`<line class="axis" x1="${f(s.x(s.lo))}" y1="${y}" x2="${f(s.x(s.hi))}" y2="${y}"/>`];
+    const out = [
+        `<line class="axis" x1="${f(s.x(s.lo))}" y1="${y}" x2="${f(s.x(s.hi))}" y2="${y}"/>`,
+    ];
     const step = tick_step(s.hi - s.lo);
     const first = Math.ceil(s.lo / step) * step;
     const ticks: number[] = [];
@@ -113,7 +134,9 @@ function axis(s: Scale, y: number): string {
         if (x - last < 80 && !isEnd) continue;
         if (isEnd && x - last < 80) out.pop();
         const anchor = t === s.lo ? "start" : isEnd ? "end" : "middle";
-        out.push(`<text class="axis-label" x="${f(x)}" y="${y + 17}" text-anchor="${anchor}">${hex(t)}</text>`);
+        out.push(
+            `<text class="axis-label" x="${f(x)}" y="${y + 17}" text-anchor="${anchor}">${hex(t)}</text>`,
+        );
         last = x;
     }
     return out.join("\n");
@@ -127,9 +150,13 @@ export function layout_svg(l: Layout): string {
     const zoom = scale(zlo, km.max);
     const out: string[] = [];
     const height = 340;
-    out.push(`<svg xmlns="http://www.w3.org/2000/svg" class="layout" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" role="img" aria-label="kernel_map at ${xml_escape(l.at)}">`);
-    out.push(`<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">` +
-        `<rect width="6" height="6" fill="#f4f4f4"/><line x1="0" y1="0" x2="0" y2="6" stroke="#c8c8c8" stroke-width="3"/></pattern></defs>`);
+    out.push(
+        `<svg xmlns="http://www.w3.org/2000/svg" class="layout" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" role="img" aria-label="kernel_map at ${xml_escape(l.at)}">`,
+    );
+    out.push(
+        `<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">` +
+            `<rect width="6" height="6" fill="#f4f4f4"/><line x1="0" y1="0" x2="0" y2="6" stroke="#c8c8c8" stroke-width="3"/></pattern></defs>`,
+    );
     out.push(`<style>
   .entry, .zoom-entry { fill: #9dbbe0; stroke: #fff; stroke-width: 0.5; }
   .entry.wired, .zoom-entry.wired { fill: #4a7ebb; }
@@ -145,28 +172,41 @@ export function layout_svg(l: Layout): string {
   .legend { font: 11px sans-serif; fill: #222; }
   rect:hover { stroke: #000; stroke-width: 1.5; }
 </style>`);
-    out.push(`<text class="heading" x="${LEFT}" y="18">kernel_map ${hex(km.min)}-${hex(km.max)} (${size_text(km.max - km.min)}), to scale` +
-        ` — size ${size_text(km.size)}, free ${size_text(km.free)}, largest free range ${size_text(km.largest_free.size)}</text>`);
+    out.push(
+        `<text class="heading" x="${LEFT}" y="18">kernel_map ${hex(km.min)}-${hex(km.max)} (${size_text(km.max - km.min)}), to scale` +
+            ` — size ${size_text(km.size)}, free ${size_text(km.free)}, largest free range ${size_text(km.largest_free.size)}</text>`,
+    );
     out.push(map_rows(km.entries, whole, 28, "", true));
     out.push(axis(whole, 100));
     // The guide from the part of the overview that the strip enlarges.
     const gx0 = whole.x(zlo);
     const gx1 = whole.x(km.max);
-    out.push(`<polygon class="zoom-guide" points="${f(gx0)},122 ${f(gx1)},122 ${f(zoom.x(km.max))},150 ${f(zoom.x(zlo))},150"/>`);
-    out.push(`<text class="heading" x="${LEFT}" y="168">zoom: above the direct map, ${hex(zlo)}-${hex(km.max)} (${size_text(km.max - zlo)}), to scale</text>`);
+    out.push(
+        `<polygon class="zoom-guide" points="${f(gx0)},122 ${f(gx1)},122 ${f(zoom.x(km.max))},150 ${f(zoom.x(zlo))},150"/>`,
+    );
+    out.push(
+        `<text class="heading" x="${LEFT}" y="168">zoom: above the direct map, ${hex(zlo)}-${hex(km.max)} (${size_text(km.max - zlo)}), to scale</text>`,
+    );
     out.push(map_rows(km.entries, zoom, 178, "zoom-", false));
     out.push(axis(zoom, 250));
     const legend: [string, string][] = [
-        ["entry wired", "wired entry"], ["entry", "pageable entry"], ["submap", "submap (its entries below it)"],
-        ["sub-entry", "entry of a submap"], ["hole", "free (hole)"],
+        ["entry wired", "wired entry"],
+        ["entry", "pageable entry"],
+        ["submap", "submap (its entries below it)"],
+        ["sub-entry", "entry of a submap"],
+        ["hole", "free (hole)"],
     ];
     let lx = LEFT;
     for (const [cls, text] of legend) {
-        out.push(`<rect class="legend-swatch ${cls === "entry wired" ? "zoom-entry wired" : `zoom-${cls}`}" x="${lx}" y="292" width="14" height="14"/>` +
-            `<text class="legend" x="${lx + 19}" y="303">${xml_escape(text)}</text>`);
+        out.push(
+            `<rect class="legend-swatch ${cls === "entry wired" ? "zoom-entry wired" : `zoom-${cls}`}" x="${lx}" y="292" width="14" height="14"/>` +
+                `<text class="legend" x="${lx + 19}" y="303">${xml_escape(text)}</text>`,
+        );
         lx += 30 + text.length * CHAR;
     }
-    out.push(`<text class="legend" x="${LEFT}" y="328">Hover a block for its name, range and size. Boot point: ${xml_escape(l.at)}.</text>`);
+    out.push(
+        `<text class="legend" x="${LEFT}" y="328">Hover a block for its name, range and size. Boot point: ${xml_escape(l.at)}.</text>`,
+    );
     out.push("</svg>");
     return out.join("\n");
 }

@@ -31,25 +31,39 @@ const secs = (ms: number) => (ms / 1000).toFixed(1);
 export function progress_line(r: CaseResult, n: number, total: number): string {
     const head = `${n}/${total} ${r.name}`;
     switch (r.verdict) {
-        case "pass": return `ok ${head} (${secs(r.durationMs)}s)`;
-        case "skip": return `skip ${head}: ${r.reason}`;
-        case "fail": return `FAIL ${head} (${secs(r.durationMs)}s): ${r.reason}`;
-        case "timeout": return `FAIL ${head} (${secs(r.durationMs)}s): timeout: ${r.reason}`;
-        case "error": return `FAIL ${head}: error: ${r.reason}`;
+        case "pass":
+            return `ok ${head} (${secs(r.durationMs)}s)`;
+        case "skip":
+            return `skip ${head}: ${r.reason}`;
+        case "fail":
+            return `FAIL ${head} (${secs(r.durationMs)}s): ${r.reason}`;
+        case "timeout":
+            return `FAIL ${head} (${secs(r.durationMs)}s): timeout: ${r.reason}`;
+        case "error":
+            return `FAIL ${head}: error: ${r.reason}`;
     }
 }
 
 /** The summary block; its first line is exactly `N passed, N failed[, N skipped]`. */
 export function summary_lines(rs: CaseResult[], wallMs: number): string[] {
     const c = counts(rs);
-    const lines = [`${c.passed} passed, ${c.failed} failed${c.skipped ? `, ${c.skipped} skipped` : ""}`];
+    const lines = [
+        `${c.passed} passed, ${c.failed} failed${c.skipped ? `, ${c.skipped} skipped` : ""}`,
+    ];
     const by = (v: string) => rs.filter((r) => r.verdict === v).length;
-    const kinds = [["fail", by("fail")], ["timeout", by("timeout")], ["error", by("error")], ["flaky", c.flaky]] as const;
+    const kinds = [
+        ["fail", by("fail")],
+        ["timeout", by("timeout")],
+        ["error", by("error")],
+        ["flaky", c.flaky],
+    ] as const;
     const nonzero = kinds.filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`);
     if (nonzero.length) lines.push(`(${nonzero.join(", ")}) in ${secs(wallMs)}s`);
     for (const r of rs) {
         if (r.flaky) {
-            lines.push(`FLAKY (determinism bug): ${r.name} — ${r.flaky.first} (${r.flaky.reason}), then passed on identical inputs`);
+            lines.push(
+                `FLAKY (determinism bug): ${r.name} — ${r.flaky.first} (${r.flaky.reason}), then passed on identical inputs`,
+            );
         }
     }
     return lines;
@@ -61,7 +75,9 @@ function clean(s: string): string {
 }
 
 function reasonOf(r: CaseResult): string {
-    return r.flaky ? `FLAKY (determinism bug): ${r.flaky.first}: ${r.flaky.reason}; passed on rerun` : r.reason;
+    return r.flaky
+        ? `FLAKY (determinism bug): ${r.flaky.first}: ${r.flaky.reason}; passed on rerun`
+        : r.reason;
 }
 
 export function tap(rs: CaseResult[]): string {
@@ -91,17 +107,26 @@ export function tap(rs: CaseResult[]): string {
 }
 
 export function xml_escape(s: string): string {
-    return clean(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
-        .replace(/"/g, "&quot;").replace(/'/g, "&apos;");
+    return clean(s)
+        .replace(/&/g, "&amp;")
+        .replace(/</g, "&lt;")
+        .replace(/>/g, "&gt;")
+        .replace(/"/g, "&quot;")
+        .replace(/'/g, "&apos;");
 }
 
 export function junit(suite: string, rs: CaseResult[], wallMs: number): string {
     const c = counts(rs);
     const errors = rs.filter((r) => r.verdict === "error").length;
     const failures = c.failed - errors;
-    const attrs = `name="${xml_escape(suite)}" tests="${rs.length}" failures="${failures}" errors="${errors}" ` +
+    const attrs =
+        `name="${xml_escape(suite)}" tests="${rs.length}" failures="${failures}" errors="${errors}" ` +
         `skipped="${c.skipped}" time="${(wallMs / 1000).toFixed(3)}"`;
-    const out = ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites ${attrs}>`, `  <testsuite ${attrs}>`];
+    const out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        `<testsuites ${attrs}>`,
+        `  <testsuite ${attrs}>`,
+    ];
     for (const r of rs) {
         const open = `    <testcase name="${xml_escape(r.name)}" classname="${xml_escape(suite)}" time="${(r.durationMs / 1000).toFixed(3)}"`;
         if (is_pass(r) && r.verdict !== "skip") {
@@ -114,8 +139,11 @@ export function junit(suite: string, rs: CaseResult[], wallMs: number): string {
         } else {
             const tag = r.verdict === "error" ? "error" : "failure";
             const type = r.flaky ? "flaky" : r.verdict;
-            out.push(`      <${tag} message="${xml_escape(reasonOf(r))}" type="${type}">${xml_escape(reasonOf(r))}</${tag}>`);
-            if (r.tail.length) out.push(`      <system-out>${xml_escape(r.tail.join("\n"))}</system-out>`);
+            out.push(
+                `      <${tag} message="${xml_escape(reasonOf(r))}" type="${type}">${xml_escape(reasonOf(r))}</${tag}>`,
+            );
+            if (r.tail.length)
+                out.push(`      <system-out>${xml_escape(r.tail.join("\n"))}</system-out>`);
         }
         out.push("    </testcase>");
     }
@@ -123,19 +151,33 @@ export function junit(suite: string, rs: CaseResult[], wallMs: number): string {
     return out.join("\n") + "\n";
 }
 
-export function json_report(suite: string, file: string, rs: CaseResult[], wallMs: number, shard?: string): string {
+export function json_report(
+    suite: string,
+    file: string,
+    rs: CaseResult[],
+    wallMs: number,
+    shard?: string,
+): string {
     const c = counts(rs);
-    return JSON.stringify({
-        suite, file, shard: shard ?? null,
-        summary: { ...c, total: rs.length, wall_ms: Math.round(wallMs) },
-        cases: rs.map((r) => ({
-            name: r.name,
-            verdict: r.verdict,
-            reason: r.reason,
-            flaky: r.flaky ?? null,
-            duration_ms: Math.round(r.durationMs),
-            exit_code: r.exitCode,
-            console_tail: r.tail,
-        })),
-    }, null, 2) + "\n";
+    return (
+        JSON.stringify(
+            {
+                suite,
+                file,
+                shard: shard ?? null,
+                summary: { ...c, total: rs.length, wall_ms: Math.round(wallMs) },
+                cases: rs.map((r) => ({
+                    name: r.name,
+                    verdict: r.verdict,
+                    reason: r.reason,
+                    flaky: r.flaky ?? null,
+                    duration_ms: Math.round(r.durationMs),
+                    exit_code: r.exitCode,
+                    console_tail: r.tail,
+                })),
+            },
+            null,
+            2,
+        ) + "\n"
+    );
 }

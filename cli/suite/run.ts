@@ -61,19 +61,27 @@ function runChild(cli: string, args: string[], killAfterMs: number): Promise<Chi
         const out: Buffer[] = [];
         const err: Buffer[] = [];
         let killed = false;
-        const timer = setTimeout(() => { killed = true; p.kill("SIGKILL"); }, killAfterMs);
+        const timer = setTimeout(() => {
+            killed = true;
+            p.kill("SIGKILL");
+        }, killAfterMs);
         p.stdout.on("data", (b: Buffer) => out.push(b));
         p.stderr.on("data", (b: Buffer) => err.push(b));
         const finish = (code: number | null, signal: string | null) => {
             clearTimeout(timer);
             done({
-                code, signal, killed,
+                code,
+                signal,
+                killed,
                 stdout: Buffer.concat(out).toString("utf8"),
                 stderr: Buffer.concat(err).toString("utf8"),
                 ms: performance.now() - t0,
             });
         };
-        p.on("error", (e) => { err.push(Buffer.from(String(e.message))); finish(null, null); });
+        p.on("error", (e) => {
+            err.push(Buffer.from(String(e.message)));
+            finish(null, null);
+        });
         p.on("close", (code, signal) => finish(code, signal));
     });
 }
@@ -84,7 +92,11 @@ export function tail_of(text: string, n = TAIL_LINES): string[] {
     return lines.slice(-n);
 }
 
-const firstLine = (s: string) => s.split("\n").map((l) => l.trim()).find((l) => l !== "") ?? "";
+const firstLine = (s: string) =>
+    s
+        .split("\n")
+        .map((l) => l.trim())
+        .find((l) => l !== "") ?? "";
 const fmtS = (ms: number) => `${+(ms / 1000).toFixed(3)}s`;
 
 const SUCCESS_MARKER = "gnumach-test-success-and-reboot";
@@ -92,15 +104,22 @@ const FAILURE_MARKER = "gnumach-test-failure";
 const START_MARKER = "booting-start-of-test";
 
 /** Compare what happened with `expect`: undefined when it passes, else the reason. */
-export function judge(e: Expect, exitCode: number, crashReason: string, console: string): string | undefined {
+export function judge(
+    e: Expect,
+    exitCode: number,
+    crashReason: string,
+    console: string,
+): string | undefined {
     if (e.panic !== undefined) {
-        if (exitCode !== (e.exit ?? 1)) return `expected a panic matching /${e.panic.source}/, got exit ${exitCode}`;
+        if (exitCode !== (e.exit ?? 1))
+            return `expected a panic matching /${e.panic.source}/, got exit ${exitCode}`;
         if (!e.panic.test(crashReason) && !e.panic.test(console)) {
             return `panic did not match /${e.panic.source}/: ${crashReason || "(no reason)"}`;
         }
     } else if (e.exit !== undefined || !e.markers) {
         const want = e.exit ?? 0;
-        if (exitCode !== want) return `expected exit ${want}, got ${exitCode}${crashReason ? `: ${crashReason}` : ""}`;
+        if (exitCode !== want)
+            return `expected exit ${want}, got ${exitCode}${crashReason ? `: ${crashReason}` : ""}`;
     }
     if (e.markers) {
         const start = console.indexOf(START_MARKER);
@@ -116,34 +135,70 @@ export function judge(e: Expect, exitCode: number, crashReason: string, console:
     return undefined;
 }
 
-export async function run_case(c: CaseSpec, cli: string, defaultTimeoutMs: number): Promise<CaseResult> {
+export async function run_case(
+    c: CaseSpec,
+    cli: string,
+    defaultTimeoutMs: number,
+): Promise<CaseResult> {
     const timeoutMs = c.timeoutMs ?? defaultTimeoutMs;
-    if (c.skip !== undefined) return { name: c.name, verdict: "skip", reason: c.skip, durationMs: 0, exitCode: null, tail: [] };
+    if (c.skip !== undefined)
+        return {
+            name: c.name,
+            verdict: "skip",
+            reason: c.skip,
+            durationMs: 0,
+            exitCode: null,
+            tail: [],
+        };
     const native = c.kernel !== undefined;
-    const ch = await runChild(cli, boot_args(c, timeoutMs), native ? timeoutMs + KILL_GRACE_MS : timeoutMs);
+    const ch = await runChild(
+        cli,
+        boot_args(c, timeoutMs),
+        native ? timeoutMs + KILL_GRACE_MS : timeoutMs,
+    );
     const base = { name: c.name, durationMs: ch.ms, exitCode: ch.code };
     let doc: Record<string, unknown> | undefined;
     try {
         const d: unknown = JSON.parse(ch.stdout);
         if (typeof d === "object" && d !== null) doc = d as Record<string, unknown>;
-    } catch { /* killed or crashed: no document */ }
+    } catch {
+        /* killed or crashed: no document */
+    }
     const console = typeof doc?.["console"] === "string" ? doc["console"] : "";
     const tail = tail_of(console || ch.stdout);
-    if (ch.killed) return { ...base, verdict: "timeout", reason: `killed after ${fmtS(timeoutMs)}`, tail };
-    if (ch.code === 2) return { ...base, verdict: "error", reason: firstLine(ch.stderr).replace(/^mach86: /, "") || "bad input (exit 2)", tail };
+    if (ch.killed)
+        return { ...base, verdict: "timeout", reason: `killed after ${fmtS(timeoutMs)}`, tail };
+    if (ch.code === 2)
+        return {
+            ...base,
+            verdict: "error",
+            reason: firstLine(ch.stderr).replace(/^mach86: /, "") || "bad input (exit 2)",
+            tail,
+        };
     if (doc === undefined || ch.code === null) {
         const how = ch.code === null ? `signal ${ch.signal ?? "?"}` : `exit ${ch.code}`;
-        return { ...base, verdict: "fail", reason: `mach86 crashed (${how}): ${firstLine(ch.stderr) || "no result document"}`, tail: tail_of(ch.stderr) };
+        return {
+            ...base,
+            verdict: "fail",
+            reason: `mach86 crashed (${how}): ${firstLine(ch.stderr) || "no result document"}`,
+            tail: tail_of(ch.stderr),
+        };
     }
     let crashReason = "";
     if (native) {
         const stop = doc["stop"] as { kind?: string; reason?: string; limit?: string } | undefined;
         if (stop?.kind === "timeout" && c.expect.exit !== 3) {
-            return { ...base, verdict: "timeout", reason: `timed out after ${stop.limit ?? fmtS(timeoutMs)}`, tail };
+            return {
+                ...base,
+                verdict: "timeout",
+                reason: `timed out after ${stop.limit ?? fmtS(timeoutMs)}`,
+                tail,
+            };
         }
         crashReason = stop?.reason ?? "";
     } else {
-        crashReason = ch.code === 0 ? "" : `${String(doc["status"] ?? "")}: ${String(doc["reason"] ?? "")}`;
+        crashReason =
+            ch.code === 0 ? "" : `${String(doc["status"] ?? "")}: ${String(doc["reason"] ?? "")}`;
     }
     const why = judge(c.expect, ch.code, crashReason, console);
     return why === undefined

@@ -42,8 +42,32 @@ export interface Suite {
 
 type Json = Record<string, unknown>;
 
-const CASE_KEYS = ["name", "kernel", "modules", "cmdline", "image", "memory", "preset", "set", "engine", "timeout", "skip", "expect", "matrix"];
-const DEFAULT_KEYS = ["kernel", "modules", "cmdline", "image", "memory", "preset", "set", "engine", "timeout"];
+const CASE_KEYS = [
+    "name",
+    "kernel",
+    "modules",
+    "cmdline",
+    "image",
+    "memory",
+    "preset",
+    "set",
+    "engine",
+    "timeout",
+    "skip",
+    "expect",
+    "matrix",
+];
+const DEFAULT_KEYS = [
+    "kernel",
+    "modules",
+    "cmdline",
+    "image",
+    "memory",
+    "preset",
+    "set",
+    "engine",
+    "timeout",
+];
 const EXPECT_KEYS = ["exit", "panic", "console", "not_console", "markers"];
 const MATRIX_KEYS = ["memory", "preset", "engine"] as const;
 
@@ -53,7 +77,8 @@ function isObject(v: unknown): v is Json {
 
 function checkKeys(o: Json, allowed: string[], where: string): void {
     for (const k of Object.keys(o)) {
-        if (!allowed.includes(k)) throw new UsageError(where, `unknown key '${k}' (known: ${allowed.join(", ")})`);
+        if (!allowed.includes(k))
+            throw new UsageError(where, `unknown key '${k}' (known: ${allowed.join(", ")})`);
     }
 }
 
@@ -77,7 +102,10 @@ function regex(src: string, where: string): RegExp {
     try {
         return new RegExp(src, "m");
     } catch (e) {
-        throw new UsageError(where, `bad regex /${src}/: ${e instanceof Error ? e.message : String(e)}`);
+        throw new UsageError(
+            where,
+            `bad regex /${src}/: ${e instanceof Error ? e.message : String(e)}`,
+        );
     }
 }
 
@@ -86,17 +114,25 @@ function parseExpect(v: unknown, where: string): Expect {
     if (!isObject(v)) throw new UsageError(where, "'expect' must be an object");
     checkKeys(v, EXPECT_KEYS, `${where}.expect`);
     const exit = v["exit"];
-    if (exit !== undefined && (typeof exit !== "number" || !Number.isInteger(exit) || exit < 0 || exit > 255)) {
+    if (
+        exit !== undefined &&
+        (typeof exit !== "number" || !Number.isInteger(exit) || exit < 0 || exit > 255)
+    ) {
         throw new UsageError(`${where}.expect`, "'exit' must be an integer 0..255");
     }
     const markers = v["markers"];
-    if (markers !== undefined && typeof markers !== "boolean") throw new UsageError(`${where}.expect`, "'markers' must be true or false");
+    if (markers !== undefined && typeof markers !== "boolean")
+        throw new UsageError(`${where}.expect`, "'markers' must be true or false");
     const panic = str(v, "panic", `${where}.expect`);
     return {
         exit: exit as number | undefined,
         panic: panic === undefined ? undefined : regex(panic, `${where}.expect.panic`),
-        console: (strList(v, "console", `${where}.expect`) ?? []).map((s) => regex(s, `${where}.expect.console`)),
-        not_console: (strList(v, "not_console", `${where}.expect`) ?? []).map((s) => regex(s, `${where}.expect.not_console`)),
+        console: (strList(v, "console", `${where}.expect`) ?? []).map((s) =>
+            regex(s, `${where}.expect.console`),
+        ),
+        not_console: (strList(v, "not_console", `${where}.expect`) ?? []).map((s) =>
+            regex(s, `${where}.expect.not_console`),
+        ),
         markers: markers ?? false,
     };
 }
@@ -120,7 +156,10 @@ function parseCase(raw: unknown, index: number, defaults: Json, base: string): C
     const kernel = str(c, "kernel", where);
     const image = str(c, "image", where);
     if ((kernel === undefined) === (image === undefined)) {
-        throw new UsageError(where, "give exactly one of 'kernel' (multiboot kernel) or 'image' (image directory)");
+        throw new UsageError(
+            where,
+            "give exactly one of 'kernel' (multiboot kernel) or 'image' (image directory)",
+        );
     }
     const timeout = str(c, "timeout", where);
     const skipRaw = c["skip"];
@@ -143,10 +182,15 @@ function parseCase(raw: unknown, index: number, defaults: Json, base: string): C
     };
     if (spec.kernel !== undefined) {
         // A native kernel runs on v86 only, without the modelled kernel's layout knobs.
-        if (spec.preset !== undefined || spec.set.length > 0) throw new UsageError(where, "'preset' and 'set' apply to 'image' cases only");
-        if (spec.engine !== undefined && spec.engine !== "v86") throw new UsageError(where, "a 'kernel' case runs on engine v86 only");
+        if (spec.preset !== undefined || spec.set.length > 0)
+            throw new UsageError(where, "'preset' and 'set' apply to 'image' cases only");
+        if (spec.engine !== undefined && spec.engine !== "v86")
+            throw new UsageError(where, "a 'kernel' case runs on engine v86 only");
     } else if (spec.modules.length > 0 || spec.cmdline !== undefined) {
-        throw new UsageError(where, "'modules' and 'cmdline' apply to 'kernel' cases only (an image has its own)");
+        throw new UsageError(
+            where,
+            "'modules' and 'cmdline' apply to 'kernel' cases only (an image has its own)",
+        );
     }
     const matrix = raw["matrix"];
     if (matrix === undefined) return [spec];
@@ -158,7 +202,8 @@ function parseCase(raw: unknown, index: number, defaults: Json, base: string): C
         const values = strList(matrix, key, `${where}.matrix`);
         if (values === undefined) continue;
         if (values.length === 0) throw new UsageError(`${where}.matrix`, `'${key}' has no values`);
-        if (spec.kernel !== undefined && key !== "memory") throw new UsageError(`${where}.matrix`, `'${key}' applies to 'image' cases only`);
+        if (spec.kernel !== undefined && key !== "memory")
+            throw new UsageError(`${where}.matrix`, `'${key}' applies to 'image' cases only`);
         const next: CaseSpec[] = [];
         for (const s of out) {
             for (const v of values) {
@@ -186,7 +231,8 @@ export function parse_suite(text: string, file: string): Suite {
     if (!isObject(defaults)) throw new UsageError(file, "'defaults' must be an object");
     checkKeys(defaults, DEFAULT_KEYS, `${file}: defaults`);
     const cases = doc["cases"];
-    if (!Array.isArray(cases) || cases.length === 0) throw new UsageError(file, "'cases' must be a non-empty array");
+    if (!Array.isArray(cases) || cases.length === 0)
+        throw new UsageError(file, "'cases' must be a non-empty array");
     const base = dirname(resolve(file));
     const all = cases.flatMap((c, i) => parseCase(c, i, defaults, base));
     const seen = new Set<string>();

@@ -34,7 +34,16 @@ export interface DefaultPager {
 
 export function default_pager_create(bytes: number): DefaultPager {
     const nslots = Math.floor(bytes / PAGE_SIZE);
-    return { nslots, used: 0, hint: 0, inuse: new Uint8Array(nslots), data: new Map(), writes: 0, reads: 0, full: 0 };
+    return {
+        nslots,
+        used: 0,
+        hint: 0,
+        inuse: new Uint8Array(nslots),
+        data: new Map(),
+        writes: 0,
+        reads: 0,
+        full: 0,
+    };
 }
 
 /** A free slot, or −1 when the paging area is full (or absent). */
@@ -60,7 +69,10 @@ export function default_pager_slot_free(dp: DefaultPager, slot: number): void {
 
 /** memory_object_data_write: keep a copy of one page. */
 export function default_pager_write(dp: DefaultPager, slot: number, page: Uint8Array): void {
-    assert(dp.inuse[slot] === 1 && page.length === PAGE_SIZE, () => `default_pager: bad write to slot ${slot}`);
+    assert(
+        dp.inuse[slot] === 1 && page.length === PAGE_SIZE,
+        () => `default_pager: bad write to slot ${slot}`,
+    );
     dp.data.set(slot, page.slice());
     dp.writes++;
 }
@@ -90,6 +102,8 @@ export function default_pager_info(dp: DefaultPager, print: (line: string) => vo
         print("default pager: no paging area");
         return;
     }
-    print(`default pager: ${dp.nslots} slots (${dp.nslots * 4} KiB), ${dp.used} in use, ` +
-        `${dp.writes} pages written, ${dp.reads} read back, ${dp.full} refused (full)`);
+    print(
+        `default pager: ${dp.nslots} slots (${dp.nslots * 4} KiB), ${dp.used} in use, ` +
+            `${dp.writes} pages written, ${dp.reads} read back, ${dp.full} refused (full)`,
+    );
 }

@@ -11,7 +11,14 @@ import type { VmMapEntrySource } from "../vm/vm_map.ts";
 
 /** mach_device_init: device_io_map, not pageable, waits for space instead of failing. */
 export function mach_device_init(k: Kernel, source: VmMapEntrySource): void {
-    const map = kmem_submap(k, k.kernel_map!, k.params.device_io_map_size, false, "device_io_map", source);
+    const map = kmem_submap(
+        k,
+        k.kernel_map!,
+        k.params.device_io_map_size,
+        false,
+        "device_io_map",
+        source,
+    );
     map.wait_for_space = true;
     k.device_io_map = map;
 }

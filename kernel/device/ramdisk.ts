@@ -19,7 +19,12 @@ export interface Ramdisk {
 }
 
 /** ramdisk_create(size, initdata): kmem_alloc(kernel_map, round_page(size)) + memcpy. */
-export function ramdisk_create(k: Kernel, disks: Ramdisk[], start_pa: number, size: number): { kr: KernReturn; rd?: Ramdisk } {
+export function ramdisk_create(
+    k: Kernel,
+    disks: Ramdisk[],
+    start_pa: number,
+    size: number,
+): { kr: KernReturn; rd?: Ramdisk } {
     if (disks.length >= RAMDISK_MAX) return { kr: 5 };
     const rsize = round_page(size);
     const r = kmem_alloc(k, k.kernel_map!, rsize, `ramdisk rd${disks.length}`);

@@ -29,7 +29,11 @@ function user_pa(k: Kernel, task: Task, va: number, write: boolean): number {
             if (i >= 0) k.vm_page!.flags[i]! |= write ? PG_DIRTY | PG_REFERENCE : PG_REFERENCE;
             return pa;
         }
-        if (attempt === 0 && vm_fault(k, task, va, write ? VM_PROT_READ | VM_PROT_WRITE : VM_PROT_READ) !== 0) return -1;
+        if (
+            attempt === 0 &&
+            vm_fault(k, task, va, write ? VM_PROT_READ | VM_PROT_WRITE : VM_PROT_READ) !== 0
+        )
+            return -1;
     }
     return -1;
 }

@@ -67,7 +67,13 @@
  */
 import type { Mmu, PhysMem } from "../../emulator/types.ts";
 import { assert, panic } from "../kern/debug.ts";
-import { VM_PROT_ALL, VM_PROT_EXECUTE, VM_PROT_NONE, VM_PROT_READ, VM_PROT_WRITE } from "../vm/vm_prot.ts";
+import {
+    VM_PROT_ALL,
+    VM_PROT_EXECUTE,
+    VM_PROT_NONE,
+    VM_PROT_READ,
+    VM_PROT_WRITE,
+} from "../vm/vm_prot.ts";
 import { PAGE_SIZE, page_aligned } from "./vm_param.ts";
 
 /* ---- pmap.h: PTE bits ---- */
@@ -112,13 +118,31 @@ export interface PmapGeometry {
 
 /** 2-level: there is no PDPT (PDPSHIFT 32 makes lin2pdpnum 0). */
 export const PMAP_GEOMETRY_2LEVEL: PmapGeometry = Object.freeze({
-    PAE: false, PTE_SIZE: 4, PDPSHIFT: 32, PDPNUM: 1, PDESHIFT: 22, PDEMASK: 0x3ff,
-    PTESHIFT: 12, PTEMASK: 0x3ff, NPTES: 1024, NPDES: 1024, PDE_MAPPED_SIZE: 0x400000,
+    PAE: false,
+    PTE_SIZE: 4,
+    PDPSHIFT: 32,
+    PDPNUM: 1,
+    PDESHIFT: 22,
+    PDEMASK: 0x3ff,
+    PTESHIFT: 12,
+    PTEMASK: 0x3ff,
+    NPTES: 1024,
+    NPDES: 1024,
+    PDE_MAPPED_SIZE: 0x400000,
 });
 
 export const PMAP_GEOMETRY_PAE: PmapGeometry = Object.freeze({
-    PAE: true, PTE_SIZE: 8, PDPSHIFT: 30, PDPNUM: 4, PDESHIFT: 21, PDEMASK: 0x1ff,
-    PTESHIFT: 12, PTEMASK: 0x1ff, NPTES: 512, NPDES: 2048, PDE_MAPPED_SIZE: 0x200000,
+    PAE: true,
+    PTE_SIZE: 8,
+    PDPSHIFT: 30,
+    PDPNUM: 4,
+    PDESHIFT: 21,
+    PDEMASK: 0x1ff,
+    PTESHIFT: 12,
+    PTEMASK: 0x1ff,
+    NPTES: 512,
+    NPDES: 2048,
+    PDE_MAPPED_SIZE: 0x200000,
 });
 
 export function pmap_geometry(pae: boolean): PmapGeometry {
@@ -363,9 +387,18 @@ export function pmap_update_tlbs(p: Pmap, _s: number, _e: number): void {
 export function pmap_bootstrap(a: PmapBootstrapArgs): Pmap {
     const gm = pmap_geometry(a.pae);
     const kb = a.vm_min_kernel_address;
-    assert(page_aligned(a.phys_first_addr) && page_aligned(a.phys_last_addr), "pmap_bootstrap: phys range page aligned");
-    assert(a.phys_first_addr < a.phys_last_addr, "pmap_bootstrap: phys_first_addr < phys_last_addr");
-    assert(page_aligned(kb) && kb > 0 && kb < TWO32, "pmap_bootstrap: VM_MIN_KERNEL_ADDRESS page aligned");
+    assert(
+        page_aligned(a.phys_first_addr) && page_aligned(a.phys_last_addr),
+        "pmap_bootstrap: phys range page aligned",
+    );
+    assert(
+        a.phys_first_addr < a.phys_last_addr,
+        "pmap_bootstrap: phys_first_addr < phys_last_addr",
+    );
+    assert(
+        page_aligned(kb) && kb > 0 && kb < TWO32,
+        "pmap_bootstrap: VM_MIN_KERNEL_ADDRESS page aligned",
+    );
     const kernel_virtual_start = kb + a.phys_last_addr;
     assert(kernel_virtual_start <= TWO32, "pmap_bootstrap: direct map fits below 4 GiB");
     let kernel_virtual_end = a.kernel_virtual_end;
@@ -377,7 +410,10 @@ export function pmap_bootstrap(a: PmapBootstrapArgs): Pmap {
 
     const grab = (): number => {
         const pa = a.grab_page();
-        assert(page_aligned(pa) && pa >= 0 && pa < TWO32, () => `pmap_grab_page: bad page ${hex8(pa)}`);
+        assert(
+            page_aligned(pa) && pa >= 0 && pa < TWO32,
+            () => `pmap_grab_page: bad page ${hex8(pa)}`,
+        );
         return pa;
     };
 
@@ -457,7 +493,8 @@ export function pmap_bootstrap(a: PmapBootstrapArgs): Pmap {
     if (a.pae) {
         const pdpt = new Uint8Array(PAGE_SIZE);
         const v = new DataView(pdpt.buffer);
-        for (let i = 0; i < gm.PDPNUM; i++) v.setUint32(8 * i, (dir_pages[i]! | INTEL_PTE_VALID) >>> 0, true);
+        for (let i = 0; i < gm.PDPNUM; i++)
+            v.setUint32(8 * i, (dir_pages[i]! | INTEL_PTE_VALID) >>> 0, true);
         a.mem.write(pdpbase, pdpt);
     }
     return kernel;
@@ -496,13 +533,24 @@ export function pmap_activate(p: Pmap): void {
  * last). The whole kernel directory is copied: kernel PDEs are shared by
  * value, which works only because kernel PTPs never change after bootstrap.
  */
-export function pmap_create(kernel: Pmap, dir_pas: number[], ptp_alloc: () => number, name: string): Pmap {
+export function pmap_create(
+    kernel: Pmap,
+    dir_pas: number[],
+    ptp_alloc: () => number,
+    name: string,
+): Pmap {
     assert(kernel.is_kernel, "pmap_create: needs the kernel pmap");
     const gm = pmap_geometry(kernel.pae);
     const want = gm.PDPNUM + (kernel.pae ? 1 : 0);
-    assert(dir_pas.length === want, () => `pmap_create: ${want} directory pages expected, got ${dir_pas.length}`);
+    assert(
+        dir_pas.length === want,
+        () => `pmap_create: ${want} directory pages expected, got ${dir_pas.length}`,
+    );
     for (const pa of dir_pas) {
-        assert(page_aligned(pa) && pa >= 0 && pa < TWO32, () => `pmap_create: bad directory page ${hex8(pa)}`);
+        assert(
+            page_aligned(pa) && pa >= 0 && pa < TWO32,
+            () => `pmap_create: bad directory page ${hex8(pa)}`,
+        );
     }
     assert(new Set(dir_pas).size === dir_pas.length, "pmap_create: directory pages not distinct");
     const mem = kernel.mem;
@@ -515,7 +563,8 @@ export function pmap_create(kernel: Pmap, dir_pas: number[], ptp_alloc: () => nu
         pdpbase = dir_pas[gm.PDPNUM]!;
         const pdpt = new Uint8Array(PAGE_SIZE);
         const v = new DataView(pdpt.buffer);
-        for (let i = 0; i < gm.PDPNUM; i++) v.setUint32(8 * i, (dir_pages[i]! | INTEL_PTE_VALID) >>> 0, true);
+        for (let i = 0; i < gm.PDPNUM; i++)
+            v.setUint32(8 * i, (dir_pages[i]! | INTEL_PTE_VALID) >>> 0, true);
         mem.write(pdpbase, pdpt);
     }
     return {
@@ -577,11 +626,15 @@ export function pmap_destroy(p: Pmap, ptp_free: (pa: number) => void): boolean {
 
 function check_range(p: Pmap, what: string, s: number, e: number): void {
     assert(p.ref_count > 0, () => `${what}: ${p.name} is destroyed`);
-    assert(page_aligned(s) && page_aligned(e) && s >= 0 && s <= e && e <= TWO32,
-        () => `${what}: bad range ${hex8(s)}-${hex8(e)}`);
+    assert(
+        page_aligned(s) && page_aligned(e) && s >= 0 && s <= e && e <= TWO32,
+        () => `${what}: bad range ${hex8(s)}-${hex8(e)}`,
+    );
     if (!p.is_kernel) {
-        assert(e <= p.globals.vm_min_kernel_address,
-            () => `${what}: user range ${hex8(s)}-${hex8(e)} reaches kernel space`);
+        assert(
+            e <= p.globals.vm_min_kernel_address,
+            () => `${what}: user range ${hex8(s)}-${hex8(e)} reaches kernel space`,
+        );
     }
 }
 
@@ -690,8 +743,14 @@ function pte_template(p: Pmap, pa: number, prot: number, wired: boolean): number
 export function pmap_enter(p: Pmap, va: number, pa: number, prot: number, wired: boolean): void {
     assert(p.ref_count > 0, () => `pmap_enter: ${p.name} is destroyed`);
     va >>>= 0;
-    assert(page_aligned(va) && page_aligned(pa) && pa >= 0, () => `pmap_enter: unaligned ${hex8(va)} -> ${hex8(pa)}`);
-    assert(p.pae ? pa < 2 ** 47 : pa < TWO32, () => `pmap_enter: pa ${hex8(pa)} beyond the physical address size`);
+    assert(
+        page_aligned(va) && page_aligned(pa) && pa >= 0,
+        () => `pmap_enter: unaligned ${hex8(va)} -> ${hex8(pa)}`,
+    );
+    assert(
+        p.pae ? pa < 2 ** 47 : pa < TWO32,
+        () => `pmap_enter: pa ${hex8(pa)} beyond the physical address size`,
+    );
     const g = p.globals;
     const mem = p.mem;
     if (p.is_kernel) {
@@ -699,7 +758,10 @@ export function pmap_enter(p: Pmap, va: number, pa: number, prot: number, wired:
             panic(`pmap_enter(${fmt_p(va)}, ${fmt_p(pa)}) falls in physical memory area!`);
         }
     } else {
-        assert(va < g.vm_min_kernel_address, () => `pmap_enter: user va ${hex8(va)} in kernel space`);
+        assert(
+            va < g.vm_min_kernel_address,
+            () => `pmap_enter: user va ${hex8(va)} in kernel space`,
+        );
     }
 
     if (p.is_kernel && !(prot & VM_PROT_WRITE) && !wired) {
@@ -719,9 +781,17 @@ export function pmap_enter(p: Pmap, va: number, pa: number, prot: number, wired:
             panic(`pmap_expand kernel pmap to ${fmt_hash_x(va)}`);
         }
         const ptp = p.ptp_alloc!();
-        assert(page_aligned(ptp) && ptp >= 0 && (p.pae || ptp < TWO32), () => `pmap_enter: bad page-table page ${hex8(ptp)}`);
+        assert(
+            page_aligned(ptp) && ptp >= 0 && (p.pae || ptp < TWO32),
+            () => `pmap_enter: bad page-table page ${hex8(ptp)}`,
+        );
         mem.fill(ptp, PAGE_SIZE, 0);
-        pmap_entry_write(mem, p.pae, pmap_pde(p, va), make_pte(ptp, INTEL_PTE_VALID | INTEL_PTE_USER | INTEL_PTE_WRITE));
+        pmap_entry_write(
+            mem,
+            p.pae,
+            pmap_pde(p, va),
+            make_pte(ptp, INTEL_PTE_VALID | INTEL_PTE_USER | INTEL_PTE_WRITE),
+        );
         p.ptp_count++;
         g.inuse_ptepages_count++;
         pte = pmap_pte(p, va);
@@ -759,7 +829,8 @@ function pv_enter(p: Pmap, va: number, pa: number): void {
     }
     // A second mapping of the page: its entry comes from pv_list_cache.
     const kva = g.pv_alloc?.() ?? 0;
-    if (g.pv_alloc && kva === 0) panic(`pmap_enter: no memory for a pv_entry (${hex8(va)} -> ${hex8(pa)} in ${p.name})`);
+    if (g.pv_alloc && kva === 0)
+        panic(`pmap_enter: no memory for a pv_entry (${hex8(va)} -> ${hex8(pa)} in ${p.name})`);
     list.push({ pmap: p, va, kva });
 }
 
@@ -768,7 +839,8 @@ function pv_remove(p: Pmap, va: number, pa: number, pte_lo: number): void {
     const g = p.globals;
     const list = g.pv_head.get(pa);
     const i = list ? list.findIndex((e) => e.pmap === p && e.va === va) : -1;
-    if (!list || i < 0) panic(`pmap_remove: null pv_list! (${hex8(va)} -> ${hex8(pa)} in ${p.name})`);
+    if (!list || i < 0)
+        panic(`pmap_remove: null pv_list! (${hex8(va)} -> ${hex8(pa)} in ${p.name})`);
     const [gone] = list.splice(i, 1);
     // Removing the head moves the next entry into pv_head_table: its buffer goes back instead.
     const freed = gone!.kva || (list[0]?.kva ?? 0);
@@ -791,9 +863,14 @@ export function pmap_pv_verify(g: PmapGlobals): { problems: string[]; buffers: n
         const where = `pv list of ${hex8(pa)}`;
         if (list.length === 0) problems.push(`${where} is empty but still in pv_head_table`);
         list.forEach((e, i) => {
-            if (i === 0 && e.kva) problems.push(`${where}: the head holds a pv_entry buffer ${hex8(e.kva)}`);
-            if (i > 0 && g.pv_alloc && !e.kva) problems.push(`${where}: mapping ${i} (${hex8(e.va)} in ${e.pmap.name}) has no pv_entry buffer`);
-            if (e.kva && seen.has(e.kva)) problems.push(`${where}: pv_entry buffer ${hex8(e.kva)} used twice`);
+            if (i === 0 && e.kva)
+                problems.push(`${where}: the head holds a pv_entry buffer ${hex8(e.kva)}`);
+            if (i > 0 && g.pv_alloc && !e.kva)
+                problems.push(
+                    `${where}: mapping ${i} (${hex8(e.va)} in ${e.pmap.name}) has no pv_entry buffer`,
+                );
+            if (e.kva && seen.has(e.kva))
+                problems.push(`${where}: pv_entry buffer ${hex8(e.kva)} used twice`);
             if (e.kva) seen.add(e.kva);
         });
     }
@@ -919,7 +996,8 @@ const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
  */
 function read_words(mem: PhysMem, addr: number, nwords: number): Uint32Array {
     const raw = mem.read(addr, nwords * 4);
-    if (HOST_LITTLE_ENDIAN && raw.byteOffset % 4 === 0) return new Uint32Array(raw.buffer, raw.byteOffset, nwords);
+    if (HOST_LITTLE_ENDIAN && raw.byteOffset % 4 === 0)
+        return new Uint32Array(raw.buffer, raw.byteOffset, nwords);
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     const out = new Uint32Array(nwords);
     for (let i = 0; i < nwords; i++) out[i] = view.getUint32(4 * i, true);
@@ -954,17 +1032,21 @@ export function pmap_verify(p: Pmap): string[] {
     const mem = p.mem;
     const kb = g.vm_min_kernel_address;
 
-    if (p.dir_pages.length !== gm.PDPNUM) bad(`${p.dir_pages.length} directory pages, expected ${gm.PDPNUM}`);
+    if (p.dir_pages.length !== gm.PDPNUM)
+        bad(`${p.dir_pages.length} directory pages, expected ${gm.PDPNUM}`);
     if (p.dirbase !== p.dir_pages[0]) bad("dirbase is not the first directory page");
     if (!p.pae && p.pdpbase !== p.dirbase) bad("pdpbase != dirbase without PAE");
-    if (p.active !== (p.is_kernel || g.current === p)) bad(`active=${p.active} but CR3 holds ${g.current.name}`);
+    if (p.active !== (p.is_kernel || g.current === p))
+        bad(`active=${p.active} but CR3 holds ${g.current.name}`);
     const words = p.pae ? 2 : 1;
     if (p.pae) {
         const pdpt = read_words(mem, p.pdpbase, 2 * gm.PDPNUM);
         for (let i = 0; i < gm.PDPNUM; i++) {
             const want = ((p.dir_pages[i] ?? 0) | INTEL_PTE_VALID) >>> 0;
             if (pdpt[2 * i] !== want || pdpt[2 * i + 1] !== 0) {
-                bad(`PDPTE ${i} = ${hex8(pdpt[2 * i + 1]!)}:${hex8(pdpt[2 * i]!)}, expected ${hex8(want)}`);
+                bad(
+                    `PDPTE ${i} = ${hex8(pdpt[2 * i + 1]!)}:${hex8(pdpt[2 * i]!)}, expected ${hex8(want)}`,
+                );
             }
         }
     }
@@ -974,7 +1056,8 @@ export function pmap_verify(p: Pmap): string[] {
         const out = new Uint32Array(gm.NPDES * words);
         for (let i = 0; i < gm.PDPNUM; i++) {
             const page = q.dir_pages[i];
-            if (page !== undefined) out.set(read_words(mem, page, gm.NPTES * words), i * gm.NPTES * words);
+            if (page !== undefined)
+                out.set(read_words(mem, page, gm.NPTES * words), i * gm.NPTES * words);
         }
         return out;
     };
@@ -993,7 +1076,9 @@ export function pmap_verify(p: Pmap): string[] {
     const kvs = g.kernel_virtual_start;
     const kve = g.kernel_virtual_end;
     const global = g.pge ? INTEL_PTE_GLOBAL : 0;
-    const pde_want = p.is_kernel ? INTEL_PTE_VALID | INTEL_PTE_WRITE : INTEL_PTE_VALID | INTEL_PTE_USER | INTEL_PTE_WRITE;
+    const pde_want = p.is_kernel
+        ? INTEL_PTE_VALID | INTEL_PTE_WRITE
+        : INTEL_PTE_VALID | INTEL_PTE_USER | INTEL_PTE_WRITE;
 
     for (let i = 0; i < gm.NPDES; i++) {
         const lo = pdes[i * words]!;
@@ -1010,12 +1095,17 @@ export function pmap_verify(p: Pmap): string[] {
             continue; // kernel page tables are checked on the kernel pmap
         }
         if (lo === 0 && hi === 0) {
-            if (p.is_kernel && kernel_slot) bad(`${where()} missing: kernel page tables are pre-allocated`);
+            if (p.is_kernel && kernel_slot)
+                bad(`${where()} missing: kernel page tables are pre-allocated`);
             continue;
         }
         const flags = lo & 0xfff & ~HW_AD;
-        if (flags !== pde_want) bad(`${where()} = ${hex8(lo)}: flags ${fmt_hash_x(flags)}, expected ${fmt_hash_x(pde_want)}`);
-        if (p.is_kernel && !kernel_slot) bad(`${where()} present outside the pre-allocated kernel range`);
+        if (flags !== pde_want)
+            bad(
+                `${where()} = ${hex8(lo)}: flags ${fmt_hash_x(flags)}, expected ${fmt_hash_x(pde_want)}`,
+            );
+        if (p.is_kernel && !kernel_slot)
+            bad(`${where()} present outside the pre-allocated kernel range`);
         const pt = pte_to_pa(hi * TWO32 + lo, p.pae);
         if (ptps.has(pt)) bad(`${where()}: page table ${hex8(pt)} used twice`);
         if (dir_set.has(pt)) bad(`${where()}: page table ${hex8(pt)} is a directory page`);
@@ -1036,7 +1126,7 @@ export function pmap_verify(p: Pmap): string[] {
             const pa = base + j * PAGE_SIZE - kb;
             const ro = pa >= g.text_start && pa + PAGE_SIZE <= g.text_end;
             const want = (pa | INTEL_PTE_VALID | (ro ? 0 : INTEL_PTE_WRITE) | global) >>> 0;
-            if (((elo & ~HW_AD) >>> 0) !== want || (p.pae && t[j * 2 + 1] !== 0)) {
+            if ((elo & ~HW_AD) >>> 0 !== want || (p.pae && t[j * 2 + 1] !== 0)) {
                 bad(`direct map PTE ${hex8(pa + kb)} = ${hex8(elo)}, expected ${hex8(want)}`);
             }
         }
@@ -1051,19 +1141,24 @@ export function pmap_verify(p: Pmap): string[] {
             const va = base + j * PAGE_SIZE;
             resident++;
             if (elo & INTEL_PTE_WIRED) wired++;
-            if (!(elo & INTEL_PTE_VALID)) bad(`PTE ${hex8(va)} = ${hex8(elo)} non-zero but not valid`);
+            if (!(elo & INTEL_PTE_VALID))
+                bad(`PTE ${hex8(va)} = ${hex8(elo)} non-zero but not valid`);
             if (p.is_kernel) {
                 if (elo & INTEL_PTE_USER) bad(`kernel PTE ${hex8(va)} = ${hex8(elo)} has USER`);
                 if (!g.mach_kdb && (va < kvs || va >= kve)) {
-                    bad(`kernel PTE ${hex8(va)} outside [kernel_virtual_start, kernel_virtual_end)`);
+                    bad(
+                        `kernel PTE ${hex8(va)} outside [kernel_virtual_start, kernel_virtual_end)`,
+                    );
                 }
             } else if (!(elo & INTEL_PTE_USER)) {
                 bad(`user PTE ${hex8(va)} = ${hex8(elo)} lacks USER`);
             }
-            if ((ehi & ~PAE_PFN_HIGH) !== 0) bad(`PTE ${hex8(va)}: high word ${hex8(ehi)} has bits beyond the PFN`);
+            if ((ehi & ~PAE_PFN_HIGH) !== 0)
+                bad(`PTE ${hex8(va)}: high word ${hex8(ehi)} has bits beyond the PFN`);
         }
     }
-    if (resident !== p.resident_count) bad(`resident_count ${p.resident_count}, ${resident} mappings found`);
+    if (resident !== p.resident_count)
+        bad(`resident_count ${p.resident_count}, ${resident} mappings found`);
     if (wired !== p.wired_count) bad(`wired_count ${p.wired_count}, ${wired} wired mappings found`);
     if (ptp_count !== p.ptp_count) bad(`ptp_count ${p.ptp_count}, ${ptp_count} page tables found`);
     if (dropped > 0) problems.push(`${p.name}: … and ${dropped} more`);

@@ -14,9 +14,24 @@
  * the tables), not the emulator's walker, so the two can check each other.
  */
 import {
-    INTEL_PTE_GLOBAL, INTEL_PTE_MOD, INTEL_PTE_NCACHE, INTEL_PTE_PS, INTEL_PTE_REF, INTEL_PTE_USER,
-    INTEL_PTE_VALID, INTEL_PTE_WIRED, INTEL_PTE_WRITE, INTEL_PTE_WTHRU,
-    lin2pdenum, pmap_cr3, pmap_cr4_bits, pmap_entry_read, pmap_geometry, pmap_pde_addr, ptenum, pte_to_pa,
+    INTEL_PTE_GLOBAL,
+    INTEL_PTE_MOD,
+    INTEL_PTE_NCACHE,
+    INTEL_PTE_PS,
+    INTEL_PTE_REF,
+    INTEL_PTE_USER,
+    INTEL_PTE_VALID,
+    INTEL_PTE_WIRED,
+    INTEL_PTE_WRITE,
+    INTEL_PTE_WTHRU,
+    lin2pdenum,
+    pmap_cr3,
+    pmap_cr4_bits,
+    pmap_entry_read,
+    pmap_geometry,
+    pmap_pde_addr,
+    ptenum,
+    pte_to_pa,
     type Pmap,
 } from "./pmap.ts";
 import { PAGE_SIZE } from "./vm_param.ts";
@@ -75,7 +90,11 @@ function raw_entry(p: Pmap, addr: number): { lo: number; hi: number; text: strin
     const lo = p.mem.read32(addr) >>> 0;
     if (!p.pae) return { lo, hi: 0, text: hex8(lo) };
     const hi = p.mem.read32(addr + 4) >>> 0;
-    return { lo, hi, text: "0x" + hi.toString(16).padStart(8, "0") + lo.toString(16).padStart(8, "0") };
+    return {
+        lo,
+        hi,
+        text: "0x" + hi.toString(16).padStart(8, "0") + lo.toString(16).padStart(8, "0"),
+    };
 }
 
 /** Where `va` sits in the kernel's layout. */
@@ -120,13 +139,19 @@ function header(p: Pmap): string {
     const bits = pmap_cr4_bits(p);
     if (bits & 0x20) cr4.push("PAE");
     if (bits & 0x80) cr4.push("PGE");
-    return `${p.name}: ${p.pae ? "PAE" : "2-level"}, CR3 ${hex8(pmap_cr3(p))}, CR4 ${cr4.join("|") || "-"}, ` +
+    return (
+        `${p.name}: ${p.pae ? "PAE" : "2-level"}, CR3 ${hex8(pmap_cr3(p))}, CR4 ${cr4.join("|") || "-"}, ` +
         `resident ${p.resident_count}, wired ${p.wired_count}, ${p.ptp_count} page tables` +
-        (p.active ? ", active" : "");
+        (p.active ? ", active" : "")
+    );
 }
 
 /** Dump `p`'s page tables through `print`, one line per call. */
-export function pmap_info(p: Pmap, print: (line: string) => void, opts: PmapInfoOptions = {}): void {
+export function pmap_info(
+    p: Pmap,
+    print: (line: string) => void,
+    opts: PmapInfoOptions = {},
+): void {
     const gm = pmap_geometry(p.pae);
     const start = Math.max(0, opts.start ?? 0);
     const end = Math.min(TWO32, opts.end ?? TWO32);
@@ -146,19 +171,25 @@ export function pmap_info(p: Pmap, print: (line: string) => void, opts: PmapInfo
             if (p.pae && i >> 9 !== lastPdpte) {
                 lastPdpte = i >> 9;
                 const e = raw_entry(p, p.pdpbase + 8 * lastPdpte);
-                print(`PDPTE ${lastPdpte} @${hex8(p.pdpbase + 8 * lastPdpte)} = ${e.text}  ` +
-                    `${pmap_flags_string(e.lo, "PDPTE")}  page directory ${hex8(pte_to_pa(e.hi * TWO32 + e.lo, true))}`);
+                print(
+                    `PDPTE ${lastPdpte} @${hex8(p.pdpbase + 8 * lastPdpte)} = ${e.text}  ` +
+                        `${pmap_flags_string(e.lo, "PDPTE")}  page directory ${hex8(pte_to_pa(e.hi * TWO32 + e.lo, true))}`,
+                );
             }
             const at = pmap_pde_addr(p, i);
             const e = raw_entry(p, at);
             if (e.lo === 0 && e.hi === 0) continue;
             const base = i * gm.PDE_MAPPED_SIZE;
-            let line = `PDE ${hex_index(i, 3)} @${hex8(at)} = ${e.text}  ${pmap_flags_string(e.lo, "PDE")}  ` +
+            let line =
+                `PDE ${hex_index(i, 3)} @${hex8(at)} = ${e.text}  ${pmap_flags_string(e.lo, "PDE")}  ` +
                 `${hex8(base)}-${hex8(base + gm.PDE_MAPPED_SIZE - 1)}`;
             if (e.lo & INTEL_PTE_VALID) {
                 const pt = pte_to_pa(e.hi * TWO32 + e.lo, p.pae);
                 const t = read_ptp(p, pt, gm.NPTES);
-                let present = 0, direct = 0, wired = 0, other = 0;
+                let present = 0,
+                    direct = 0,
+                    wired = 0,
+                    other = 0;
                 for (let j = 0; j < gm.NPTES; j++) {
                     const lo = t.lo[j]!;
                     if (!(lo & INTEL_PTE_VALID)) {
@@ -173,7 +204,8 @@ export function pmap_info(p: Pmap, print: (line: string) => void, opts: PmapInfo
                 if (direct > 0) line += `, ${direct} direct map`;
                 if (wired > 0) line += `, ${wired} wired`;
                 if (other > 0) line += `, ${other} non-zero invalid`;
-                if (!p.is_kernel && base >= p.globals.vm_min_kernel_address) line += "  (kernel, shared)";
+                if (!p.is_kernel && base >= p.globals.vm_min_kernel_address)
+                    line += "  (kernel, shared)";
             } else {
                 line += "  not present";
             }
@@ -188,7 +220,9 @@ export function pmap_info(p: Pmap, print: (line: string) => void, opts: PmapInfo
     let run: { va: number; vend: number; pa: number; pend: number; attrs: string } | null = null;
     const flush = (): void => {
         if (!run) return;
-        print(`${hex8(run.va)}-${hex8(run.vend - 1)} -> ${hex8(run.pa)}-${hex8(run.pend - 1)}  ${run.attrs}`);
+        print(
+            `${hex8(run.va)}-${hex8(run.vend - 1)} -> ${hex8(run.pa)}-${hex8(run.pend - 1)}  ${run.attrs}`,
+        );
         runs++;
         run = null;
     };
@@ -213,7 +247,13 @@ export function pmap_info(p: Pmap, print: (line: string) => void, opts: PmapInfo
             const pa = pte_to_pa(t.hi[j - j0]! * TWO32 + lo, p.pae);
             const attrs = attrs_string(pde, lo, ad);
             pages++;
-            const r = run as { va: number; vend: number; pa: number; pend: number; attrs: string } | null;
+            const r = run as {
+                va: number;
+                vend: number;
+                pa: number;
+                pend: number;
+                attrs: string;
+            } | null;
             if (r && r.vend === va && r.pend === pa && r.attrs === attrs) {
                 r.vend += PAGE_SIZE;
                 r.pend += PAGE_SIZE;
@@ -224,7 +264,9 @@ export function pmap_info(p: Pmap, print: (line: string) => void, opts: PmapInfo
         }
     }
     flush();
-    print(`${runs} run${runs === 1 ? "" : "s"}, ${pages} page${pages === 1 ? "" : "s"} mapped (${mib(pages * PAGE_SIZE)})`);
+    print(
+        `${runs} run${runs === 1 ? "" : "s"}, ${pages} page${pages === 1 ? "" : "s"} mapped (${mib(pages * PAGE_SIZE)})`,
+    );
 }
 
 /**
@@ -242,7 +284,14 @@ export function pmap_walk_lines(p: Pmap, va: number): string[] {
         return lines;
     }
     const where = region(p, va);
-    const step = (level: string, index: string, at: number, text: string, flags: string, note: string): void => {
+    const step = (
+        level: string,
+        index: string,
+        at: number,
+        text: string,
+        flags: string,
+        note: string,
+    ): void => {
         lines.push(`${level.padEnd(5)} [${index}] @${hex8(at)} = ${text}  ${flags}  ${note}`);
     };
     const pdenum = lin2pdenum(p, va);
@@ -251,8 +300,16 @@ export function pmap_walk_lines(p: Pmap, va: number): string[] {
         const at = p.pdpbase + 8 * i;
         const e = raw_entry(p, at);
         const valid = (e.lo & INTEL_PTE_VALID) !== 0;
-        step("PDPTE", hex_index(i, 1), at, e.text, pmap_flags_string(e.lo, "PDPTE"),
-            valid ? `page directory at ${hex8(pte_to_pa(e.hi * TWO32 + e.lo, true))}` : "not present");
+        step(
+            "PDPTE",
+            hex_index(i, 1),
+            at,
+            e.text,
+            pmap_flags_string(e.lo, "PDPTE"),
+            valid
+                ? `page directory at ${hex8(pte_to_pa(e.hi * TWO32 + e.lo, true))}`
+                : "not present",
+        );
         if (!valid) {
             lines.push(`VA ${hex8(va)} -> not mapped (PDPTE ${i} not present; ${where})`);
             return lines;
@@ -263,10 +320,19 @@ export function pmap_walk_lines(p: Pmap, va: number): string[] {
     const pdeIndex = p.pae ? pdenum & 0x1ff : pdenum;
     const pdeValid = (pde.lo & INTEL_PTE_VALID) !== 0;
     const pt = pte_to_pa(pde.hi * TWO32 + pde.lo, p.pae);
-    step("PDE", hex_index(pdeIndex, 3), pdeAt, pde.text, pmap_flags_string(pde.lo, "PDE"),
-        (pdeValid ? `page table at ${hex8(pt)}` : "not present") + (p.pae ? ` (pdenum ${hex_index(pdenum, 3)})` : ""));
+    step(
+        "PDE",
+        hex_index(pdeIndex, 3),
+        pdeAt,
+        pde.text,
+        pmap_flags_string(pde.lo, "PDE"),
+        (pdeValid ? `page table at ${hex8(pt)}` : "not present") +
+            (p.pae ? ` (pdenum ${hex_index(pdenum, 3)})` : ""),
+    );
     if (!pdeValid) {
-        lines.push(`VA ${hex8(va)} -> not mapped (PDE ${hex_index(pdenum, 3)} not present; ${where})`);
+        lines.push(
+            `VA ${hex8(va)} -> not mapped (PDE ${hex_index(pdenum, 3)} not present; ${where})`,
+        );
         return lines;
     }
     const pteIndex = ptenum(p, va);
@@ -274,10 +340,18 @@ export function pmap_walk_lines(p: Pmap, va: number): string[] {
     const pte = raw_entry(p, pteAt);
     const pteValid = (pte.lo & INTEL_PTE_VALID) !== 0;
     const frame = pte_to_pa(pte.hi * TWO32 + pte.lo, p.pae);
-    step("PTE", hex_index(pteIndex, 3), pteAt, pte.text, pmap_flags_string(pte.lo, "PTE"),
-        pteValid ? `4 KiB page at ${hex8(frame)}` : "not present");
+    step(
+        "PTE",
+        hex_index(pteIndex, 3),
+        pteAt,
+        pte.text,
+        pmap_flags_string(pte.lo, "PTE"),
+        pteValid ? `4 KiB page at ${hex8(frame)}` : "not present",
+    );
     if (!pteValid) {
-        lines.push(`VA ${hex8(va)} -> not mapped (PTE ${hex_index(pteIndex, 3)} not present; ${where})`);
+        lines.push(
+            `VA ${hex8(va)} -> not mapped (PTE ${hex_index(pteIndex, 3)} not present; ${where})`,
+        );
         return lines;
     }
     const access = [
@@ -287,6 +361,8 @@ export function pmap_walk_lines(p: Pmap, va: number): string[] {
     if (pte.lo & INTEL_PTE_GLOBAL) access.push("global");
     if (pte.lo & INTEL_PTE_NCACHE) access.push("uncached");
     if (pte.lo & INTEL_PTE_WIRED) access.push("wired");
-    lines.push(`VA ${hex8(va)} -> PA ${hex8(frame + (va & 0xfff))}  (${access.join(", ")}; ${where})`);
+    lines.push(
+        `VA ${hex8(va)} -> PA ${hex8(frame + (va & 0xfff))}  (${access.join(", ")}; ${where})`,
+    );
     return lines;
 }

@@ -14,7 +14,13 @@ import { kern_return_name } from "../kern/kern_return.ts";
 import { syscall } from "../kern/syscall_sw.ts";
 import { thread_select, type Sched } from "../kern/sched_prim.ts";
 import { task_end } from "../kern/task_end.ts";
-import { FRAME, FRAME_WORDS, KERNEL_STACK_SIZE, thread_frame, type Thread } from "../kern/thread.ts";
+import {
+    FRAME,
+    FRAME_WORDS,
+    KERNEL_STACK_SIZE,
+    thread_frame,
+    type Thread,
+} from "../kern/thread.ts";
 import { pmap_activate, pmap_extract } from "./pmap.ts";
 import { vm_fault } from "../vm/vm_fault.ts";
 import { vm_pageout_scan, vm_pageout_should_run } from "../vm/vm_pageout.ts";
@@ -28,10 +34,21 @@ export const T_CLOCK = 0x20;
 const TSS_ESP0 = 4;
 
 const EXCEPTION_NAMES: Readonly<Record<number, string>> = {
-    0: "divide error (#DE)", 1: "debug (#DB)", 3: "breakpoint (#BP)", 4: "overflow (#OF)", 5: "bound range (#BR)",
-    6: "invalid opcode (#UD)", 7: "device not available (#NM)", 8: "double fault (#DF)", 10: "invalid TSS (#TS)",
-    11: "segment not present (#NP)", 12: "stack fault (#SS)", 13: "general protection (#GP)",
-    16: "x87 floating point (#MF)", 17: "alignment check (#AC)", 19: "SIMD floating point (#XM)",
+    0: "divide error (#DE)",
+    1: "debug (#DB)",
+    3: "breakpoint (#BP)",
+    4: "overflow (#OF)",
+    5: "bound range (#BR)",
+    6: "invalid opcode (#UD)",
+    7: "device not available (#NM)",
+    8: "double fault (#DF)",
+    10: "invalid TSS (#TS)",
+    11: "segment not present (#NP)",
+    12: "stack fault (#SS)",
+    13: "general protection (#GP)",
+    16: "x87 floating point (#MF)",
+    17: "alignment check (#AC)",
+    19: "SIMD floating point (#XM)",
 };
 
 function hex8(n: number): string {
@@ -69,7 +86,12 @@ function user_page_fault(k: Kernel, s: Sched, th: Thread, f: Uint32Array, cr2: n
     const kr = vm_fault(k, th.task, cr2, write ? VM_PROT_READ | VM_PROT_WRITE : VM_PROT_READ);
     if (kr === 0) return;
     const what = `${write ? "write" : "read"}, ${err & 1 ? "protection violation" : "not present"}`;
-    task_end(k, s, th.task, `killed: page fault at ${hex8(cr2)} (eip ${hex8(f[FRAME.EIP]!)}, ${what}): ${kern_return_name(kr)}`);
+    task_end(
+        k,
+        s,
+        th.task,
+        `killed: page fault at ${hex8(cr2)} (eip ${hex8(f[FRAME.EIP]!)}, ${what}): ${kern_return_name(kr)}`,
+    );
 }
 
 /**
@@ -116,7 +138,10 @@ export function user_trap(k: Kernel, frame_kva: number, cr2: number): number {
     const s = k.sched!;
     const th = s.current;
     assert(th !== null, "user_trap: no current thread");
-    assert(frame_kva === thread_frame(th), () => `user_trap: frame ${hex8(frame_kva)} is not ${th.task.name}'s`);
+    assert(
+        frame_kva === thread_frame(th),
+        () => `user_trap: frame ${hex8(frame_kva)} is not ${th.task.name}'s`,
+    );
     const f = frame_read(k, frame_kva);
     const vector = f[FRAME.VECTOR]!;
     if (vector === T_SYSCALL) {
@@ -130,7 +155,12 @@ export function user_trap(k: Kernel, frame_kva: number, cr2: number): number {
         // Other IRQs are masked in the PIC; a spurious one is ignored.
     } else {
         const name = EXCEPTION_NAMES[vector] ?? `exception ${vector}`;
-        task_end(k, s, th.task, `killed: ${name} at eip ${hex8(f[FRAME.EIP]!)} (error code ${f[FRAME.ERR]})`);
+        task_end(
+            k,
+            s,
+            th.task,
+            `killed: ${name} at eip ${hex8(f[FRAME.EIP]!)} (error code ${f[FRAME.ERR]})`,
+        );
     }
     return thread_dispatch(k, s, vector === T_CLOCK);
 }

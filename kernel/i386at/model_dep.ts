@@ -22,7 +22,11 @@ const FOUR_GIB = 2 ** 32;
 type Range = { start: number; end: number };
 
 /** Per-kernel memo of a list of ranges. */
-function memo(cache: WeakMap<Kernel, Range[]>, k: Kernel, compute: (k: Kernel) => Range[]): Range[] {
+function memo(
+    cache: WeakMap<Kernel, Range[]>,
+    k: Kernel,
+    compute: (k: Kernel) => Range[],
+): Range[] {
     let r = cache.get(k);
     if (!r) {
         r = compute(k);
@@ -67,13 +71,17 @@ export function mem_size_init(k: Kernel): void {
     } else {
         k.phys_last_addr = (0x400 + bi.mem_upper) * 0x400;
     }
-    k.printf(`AT386 boot: physical memory from ${hx(k.phys_first_addr)} to ${hx(k.phys_last_addr)}\n`);
+    k.printf(
+        `AT386 boot: physical memory from ${hx(k.phys_first_addr)} to ${hx(k.phys_last_addr)}\n`,
+    );
 
     const p = k.params;
     const max_phys_size = p.vm_max_kernel_address - p.vm_min_kernel_address - p.vm_kernel_map_size;
     if (k.phys_last_addr - k.phys_first_addr > max_phys_size) {
         k.phys_last_addr = k.phys_first_addr + max_phys_size;
-        k.printf(`Truncating memory to ${Math.floor((k.phys_last_addr - k.phys_first_addr) / MiB)}MiB\n`);
+        k.printf(
+            `Truncating memory to ${Math.floor((k.phys_last_addr - k.phys_first_addr) / MiB)}MiB\n`,
+        );
     }
     k.phys_first_addr = round_page(k.phys_first_addr);
     k.phys_last_addr = trunc_page(k.phys_last_addr);
@@ -150,7 +158,9 @@ function init_alloc_skip(k: Kernel, addr: number): number | null {
     if (k.boot_info.flags & MULTIBOOT_INFO.MEM_MAP) {
         const regions = ram_regions(k);
         if (!regions.some((r) => r.start <= addr && next <= r.end)) {
-            const later = regions.filter((r) => next <= r.start).sort((a, b) => a.start - b.start)[0];
+            const later = regions
+                .filter((r) => next <= r.start)
+                .sort((a, b) => a.start - b.start)[0];
             // No further region: the end of memory (which may wrap around 16 MiB).
             return !later || later.start >= k.phys_last_addr ? k.phys_last_addr : later.start;
         }

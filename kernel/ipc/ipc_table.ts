@@ -8,7 +8,12 @@
  * needs a fresh contiguous hole 32 KiB larger than the last, found while
  * the old table is still mapped.
  */
-import { KERN_NO_SPACE, KERN_RESOURCE_SHORTAGE, KERN_SUCCESS, type KernReturn } from "../kern/kern_return.ts";
+import {
+    KERN_NO_SPACE,
+    KERN_RESOURCE_SHORTAGE,
+    KERN_SUCCESS,
+    type KernReturn,
+} from "../kern/kern_return.ts";
 import { ptr, type Kernel } from "../kern/kernel.ts";
 import { kmem_alloc, kmem_free, kmem_realloc } from "../vm/vm_kern.ts";
 import { kalloc, kfree } from "../kern/kalloc.ts";
@@ -26,7 +31,12 @@ const IPC_TABLE_ENTRIES_SIZE = 512;
  */
 export function ipc_table_entries(): number[] {
     const sizes: number[] = [];
-    for (let n = 4; n * IPC_ENTRY_SIZE < PAGE_SIZE && sizes.length < IPC_TABLE_ENTRIES_SIZE - 1; n *= 2) sizes.push(n);
+    for (
+        let n = 4;
+        n * IPC_ENTRY_SIZE < PAGE_SIZE && sizes.length < IPC_TABLE_ENTRIES_SIZE - 1;
+        n *= 2
+    )
+        sizes.push(n);
     let incr = PAGE_SIZE;
     let bytes = PAGE_SIZE;
     while (sizes.length < IPC_TABLE_ENTRIES_SIZE - 1) {
@@ -63,7 +73,11 @@ export function ipc_space_create(name: string): IpcSpace {
 }
 
 /** Allocate a table of `bytes`: kalloc below a page, kmem_alloc(kmem_map) from a page on. */
-function ipc_table_alloc(k: Kernel, hooks: IpcHooks, bytes: number): { va: number; kalloced: boolean } {
+function ipc_table_alloc(
+    k: Kernel,
+    hooks: IpcHooks,
+    bytes: number,
+): { va: number; kalloced: boolean } {
     if (bytes < PAGE_SIZE) return { va: hooks.kalloc(bytes), kalloced: true };
     const r = kmem_alloc(k, k.kmem_map ?? k.kernel_map!, bytes, "ipc_table");
     return { va: r.kr === KERN_SUCCESS ? r.addr : 0, kalloced: false };

@@ -173,15 +173,26 @@ export interface BootScriptHost {
     /** boot_script_free (kfree). */
     boot_script_free?(addr: number, size: number): void;
     /** Load cmd.path into task with argv; 0 on success. (Mach passes hook, argc, argv, strings.) */
-    boot_script_exec_cmd(cmd: BootScriptCmd, task: BootScriptTask, path: string, argv: readonly string[]): number;
+    boot_script_exec_cmd(
+        cmd: BootScriptCmd,
+        task: BootScriptTask,
+        path: string,
+        argv: readonly string[],
+    ): number;
     /** task_create; sets cmd.task. */
     boot_script_task_create(cmd: BootScriptCmd): number;
     boot_script_task_resume(cmd: BootScriptCmd): number;
     boot_script_prompt_task_resume(cmd: BootScriptCmd): number;
     /** Insert a send right for port into cmd.task; returns the name. */
-    boot_script_insert_right(cmd: BootScriptCmd, port: BootScriptPort): { error: number; name: number };
+    boot_script_insert_right(
+        cmd: BootScriptCmd,
+        port: BootScriptPort,
+    ): { error: number; name: number };
     /** Insert a send right for task's port into cmd.task; returns the name. */
-    boot_script_insert_task_port(cmd: BootScriptCmd, task: BootScriptTask): { error: number; name: number };
+    boot_script_insert_task_port(
+        cmd: BootScriptCmd,
+        task: BootScriptTask,
+    ): { error: number; name: number };
     /** Release a command's task; terminate it if aborting. */
     boot_script_free_task(task: BootScriptTask, aborting: boolean): void;
     /** Debian 50_initrd: make a ramdisk of the command's module; returns its name ("rd0"). */
@@ -266,7 +277,12 @@ function ramdisk_create(cmd: BootScriptCmd, bs: BootScript): BootScriptFuncResul
     return { error: r.error, val: r.name };
 }
 
-function builtin(name: string, func: BootScriptFunction, ret_type: number, run_on_exec: boolean): BootScriptSym {
+function builtin(
+    name: string,
+    func: BootScriptFunction,
+    ret_type: number,
+    run_on_exec: boolean,
+): BootScriptSym {
     return Object.freeze({ name, type: VAL_FUNC, val: func, ret_type, run_on_exec, addr: 0 });
 }
 
@@ -304,7 +320,13 @@ function cleanup(bs: BootScript, aborting: boolean): void {
     list_free(bs, bs.symtab);
 }
 
-function add_arg(bs: BootScript, cmd: BootScriptCmd, text: string | null, type: number, val: BootScriptVal): BootScriptArg | null {
+function add_arg(
+    bs: BootScript,
+    cmd: BootScriptCmd,
+    text: string | null,
+    type: number,
+    val: BootScriptVal,
+): BootScriptArg | null {
     const addr = boot_script_malloc(bs, SIZEOF_STRUCT_ARG);
     if (addr === null) return null;
     const arg: BootScriptArg = { text, type, val, addr };
@@ -325,7 +347,14 @@ export function sym_lookup(bs: BootScript, name: string): BootScriptSym | null {
 function sym_enter(bs: BootScript, name: string): BootScriptSym | null {
     const addr = boot_script_malloc(bs, SIZEOF_STRUCT_SYM);
     if (addr === null) return null;
-    const sym: BootScriptSym = { name, type: VAL_NONE, val: null, ret_type: VAL_NONE, run_on_exec: false, addr };
+    const sym: BootScriptSym = {
+        name,
+        type: VAL_NONE,
+        val: null,
+        ret_type: VAL_NONE,
+        run_on_exec: false,
+        addr,
+    };
     if (add_list(bs, bs.symtab, sym, 20)) {
         boot_script_free(bs, addr, SIZEOF_STRUCT_SYM);
         return null;
@@ -344,7 +373,11 @@ function sym_enter(bs: BootScript, name: string): BootScriptSym | null {
  * symbol table; BOOT_SCRIPT_INVALID_SYM (`${function}`) returns at once,
  * dropping the line and keeping the rest.
  */
-export function boot_script_parse_line(bs: BootScript, hook: BootScriptModule | null, cmdline: string): number {
+export function boot_script_parse_line(
+    bs: BootScript,
+    hook: BootScriptModule | null,
+    cmdline: string,
+): number {
     const nul = cmdline.indexOf("\0");
     const line = nul < 0 ? cmdline : cmdline.slice(0, nul);
     /* The character at i; "" stands for the terminating NUL (and beyond). */
@@ -362,8 +395,15 @@ export function boot_script_parse_line(bs: BootScript, hook: BootScriptModule | 
     const cmd_addr = boot_script_malloc(bs, SIZEOF_STRUCT_CMD);
     if (cmd_addr === null) return BOOT_SCRIPT_NOMEM;
     const cmd: BootScriptCmd = {
-        hook, path: line.slice(p, q), task: null, args: [], exec_funcs: [], argv: null,
-        addr: cmd_addr, args_list: list_empty(), exec_funcs_list: list_empty(),
+        hook,
+        path: line.slice(p, q),
+        task: null,
+        args: [],
+        exec_funcs: [],
+        argv: null,
+        addr: cmd_addr,
+        args_list: list_empty(),
+        exec_funcs_list: list_empty(),
     };
     /* The arrays are the lists' own: cmd.args is what boot_script_exec walks. */
     cmd.args = cmd.args_list.items;
@@ -394,7 +434,12 @@ export function boot_script_parse_line(bs: BootScript, hook: BootScriptModule | 
             for (p += 2; ;) {
                 q = p;
                 while (ch(q) !== "" && ch(q) !== "\n" && ch(q) !== end_char && ch(q) !== "=") q++;
-                if (p === q || ch(q) === "" || ch(q) === "\n" || (end_char === "}" && ch(q) !== "}"))
+                if (
+                    p === q ||
+                    ch(q) === "" ||
+                    ch(q) === "\n" ||
+                    (end_char === "}" && ch(q) !== "}")
+                )
                     return bad(BOOT_SCRIPT_SYNTAX_ERROR);
                 const c = ch(q);
                 const name = line.slice(p, q);
@@ -446,7 +491,8 @@ export function boot_script_parse_line(bs: BootScript, hook: BootScriptModule | 
                 if (c === end_char) {
                     /* A ${var} standing by itself becomes an argument of its own. */
                     if (arg === null && end_char === "}") {
-                        if (add_arg(bs, cmd, null, type, val) === null) return bad(BOOT_SCRIPT_NOMEM);
+                        if (add_arg(bs, cmd, null, type, val) === null)
+                            return bad(BOOT_SCRIPT_NOMEM);
                     }
                     arg = null;
                     break;
@@ -477,7 +523,10 @@ export function boot_script_parse_line(bs: BootScript, hook: BootScriptModule | 
 // Execution
 
 function as_func(s: BootScriptSym): BootScriptFunction {
-    assert(typeof s.val === "function", () => `boot script function ${s.name} has a function value`);
+    assert(
+        typeof s.val === "function",
+        () => `boot script function ${s.name} has a function value`,
+    );
     return s.val as BootScriptFunction;
 }
 
@@ -500,7 +549,11 @@ export function boot_script_exec(bs: BootScript): number {
     for (const cmd of bs.cmds.items) {
         if (cmd.task === null) continue;
 
-        const buf: CmdlineBuf = { addr: 0, alloc: cmd.path.length + 1 + 100, index: cmd.path.length + 1 };
+        const buf: CmdlineBuf = {
+            addr: 0,
+            alloc: cmd.path.length + 1 + 100,
+            index: cmd.path.length + 1,
+        };
         const cmdline_addr = boot_script_malloc(bs, buf.alloc);
         if (cmdline_addr === null) {
             cleanup(bs, true);
@@ -572,7 +625,10 @@ function exec_one(bs: BootScript, cmd: BootScriptCmd, buf: CmdlineBuf): number {
             const seen = new Set<BootScriptSym>();
             while (sym.type === VAL_SYM) {
                 /* Mach follows the chain without a check and would spin here forever. */
-                if (seen.has(sym)) panic(`boot script: variable ${sym.name} refers to itself (GNU Mach loops forever here)`);
+                if (seen.has(sym))
+                    panic(
+                        `boot script: variable ${sym.name} refers to itself (GNU Mach loops forever here)`,
+                    );
                 seen.add(sym);
                 sym = sym.val as BootScriptSym;
             }
@@ -589,9 +645,10 @@ function exec_one(bs: BootScript, cmd: BootScriptCmd, buf: CmdlineBuf): number {
                 break;
             case VAL_TASK:
             case VAL_PORT: {
-                const r = arg.type === VAL_TASK
-                    ? bs.host.boot_script_insert_task_port(cmd, arg.val as BootScriptTask)
-                    : bs.host.boot_script_insert_right(cmd, arg.val as BootScriptPort);
+                const r =
+                    arg.type === VAL_TASK
+                        ? bs.host.boot_script_insert_task_port(cmd, arg.val as BootScriptTask)
+                        : bs.host.boot_script_insert_right(cmd, arg.val as BootScriptPort);
                 if (r.error) return r.error;
                 text = String(r.name | 0);
                 break;
@@ -619,7 +676,12 @@ function exec_one(bs: BootScript, cmd: BootScriptCmd, buf: CmdlineBuf): number {
  * An existing NAME is not replaced: lookups find the first entry.
  * Returns 0, or 1 when out of memory.
  */
-export function boot_script_set_variable(bs: BootScript, name: string, type: number, val: BootScriptVal): number {
+export function boot_script_set_variable(
+    bs: BootScript,
+    name: string,
+    type: number,
+    val: BootScriptVal,
+): number {
     const sym = sym_enter(bs, name);
     if (sym === null) return 1;
     sym.type = type;
@@ -632,7 +694,12 @@ export function boot_script_set_variable(bs: BootScript, name: string, type: num
  * returning VAL_NONE runs at exec time, any other while parsing.
  * Returns 0, or 1 when out of memory.
  */
-export function boot_script_define_function(bs: BootScript, name: string, ret_type: number, func: BootScriptFunction): number {
+export function boot_script_define_function(
+    bs: BootScript,
+    name: string,
+    ret_type: number,
+    func: BootScriptFunction,
+): number {
     const sym = sym_enter(bs, name);
     if (sym === null) return 1;
     sym.type = VAL_FUNC;
@@ -645,14 +712,22 @@ export function boot_script_define_function(bs: BootScript, name: string, ret_ty
 /** boot_script_error_string: Mach's text for a BOOT_SCRIPT_* code; null (Mach: 0) for others. */
 export function boot_script_error_string(err: number): string | null {
     switch (err) {
-        case BOOT_SCRIPT_NOMEM: return "no memory";
-        case BOOT_SCRIPT_SYNTAX_ERROR: return "syntax error";
-        case BOOT_SCRIPT_INVALID_ASG: return "invalid variable in assignment";
-        case BOOT_SCRIPT_MACH_ERROR: return "mach error";
-        case BOOT_SCRIPT_UNDEF_SYM: return "undefined symbol";
-        case BOOT_SCRIPT_EXEC_ERROR: return "exec error";
-        case BOOT_SCRIPT_INVALID_SYM: return "invalid variable in expression";
-        case BOOT_SCRIPT_BAD_TYPE: return "invalid value type";
+        case BOOT_SCRIPT_NOMEM:
+            return "no memory";
+        case BOOT_SCRIPT_SYNTAX_ERROR:
+            return "syntax error";
+        case BOOT_SCRIPT_INVALID_ASG:
+            return "invalid variable in assignment";
+        case BOOT_SCRIPT_MACH_ERROR:
+            return "mach error";
+        case BOOT_SCRIPT_UNDEF_SYM:
+            return "undefined symbol";
+        case BOOT_SCRIPT_EXEC_ERROR:
+            return "exec error";
+        case BOOT_SCRIPT_INVALID_SYM:
+            return "invalid variable in expression";
+        case BOOT_SCRIPT_BAD_TYPE:
+            return "invalid value type";
     }
     return null;
 }
@@ -761,7 +836,9 @@ export function get_compat_strings(kernel_cmdline: string): { flags: string; roo
     /* Characters above ' ' as i386's signed char sees them: bytes ≥ 0x80 are negative. */
     const word = (c: string | undefined): boolean => c !== undefined && c > " " && c < "\x80";
     let ip = 0;
-    const s = kernel_cmdline.includes("\0") ? kernel_cmdline.slice(0, kernel_cmdline.indexOf("\0")) : kernel_cmdline;
+    const s = kernel_cmdline.includes("\0")
+        ? kernel_cmdline.slice(0, kernel_cmdline.indexOf("\0"))
+        : kernel_cmdline;
     while (ip < s.length) {
         const c = s[ip];
         if (c === " ") {
@@ -779,8 +856,10 @@ export function get_compat_strings(kernel_cmdline: string): { flags: string; roo
             while (word(s[ip])) ip++;
             /* Only ' ' is skipped between words: Mach spins forever on any other byte ≤ ' ' or ≥ 0x80. */
             if (ip === from) {
-                panic(`get_compat_strings: byte 0x${(s.charCodeAt(ip) & 0xff).toString(16).padStart(2, "0")} at offset ${ip} `
-                    + "of the kernel command line (GNU Mach loops forever here)");
+                panic(
+                    `get_compat_strings: byte 0x${(s.charCodeAt(ip) & 0xff).toString(16).padStart(2, "0")} at offset ${ip} ` +
+                        "of the kernel command line (GNU Mach loops forever here)",
+                );
             }
         }
     }
@@ -812,7 +891,10 @@ export function bootstrap_script_host(
     },
 ): BootScriptHost {
     const names = new Map<BootScriptTask, Map<BootScriptPort | BootScriptTask, number>>();
-    const insert = (task: BootScriptTask | null, right: BootScriptPort | BootScriptTask): number => {
+    const insert = (
+        task: BootScriptTask | null,
+        right: BootScriptPort | BootScriptTask,
+    ): number => {
         /* Mach inserts into cmd->task; a command without a task is never exec'd. */
         assert(task !== null, "task_insert_send_right: command has a task");
         if (hooks.task_insert_send_right) return hooks.task_insert_send_right(task, right);
@@ -842,7 +924,8 @@ export function bootstrap_script_host(
     const host: BootScriptHost = {
         boot_script_exec_cmd(cmd, task, _path, argv) {
             const err = hooks.exec_task ? hooks.exec_task(cmd, task, argv) : 0;
-            if (err) panic(`Cannot load user executable module (error code ${err}): ${argv[0] ?? ""}`);
+            if (err)
+                panic(`Cannot load user executable module (error code ${err}): ${argv[0] ?? ""}`);
             hooks.printf("task loaded:");
             for (const av of argv) hooks.printf(` ${av}`);
             hooks.printf("\n");
@@ -881,7 +964,10 @@ export function bootstrap_script_host(
             assert(r.rd !== undefined, "ramdisk_create hook returned a number with KERN_SUCCESS");
             /* The name buffer is never freed; Mach does not check this allocation. */
             const name_addr = host.boot_script_malloc?.(RAMDISK_NAMESZ) ?? null;
-            assert(name_addr !== null, "boot_script_ramdisk_create: boot_script_malloc failed (GNU Mach writes through NULL)");
+            assert(
+                name_addr !== null,
+                "boot_script_ramdisk_create: boot_script_malloc failed (GNU Mach writes through NULL)",
+            );
             const name = `rd${r.rd}`;
             record?.ramdisk?.(cmd, r.rd, name);
             return { error: 0, name };
@@ -891,10 +977,10 @@ export function bootstrap_script_host(
     host.boot_script_malloc = hooks.kalloc
         ? (size) => hooks.kalloc?.(size) ?? null
         : (size) => {
-            const addr = brk;
-            brk += (size + 7) & ~7;
-            return addr;
-        };
+              const addr = brk;
+              brk += (size + 7) & ~7;
+              return addr;
+          };
     if (hooks.kfree) host.boot_script_free = (addr, size) => hooks.kfree?.(addr, size);
     return host;
 }
@@ -910,13 +996,23 @@ export function bootstrap_run(
     vars: BootstrapVars,
     hooks: BootScriptHooks,
 ): BootstrapResult {
-    const result: BootstrapResult = { compat: false, lines: [], tasks: [], ramdisks: [], variables: [] };
+    const result: BootstrapResult = {
+        compat: false,
+        lines: [],
+        tasks: [],
+        ramdisks: [],
+        variables: [],
+    };
     if (modules.length === 0) panic("No bootstrap code loaded with the kernel!");
 
     let current = -1;
     const host = bootstrap_script_host(hooks, {
-        task: (cmd, task) => { result.tasks.push({ module: current, path: cmd.path, task }); },
-        ramdisk: (_cmd, rd, name) => { result.ramdisks.push({ module: current, rd, name }); },
+        task: (cmd, task) => {
+            result.tasks.push({ module: current, path: cmd.path, task });
+        },
+        ramdisk: (_cmd, rd, name) => {
+            result.ramdisks.push({ module: current, rd, name });
+        },
     });
     const bs = boot_script_create(host);
     const first = modules[0];
@@ -933,8 +1029,18 @@ export function bootstrap_run(
         };
         const kernel_cmdline = vars["kernel-command-line"];
         set("host-port", VAL_PORT, vars["host-port"], "cannot set boot-script variable host-port");
-        set("device-port", VAL_PORT, vars["device-port"], "cannot set boot-script variable device-port");
-        set("kernel-command-line", VAL_STR, kernel_cmdline, "cannot set boot-script variable kernel-command-line");
+        set(
+            "device-port",
+            VAL_PORT,
+            vars["device-port"],
+            "cannot set boot-script variable device-port",
+        );
+        set(
+            "kernel-command-line",
+            VAL_STR,
+            kernel_cmdline,
+            "cannot set boot-script variable kernel-command-line",
+        );
 
         const compat = get_compat_strings(kernel_cmdline);
         set("boot-args", VAL_STR, compat.flags, "cannot set boot-script variable boot-args");
@@ -949,8 +1055,14 @@ export function bootstrap_run(
         }
 
         for (const [name, val] of Object.entries(vars)) {
-            if (name === "host-port" || name === "device-port" || name === "kernel-command-line") continue;
-            set(name, typeof val === "number" ? VAL_PORT : VAL_STR, val, `cannot set boot-script variable ${name}`);
+            if (name === "host-port" || name === "device-port" || name === "kernel-command-line")
+                continue;
+            set(
+                name,
+                typeof val === "number" ? VAL_PORT : VAL_STR,
+                val,
+                `cannot set boot-script variable ${name}`,
+            );
         }
 
         let losers = 0;
@@ -966,8 +1078,14 @@ export function bootstrap_run(
             current = i;
             const before = bs.cmds.items.length;
             const err = boot_script_parse_line(bs, mod, line);
-            const parsed = bs.cmds.items.length > before ? bs.cmds.items[bs.cmds.items.length - 1] : undefined;
-            result.lines.push({ module: i, string: mod.string, error: err, cmd: err === 0 ? parsed ?? null : null });
+            const parsed =
+                bs.cmds.items.length > before ? bs.cmds.items[bs.cmds.items.length - 1] : undefined;
+            result.lines.push({
+                module: i,
+                string: mod.string,
+                error: err,
+                cmd: err === 0 ? (parsed ?? null) : null,
+            });
             if (err) {
                 hooks.printf(`\n\tERROR: ${str(boot_script_error_string(err))}`);
                 ++losers;
@@ -975,9 +1093,11 @@ export function bootstrap_run(
         }
         current = -1;
         hooks.printf(`\r${i} multiboot modules ${"".padEnd(maxlen)}`);
-        if (losers) panic(`${losers} of ${modules.length} boot script commands could not be parsed`);
+        if (losers)
+            panic(`${losers} of ${modules.length} boot script commands could not be parsed`);
         losers = boot_script_exec(bs);
-        if (losers) panic(`ERROR in executing boot script: ${str(boot_script_error_string(losers))}`);
+        if (losers)
+            panic(`ERROR in executing boot script: ${str(boot_script_error_string(losers))}`);
     }
 
     for (const mod of modules) hooks.vm_page_create?.(mod.start, mod.end);

@@ -29,7 +29,8 @@ export interface ExecImage {
 
 /** The loadable image of an ELF32 i386 executable; null = not ELF; a string = why it cannot run. */
 export function elf_parse(b: Uint8Array): ExecImage | null | string {
-    if (b.length < 52 || b[0] !== 0x7f || b[1] !== 0x45 || b[2] !== 0x4c || b[3] !== 0x46) return null;
+    if (b.length < 52 || b[0] !== 0x7f || b[1] !== 0x45 || b[2] !== 0x4c || b[3] !== 0x46)
+        return null;
     const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
     if (b[4] !== 1 || b[5] !== 1) return "not a 32-bit little-endian ELF file";
     if (dv.getUint16(16, true) !== 2) return "not an executable (e_type != ET_EXEC)";
@@ -37,7 +38,8 @@ export function elf_parse(b: Uint8Array): ExecImage | null | string {
     const phoff = dv.getUint32(28, true);
     const phentsize = dv.getUint16(42, true);
     const phnum = dv.getUint16(44, true);
-    if (phentsize < 32 || phoff + phnum * phentsize > b.length) return "program headers outside the file";
+    if (phentsize < 32 || phoff + phnum * phentsize > b.length)
+        return "program headers outside the file";
     const segments: ExecImage["segments"] = [];
     for (let i = 0; i < phnum; i++) {
         const at = phoff + i * phentsize;
@@ -48,8 +50,12 @@ export function elf_parse(b: Uint8Array): ExecImage | null | string {
         const memsz = dv.getUint32(at + 20, true);
         const flags = dv.getUint32(at + 24, true);
         if (memsz === 0) continue;
-        if (filesz > memsz || offset + filesz > b.length) return `segment ${i} reaches past the end of the file`;
-        const prot = (flags & 4 ? VM_PROT_READ : 0) | (flags & 2 ? VM_PROT_WRITE : 0) | (flags & 1 ? VM_PROT_EXECUTE : 0);
+        if (filesz > memsz || offset + filesz > b.length)
+            return `segment ${i} reaches past the end of the file`;
+        const prot =
+            (flags & 4 ? VM_PROT_READ : 0) |
+            (flags & 2 ? VM_PROT_WRITE : 0) |
+            (flags & 1 ? VM_PROT_EXECUTE : 0);
         segments.push({ vaddr, memsz, filesz, offset, prot });
     }
     if (segments.length === 0) return "no loadable segment";
@@ -57,14 +63,23 @@ export function elf_parse(b: Uint8Array): ExecImage | null | string {
 }
 
 /** read_exec for each segment; a string says what failed. */
-export function exec_load(k: Kernel, task: Task, image: ExecImage, file: Uint8Array): string | null {
+export function exec_load(
+    k: Kernel,
+    task: Task,
+    image: ExecImage,
+    file: Uint8Array,
+): string | null {
     for (const s of image.segments) {
         const start = trunc_page(s.vaddr);
         const end = round_page(s.vaddr + s.memsz);
-        if (end > k.params.vm_min_kernel_address || end <= start) return `segment at 0x${s.vaddr.toString(16)} is outside user space`;
+        if (end > k.params.vm_min_kernel_address || end <= start)
+            return `segment at 0x${s.vaddr.toString(16)} is outside user space`;
         const r = vm_allocate(task, start, end - start, false);
         if (r.kr) return `vm_allocate(0x${start.toString(16)}, ${end - start}) failed (${r.kr})`;
-        if (s.filesz > 0 && !copyout(k, task, s.vaddr, file.subarray(s.offset, s.offset + s.filesz))) {
+        if (
+            s.filesz > 0 &&
+            !copyout(k, task, s.vaddr, file.subarray(s.offset, s.offset + s.filesz))
+        ) {
             return `copyout of segment at 0x${s.vaddr.toString(16)} failed`;
         }
         if (s.prot !== VM_PROT_ALL) vm_protect(task, start, end - start, false, s.prot);

@@ -6,9 +6,15 @@
  */
 import { assert } from "./debug.ts";
 import {
-    KMEM_CF_VERIFY, KMEM_ERR_REDZONE, KMEM_REDZONE_BYTE,
-    kmem_cache_alloc, kmem_cache_error, kmem_cache_free, kmem_cache_init,
-    type Kmem, type KmemCache,
+    KMEM_CF_VERIFY,
+    KMEM_ERR_REDZONE,
+    KMEM_REDZONE_BYTE,
+    kmem_cache_alloc,
+    kmem_cache_error,
+    kmem_cache_free,
+    kmem_cache_init,
+    type Kmem,
+    type KmemCache,
 } from "./kmem.ts";
 
 export const KALLOC_FIRST_SHIFT = 5;
@@ -32,8 +38,18 @@ function kalloc_pagefree(kmem: Kmem, va: number, size: number): void {
 export function kalloc_init(kmem: Kmem): void {
     assert(kmem.kalloc_caches.length === 0, "kalloc_init: called twice");
     for (let i = 0, size = 1 << KALLOC_FIRST_SHIFT; i < KALLOC_NR_CACHES; i++, size *= 2) {
-        kmem.kalloc_caches.push(kmem_cache_init(kmem, `kalloc_${size}`, size, 0, null,
-            (s) => kalloc_pagealloc(kmem, s), (va, s) => kalloc_pagefree(kmem, va, s), 0));
+        kmem.kalloc_caches.push(
+            kmem_cache_init(
+                kmem,
+                `kalloc_${size}`,
+                size,
+                0,
+                null,
+                (s) => kalloc_pagealloc(kmem, s),
+                (va, s) => kalloc_pagefree(kmem, va, s),
+                0,
+            ),
+        );
     }
 }
 
@@ -78,8 +94,14 @@ export function kfree(kmem: Kmem, va: number, size: number): void {
         const tail = kmem.backend.read(va + size, cache.obj_size - size);
         for (let i = 0; i < tail.length; i++) {
             if (tail[i] !== KMEM_REDZONE_BYTE) {
-                kmem_cache_error(kmem, cache, va, KMEM_ERR_REDZONE, va + size + i,
-                    `found 0x${tail[i]!.toString(16).padStart(2, "0")}, expected 0xbb; kfree size ${size}`);
+                kmem_cache_error(
+                    kmem,
+                    cache,
+                    va,
+                    KMEM_ERR_REDZONE,
+                    va + size + i,
+                    `found 0x${tail[i]!.toString(16).padStart(2, "0")}, expected 0xbb; kfree size ${size}`,
+                );
             }
         }
     }

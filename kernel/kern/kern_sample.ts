@@ -37,7 +37,9 @@ export interface Sample {
 
 /** The maps whose entries come from the kentry cache (or zone). */
 function kentry_maps(k: Kernel): VmMap[] {
-    return [k.kernel_map, k.kmem_map, k.device_io_map, k.zone_map, k.kalloc_map].filter((m): m is VmMap => m !== null);
+    return [k.kernel_map, k.kmem_map, k.device_io_map, k.zone_map, k.kalloc_map].filter(
+        (m): m is VmMap => m !== null,
+    );
 }
 
 function held_bytes(k: Kernel): number {
@@ -58,14 +60,17 @@ function live_bytes(k: Kernel): number {
 export function kernel_sample(k: Kernel, label: string): Sample {
     const km = k.kernel_map!;
     return {
-        label, ticks: k.ticks,
+        label,
+        ticks: k.ticks,
         kernel_map_entries: kentry_maps(k).reduce((s, m) => s + m.nentries, 0),
         kernel_map_free: km.max_offset - km.min_offset - km.size,
         kmem_map_size: k.kmem_map?.size ?? 0,
         slab_bytes: held_bytes(k),
         live_bytes: live_bytes(k),
-        kentries_allocated: k.kmem?.caches.find((c) => c.name === "vm_map_kentry")?.nr_objs
-            ?? k.zone?.vm_map_kentry_zone?.count ?? 0,
+        kentries_allocated:
+            k.kmem?.caches.find((c) => c.name === "vm_map_kentry")?.nr_objs ??
+            k.zone?.vm_map_kentry_zone?.count ??
+            0,
     };
 }
 
@@ -97,8 +102,10 @@ export function sample_series_create(): SampleSeries {
 
 export function sample_record(k: Kernel, series: SampleSeries, label: string): void {
     const s = kernel_sample(k, label);
-    if (!series.peak_entries || s.kernel_map_entries > series.peak_entries.kernel_map_entries) series.peak_entries = s;
-    if (!series.peak_kentries || s.kentries_allocated > series.peak_kentries.kentries_allocated) series.peak_kentries = s;
+    if (!series.peak_entries || s.kernel_map_entries > series.peak_entries.kernel_map_entries)
+        series.peak_entries = s;
+    if (!series.peak_kentries || s.kentries_allocated > series.peak_kentries.kentries_allocated)
+        series.peak_kentries = s;
     if (series.seen++ % series.stride !== 0) return;
     series.samples.push(s);
     if (series.samples.length >= SAMPLES_MAX) {

@@ -17,10 +17,18 @@ import { default_pager_verify } from "../default_pager/default_pager.ts";
 /** All problems found, each prefixed with the module that reported it; [] when consistent. */
 export function kernel_verify(k: Kernel): string[] {
     const out: string[] = [];
-    const add = (what: string, problems: string[]) => problems.forEach((p) => out.push(`${what}: ${p}`));
+    const add = (what: string, problems: string[]) =>
+        problems.forEach((p) => out.push(`${what}: ${p}`));
     if (k.kernel_pmap) add("kernel_pmap", pmap_verify(k.kernel_pmap));
-    const maps: VmMap[] = [k.kernel_map, k.kmem_map, k.ipc_kernel_map, k.device_io_map, k.zone_map, k.kalloc_map, k.kentry_map]
-        .filter((m): m is VmMap => m !== null);
+    const maps: VmMap[] = [
+        k.kernel_map,
+        k.kmem_map,
+        k.ipc_kernel_map,
+        k.device_io_map,
+        k.zone_map,
+        k.kalloc_map,
+        k.kentry_map,
+    ].filter((m): m is VmMap => m !== null);
     for (const m of maps) add(m.name, vm_map_verify(m));
     if (k.vm_page) add("vm_page", vm_page_verify(k.vm_page));
     if (k.kmem) add("slab", kmem_verify(k.kmem));
@@ -35,7 +43,10 @@ export function kernel_verify(k: Kernel): string[] {
     if (k.kernel_pmap?.globals.pv_alloc) {
         const pv = pmap_pv_verify(k.kernel_pmap.globals);
         const live = kobj_live(k, "pv_entry");
-        if (pv.buffers !== live) pv.problems.push(`${pv.buffers} pv_entry buffers in the lists, ${live} allocated from pv_list_cache`);
+        if (pv.buffers !== live)
+            pv.problems.push(
+                `${pv.buffers} pv_entry buffers in the lists, ${live} allocated from pv_list_cache`,
+            );
         add("pv lists", pv.problems);
     }
     return out;

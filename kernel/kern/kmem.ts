@@ -233,16 +233,24 @@ const ispow2 = (x: number): boolean => x > 0 && (x & (x - 1)) === 0;
 export function slab_bootstrap(backend: KmemBackend, opts: KmemOptions): Kmem {
     // kmem_cpu_pool_types[] is a static table in Mach: caches created before
     // slab_init get their pool type; the array caches come with slab_init.
-    const types: KmemCpuPoolType[] = opts.cpu_pools ? [
-        { buf_size: 32768, array_size: 1, array_align: 0, array_cache: null },
-        { buf_size: 4096, array_size: 8, array_align: CPU_L1_SIZE, array_cache: null },
-        { buf_size: 256, array_size: 64, array_align: CPU_L1_SIZE, array_cache: null },
-        { buf_size: 0, array_size: 128, array_align: CPU_L1_SIZE, array_cache: null },
-    ] : [];
+    const types: KmemCpuPoolType[] = opts.cpu_pools
+        ? [
+              { buf_size: 32768, array_size: 1, array_align: 0, array_cache: null },
+              { buf_size: 4096, array_size: 8, array_align: CPU_L1_SIZE, array_cache: null },
+              { buf_size: 256, array_size: 64, array_align: CPU_L1_SIZE, array_cache: null },
+              { buf_size: 0, array_size: 128, array_align: CPU_L1_SIZE, array_cache: null },
+          ]
+        : [];
     return {
-        backend, verify: opts.verify, cpu_pools: opts.cpu_pools,
-        caches: [], kmem_slab_cache: null, cpu_pool_types: types,
-        kmem_gc_last_tick: 0, kalloc_caches: [], slab_pages: new Map(),
+        backend,
+        verify: opts.verify,
+        cpu_pools: opts.cpu_pools,
+        caches: [],
+        kmem_slab_cache: null,
+        cpu_pool_types: types,
+        kmem_gc_last_tick: 0,
+        kalloc_caches: [],
+        slab_pages: new Map(),
     };
 }
 
@@ -251,13 +259,29 @@ export function slab_init(kmem: Kmem): void {
     assert(kmem.kmem_slab_cache === null, "slab_init: called twice");
     if (kmem.cpu_pools) {
         for (const t of kmem.cpu_pool_types) {
-            t.array_cache = kmem_cache_init(kmem, `kmem_cpu_array_${t.array_size}`, 4 * t.array_size,
-                t.array_align, null, null, null, 0);
+            t.array_cache = kmem_cache_init(
+                kmem,
+                `kmem_cpu_array_${t.array_size}`,
+                4 * t.array_size,
+                t.array_align,
+                null,
+                null,
+                null,
+                0,
+            );
         }
     }
     // NOOFFSLAB, or growing an off-slab cache would recurse forever.
-    kmem.kmem_slab_cache = kmem_cache_init(kmem, "kmem_slab", KMEM_SLAB_STRUCT_SIZE, 0, null, null, null,
-        KMEM_CACHE_NOOFFSLAB);
+    kmem.kmem_slab_cache = kmem_cache_init(
+        kmem,
+        "kmem_slab",
+        KMEM_SLAB_STRUCT_SIZE,
+        0,
+        null,
+        null,
+        null,
+        KMEM_CACHE_NOOFFSLAB,
+    );
 }
 
 /** A ready allocator: slab_bootstrap + slab_init. */
@@ -268,8 +292,10 @@ export function kmem_create(backend: KmemBackend, opts: KmemOptions): Kmem {
 }
 
 /** Slab geometry for `buf_size` (2011-12 .. 2016-02); `flags` are kmem_cache_init flags. */
-export function kmem_cache_compute_sizes(buf_size: number, flags: number):
-    { slab_size: number; bufs_per_slab: number; color_max: number; flags: number } {
+export function kmem_cache_compute_sizes(
+    buf_size: number,
+    flags: number,
+): { slab_size: number; bufs_per_slab: number; color_max: number; flags: number } {
     if (buf_size < KMEM_BUF_SIZE_THRESHOLD) flags |= KMEM_CACHE_NOOFFSLAB;
     const noOffSlab = (flags & KMEM_CACHE_NOOFFSLAB) !== 0;
     let i = 0;
@@ -312,8 +338,14 @@ export function kmem_cache_compute_sizes(buf_size: number, flags: number):
 
 /** kmem_cache_init(): a new cache, appended to the cache list. */
 export function kmem_cache_init(
-    kmem: Kmem, name: string, obj_size: number, align: number, ctor: KmemCtor | null,
-    slab_alloc_fn: KmemSlabAllocFn | null, slab_free_fn: KmemSlabFreeFn | null, flags: number,
+    kmem: Kmem,
+    name: string,
+    obj_size: number,
+    align: number,
+    ctor: KmemCtor | null,
+    slab_alloc_fn: KmemSlabAllocFn | null,
+    slab_free_fn: KmemSlabFreeFn | null,
+    flags: number,
 ): KmemCache {
     let cf = kmem.verify ? KMEM_CF_VERIFY : 0;
     if (flags & KMEM_CACHE_NOCPUPOOL) cf |= KMEM_CF_NO_CPU_POOL;
@@ -341,15 +373,36 @@ export function kmem_cache_init(
     const geo = kmem_cache_compute_sizes(buf_size, flags);
     const cache: KmemCache = {
         name: name.slice(0, KMEM_CACHE_NAME_SIZE - 1),
-        flags: cf | geo.flags, bufctl_dist, slab_size: geo.slab_size, bufs_per_slab: geo.bufs_per_slab,
-        nr_objs: 0, nr_free_slabs: 0, ctor, obj_size, align, buf_size, color: 0, color_max: geo.color_max,
-        nr_bufs: 0, nr_slabs: 0, slab_alloc_fn, slab_free_fn, buftag_dist, redzone_pad,
-        partial_slabs: new SlabList(), free_slabs: new SlabList(), active_slabs: [],
-        cpu_pool: null, cpu_pool_type: null, slabs: new Set(), verify_patterns: null,
+        flags: cf | geo.flags,
+        bufctl_dist,
+        slab_size: geo.slab_size,
+        bufs_per_slab: geo.bufs_per_slab,
+        nr_objs: 0,
+        nr_free_slabs: 0,
+        ctor,
+        obj_size,
+        align,
+        buf_size,
+        color: 0,
+        color_max: geo.color_max,
+        nr_bufs: 0,
+        nr_slabs: 0,
+        slab_alloc_fn,
+        slab_free_fn,
+        buftag_dist,
+        redzone_pad,
+        partial_slabs: new SlabList(),
+        free_slabs: new SlabList(),
+        active_slabs: [],
+        cpu_pool: null,
+        cpu_pool_type: null,
+        slabs: new Set(),
+        verify_patterns: null,
     };
     if (kmem.cpu_pools) {
         let t = 0;
-        while (t < kmem.cpu_pool_types.length - 1 && buf_size <= kmem.cpu_pool_types[t]!.buf_size) t++;
+        while (t < kmem.cpu_pool_types.length - 1 && buf_size <= kmem.cpu_pool_types[t]!.buf_size)
+            t++;
         cache.cpu_pool_type = kmem.cpu_pool_types[t] ?? null;
         cache.cpu_pool = { flags: cache.flags, size: 0, transfer_size: 0, nr_objs: 0, array: 0 };
     }
@@ -359,7 +412,8 @@ export function kmem_cache_init(
 
 /* ------------------------------------------------------- active slabs */
 
-const use_tree = (flags: number): boolean => (flags & KMEM_CF_DIRECT) === 0 || (flags & KMEM_CF_VERIFY) !== 0;
+const use_tree = (flags: number): boolean =>
+    (flags & KMEM_CF_DIRECT) === 0 || (flags & KMEM_CF_VERIFY) !== 0;
 
 /** Index of the first active slab whose addr is > va (so index-1 is the nearest at or below). */
 function tree_upper(tree: KmemSlab[], va: number): number {
@@ -381,7 +435,10 @@ function tree_lookup_left(cache: KmemCache, va: number): KmemSlab | null {
 
 function tree_insert(cache: KmemCache, slab: KmemSlab): void {
     const i = tree_upper(cache.active_slabs, slab.addr);
-    assert(i === 0 || cache.active_slabs[i - 1]!.addr !== slab.addr, "rbtree_insert: duplicate slab");
+    assert(
+        i === 0 || cache.active_slabs[i - 1]!.addr !== slab.addr,
+        "rbtree_insert: duplicate slab",
+    );
     cache.active_slabs.splice(i, 0, slab);
 }
 
@@ -395,23 +452,39 @@ function tree_remove(cache: KmemCache, slab: KmemSlab): void {
 
 /** Mach's kmem_cache_error(): the kmem_warn line, then the kmem_error panic (plus what was found). */
 export function kmem_cache_error(
-    kmem: Kmem, cache: KmemCache, buf: number, error: number, arg = 0, detail = "",
+    kmem: Kmem,
+    cache: KmemCache,
+    buf: number,
+    error: number,
+    arg = 0,
+    detail = "",
 ): never {
-    kmem.backend.printf(`mem: warning: kmem_cache_error(): cache: ${cache.name}, buffer: ${machp(buf)}\n`);
+    kmem.backend.printf(
+        `mem: warning: kmem_cache_error(): cache: ${cache.name}, buffer: ${machp(buf)}\n`,
+    );
     let msg: string;
     switch (error) {
-        case KMEM_ERR_INVALID: msg = "freeing invalid address"; break;
-        case KMEM_ERR_DOUBLEFREE: msg = "attempting to free the same address twice"; break;
-        case KMEM_ERR_BUFTAG: msg = `invalid buftag content, buftag state: ${hex(arg)}`; break;
+        case KMEM_ERR_INVALID:
+            msg = "freeing invalid address";
+            break;
+        case KMEM_ERR_DOUBLEFREE:
+            msg = "attempting to free the same address twice";
+            break;
+        case KMEM_ERR_BUFTAG:
+            msg = `invalid buftag content, buftag state: ${hex(arg)}`;
+            break;
         case KMEM_ERR_MODIFIED:
             msg = `free buffer modified, fault address: ${hex(arg)}, offset in buffer: ${arg - buf}`;
             break;
         case KMEM_ERR_REDZONE:
             msg = `write beyond end of buffer, fault address: ${hex(arg)}, offset in buffer: ${arg - buf}`;
             break;
-        default: msg = "unknown error";
+        default:
+            msg = "unknown error";
     }
-    panic(`mem: error: kmem_cache_error(): ${msg}, cache: ${cache.name}, buffer: ${hex(buf)}${detail ? ` (${detail})` : ""}`);
+    panic(
+        `mem: error: kmem_cache_error(): ${msg}, cache: ${cache.name}, buffer: ${hex(buf)}${detail ? ` (${detail})` : ""}`,
+    );
 }
 
 /* ------------------------------------------------- verify-mode helpers */
@@ -449,7 +522,14 @@ function check_free_pattern(kmem: Kmem, cache: KmemCache, buf: number): number {
 
 function free_pattern_error(kmem: Kmem, cache: KmemCache, buf: number, off: number): never {
     const found = kmem.backend.read8(buf + off);
-    kmem_cache_error(kmem, cache, buf, KMEM_ERR_MODIFIED, buf + off, diff_detail(found, KMEM_FREE_PATTERN[off & 7]!));
+    kmem_cache_error(
+        kmem,
+        cache,
+        buf,
+        KMEM_ERR_MODIFIED,
+        buf + off,
+        diff_detail(found, KMEM_FREE_PATTERN[off & 7]!),
+    );
 }
 
 /** Checks the redzone of an allocated buffer; returns [fault address, found, expected] or null. */
@@ -458,7 +538,8 @@ function check_redzone(kmem: Kmem, cache: KmemCache, buf: number): [number, numb
     if (cache.redzone_pad > 0) {
         const pad = be.read(buf + cache.obj_size, cache.redzone_pad);
         for (let i = 0; i < pad.length; i++) {
-            if (pad[i] !== KMEM_REDZONE_BYTE) return [buf + cache.obj_size + i, pad[i]!, KMEM_REDZONE_BYTE];
+            if (pad[i] !== KMEM_REDZONE_BYTE)
+                return [buf + cache.obj_size + i, pad[i]!, KMEM_REDZONE_BYTE];
         }
     }
     const bufctl = buf + cache.bufctl_dist;
@@ -473,7 +554,12 @@ function check_redzone(kmem: Kmem, cache: KmemCache, buf: number): [number, numb
 }
 
 /** kmem_cache_alloc_verify(): FREE → ALLOC, uninit pattern, redzone. */
-function kmem_cache_alloc_verify(kmem: Kmem, cache: KmemCache, buf: number, construct: boolean): void {
+function kmem_cache_alloc_verify(
+    kmem: Kmem,
+    cache: KmemCache,
+    buf: number,
+    construct: boolean,
+): void {
     const be = kmem.backend;
     const state = be.read32(buf + cache.buftag_dist);
     if (state !== KMEM_BUFTAG_FREE) kmem_cache_error(kmem, cache, buf, KMEM_ERR_BUFTAG, state);
@@ -490,21 +576,47 @@ function kmem_cache_alloc_verify(kmem: Kmem, cache: KmemCache, buf: number, cons
 function kmem_cache_free_verify(kmem: Kmem, cache: KmemCache, buf: number): void {
     const be = kmem.backend;
     const slab = tree_lookup_left(cache, buf);
-    if (!slab) kmem_cache_error(kmem, cache, buf, KMEM_ERR_INVALID, 0, "no active slab of this cache at or below it");
+    if (!slab)
+        kmem_cache_error(
+            kmem,
+            cache,
+            buf,
+            KMEM_ERR_INVALID,
+            0,
+            "no active slab of this cache at or below it",
+        );
     const slabend = trunc_page(slab.addr + cache.slab_size);
     if (buf >= slabend) {
-        kmem_cache_error(kmem, cache, buf, KMEM_ERR_INVALID, 0,
-            `beyond the nearest active slab ${hex(slab.slab_buf)}..${hex(slabend)}`);
+        kmem_cache_error(
+            kmem,
+            cache,
+            buf,
+            KMEM_ERR_INVALID,
+            0,
+            `beyond the nearest active slab ${hex(slab.slab_buf)}..${hex(slabend)}`,
+        );
     }
     const off = buf - slab.addr;
     if (off % cache.buf_size !== 0) {
-        kmem_cache_error(kmem, cache, buf, KMEM_ERR_INVALID, 0,
-            `offset ${off} in slab ${hex(slab.slab_buf)} is not a multiple of buf_size ${cache.buf_size}`);
+        kmem_cache_error(
+            kmem,
+            cache,
+            buf,
+            KMEM_ERR_INVALID,
+            0,
+            `offset ${off} in slab ${hex(slab.slab_buf)} is not a multiple of buf_size ${cache.buf_size}`,
+        );
     }
     // Not in Mach: the address must also be one of the slab's buffers (not its descriptor or tail).
     if (off / cache.buf_size >= cache.bufs_per_slab) {
-        kmem_cache_error(kmem, cache, buf, KMEM_ERR_INVALID, 0,
-            `buffer index ${off / cache.buf_size} ≥ bufs_per_slab ${cache.bufs_per_slab}`);
+        kmem_cache_error(
+            kmem,
+            cache,
+            buf,
+            KMEM_ERR_INVALID,
+            0,
+            `buffer index ${off / cache.buf_size} ≥ bufs_per_slab ${cache.bufs_per_slab}`,
+        );
     }
     const state = be.read32(buf + cache.buftag_dist);
     if (state !== KMEM_BUFTAG_ALLOC) {
@@ -512,7 +624,8 @@ function kmem_cache_free_verify(kmem: Kmem, cache: KmemCache, buf: number): void
         kmem_cache_error(kmem, cache, buf, KMEM_ERR_BUFTAG, state);
     }
     const bad = check_redzone(kmem, cache, buf);
-    if (bad) kmem_cache_error(kmem, cache, buf, KMEM_ERR_REDZONE, bad[0], diff_detail(bad[1], bad[2]));
+    if (bad)
+        kmem_cache_error(kmem, cache, buf, KMEM_ERR_REDZONE, bad[0], diff_detail(bad[1], bad[2]));
     be.write(buf, patterns(cache).free);
     be.write32(buf + cache.buftag_dist, KMEM_BUFTAG_FREE);
 }
@@ -532,13 +645,21 @@ function slab_pagefree(kmem: Kmem, cache: KmemCache, va: number): void {
 /** kmem_slab_create(): pages, descriptor, the free list through every buffer; null when out of memory. */
 function kmem_slab_create(kmem: Kmem, cache: KmemCache, color: number): KmemSlab | null {
     const be = kmem.backend;
-    const slab_buf = cache.slab_alloc_fn ? cache.slab_alloc_fn(cache.slab_size) : be.pagealloc("kmem_map", cache.slab_size);
+    const slab_buf = cache.slab_alloc_fn
+        ? cache.slab_alloc_fn(cache.slab_size)
+        : be.pagealloc("kmem_map", cache.slab_size);
     if (slab_buf === 0) return null;
     assert((slab_buf & PAGE_MASK) === 0, "kmem_slab_create: slab memory is page aligned");
     let va: number;
     if (cache.flags & KMEM_CF_SLAB_EXTERNAL) {
-        assert(!(cache.flags & KMEM_CF_NO_RECLAIM), "kmem_slab_create: NORECLAIM cache with off-slab data");
-        assert(kmem.kmem_slab_cache !== null, "kmem_slab_create: off-slab cache used before slab_init");
+        assert(
+            !(cache.flags & KMEM_CF_NO_RECLAIM),
+            "kmem_slab_create: NORECLAIM cache with off-slab data",
+        );
+        assert(
+            kmem.kmem_slab_cache !== null,
+            "kmem_slab_create: off-slab cache used before slab_init",
+        );
         va = kmem_cache_alloc(kmem, kmem.kmem_slab_cache);
         if (va === 0) {
             slab_pagefree(kmem, cache, slab_buf);
@@ -548,7 +669,15 @@ function kmem_slab_create(kmem: Kmem, cache: KmemCache, color: number): KmemSlab
         va = slab_buf + cache.slab_size - KMEM_SLAB_STRUCT_SIZE;
     }
     const slab: KmemSlab = {
-        cache, va, slab_buf, addr: slab_buf + color, nr_refs: 0, first_free: 0, list: null, prev: null, next: null,
+        cache,
+        va,
+        slab_buf,
+        addr: slab_buf + color,
+        nr_refs: 0,
+        first_free: 0,
+        list: null,
+        prev: null,
+        next: null,
     };
     // Each buffer's bufctl points at the previous one: the last buffer heads the list.
     let bufctl = slab.addr + cache.bufctl_dist;
@@ -567,7 +696,8 @@ function kmem_slab_create(kmem: Kmem, cache: KmemCache, color: number): KmemSlab
     be.fill(va, KMEM_SLAB_NR_REFS, 0);
     slab_sync(kmem, slab);
     be.write32(va + KMEM_SLAB_ADDR, slab.addr);
-    for (let p = slab_buf; p < slab_buf + cache.slab_size; p += PAGE_SIZE) kmem.slab_pages.set(p, slab);
+    for (let p = slab_buf; p < slab_buf + cache.slab_size; p += PAGE_SIZE)
+        kmem.slab_pages.set(p, slab);
     cache.slabs.add(slab);
     return slab;
 }
@@ -581,12 +711,14 @@ function kmem_slab_destroy(kmem: Kmem, cache: KmemCache, slab: KmemSlab): void {
     if (cache.flags & KMEM_CF_VERIFY) {
         for (let i = 0, buf = slab.addr; i < cache.bufs_per_slab; i++, buf += cache.buf_size) {
             const state = be.read32(buf + cache.buftag_dist);
-            if (state !== KMEM_BUFTAG_FREE) kmem_cache_error(kmem, cache, buf, KMEM_ERR_BUFTAG, state);
+            if (state !== KMEM_BUFTAG_FREE)
+                kmem_cache_error(kmem, cache, buf, KMEM_ERR_BUFTAG, state);
             const off = check_free_pattern(kmem, cache, buf);
             if (off >= 0) free_pattern_error(kmem, cache, buf, off);
         }
     }
-    for (let p = slab.slab_buf; p < slab.slab_buf + cache.slab_size; p += PAGE_SIZE) kmem.slab_pages.delete(p);
+    for (let p = slab.slab_buf; p < slab.slab_buf + cache.slab_size; p += PAGE_SIZE)
+        kmem.slab_pages.delete(p);
     cache.slabs.delete(slab);
     slab_pagefree(kmem, cache, slab.slab_buf);
     if (cache.flags & KMEM_CF_SLAB_EXTERNAL) kmem_cache_free(kmem, kmem.kmem_slab_cache!, slab.va);
@@ -653,9 +785,11 @@ function kmem_cache_alloc_from_slab(kmem: Kmem, cache: KmemCache): number {
     // Not in Mach (which would hand out the corrupt pointer): the next bufctl must be one of this slab's.
     const left = cache.bufs_per_slab - slab.nr_refs - 1;
     if (left > 0 ? !bufctl_in_slab(cache, slab, next) : next !== 0) {
-        panic(`mem: error: kmem_cache_alloc_from_slab(): free list corrupted, cache: ${cache.name}, ` +
-            `buffer: ${hex(bufctl - cache.bufctl_dist)} (next bufctl ${hex(next)}, ${left} free buffers left ` +
-            `in slab ${hex(slab.slab_buf)})`);
+        panic(
+            `mem: error: kmem_cache_alloc_from_slab(): free list corrupted, cache: ${cache.name}, ` +
+                `buffer: ${hex(bufctl - cache.bufctl_dist)} (next bufctl ${hex(next)}, ${left} free buffers left ` +
+                `in slab ${hex(slab.slab_buf)})`,
+        );
     }
     slab.first_free = next;
     slab.nr_refs++;
@@ -680,16 +814,32 @@ function kmem_cache_free_to_slab(kmem: Kmem, cache: KmemCache, buf: number): voi
     if (cache.flags & KMEM_CF_DIRECT) {
         assert(cache.slab_size === PAGE_SIZE, "kmem_cache_free_to_slab: DIRECT slab is one page");
         slab = kmem.slab_pages.get(trunc_page(buf)) ?? null;
-        assert(slab !== null && slab.cache === cache,
-            () => `kmem_cache_free_to_slab: ${hex(buf)} is in no slab of cache ${cache.name}`);
+        assert(
+            slab !== null && slab.cache === cache,
+            () => `kmem_cache_free_to_slab: ${hex(buf)} is in no slab of cache ${cache.name}`,
+        );
     } else {
         slab = tree_lookup_left(cache, buf);
-        assert(slab !== null, () => `kmem_cache_free_to_slab: no active slab of cache ${cache.name} at or below ${hex(buf)}`);
-        assert(buf < trunc_page(slab.addr + cache.slab_size),
-            () => `kmem_cache_free_to_slab: ${hex(buf)} beyond the slab at ${hex(slab!.slab_buf)} of cache ${cache.name}`);
+        assert(
+            slab !== null,
+            () =>
+                `kmem_cache_free_to_slab: no active slab of cache ${cache.name} at or below ${hex(buf)}`,
+        );
+        assert(
+            buf < trunc_page(slab.addr + cache.slab_size),
+            () =>
+                `kmem_cache_free_to_slab: ${hex(buf)} beyond the slab at ${hex(slab!.slab_buf)} of cache ${cache.name}`,
+        );
     }
-    assert(slab.nr_refs >= 1, () => `kmem_cache_free_to_slab: slab->nr_refs >= 1 (cache ${cache.name}, buffer ${hex(buf)})`);
-    assert(slab.nr_refs <= cache.bufs_per_slab, "kmem_cache_free_to_slab: slab->nr_refs <= bufs_per_slab");
+    assert(
+        slab.nr_refs >= 1,
+        () =>
+            `kmem_cache_free_to_slab: slab->nr_refs >= 1 (cache ${cache.name}, buffer ${hex(buf)})`,
+    );
+    assert(
+        slab.nr_refs <= cache.bufs_per_slab,
+        "kmem_cache_free_to_slab: slab->nr_refs <= bufs_per_slab",
+    );
     const bufctl = buf + cache.bufctl_dist;
     kmem.backend.write32(bufctl, slab.first_free);
     slab.first_free = bufctl;
@@ -736,7 +886,8 @@ function kmem_cpu_pool_fill(kmem: Kmem, pool: KmemCpuPool, cache: KmemCache): nu
 
 /** kmem_cpu_pool_drain(): transfer_size buffers back to the slab layer. */
 function kmem_cpu_pool_drain(kmem: Kmem, pool: KmemCpuPool, cache: KmemCache): void {
-    for (let i = pool.transfer_size; i > 0; i--) kmem_cache_free_to_slab(kmem, cache, pool_pop(kmem, pool));
+    for (let i = pool.transfer_size; i > 0; i--)
+        kmem_cache_free_to_slab(kmem, cache, pool_pop(kmem, pool));
 }
 
 /**
@@ -774,7 +925,8 @@ export function kmem_cache_alloc(kmem: Kmem, cache: KmemCache): number {
                 return buf;
             }
             if (pool.array === 0) break;
-            if (kmem_cpu_pool_fill(kmem, pool, cache) === 0 && !kmem_cache_grow(kmem, cache)) return 0;
+            if (kmem_cpu_pool_fill(kmem, pool, cache) === 0 && !kmem_cache_grow(kmem, cache))
+                return 0;
         }
     }
     for (;;) {
@@ -799,7 +951,8 @@ export function kmem_cache_nr_live(cache: KmemCache): number {
 /** kmem_cache_free(): (VERIFY checks), then to the CPU pool or the slab layer. */
 export function kmem_cache_free(kmem: Kmem, cache: KmemCache, obj: number): void {
     const pool = cache.cpu_pool;
-    if ((pool ? pool.flags : cache.flags) & KMEM_CF_VERIFY) kmem_cache_free_verify(kmem, cache, obj);
+    if ((pool ? pool.flags : cache.flags) & KMEM_CF_VERIFY)
+        kmem_cache_free_verify(kmem, cache, obj);
     if (pool_enabled(pool)) {
         for (;;) {
             if (pool.nr_objs < pool.size) {
@@ -848,9 +1001,17 @@ export interface SlabInfo {
 
 export function slab_info_data(kmem: Kmem): SlabInfo[] {
     return kmem.caches.map((c) => ({
-        name: c.name, flags: c.flags & 0x1f, cpu_pool_size: c.cpu_pool_type ? c.cpu_pool_type.array_size : 0,
-        obj_size: c.obj_size, align: c.align, buf_size: c.buf_size, slab_size: c.slab_size,
-        bufs_per_slab: c.bufs_per_slab, nr_objs: c.nr_objs, nr_bufs: c.nr_bufs, nr_slabs: c.nr_slabs,
+        name: c.name,
+        flags: c.flags & 0x1f,
+        cpu_pool_size: c.cpu_pool_type ? c.cpu_pool_type.array_size : 0,
+        obj_size: c.obj_size,
+        align: c.align,
+        buf_size: c.buf_size,
+        slab_size: c.slab_size,
+        bufs_per_slab: c.bufs_per_slab,
+        nr_objs: c.nr_objs,
+        nr_bufs: c.nr_bufs,
+        nr_slabs: c.nr_slabs,
         nr_free_slabs: c.nr_free_slabs,
         mem_usage: Math.floor((c.nr_slabs * c.slab_size) / 1024),
         mem_reclaimable: Math.floor((c.nr_free_slabs * c.slab_size) / 1024),
@@ -863,8 +1024,10 @@ export function slab_info(kmem: Kmem, print: (line: string) => void): void {
     print("name                  size size /slab  usage  count   memory      memory");
     const r = (v: number, w: number): string => String(v).padStart(w);
     for (const i of slab_info_data(kmem)) {
-        print(`${i.name.padEnd(19)} ${r(i.obj_size, 6)} ${r(i.slab_size >> 10, 3)}k  ${r(i.bufs_per_slab, 4)} ` +
-            `${r(i.nr_objs, 6)} ${r(i.nr_bufs, 6)} ${r(i.mem_usage, 7)}k ${r(i.mem_reclaimable, 10)}k`);
+        print(
+            `${i.name.padEnd(19)} ${r(i.obj_size, 6)} ${r(i.slab_size >> 10, 3)}k  ${r(i.bufs_per_slab, 4)} ` +
+                `${r(i.nr_objs, 6)} ${r(i.nr_bufs, 6)} ${r(i.mem_usage, 7)}k ${r(i.mem_reclaimable, 10)}k`,
+        );
     }
 }
 
@@ -872,7 +1035,11 @@ export function slab_info(kmem: Kmem, print: (line: string) => void): void {
 function slab_free_buffers(kmem: Kmem, slab: KmemSlab): number[] {
     const cache = slab.cache;
     const out: number[] = [];
-    for (let b = slab.first_free; b !== 0 && out.length < cache.bufs_per_slab; b = kmem.backend.read32(b)) {
+    for (
+        let b = slab.first_free;
+        b !== 0 && out.length < cache.bufs_per_slab;
+        b = kmem.backend.read32(b)
+    ) {
         out.push(b - cache.bufctl_dist);
     }
     return out;
@@ -882,7 +1049,8 @@ function pool_contents(kmem: Kmem, cache: KmemCache): number[] {
     const pool = cache.cpu_pool;
     const out: number[] = [];
     if (pool && pool.array !== 0) {
-        for (let i = 0; i < pool.nr_objs && i < pool.size; i++) out.push(kmem.backend.read32(pool.array + 4 * i));
+        for (let i = 0; i < pool.nr_objs && i < pool.size; i++)
+            out.push(kmem.backend.read32(pool.array + 4 * i));
     }
     return out;
 }
@@ -921,16 +1089,25 @@ export function kmem_whatis(kmem: Kmem, va: number): KmemWhatis | null {
 export function kmem_cache_verify(kmem: Kmem, cache: KmemCache): string[] {
     const be = kmem.backend;
     const errs: string[] = [];
-    const e = (m: string): void => { errs.push(`${cache.name}: ${m}`); };
+    const e = (m: string): void => {
+        errs.push(`${cache.name}: ${m}`);
+    };
     const verify = (cache.flags & KMEM_CF_VERIFY) !== 0;
 
-    for (const [list, name] of [[cache.partial_slabs, "partial"], [cache.free_slabs, "free"]] as const) {
+    for (const [list, name] of [
+        [cache.partial_slabs, "partial"],
+        [cache.free_slabs, "free"],
+    ] as const) {
         let n = 0;
         let prev: KmemSlab | null = null;
         for (const s of list) {
-            if (s.list !== list) e(`slab ${hex(s.slab_buf)} on the ${name} list has list=${s.list ? "other" : "null"}`);
+            if (s.list !== list)
+                e(
+                    `slab ${hex(s.slab_buf)} on the ${name} list has list=${s.list ? "other" : "null"}`,
+                );
             if (s.prev !== prev) e(`slab ${hex(s.slab_buf)}: broken prev link on the ${name} list`);
-            if (!cache.slabs.has(s)) e(`slab ${hex(s.slab_buf)} on the ${name} list is not a slab of the cache`);
+            if (!cache.slabs.has(s))
+                e(`slab ${hex(s.slab_buf)} on the ${name} list is not a slab of the cache`);
             prev = s;
             if (++n > cache.slabs.size) {
                 e(`${name} list loops`);
@@ -940,19 +1117,24 @@ export function kmem_cache_verify(kmem: Kmem, cache: KmemCache): string[] {
         if (list.tail !== prev) e(`${name} list tail is wrong`);
         if (n !== list.length) e(`${name} list has ${n} slabs, length says ${list.length}`);
     }
-    if (cache.nr_slabs !== cache.slabs.size) e(`nr_slabs ${cache.nr_slabs} != ${cache.slabs.size} slabs`);
-    if (cache.nr_bufs !== cache.nr_slabs * cache.bufs_per_slab) e(`nr_bufs ${cache.nr_bufs} != nr_slabs * bufs_per_slab`);
+    if (cache.nr_slabs !== cache.slabs.size)
+        e(`nr_slabs ${cache.nr_slabs} != ${cache.slabs.size} slabs`);
+    if (cache.nr_bufs !== cache.nr_slabs * cache.bufs_per_slab)
+        e(`nr_bufs ${cache.nr_bufs} != nr_slabs * bufs_per_slab`);
     if (cache.nr_free_slabs !== cache.free_slabs.length) {
         e(`nr_free_slabs ${cache.nr_free_slabs} != ${cache.free_slabs.length} on the free list`);
     }
-    if (cache.color < 0 || cache.color > cache.color_max || cache.color % cache.align !== 0) e(`bad color ${cache.color}`);
+    if (cache.color < 0 || cache.color > cache.color_max || cache.color % cache.align !== 0)
+        e(`bad color ${cache.color}`);
 
     const pooled = pool_contents(kmem, cache);
     const pooledSet = new Set(pooled);
     const pool = cache.cpu_pool;
     if (pool) {
-        if (pool.nr_objs < 0 || pool.nr_objs > pool.size) e(`cpu pool holds ${pool.nr_objs} of ${pool.size}`);
-        if ((pool.array === 0) !== (pool.size === 0)) e(`cpu pool array ${hex(pool.array)} with size ${pool.size}`);
+        if (pool.nr_objs < 0 || pool.nr_objs > pool.size)
+            e(`cpu pool holds ${pool.nr_objs} of ${pool.size}`);
+        if ((pool.array === 0) !== (pool.size === 0))
+            e(`cpu pool array ${hex(pool.array)} with size ${pool.size}`);
         if (pool.array !== 0) {
             const w = kmem_whatis(kmem, pool.array);
             const ac = cache.cpu_pool_type?.array_cache;
@@ -971,13 +1153,18 @@ export function kmem_cache_verify(kmem: Kmem, cache: KmemCache): string[] {
         const at = `slab ${hex(s.slab_buf)}`;
         objs += s.nr_refs;
         if (s.nr_refs < 0 || s.nr_refs > cache.bufs_per_slab) e(`${at}: nr_refs ${s.nr_refs}`);
-        const want = s.nr_refs === 0 ? cache.free_slabs
-            : s.nr_refs === cache.bufs_per_slab ? null : cache.partial_slabs;
+        const want =
+            s.nr_refs === 0
+                ? cache.free_slabs
+                : s.nr_refs === cache.bufs_per_slab
+                  ? null
+                  : cache.partial_slabs;
         if (s.list !== want) e(`${at}: nr_refs ${s.nr_refs} but on the wrong list`);
         if (s.nr_refs > 0) active.push(s);
         if ((s.slab_buf & PAGE_MASK) !== 0) e(`${at}: not page aligned`);
         const color = s.addr - s.slab_buf;
-        if (color < 0 || color > cache.color_max || color % cache.align !== 0) e(`${at}: bad color ${color}`);
+        if (color < 0 || color > cache.color_max || color % cache.align !== 0)
+            e(`${at}: bad color ${color}`);
         for (let p = s.slab_buf; p < s.slab_buf + cache.slab_size; p += PAGE_SIZE) {
             if (kmem.slab_pages.get(p) !== s) e(`${at}: page ${hex(p)} not indexed`);
         }
@@ -989,10 +1176,16 @@ export function kmem_cache_verify(kmem: Kmem, cache: KmemCache): string[] {
         } else if (s.va !== s.slab_buf + cache.slab_size - KMEM_SLAB_STRUCT_SIZE) {
             e(`${at}: embedded descriptor at ${hex(s.va)}`);
         }
-        const g = [be.read32(s.va + KMEM_SLAB_NR_REFS), be.read32(s.va + KMEM_SLAB_FIRST_FREE), be.read32(s.va + KMEM_SLAB_ADDR)];
+        const g = [
+            be.read32(s.va + KMEM_SLAB_NR_REFS),
+            be.read32(s.va + KMEM_SLAB_FIRST_FREE),
+            be.read32(s.va + KMEM_SLAB_ADDR),
+        ];
         if (g[0] !== s.nr_refs || g[1] !== s.first_free || g[2] !== s.addr) {
-            e(`${at}: descriptor in memory (nr_refs ${g[0]}, first_free ${hex(g[1]!)}, addr ${hex(g[2]!)}) ` +
-                `!= (${s.nr_refs}, ${hex(s.first_free)}, ${hex(s.addr)})`);
+            e(
+                `${at}: descriptor in memory (nr_refs ${g[0]}, first_free ${hex(g[1]!)}, addr ${hex(g[2]!)}) ` +
+                    `!= (${s.nr_refs}, ${hex(s.first_free)}, ${hex(s.addr)})`,
+            );
         }
         // The free list, from guest memory.
         const free = new Set<number>();
@@ -1011,13 +1204,16 @@ export function kmem_cache_verify(kmem: Kmem, cache: KmemCache): string[] {
             b = be.read32(b);
         }
         if (free.size !== cache.bufs_per_slab - s.nr_refs) {
-            e(`${at}: ${free.size} buffers on the free list, nr_refs ${s.nr_refs} of ${cache.bufs_per_slab}`);
+            e(
+                `${at}: ${free.size} buffers on the free list, nr_refs ${s.nr_refs} of ${cache.bufs_per_slab}`,
+            );
         }
         for (let i = 0, buf = s.addr; i < cache.bufs_per_slab; i++, buf += cache.buf_size) {
             const isPooled = pooledSet.has(buf);
             if (isPooled) {
                 seenPooled.add(buf);
-                if (free.has(buf)) e(`buffer ${hex(buf)} is both in the cpu pool and on a free list`);
+                if (free.has(buf))
+                    e(`buffer ${hex(buf)} is both in the cpu pool and on a free list`);
             }
             if (!verify) continue;
             const state = be.read32(buf + cache.buftag_dist);
@@ -1026,13 +1222,18 @@ export function kmem_cache_verify(kmem: Kmem, cache: KmemCache): string[] {
                 const off = check_free_pattern(kmem, cache, buf);
                 if (off >= 0) e(`free buffer ${hex(buf)} modified at offset ${off}`);
             } else {
-                if (state !== KMEM_BUFTAG_ALLOC) e(`allocated buffer ${hex(buf)}: buftag ${hex(state)}`);
+                if (state !== KMEM_BUFTAG_ALLOC)
+                    e(`allocated buffer ${hex(buf)}: buftag ${hex(state)}`);
                 const bad = check_redzone(kmem, cache, buf);
-                if (bad) e(`allocated buffer ${hex(buf)}: redzone overwritten at offset ${bad[0] - buf}`);
+                if (bad)
+                    e(
+                        `allocated buffer ${hex(buf)}: redzone overwritten at offset ${bad[0] - buf}`,
+                    );
             }
         }
     }
-    if (seenPooled.size !== pooledSet.size) e("cpu pool holds buffers that are not in an active slab");
+    if (seenPooled.size !== pooledSet.size)
+        e("cpu pool holds buffers that are not in an active slab");
     if (objs !== cache.nr_objs) e(`nr_objs ${cache.nr_objs} != ${objs} referenced buffers`);
     if (tree) {
         active.sort((a, b) => a.addr - b.addr);

@@ -20,8 +20,14 @@ import { kmem_alloc_wired, kmem_free } from "../vm/vm_kern.ts";
 import { kernel_write } from "../vm/vm_resident.ts";
 
 function map_named(k: Kernel, name: string): VmMap {
-    const m = name === "kmem_map" ? k.kmem_map : name === "zone_map" ? k.zone_map
-        : name === "kalloc_map" ? k.kalloc_map : null;
+    const m =
+        name === "kmem_map"
+            ? k.kmem_map
+            : name === "zone_map"
+              ? k.zone_map
+              : name === "kalloc_map"
+                ? k.kalloc_map
+                : null;
     return m ?? k.kernel_map!;
 }
 
@@ -42,7 +48,8 @@ function translator(k: Kernel): (va: number) => number {
         const slot = vpn & (TLB_ENTRIES - 1);
         if (tags[slot] === vpn) return frames[slot]! + (va & 0xfff);
         const pa = pmap_extract(k.kernel_pmap!, va);
-        if (pa === 0) panic(`kernel memory access at unmapped address 0x${(va >>> 0).toString(16)}`);
+        if (pa === 0)
+            panic(`kernel memory access at unmapped address 0x${(va >>> 0).toString(16)}`);
         tags[slot] = vpn;
         frames[slot] = pa - (va & 0xfff);
         return pa;
@@ -60,11 +67,19 @@ export function kmem_backend(k: Kernel, ticks: () => number): KmemBackend {
         }
     };
     return {
-        pagealloc: (map, size) => kmem_alloc_wired(k, map_named(k, map), size, `slab/zone pages (${map})`).addr,
+        pagealloc: (map, size) =>
+            kmem_alloc_wired(k, map_named(k, map), size, `slab/zone pages (${map})`).addr,
         pagefree: (map, va, size) => kmem_free(k, map_named(k, map), va, size),
         read8: (va) => k.mem.read8(pa_of(va)),
         write8: (va, v) => k.mem.write8(pa_of(va), v),
-        read32: (va) => (va % 4096 <= 4092 ? k.mem.read32(pa_of(va)) : (k.mem.read8(pa_of(va)) | (k.mem.read8(pa_of(va + 1)) << 8) | (k.mem.read8(pa_of(va + 2)) << 16) | (k.mem.read8(pa_of(va + 3)) << 24)) >>> 0),
+        read32: (va) =>
+            va % 4096 <= 4092
+                ? k.mem.read32(pa_of(va))
+                : (k.mem.read8(pa_of(va)) |
+                      (k.mem.read8(pa_of(va + 1)) << 8) |
+                      (k.mem.read8(pa_of(va + 2)) << 16) |
+                      (k.mem.read8(pa_of(va + 3)) << 24)) >>>
+                  0,
         write32: (va, v) => {
             if (va % 4096 <= 4092) k.mem.write32(pa_of(va), v);
             else for (let i = 0; i < 4; i++) k.mem.write8(pa_of(va + i), (v >>> (8 * i)) & 0xff);

@@ -13,7 +13,13 @@
  * 2014, and the model does not claim otherwise (departure).
  */
 import {
-    KMEM_CACHE_NOCPUPOOL, KMEM_CACHE_NOOFFSLAB, KMEM_CACHE_NORECLAIM, kmem_cache_alloc, kmem_cache_free, kmem_cache_init, kmem_cache_nr_live,
+    KMEM_CACHE_NOCPUPOOL,
+    KMEM_CACHE_NOOFFSLAB,
+    KMEM_CACHE_NORECLAIM,
+    kmem_cache_alloc,
+    kmem_cache_free,
+    kmem_cache_init,
+    kmem_cache_nr_live,
     type KmemCache,
 } from "./kmem.ts";
 import { zalloc, zfree, zinit, zone_named, type Zone } from "./zalloc.ts";
@@ -23,8 +29,14 @@ import { MACH_CACHES_2014 } from "./mach_structs.ts";
 
 /** Slab cache name → the zone that held the same objects before 2011-12. */
 const ZONE_NAMES: Readonly<Record<string, string>> = {
-    task: "tasks", thread: "threads", vm_object: "vm objects", vm_map: "maps",
-    ipc_space: "ipc spaces", ipc_port: "ipc ports", pmap: "pmap", pv_entry: "pv_list",
+    task: "tasks",
+    thread: "threads",
+    vm_object: "vm objects",
+    vm_map: "maps",
+    ipc_space: "ipc spaces",
+    ipc_port: "ipc ports",
+    pmap: "pmap",
+    pv_entry: "pv_list",
 };
 
 function mach_cache(name: string): (typeof MACH_CACHES_2014)[number] {
@@ -46,7 +58,9 @@ function cache(k: Kernel, name: string): KmemCache | Zone {
 }
 
 const FLAG_BITS: Readonly<Record<string, number>> = {
-    KMEM_CACHE_NOCPUPOOL, KMEM_CACHE_NOOFFSLAB, KMEM_CACHE_NORECLAIM,
+    KMEM_CACHE_NOCPUPOOL,
+    KMEM_CACHE_NOOFFSLAB,
+    KMEM_CACHE_NORECLAIM,
 };
 
 /**

@@ -30,8 +30,16 @@ export interface Sched {
 
 export function sched_create(tasks: Task[]): Sched {
     return {
-        tasks, runq: [], current: null, tss_kva: 0, next_thread_id: 1, need_resched: false,
-        context_switches: 0, syscalls: 0, ended: [], samples: sample_series_create(),
+        tasks,
+        runq: [],
+        current: null,
+        tss_kva: 0,
+        next_thread_id: 1,
+        need_resched: false,
+        context_switches: 0,
+        syscalls: 0,
+        ended: [],
+        samples: sample_series_create(),
     };
 }
 

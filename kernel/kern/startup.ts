@@ -63,14 +63,19 @@ function i386at_init(k: Kernel): void {
     const p = k.params;
     k.kernel_virtual_start = (k.phys_last_addr + p.vm_min_kernel_address) >>> 0;
     let end = k.kernel_virtual_start + p.vm_kernel_map_size;
-    if (end < k.kernel_virtual_start || end > p.vm_max_kernel_address) end = p.vm_max_kernel_address;
+    if (end < k.kernel_virtual_start || end > p.vm_max_kernel_address)
+        end = p.vm_max_kernel_address;
     k.kernel_virtual_end = end;
     k.kernel_pmap = pmap_bootstrap({
-        mem: k.mem, mmu: k.mmu, pae: p.pae === 1,
+        mem: k.mem,
+        mmu: k.mmu,
+        pae: p.pae === 1,
         vm_min_kernel_address: p.vm_min_kernel_address,
-        phys_first_addr: k.phys_first_addr, phys_last_addr: k.phys_last_addr,
+        phys_first_addr: k.phys_first_addr,
+        phys_last_addr: k.phys_last_addr,
         kernel_virtual_end: k.kernel_virtual_end,
-        text_start: k.kernel_start, text_end: k.kernel_text_end,
+        text_start: k.kernel_start,
+        text_end: k.kernel_text_end,
         grab_page: () => pmap_grab_page(k),
     });
 }
@@ -79,8 +84,9 @@ function i386at_init(k: Kernel): void {
 function vm_page_struct_alloc(k: Kernel): () => number {
     const size = k.params.vm_page_size;
     if (k.kmem) {
-        const c = k.kmem.caches.find((x) => x.name === "vm_page")
-            ?? kmem_cache_init(k.kmem, "vm_page", size, 0, null, null, null, 0);
+        const c =
+            k.kmem.caches.find((x) => x.name === "vm_page") ??
+            kmem_cache_init(k.kmem, "vm_page", size, 0, null, null, null, 0);
         return () => kmem_cache_alloc(k.kmem!, c);
     }
     const z = k.zone!;
@@ -89,7 +95,12 @@ function vm_page_struct_alloc(k: Kernel): () => number {
 }
 
 /** bootstrap_create: the boot script, then the modules' pages go to the VM. */
-function bootstrap_create(k: Kernel, tasks: Task[], ramdisks: Ramdisk[], points?: Set<BootPoint>): void {
+function bootstrap_create(
+    k: Kernel,
+    tasks: Task[],
+    ramdisks: Ramdisk[],
+    points?: Set<BootPoint>,
+): void {
     const mods = k.boot_info.mods ?? [];
     const hooks: BootScriptHooks = {
         printf: (s: string) => {
@@ -111,10 +122,15 @@ function bootstrap_create(k: Kernel, tasks: Task[], ramdisks: Ramdisk[], points?
             const r = ramdisk_create(k, ramdisks, m.start, m.end - m.start);
             return { kr: r.kr, rd: r.rd?.unit };
         },
-        vm_page_create: (start, end) => { vm_page_create(k, start, end, vm_page_struct_alloc(k)); },
+        vm_page_create: (start, end) => {
+            vm_page_create(k, start, end, vm_page_struct_alloc(k));
+        },
     };
-    bootstrap_run(mods.map((m) => ({ string: m.cmdline, start: m.mod_start, end: m.mod_end })),
-        { "host-port": 1, "device-port": 2, "kernel-command-line": k.boot_info.cmdline_str ?? "" }, hooks);
+    bootstrap_run(
+        mods.map((m) => ({ string: m.cmdline, start: m.mod_start, end: m.mod_end })),
+        { "host-port": 1, "device-port": 2, "kernel-command-line": k.boot_info.cmdline_str ?? "" },
+        hooks,
+    );
 }
 
 /**
@@ -123,11 +139,18 @@ function bootstrap_create(k: Kernel, tasks: Task[], ramdisks: Ramdisk[], points?
  * once $(task-resume) has run. A module that is not ELF at all stays
  * without a program (elf_load.ts says why).
  */
-function user_bootstrap(k: Kernel, tasks: Task[], mod: { start: number; end: number }, task: Task, argv: readonly string[]): number {
+function user_bootstrap(
+    k: Kernel,
+    tasks: Task[],
+    mod: { start: number; end: number },
+    task: Task,
+    argv: readonly string[],
+): number {
     const file = k.mem.read(mod.start, mod.end - mod.start);
     const image = elf_parse(file);
     if (image === null) return 0;
-    if (typeof image === "string") panic(`Cannot load user-bootstrap image: ${argv[0] ?? "?"}: ${image}`);
+    if (typeof image === "string")
+        panic(`Cannot load user-bootstrap image: ${argv[0] ?? "?"}: ${image}`);
     const why = exec_load(k, task, image, file);
     if (why) panic(`Cannot load user-bootstrap image: ${argv[0] ?? "?"}: ${why}`);
     const esp = build_args_and_stack(k, task, argv);
@@ -139,10 +162,14 @@ function user_bootstrap(k: Kernel, tasks: Task[], mod: { start: number; end: num
 /** What a task holds: resident and paged-out pages of the objects its map reaches (shadows included), and its page tables. */
 function task_memory(t: Task): { resident: number; paged: number; ptps: number } {
     const seen = new Set<VmObject>();
-    for (const e of t.map!.entries) for (let o = e.object; o && !seen.has(o); o = o.shadow) seen.add(o);
+    for (const e of t.map!.entries)
+        for (let o = e.object; o && !seen.has(o); o = o.shadow) seen.add(o);
     let resident = 0;
     let paged = 0;
-    for (const o of seen) { resident += o.pages.size; paged += o.pager?.size ?? 0; }
+    for (const o of seen) {
+        resident += o.pages.size;
+        paged += o.pager?.size ?? 0;
+    }
     return { resident, paged, ptps: t.pmap.ptp_count };
 }
 
@@ -150,16 +177,26 @@ function task_memory(t: Task): { resident: number; paged: number; ptps: number }
 function vm_runtime_create(k: Kernel, tasks: Task[]): VmRuntime {
     const reserved = k.params.vm_page_free_reserved;
     return {
-        thresholds: { ...vm_pageout_setup(0, reserved, false), vm_page_free_min: 0, vm_page_free_target: 0 },
+        thresholds: {
+            ...vm_pageout_setup(0, reserved, false),
+            vm_page_free_min: 0,
+            vm_page_free_target: 0,
+        },
         pager: default_pager_create(k.params.swap_size),
         stats: { scans: 0, pauses: 0, no_pager: 0, freed_clean: 0, user_free_min: Infinity },
         pageout_wanted: false,
         futile_free: -1,
-        consumers: () => tasks.filter((t) => t.state === "alive" && t.map)
-            .map((t) => ({ t, ...task_memory(t) }))
-            .sort((a, b) => b.resident - a.resident).slice(0, 8)
-            .map(({ t, resident, paged, ptps }) => `${t.name} (${t.id}): ${resident} pages resident (${resident * 4} KiB), ` +
-                `${paged} paged out, ${ptps} page-table pages`),
+        consumers: () =>
+            tasks
+                .filter((t) => t.state === "alive" && t.map)
+                .map((t) => ({ t, ...task_memory(t) }))
+                .sort((a, b) => b.resident - a.resident)
+                .slice(0, 8)
+                .map(
+                    ({ t, resident, paged, ptps }) =>
+                        `${t.name} (${t.id}): ${resident} pages resident (${resident * 4} KiB), ` +
+                        `${paged} paged out, ${ptps} page-table pages`,
+                ),
     };
 }
 
@@ -170,15 +207,21 @@ function run_steps(k: Kernel, steps: BootStep[], ramdisks: Ramdisk[]): string | 
         const size = s.size === "whole" ? (rd?.size ?? 0) : s.size;
         const r = device_read_alloc(k, size, `${s.task} reads ${s.device}`);
         if (r.kr !== 0) {
-            return `${s.task}: device_read(${s.device}, ${size} bytes) failed: ` +
-                `device_read_alloc could not get ${size} contiguous bytes of kernel_map`;
+            return (
+                `${s.task}: device_read(${s.device}, ${size} bytes) failed: ` +
+                `device_read_alloc could not get ${size} contiguous bytes of kernel_map`
+            );
         }
     }
     return undefined;
 }
 
 /** The whole boot; throws KernelPanic where Mach panics. */
-export function kernel_boot(k: Kernel, steps: BootStep[] = [], points?: Set<BootPoint>): BootOutcome {
+export function kernel_boot(
+    k: Kernel,
+    steps: BootStep[] = [],
+    points?: Set<BootPoint>,
+): BootOutcome {
     k.printf(`${KERNEL_VERSION}\n`);
     i386at_init(k);
     const src = vm_mem_bootstrap(k);
@@ -188,23 +231,50 @@ export function kernel_boot(k: Kernel, steps: BootStep[] = [], points?: Set<Boot
     k.vm = vm_runtime_create(k, tasks);
     snapshot(k, "vm", points);
     // ipc_bootstrap's and vm_mem_init's caches.
-    kobj_caches_init(k, ["ipc_space", "ipc_tree_entry", "ipc_port", "ipc_pset", "ipc_marequest", "memory_object_proxy"]);
+    kobj_caches_init(k, [
+        "ipc_space",
+        "ipc_tree_entry",
+        "ipc_port",
+        "ipc_pset",
+        "ipc_marequest",
+        "memory_object_proxy",
+    ]);
     // ipc_init: ipc_kernel_map, pageable, entries from vm_map_entry_cache.
-    k.ipc_kernel_map = kmem_submap(k, k.kernel_map!, k.params.ipc_kernel_map_size, true, "ipc_kernel_map", src.entry);
+    k.ipc_kernel_map = kmem_submap(
+        k,
+        k.kernel_map!,
+        k.params.ipc_kernel_map_size,
+        true,
+        "ipc_kernel_map",
+        src.entry,
+    );
     // task_init and thread_init.
     kobj_caches_init(k, ["task", "i386_task_iopb", "thread", "pcb", "i386_fpsave_state"]);
     // mapable_time_init: one wired page for the mapped time.
-    if (kmem_alloc_wired(k, k.kernel_map!, 4096, "mapable_time_init").kr) panic("mapable_time_init");
+    if (kmem_alloc_wired(k, k.kernel_map!, 4096, "mapable_time_init").kr)
+        panic("mapable_time_init");
     // device_service_create → mach_device_init, dev_lookup_init, net_io_init, device_pager_init.
     mach_device_init(k, src.kentry);
-    kobj_caches_init(k, ["io_buf_ptr_inband", "io_req", "mach_device", "net_rcv_port", "net_hash_entry", "dev_pager", "dev_pager_entry"]);
+    kobj_caches_init(k, [
+        "io_buf_ptr_inband",
+        "io_req",
+        "mach_device",
+        "net_rcv_port",
+        "net_hash_entry",
+        "dev_pager",
+        "dev_pager_entry",
+    ]);
     snapshot(k, "submaps", points);
     const ramdisks: Ramdisk[] = [];
     bootstrap_create(k, tasks, ramdisks, points);
     const stuck = run_steps(k, steps, ramdisks);
     // vm_pageout(): the daemon starts and sets its thresholds from the free memory left.
     const t = k.vm_page!;
-    k.vm.thresholds = vm_pageout_setup(t.vm_page_free_count, k.params.vm_page_free_reserved, k.params.pageout_2014_08 === 1);
+    k.vm.thresholds = vm_pageout_setup(
+        t.vm_page_free_count,
+        k.params.vm_page_free_reserved,
+        k.params.pageout_2014_08 === 1,
+    );
     snapshot(k, "end", points);
     return { tasks, ramdisks, stuck };
 }

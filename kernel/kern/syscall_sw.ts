@@ -16,7 +16,11 @@
  */
 import type { Kernel } from "./kernel.ts";
 import {
-    KERN_INVALID_ADDRESS, KERN_INVALID_ARGUMENT, KERN_RESOURCE_SHORTAGE, KERN_SUCCESS, type KernReturn,
+    KERN_INVALID_ADDRESS,
+    KERN_INVALID_ARGUMENT,
+    KERN_RESOURCE_SHORTAGE,
+    KERN_SUCCESS,
+    type KernReturn,
 } from "./kern_return.ts";
 import { kobj_alloc, kobj_free } from "./kobj.ts";
 import { slab_info_data } from "./kmem.ts";
@@ -31,9 +35,21 @@ import { vm_map_fork } from "../vm/vm_map.ts";
 import { vm_allocate, vm_deallocate, vm_protect } from "../vm/vm_user.ts";
 
 export const SYS = {
-    mach_task_self: 0, console_write: 1, task_exit: 2, vm_allocate: 3, vm_deallocate: 4, vm_protect: 5,
-    task_create: 6, task_terminate: 7, thread_create_running: 8, mach_port_allocate: 9,
-    mach_port_deallocate: 10, host_slab_info: 11, vm_statistics: 12, thread_switch: 13, task_info: 14,
+    mach_task_self: 0,
+    console_write: 1,
+    task_exit: 2,
+    vm_allocate: 3,
+    vm_deallocate: 4,
+    vm_protect: 5,
+    task_create: 6,
+    task_terminate: 7,
+    thread_create_running: 8,
+    mach_port_allocate: 9,
+    mach_port_deallocate: 10,
+    host_slab_info: 11,
+    vm_statistics: 12,
+    thread_switch: 13,
+    task_info: 14,
 } as const;
 
 /** task_info flavors (mach/task_info.h). */
@@ -48,7 +64,11 @@ interface Call {
     s: Sched;
     th: Thread;
     task: Task;
-    a: number; b: number; c: number; d: number; e: number;
+    a: number;
+    b: number;
+    c: number;
+    d: number;
+    e: number;
 }
 
 /** The task a port name designates in the caller's space (alive), or null. */
@@ -104,7 +124,12 @@ function sys_task_create(c: Call): KernReturn {
 function sys_task_terminate(c: Call): KernReturn {
     const target = task_of(c, c.a);
     if (!target) return KERN_INVALID_ARGUMENT;
-    task_end(c.k, c.s, target, target === c.task ? "terminated itself" : `terminated by ${c.task.name}`);
+    task_end(
+        c.k,
+        c.s,
+        target,
+        target === c.task ? "terminated itself" : `terminated by ${c.task.name}`,
+    );
     return KERN_SUCCESS;
 }
 
@@ -143,17 +168,42 @@ function sys_mach_port_deallocate(c: Call): KernReturn {
 function sys_host_slab_info(c: Call): KernReturn {
     const k = c.k;
     const rows = k.kmem
-        ? slab_info_data(k.kmem).map((x) => [x.name, x.flags, x.obj_size, x.slab_size, x.bufs_per_slab, x.nr_objs,
-            x.nr_bufs, x.nr_slabs * x.slab_size, x.nr_free_slabs * x.slab_size] as const)
-        : zone_info(k.zone!).map((z) => [z.name, 0, z.elem_size, z.alloc_size, Math.floor(z.alloc_size / z.elem_size),
-            z.count, Math.floor(z.cur_size / z.elem_size), z.cur_size, 0] as const);
+        ? slab_info_data(k.kmem).map(
+              (x) =>
+                  [
+                      x.name,
+                      x.flags,
+                      x.obj_size,
+                      x.slab_size,
+                      x.bufs_per_slab,
+                      x.nr_objs,
+                      x.nr_bufs,
+                      x.nr_slabs * x.slab_size,
+                      x.nr_free_slabs * x.slab_size,
+                  ] as const,
+          )
+        : zone_info(k.zone!).map(
+              (z) =>
+                  [
+                      z.name,
+                      0,
+                      z.elem_size,
+                      z.alloc_size,
+                      Math.floor(z.alloc_size / z.elem_size),
+                      z.count,
+                      Math.floor(z.cur_size / z.elem_size),
+                      z.cur_size,
+                      0,
+                  ] as const,
+          );
     const n = Math.min(rows.length, c.b);
     const out = new Uint8Array(n * SLAB_INFO_RECORD);
     const dv = new DataView(out.buffer);
     rows.slice(0, n).forEach((row, i) => {
         const at = i * SLAB_INFO_RECORD;
         out.set(new TextEncoder().encode(row[0].slice(0, 31)), at);
-        for (let w = 1; w < row.length; w++) dv.setUint32(at + 32 + 4 * (w - 1), Number(row[w]) >>> 0, true);
+        for (let w = 1; w < row.length; w++)
+            dv.setUint32(at + 32 + 4 * (w - 1), Number(row[w]) >>> 0, true);
     });
     if (!copyout(k, c.task, c.a, out) || !copyout32(k, c.task, c.c, n)) return KERN_INVALID_ADDRESS;
     return KERN_SUCCESS;
@@ -162,9 +212,22 @@ function sys_host_slab_info(c: Call): KernReturn {
 function sys_vm_statistics(c: Call): KernReturn {
     const t = c.k.vm_page!;
     const vm = c.k.vm!;
-    const w = [4096, t.vm_page_free_count, t.vm_page_active_count, t.vm_page_inactive_count, t.vm_page_wire_count,
-        t.stats.zero_fill_count, t.stats.faults, t.stats.cow_faults, t.stats.pageins, t.stats.pageouts,
-        t.stats.reactivations, vm.pager.nslots, vm.pager.nslots - vm.pager.used, vm.thresholds.vm_page_free_reserved];
+    const w = [
+        4096,
+        t.vm_page_free_count,
+        t.vm_page_active_count,
+        t.vm_page_inactive_count,
+        t.vm_page_wire_count,
+        t.stats.zero_fill_count,
+        t.stats.faults,
+        t.stats.cow_faults,
+        t.stats.pageins,
+        t.stats.pageouts,
+        t.stats.reactivations,
+        vm.pager.nslots,
+        vm.pager.nslots - vm.pager.used,
+        vm.thresholds.vm_page_free_reserved,
+    ];
     const out = new Uint8Array(w.length * 4);
     w.forEach((v, i) => new DataView(out.buffer).setUint32(4 * i, v >>> 0, true));
     return copyout(c.k, c.task, c.a, out) ? KERN_SUCCESS : KERN_INVALID_ADDRESS;
@@ -194,10 +257,19 @@ type Handler = (c: Call) => KernReturn | null;
 const TABLE: Readonly<Record<number, Handler>> = {
     [SYS.mach_task_self]: () => 1,
     [SYS.console_write]: sys_console_write,
-    [SYS.task_exit]: (c) => { task_end(c.k, c.s, c.task, `exited with code ${c.a | 0}`, c.a | 0); return null; },
+    [SYS.task_exit]: (c) => {
+        task_end(c.k, c.s, c.task, `exited with code ${c.a | 0}`, c.a | 0);
+        return null;
+    },
     [SYS.vm_allocate]: sys_vm_allocate,
-    [SYS.vm_deallocate]: (c) => { const t = task_of(c, c.a); return t ? vm_deallocate(t, c.b, c.c) : KERN_INVALID_ARGUMENT; },
-    [SYS.vm_protect]: (c) => { const t = task_of(c, c.a); return t ? vm_protect(t, c.b, c.c, c.d !== 0, c.e) : KERN_INVALID_ARGUMENT; },
+    [SYS.vm_deallocate]: (c) => {
+        const t = task_of(c, c.a);
+        return t ? vm_deallocate(t, c.b, c.c) : KERN_INVALID_ARGUMENT;
+    },
+    [SYS.vm_protect]: (c) => {
+        const t = task_of(c, c.a);
+        return t ? vm_protect(t, c.b, c.c, c.d !== 0, c.e) : KERN_INVALID_ARGUMENT;
+    },
     [SYS.task_create]: sys_task_create,
     [SYS.task_terminate]: sys_task_terminate,
     [SYS.thread_create_running]: sys_thread_create_running,
@@ -205,7 +277,10 @@ const TABLE: Readonly<Record<number, Handler>> = {
     [SYS.mach_port_deallocate]: sys_mach_port_deallocate,
     [SYS.host_slab_info]: sys_host_slab_info,
     [SYS.vm_statistics]: sys_vm_statistics,
-    [SYS.thread_switch]: (c) => { c.s.need_resched = true; return KERN_SUCCESS; },
+    [SYS.thread_switch]: (c) => {
+        c.s.need_resched = true;
+        return KERN_SUCCESS;
+    },
     [SYS.task_info]: sys_task_info,
 };
 
@@ -218,8 +293,15 @@ export function syscall(k: Kernel, s: Sched, th: Thread, f: Uint32Array): boolea
     s.syscalls++;
     const handler = TABLE[f[FRAME.EAX]!];
     const call: Call = {
-        k, s, th, task: th.task,
-        a: f[FRAME.EBX]!, b: f[FRAME.ECX]!, c: f[FRAME.EDX]!, d: f[FRAME.ESI]!, e: f[FRAME.EDI]!,
+        k,
+        s,
+        th,
+        task: th.task,
+        a: f[FRAME.EBX]!,
+        b: f[FRAME.ECX]!,
+        c: f[FRAME.EDX]!,
+        d: f[FRAME.ESI]!,
+        e: f[FRAME.EDI]!,
     };
     const r = handler ? handler(call) : KERN_INVALID_ARGUMENT;
     if (th.state !== "run" || r === null) return false;

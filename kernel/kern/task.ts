@@ -59,7 +59,12 @@ export function task_create(k: Kernel, tasks: Task[], name: string): Task {
     const pdpnum = k.params.pae ? 4 : 1;
     const pages = pdpnum + (k.params.pae ? 1 : 0);
     const kva = kobj_alloc(k, "task");
-    const r = kmem_alloc_wired(k, k.kernel_map!, pages * 4096, `pmap_create page directory (${name})`);
+    const r = kmem_alloc_wired(
+        k,
+        k.kernel_map!,
+        pages * 4096,
+        `pmap_create page directory (${name})`,
+    );
     if (r.kr) panic("pmap_create");
     const pas: number[] = [];
     for (let i = 0; i < pages; i++) pas.push(pmap_extract(k.kernel_pmap!, r.addr + i * 4096));
@@ -71,13 +76,34 @@ export function task_create(k: Kernel, tasks: Task[], name: string): Task {
     };
     const pmap = pmap_create(k.kernel_pmap!, pas, ptp_alloc, name);
     const task: Task = {
-        id: tasks.length + 1, name, pmap, dir_kva: r.addr, map: null, space: ipc_space_create(name),
-        names: new Map(), name_hint: 2, threads: [], kva, pmap_kva: kobj_alloc(k, "pmap"), map_kva: 0, space_kva: kobj_alloc(k, "ipc_space"), state: "alive", end: "", exit_code: 0,
+        id: tasks.length + 1,
+        name,
+        pmap,
+        dir_kva: r.addr,
+        map: null,
+        space: ipc_space_create(name),
+        names: new Map(),
+        name_hint: 2,
+        threads: [],
+        kva,
+        pmap_kva: kobj_alloc(k, "pmap"),
+        map_kva: 0,
+        space_kva: kobj_alloc(k, "ipc_space"),
+        state: "alive",
+        end: "",
+        exit_code: 0,
     };
     if (k.vm_map_entry_source) {
         task.map_kva = kobj_alloc(k, "vm_map");
-        task.map = vm_map_create(pmap, VM_MIN_ADDRESS, k.params.vm_min_kernel_address, true,
-            k.vm_map_entry_source, k.user_map_hooks?.(task) ?? {}, `${name} map`);
+        task.map = vm_map_create(
+            pmap,
+            VM_MIN_ADDRESS,
+            k.params.vm_min_kernel_address,
+            true,
+            k.vm_map_entry_source,
+            k.user_map_hooks?.(task) ?? {},
+            `${name} map`,
+        );
         task.map.kva = task.map_kva;
     }
     task.names.set(1, { kind: "task", task });
@@ -99,7 +125,8 @@ export function task_terminate(k: Kernel, task: Task): void {
         kobj_free(k, "vm_map", task.map_kva);
         task.map = null;
     }
-    for (const right of task.names.values()) if (right.kind === "port") kobj_free(k, "ipc_port", right.kva);
+    for (const right of task.names.values())
+        if (right.kind === "port") kobj_free(k, "ipc_port", right.kva);
     task.names.clear();
     ipc_space_destroy(k, task.space);
     kobj_free(k, "ipc_space", task.space_kva);

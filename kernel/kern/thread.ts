@@ -27,8 +27,21 @@ export const KERNEL_STACK_SIZE = 4096;
 
 /** The trap frame (images/mach86-kernel/README.md): pushal, vector, error, then the CPU's iret frame. */
 export const FRAME = {
-    EDI: 0, ESI: 1, EBP: 2, ESP_K: 3, EBX: 4, EDX: 5, ECX: 6, EAX: 7,
-    VECTOR: 8, ERR: 9, EIP: 10, CS: 11, EFLAGS: 12, ESP: 13, SS: 14,
+    EDI: 0,
+    ESI: 1,
+    EBP: 2,
+    ESP_K: 3,
+    EBX: 4,
+    EDX: 5,
+    ECX: 6,
+    EAX: 7,
+    VECTOR: 8,
+    ERR: 9,
+    EIP: 10,
+    CS: 11,
+    EFLAGS: 12,
+    ESP: 13,
+    SS: 14,
 } as const;
 export const FRAME_WORDS = 15;
 export const FRAME_SIZE = FRAME_WORDS * 4;
@@ -62,7 +75,14 @@ function stack_alloc(k: Kernel, name: string): number {
 }
 
 /** thread_create + thread_set_state(eip, esp, eax) : a runnable user thread of `task`. */
-export function thread_create(k: Kernel, task: Task, eip: number, esp: number, eax: number, id: number): Thread {
+export function thread_create(
+    k: Kernel,
+    task: Task,
+    eip: number,
+    esp: number,
+    eax: number,
+    id: number,
+): Thread {
     const kva = kobj_alloc(k, "thread");
     const pcb_kva = kobj_alloc(k, "pcb");
     const th: Thread = { id, task, kstack: stack_alloc(k, task.name), kva, pcb_kva, state: "run" };

@@ -13,10 +13,30 @@ import type { Kernel } from "./kernel.ts";
 import { kernel_sample, type Sample } from "./kern_sample.ts";
 import type { VmMap } from "../vm/vm_map.ts";
 import { kalloc, kfree } from "./kalloc.ts";
-import { kmem_cache_alloc, kmem_cache_free, kmem_cache_init, slab_collect, type KmemCache } from "./kmem.ts";
-import { consider_zone_gc, zalloc, zfree, zinit, zkalloc, zkfree, zone_named, type Zone } from "./zalloc.ts";
+import {
+    kmem_cache_alloc,
+    kmem_cache_free,
+    kmem_cache_init,
+    slab_collect,
+    type KmemCache,
+} from "./kmem.ts";
+import {
+    consider_zone_gc,
+    zalloc,
+    zfree,
+    zinit,
+    zkalloc,
+    zkfree,
+    zone_named,
+    type Zone,
+} from "./zalloc.ts";
 import { task_create, task_terminate, type Task } from "./task.ts";
-import { ipc_entry_grow_table, ipc_space_capacity, ipc_space_create, type IpcSpace } from "../ipc/ipc_table.ts";
+import {
+    ipc_entry_grow_table,
+    ipc_space_capacity,
+    ipc_space_create,
+    type IpcSpace,
+} from "../ipc/ipc_table.ts";
 import { kmem_alloc, kmem_free } from "../vm/vm_kern.ts";
 
 export type WorkloadStep =
@@ -76,9 +96,11 @@ class Runner {
     }
 
     private random(): number {
-        this.rand ^= this.rand << 13; this.rand >>>= 0;
+        this.rand ^= this.rand << 13;
+        this.rand >>>= 0;
         this.rand ^= this.rand >>> 17;
-        this.rand ^= this.rand << 5; this.rand >>>= 0;
+        this.rand ^= this.rand << 5;
+        this.rand >>>= 0;
         return this.rand / 4294967296;
     }
 
@@ -104,7 +126,12 @@ class Runner {
      */
     private map(name: string): VmMap {
         const k = this.k;
-        const m = { kernel_map: k.kernel_map, kmem_map: k.kmem_map ?? k.kernel_map, zone_map: k.zone_map, kalloc_map: k.kalloc_map }[name];
+        const m = {
+            kernel_map: k.kernel_map,
+            kmem_map: k.kmem_map ?? k.kernel_map,
+            zone_map: k.zone_map,
+            kalloc_map: k.kalloc_map,
+        }[name];
         if (!m) panic(`workload: no map named ${name} in this kernel`);
         return m;
     }
@@ -115,14 +142,18 @@ class Runner {
         const k = this.k;
         switch (s.op) {
             case "cache": {
-                const c = k.kmem ? kmem_cache_init(k.kmem, s.name, s.size, s.align ?? 0, null, null, null, 0)
+                const c = k.kmem
+                    ? kmem_cache_init(k.kmem, s.name, s.size, s.align ?? 0, null, null, null, 0)
                     : zinit(k.zone!, s.size, 64 * 1024 * 1024, 4096, 0, s.name);
                 this.caches.set(s.name, c);
                 return undefined;
             }
-            case "alloc": return this.alloc(s.cache, s.count, s.as);
+            case "alloc":
+                return this.alloc(s.cache, s.count, s.as);
             case "kalloc": {
-                const h = this.hold(s.as, (va) => (k.kmem ? kfree(k.kmem, va, s.size) : zkfree(k.zone!, va, s.size)));
+                const h = this.hold(s.as, (va) =>
+                    k.kmem ? kfree(k.kmem, va, s.size) : zkfree(k.zone!, va, s.size),
+                );
                 for (let i = 0; i < s.count; i++) {
                     const va = k.kmem ? kalloc(k.kmem, s.size) : zkalloc(k.zone!, s.size);
                     if (!va) return `kalloc(${s.size}) returned 0`;
@@ -140,11 +171,13 @@ class Runner {
                 }
                 return undefined;
             }
-            case "free": return this.free(s);
+            case "free":
+                return this.free(s);
             case "task_create": {
                 const label = this.label(s.as);
                 const list = this.tasks.get(label) ?? [];
-                for (let i = 0; i < s.count; i++) list.push(task_create(k, this.allTasks, `${label}${list.length}`));
+                for (let i = 0; i < s.count; i++)
+                    list.push(task_create(k, this.allTasks, `${label}${list.length}`));
                 this.tasks.set(label, list);
                 return undefined;
             }
@@ -154,20 +187,26 @@ class Runner {
                 this.tasks.delete(label);
                 return undefined;
             }
-            case "ipc_grow": return this.ipc_grow(s.space, s.times);
-            case "tick": k.ticks += s.ticks; return undefined;
+            case "ipc_grow":
+                return this.ipc_grow(s.space, s.times);
+            case "tick":
+                k.ticks += s.ticks;
+                return undefined;
             case "collect":
                 if (k.kmem) slab_collect(k.kmem);
                 else consider_zone_gc(k.zone!);
                 return undefined;
-            case "sample": this.sample(s.label ?? ""); return undefined;
+            case "sample":
+                this.sample(s.label ?? "");
+                return undefined;
             case "repeat":
                 for (let i = 0; i < s.times; i++) {
                     const failed = this.run_steps(s.steps);
                     if (failed) return failed;
                 }
                 return undefined;
-            case "jobs": return this.jobs(s.slots, s.count, s.steps, s.after ?? []);
+            case "jobs":
+                return this.jobs(s.slots, s.count, s.steps, s.after ?? []);
         }
     }
 
@@ -187,7 +226,12 @@ class Runner {
      * and the next job starts. The workload stops with the last jobs still
      * running (a build looked at mid-way: its steady state).
      */
-    private jobs(slots: number, count: number, steps: readonly WorkloadStep[], after: readonly WorkloadStep[]): string | undefined {
+    private jobs(
+        slots: number,
+        count: number,
+        steps: readonly WorkloadStep[],
+        after: readonly WorkloadStep[],
+    ): string | undefined {
         const running: string[] = [];
         for (let started = 0; started < count;) {
             if (running.length < slots) {
@@ -225,12 +269,18 @@ class Runner {
 
     private alloc(name: string, count: number, as: string): string | undefined {
         const k = this.k;
-        const c = this.caches.get(name) ?? (k.zone ? zone_named(k.zone, name) : k.kmem!.caches.find((x) => x.name === name));
+        const c =
+            this.caches.get(name) ??
+            (k.zone ? zone_named(k.zone, name) : k.kmem!.caches.find((x) => x.name === name));
         if (!c) panic(`workload: no cache or zone named ${name}`);
         const isZone = "zone_name" in c;
-        const h = this.hold(as, (va) => (isZone ? zfree(k.zone!, c as Zone, va) : kmem_cache_free(k.kmem!, c as KmemCache, va)));
+        const h = this.hold(as, (va) =>
+            isZone ? zfree(k.zone!, c as Zone, va) : kmem_cache_free(k.kmem!, c as KmemCache, va),
+        );
         for (let i = 0; i < count; i++) {
-            const va = isZone ? zalloc(k.zone!, c as Zone) : kmem_cache_alloc(k.kmem!, c as KmemCache);
+            const va = isZone
+                ? zalloc(k.zone!, c as Zone)
+                : kmem_cache_alloc(k.kmem!, c as KmemCache);
             if (!va) return `allocation from ${name} returned 0`;
             h.objs.push(va);
         }
@@ -242,8 +292,12 @@ class Runner {
         if (!h) return undefined;
         const keep: number[] = [];
         h.objs.forEach((va, i) => {
-            const pick = s.random !== undefined ? this.random() < s.random
-                : s.every ? (i % s.every) === (s.offset ?? 0) : true;
+            const pick =
+                s.random !== undefined
+                    ? this.random() < s.random
+                    : s.every
+                      ? i % s.every === (s.offset ?? 0)
+                      : true;
             if (pick) h.free(va);
             else keep.push(va);
         });
@@ -257,11 +311,13 @@ class Runner {
         this.spaces.set(name, space);
         const hooks = {
             kalloc: (n: number) => (k.kmem ? kalloc(k.kmem, n) : zkalloc(k.zone!, n)),
-            kfree: (va: number, n: number) => (k.kmem ? kfree(k.kmem, va, n) : zkfree(k.zone!, va, n)),
+            kfree: (va: number, n: number) =>
+                k.kmem ? kfree(k.kmem, va, n) : zkfree(k.zone!, va, n),
         };
         for (let i = 0; i < times; i++) {
             const kr = ipc_entry_grow_table(k, hooks, space);
-            if (kr) return `ipc_entry_grow_table(${name}) failed at ${ipc_space_capacity(space)} entries (kr ${kr})`;
+            if (kr)
+                return `ipc_entry_grow_table(${name}) failed at ${ipc_space_capacity(space)} entries (kr ${kr})`;
         }
         return undefined;
     }

@@ -106,7 +106,7 @@ const MiB = 1024 * 1024;
 export const ZALLOC_ERAS: Readonly<Record<ZallocEra, ZallocEraParams>> = {
     "1997": {
         era: "1997",
-        source: "f07a4c84 (1997-02-25, initial import): bare panic(\"zalloc\"); zone_map_size 12 MiB; kalloc_map_size 8 MiB",
+        source: 'f07a4c84 (1997-02-25, initial import): bare panic("zalloc"); zone_map_size 12 MiB; kalloc_map_size 8 MiB',
         zone_map_size: 12 * MiB,
         kalloc_map_size: 8 * MiB,
         sizeof_zone: 44,
@@ -277,7 +277,10 @@ function era_panic(template: string, zone: Zone): never {
 export function zone_bootstrap(backend: KmemBackend, opts: ZallocOptions): Zalloc {
     const era = ZALLOC_ERAS[opts.era];
     assert(era !== undefined, () => `zone_bootstrap: unknown era ${String(opts.era)}`);
-    assert(opts.zone_map_size > 0 && opts.zone_map_size % PAGE_SIZE === 0, "zone_bootstrap: zone_map_size must be a page multiple");
+    assert(
+        opts.zone_map_size > 0 && opts.zone_map_size % PAGE_SIZE === 0,
+        "zone_bootstrap: zone_map_size must be a page multiple",
+    );
     const zdata_size = opts.zdata_size ?? ZDATA_SIZE;
     let zdata = opts.zdata ?? 0;
     if (zdata === 0 && zdata_size > 0) {
@@ -324,7 +327,14 @@ export function zone_bootstrap(backend: KmemBackend, opts: ZallocOptions): Zallo
         struct_of: new Map(),
         max_elem_size: 0,
     };
-    z.zone_zone = zinit(z, era.sizeof_zone, ZONE_ZONE_MAX * era.sizeof_zone, era.sizeof_zone, 0, "zones");
+    z.zone_zone = zinit(
+        z,
+        era.sizeof_zone,
+        ZONE_ZONE_MAX * era.sizeof_zone,
+        era.sizeof_zone,
+        0,
+        "zones",
+    );
     if (!opts.defer_zone_init) zone_init(z, opts.zone_map_min);
     return z;
 }
@@ -364,10 +374,17 @@ export function zone_init(z: Zalloc, zone_map_min?: number): void {
  * eras before 2007 had no align at all.
  */
 export function zinit(
-    z: Zalloc, size: number, max: number, alloc: number, memtype: number, name: string, align = 0,
+    z: Zalloc,
+    size: number,
+    max: number,
+    alloc: number,
+    memtype: number,
+    name: string,
+    align = 0,
 ): Zone {
     assert(z.era.has_align || align === 0, "zinit: this era has no align argument");
-    const addr = z.zone_zone === null ? zget_space(z, z.era.sizeof_zone, 0) : zalloc(z, z.zone_zone);
+    const addr =
+        z.zone_zone === null ? zget_space(z, z.era.sizeof_zone, 0) : zalloc(z, z.zone_zone);
     if (addr === 0) panic("zinit");
     if (alloc === 0) alloc = PAGE_SIZE;
     if (size === 0) size = 4;
@@ -536,7 +553,11 @@ export function zalloc(z: Zalloc, zone: Zone | null): number {
             return mem;
         }
         /* Mach would spin here for ever: alloc_size holds no element. */
-        assert(addr !== 0, () => `zalloc: zone ${zone.zone_name} alloc_size ${zone.alloc_size} < elem_size ${zone.elem_size}`);
+        assert(
+            addr !== 0,
+            () =>
+                `zalloc: zone ${zone.zone_name} alloc_size ${zone.alloc_size} < elem_size ${zone.elem_size}`,
+        );
     }
     if (addr !== 0) note_handout(zone, addr);
     return addr;
@@ -657,7 +678,8 @@ export function zone_gc(z: Zalloc): number {
         if ((zone.type & (ZONE_PAGEABLE | ZONE_COLLECTABLE)) === ZONE_COLLECTABLE) {
             const elem_size = zone.elem_size;
             /* Count the free elements of each page. */
-            for (let elt = zone.free_elements; elt !== 0; elt = mem.read32(elt)) zone_page_free(z, elt, elem_size);
+            for (let elt = zone.free_elements; elt !== 0; elt = mem.read32(elt))
+                zone_page_free(z, elt, elem_size);
             /* Unlink the elements of wholly free pages. */
             let elt = zone.free_elements;
             let last = elt;
@@ -670,8 +692,10 @@ export function zone_gc(z: Zalloc): number {
                     zone_page_in_use(z, elt, elem_size);
                     zone_page_dealloc(z, elt, elem_size);
                     /* C adds elem_size-1 to a struct pointer, i.e. 4*(elem_size-1) bytes. */
-                    if (z.zpt_alloc_count[page] === 0 ||
-                        zone_page_alloc_count_raw(z, elt + 4 * (elem_size - 1)) === 0) {
+                    if (
+                        z.zpt_alloc_count[page] === 0 ||
+                        zone_page_alloc_count_raw(z, elt + 4 * (elem_size - 1)) === 0
+                    ) {
                         zone_add_free_page_list(z, free_pages, elt, elem_size);
                     }
                     zone.elements.delete(elt);
@@ -770,8 +794,14 @@ export function kalloc_zone_init(z: Zalloc): void {
             continue;
         }
         if (size === KALLOC_MINSIZE) z.first_k_zone = i;
-        z.k_zone[i] = zinit(z, size, K_ZONE_MAX[i]! * size, size,
-            size >= PAGE_SIZE ? ZONE_COLLECTABLE : 0, `kalloc.${size}`);
+        z.k_zone[i] = zinit(
+            z,
+            size,
+            K_ZONE_MAX[i]! * size,
+            size,
+            size >= PAGE_SIZE ? ZONE_COLLECTABLE : 0,
+            `kalloc.${size}`,
+        );
     }
 }
 
@@ -891,20 +921,29 @@ function kib(n: number): string {
 export function zone_info_print(z: Zalloc, print: (line: string) => void): void {
     print("zone name                   elem   cur size   max size  count   free  alloc flags");
     for (const r of zone_info(z)) {
-        const flags = (r.pageable ? "P" : "-") + (r.collectable ? "C" : "-") + (r.exhaustible ? "E" : "-") + (r.fixed ? "F" : "-");
-        print(`${r.name.padEnd(25).slice(0, 25)} ${String(r.elem_size).padStart(6)} ${kib(r.cur_size).padStart(10)} ` +
-            `${kib(r.max_size).padStart(10)} ${String(r.count).padStart(6)} ${String(r.free).padStart(6)} ` +
-            `${kib(r.alloc_size).padStart(6)} ${flags}`);
+        const flags =
+            (r.pageable ? "P" : "-") +
+            (r.collectable ? "C" : "-") +
+            (r.exhaustible ? "E" : "-") +
+            (r.fixed ? "F" : "-");
+        print(
+            `${r.name.padEnd(25).slice(0, 25)} ${String(r.elem_size).padStart(6)} ${kib(r.cur_size).padStart(10)} ` +
+                `${kib(r.max_size).padStart(10)} ${String(r.count).padStart(6)} ${String(r.free).padStart(6)} ` +
+                `${kib(r.alloc_size).padStart(6)} ${flags}`,
+        );
     }
-    print(`zone_map ${kib(z.zone_map_size)}, zdata ${kib(z.zdata_size)}, ` +
-        `zget_space next 0x${z.zalloc_next_space.toString(16)} end 0x${z.zalloc_end_of_space.toString(16)}, ` +
-        `wasted ${z.zalloc_wasted_space}`);
+    print(
+        `zone_map ${kib(z.zone_map_size)}, zdata ${kib(z.zdata_size)}, ` +
+            `zget_space next 0x${z.zalloc_next_space.toString(16)} end 0x${z.zalloc_end_of_space.toString(16)}, ` +
+            `wasted ${z.zalloc_wasted_space}`,
+    );
 }
 
 /** Where Mach's memory for a zone element may come from. */
 function in_zone_memory(z: Zalloc, addr: number, size: number): boolean {
     const inZdata = addr >= z.zdata && addr + size <= z.zdata + z.zdata_size;
-    const inMap = z.zone_map_ready && addr >= z.zone_map_min_address && addr + size <= z.zone_map_max_address;
+    const inMap =
+        z.zone_map_ready && addr >= z.zone_map_min_address && addr + size <= z.zone_map_max_address;
     return inZdata || inMap;
 }
 
@@ -927,11 +966,15 @@ export function zone_verify(z: Zalloc, zone: Zone): string[] {
             out.push(`${name}: free list longer than the zone's ${zone.elements.size} elements`);
             break;
         }
-        if (e % 4 !== 0 || (zone.align > 0 && e % zone.align !== 0)) out.push(`${name}: misaligned free element 0x${e.toString(16)}`);
-        if (!zone.elements.has(e)) out.push(`${name}: free element 0x${e.toString(16)} is not an element of the zone`);
-        if (zone_handed_out(zone, e)) out.push(`${name}: element 0x${e.toString(16)} is both free and allocated`);
+        if (e % 4 !== 0 || (zone.align > 0 && e % zone.align !== 0))
+            out.push(`${name}: misaligned free element 0x${e.toString(16)}`);
+        if (!zone.elements.has(e))
+            out.push(`${name}: free element 0x${e.toString(16)} is not an element of the zone`);
+        if (zone_handed_out(zone, e))
+            out.push(`${name}: element 0x${e.toString(16)} is both free and allocated`);
         const o = z.owner.get(e);
-        if (o !== undefined && o !== zone) out.push(`${name}: free element 0x${e.toString(16)} belongs to zone ${o.zone_name}`);
+        if (o !== undefined && o !== zone)
+            out.push(`${name}: free element 0x${e.toString(16)} belongs to zone ${o.zone_name}`);
     }
     const free = seen.size;
     let handed = 0;
@@ -939,17 +982,24 @@ export function zone_verify(z: Zalloc, zone: Zone): string[] {
         if (n === 0) continue;
         handed += n;
         if (n > 1) out.push(`${name}: element 0x${e.toString(16)} handed out ${n} times`);
-        if (!zone.elements.has(e)) out.push(`${name}: allocated element 0x${e.toString(16)} is not an element of the zone`);
+        if (!zone.elements.has(e))
+            out.push(
+                `${name}: allocated element 0x${e.toString(16)} is not an element of the zone`,
+            );
     }
-    if (zone.count !== handed) out.push(`${name}: count ${zone.count} but ${handed} elements allocated`);
+    if (zone.count !== handed)
+        out.push(`${name}: count ${zone.count} but ${handed} elements allocated`);
     if (zone.elements.size !== handed + free) {
         out.push(`${name}: ${zone.elements.size} elements but ${handed} allocated + ${free} free`);
     }
     if (zone.cur_size !== zone.elements.size * zone.elem_size) {
-        out.push(`${name}: cur_size ${zone.cur_size} != ${zone.elements.size} elements x ${zone.elem_size}`);
+        out.push(
+            `${name}: cur_size ${zone.cur_size} != ${zone.elements.size} elements x ${zone.elem_size}`,
+        );
     }
     for (const e of zone.elements) {
-        if (z.owner.get(e) !== zone) out.push(`${name}: element 0x${e.toString(16)} owned by another zone`);
+        if (z.owner.get(e) !== zone)
+            out.push(`${name}: element 0x${e.toString(16)} owned by another zone`);
         if (zone.crammed === 0 && !in_zone_memory(z, e, zone.elem_size)) {
             out.push(`${name}: element 0x${e.toString(16)} outside zdata and zone_map`);
         }
@@ -962,13 +1012,21 @@ export function zone_verify(z: Zalloc, zone: Zone): string[] {
      * at most half of the zone's first max_size. FIXED zones with
      * zone_ignore_overflow grow without limit, as in Mach.
      */
-    const step = (zone.type & (ZONE_PAGEABLE | ZONE_COLLECTABLE)) !== 0 ? zone.alloc_size : zone.elem_size;
-    const fixedUnbounded = (zone.type & ZONE_FIXED) !== 0 && (zone.type & ZONE_EXHAUSTIBLE) === 0 && z.zone_ignore_overflow;
-    const checkable = (zone.type & ZONE_EXHAUSTIBLE) !== 0 || (zone.type & ZONE_FIXED) !== 0 || step <= zone.initial_max_size >>> 1;
+    const step =
+        (zone.type & (ZONE_PAGEABLE | ZONE_COLLECTABLE)) !== 0 ? zone.alloc_size : zone.elem_size;
+    const fixedUnbounded =
+        (zone.type & ZONE_FIXED) !== 0 &&
+        (zone.type & ZONE_EXHAUSTIBLE) === 0 &&
+        z.zone_ignore_overflow;
+    const checkable =
+        (zone.type & ZONE_EXHAUSTIBLE) !== 0 ||
+        (zone.type & ZONE_FIXED) !== 0 ||
+        step <= zone.initial_max_size >>> 1;
     if (!fixedUnbounded && checkable && zone.cur_size > zone.max_size + step + zone.crammed) {
         out.push(`${name}: cur_size ${zone.cur_size} > max_size ${zone.max_size} + ${step}`);
     }
-    if (zone.max_size < zone.initial_max_size) out.push(`${name}: max_size shrank below ${zone.initial_max_size}`);
+    if (zone.max_size < zone.initial_max_size)
+        out.push(`${name}: max_size shrank below ${zone.initial_max_size}`);
     return out;
 }
 
@@ -979,7 +1037,8 @@ export function zone_verify(z: Zalloc, zone: Zone): string[] {
  */
 export function zone_verify_all(z: Zalloc): string[] {
     const out: string[] = [];
-    for (let zone = z.first_zone; zone !== null; zone = zone.next_zone) out.push(...zone_verify(z, zone));
+    for (let zone = z.first_zone; zone !== null; zone = zone.next_zone)
+        out.push(...zone_verify(z, zone));
     if (!z.zone_map_ready) return out;
     const touching = new Map<number, number>();
     for (const [e, zone] of z.owner) {
@@ -991,14 +1050,23 @@ export function zone_verify_all(z: Zalloc): string[] {
         const a = z.zpt_alloc_count[i]!;
         const n = touching.get(i) ?? 0;
         if (n > 0 ? a !== n : a !== 0 && a !== ZONE_PAGE_UNUSED) {
-            out.push(`zone_page_table[${i}] (0x${(z.zone_map_min_address + i * PAGE_SIZE).toString(16)}): alloc_count ${a}, ${n} live elements`);
+            out.push(
+                `zone_page_table[${i}] (0x${(z.zone_map_min_address + i * PAGE_SIZE).toString(16)}): alloc_count ${a}, ${n} live elements`,
+            );
         }
     }
     return out;
 }
 
 export type ZoneWhatis =
-    | { kind: "element"; zone: Zone; element: number; offset: number; state: "allocated" | "free"; struct_of?: Zone }
+    | {
+          kind: "element";
+          zone: Zone;
+          element: number;
+          offset: number;
+          state: "allocated" | "free";
+          struct_of?: Zone;
+      }
     | { kind: "zone_page_table"; offset: number }
     | { kind: "kalloc_map"; block: number; size: number; offset: number }
     | { kind: "zdata"; offset: number }
@@ -1023,7 +1091,8 @@ export function zone_whatis(z: Zalloc, va: number): ZoneWhatis | null {
     if (z.zone_map_ready && va >= z.zone_page_table && va < z.zone_map_min_address) {
         return { kind: "zone_page_table", offset: va - z.zone_page_table };
     }
-    if (va >= z.zdata && va < z.zdata + z.zdata_size) return { kind: "zdata", offset: va - z.zdata };
+    if (va >= z.zdata && va < z.zdata + z.zdata_size)
+        return { kind: "zdata", offset: va - z.zdata };
     if (z.zone_map_ready && va >= z.zone_map_min_address && va < z.zone_map_max_address) {
         return { kind: "zone_map", offset: va - z.zone_map_min_address };
     }
@@ -1032,6 +1101,7 @@ export function zone_whatis(z: Zalloc, va: number): ZoneWhatis | null {
 
 /** The zone whose name is `name` (first match), or null. */
 export function zone_named(z: Zalloc, name: string): Zone | null {
-    for (let zone = z.first_zone; zone !== null; zone = zone.next_zone) if (zone.zone_name === name) return zone;
+    for (let zone = z.first_zone; zone !== null; zone = zone.next_zone)
+        if (zone.zone_name === name) return zone;
     return null;
 }

@@ -12,21 +12,33 @@
  */
 import type { Kernel } from "../kern/kernel.ts";
 import {
-    KERN_INVALID_ADDRESS, KERN_PROTECTION_FAILURE, KERN_SUCCESS, type KernReturn,
+    KERN_INVALID_ADDRESS,
+    KERN_PROTECTION_FAILURE,
+    KERN_SUCCESS,
+    type KernReturn,
 } from "../kern/kern_return.ts";
 import type { Task } from "../kern/task.ts";
 import { pmap_enter } from "../i386/pmap.ts";
 import { trunc_page } from "../i386/vm_param.ts";
 import { vm_map_lookup_entry, type VmMapEntry } from "./vm_map.ts";
 import type { VmObject } from "./vm_object.ts";
-import { PG_DIRTY, PG_REFERENCE, vm_page_activate, vm_page_insert, vm_page_wire } from "./vm_page.ts";
+import {
+    PG_DIRTY,
+    PG_REFERENCE,
+    vm_page_activate,
+    vm_page_insert,
+    vm_page_wire,
+} from "./vm_page.ts";
 import { vm_page_grab_user, vm_page_wait, vm_pagein, type VmRuntime } from "./vm_pageout.ts";
 import { VM_PROT_WRITE } from "./vm_prot.ts";
 import { vm_object_anonymous } from "./vm_user.ts";
 
 /** A page for `what`, waiting (running the pageout daemon) while free memory is below the reserve. */
 /** The faulting thread, for the messages of a wait or an out-of-memory panic (made only then). */
-interface Faulter { task: Task; va: number }
+interface Faulter {
+    task: Task;
+    va: number;
+}
 
 function page_grab(k: Kernel, vm: VmRuntime, who: Faulter): number {
     for (;;) {

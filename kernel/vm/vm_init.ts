@@ -15,11 +15,29 @@ import { panic } from "../kern/debug.ts";
 import type { Kernel } from "../kern/kernel.ts";
 import { kalloc_init } from "../kern/kalloc.ts";
 import {
-    KMEM_CACHE_NOCPUPOOL, KMEM_CACHE_NOOFFSLAB, KMEM_CACHE_NORECLAIM,
-    kmem_cache_alloc, kmem_cache_free, kmem_cache_init, slab_bootstrap, slab_init, type KmemCache,
+    KMEM_CACHE_NOCPUPOOL,
+    KMEM_CACHE_NOOFFSLAB,
+    KMEM_CACHE_NORECLAIM,
+    kmem_cache_alloc,
+    kmem_cache_free,
+    kmem_cache_init,
+    slab_bootstrap,
+    slab_init,
+    type KmemCache,
 } from "../kern/kmem.ts";
 import { kmem_backend } from "../kern/kmem_kernel.ts";
-import { kalloc_zone_init, zalloc, zcram, zfree, zinit, zone_bootstrap, zone_init, ZDATA_SIZE, ZONE_FIXED, type Zone } from "../kern/zalloc.ts";
+import {
+    kalloc_zone_init,
+    zalloc,
+    zcram,
+    zfree,
+    zinit,
+    zone_bootstrap,
+    zone_init,
+    ZDATA_SIZE,
+    ZONE_FIXED,
+    type Zone,
+} from "../kern/zalloc.ts";
 import { round_page } from "../i386/vm_param.ts";
 import { kmem_alloc_wired, kmem_init, kmem_submap } from "./vm_kern.ts";
 import { vm_map_enter, vm_map_entry_extend, type VmMapEntrySource } from "./vm_map.ts";
@@ -56,7 +74,8 @@ function zone_source(k: Kernel, zone: Zone): VmMapEntrySource {
 
 /** kentry_pagealloc: a bump allocator over the stolen kentry area, never freed; then x15's kentry_map, if any. */
 function kentry_pagealloc(k: Kernel, size: number): number {
-    if (size > k.kentry_data_size) return kentry_map_grow(k, size) || panic("vm_map: kentry memory exhausted");
+    if (size > k.kentry_data_size)
+        return kentry_map_grow(k, size) || panic("vm_map: kentry memory exhausted");
     const va = k.kentry_data;
     k.kentry_data += size;
     k.kentry_data_size -= size;
@@ -69,9 +88,28 @@ function kentry_pagealloc(k: Kernel, size: number): number {
  * so kernel map entries never need a kernel map entry of their own.
  */
 function kentry_map_create(k: Kernel, src: EntrySources): void {
-    const map = kmem_submap(k, k.kernel_map!, k.params.kentry_map_size, false, "kentry_map", src.kentry);
-    const r = vm_map_enter(map, map.min_offset, 4096, 0, false, k.kernel_object, 0, false,
-        VM_PROT_DEFAULT, VM_PROT_ALL, VM_INHERIT_DEFAULT, "kentry slabs (one entry, extended on growth)");
+    const map = kmem_submap(
+        k,
+        k.kernel_map!,
+        k.params.kentry_map_size,
+        false,
+        "kentry_map",
+        src.kentry,
+    );
+    const r = vm_map_enter(
+        map,
+        map.min_offset,
+        4096,
+        0,
+        false,
+        k.kernel_object,
+        0,
+        false,
+        VM_PROT_DEFAULT,
+        VM_PROT_ALL,
+        VM_INHERIT_DEFAULT,
+        "kentry slabs (one entry, extended on growth)",
+    );
     if (r.kr) panic("kentry_map_create");
     kentry_map_wire(k, map.min_offset, 4096);
     k.kentry_map = map;
@@ -112,13 +150,29 @@ function physical_slab(k: Kernel, size: number): number {
 function vm_map_init_slab(k: Kernel): EntrySources {
     const size = k.params.vm_map_entry_size;
     const noKmemMap = k.params.kmem_map_size === 0;
-    const entry = kmem_cache_init(k.kmem!, "vm_map_entry", size, 0, null,
-        noKmemMap ? (s) => physical_slab(k, s) : null, null, 0);
+    const entry = kmem_cache_init(
+        k.kmem!,
+        "vm_map_entry",
+        size,
+        0,
+        null,
+        noKmemMap ? (s) => physical_slab(k, s) : null,
+        null,
+        0,
+    );
     const entrySource = cache_source(k, entry, "vm_map_entry_create");
     if (k.params.kentry_pages === 0) return { kentry: entrySource, entry: entrySource };
     const pool = k.params.kentry_cpu_pool ? 0 : KMEM_CACHE_NOCPUPOOL;
-    const kentry = kmem_cache_init(k.kmem!, "vm_map_kentry", size, 0, null, (s) => kentry_pagealloc(k, s), null,
-        pool | KMEM_CACHE_NOOFFSLAB | KMEM_CACHE_NORECLAIM);
+    const kentry = kmem_cache_init(
+        k.kmem!,
+        "vm_map_kentry",
+        size,
+        0,
+        null,
+        (s) => kentry_pagealloc(k, s),
+        null,
+        pool | KMEM_CACHE_NOOFFSLAB | KMEM_CACHE_NORECLAIM,
+    );
     return { kentry: cache_source(k, kentry, "vm_map_kentry_create"), entry: entrySource };
 }
 
@@ -127,7 +181,14 @@ function vm_map_init_zone(k: Kernel): EntrySources {
     const z = k.zone!;
     const size = k.params.vm_map_entry_size;
     const entry = zinit(z, size, 1024 * 1024, 4096, 0, "map entries");
-    const kentry = zinit(z, size, k.kentry_data_size, k.kentry_data_size, ZONE_FIXED, "kernel map entries");
+    const kentry = zinit(
+        z,
+        size,
+        k.kentry_data_size,
+        k.kentry_data_size,
+        ZONE_FIXED,
+        "kernel map entries",
+    );
     zcram(z, kentry, k.kentry_data, k.kentry_data_size);
     z.vm_map_kentry_zone = kentry;
     return { kentry: zone_source(k, kentry), entry: zone_source(k, entry) };
@@ -137,7 +198,12 @@ function vm_map_init_zone(k: Kernel): EntrySources {
 function pmap_init(k: Kernel): void {
     const npages = Math.floor((k.phys_last_addr - k.phys_first_addr) / 4096);
     const s = k.params.pv_entry_size * npages + Math.ceil(npages / 8) + npages;
-    const r = kmem_alloc_wired(k, k.kernel_map!, round_page(s), "pmap_init (pv_head_table, pv_lock_table, phys attributes)");
+    const r = kmem_alloc_wired(
+        k,
+        k.kernel_map!,
+        round_page(s),
+        "pmap_init (pv_head_table, pv_lock_table, phys attributes)",
+    );
     if (r.kr) panic("pmap_init");
 }
 
@@ -148,9 +214,18 @@ function allocator_init(k: Kernel, src: EntrySources): void {
         k.zone_map = kmem_submap(k, k.kernel_map!, p.zone_map_size, false, "zone_map", src.kentry);
         zone_init(k.zone, k.zone_map.min_offset);
     }
-    if (p.kmem_map_size) k.kmem_map = kmem_submap(k, k.kernel_map!, p.kmem_map_size, false, "kmem_map", src.kentry);
+    if (p.kmem_map_size)
+        k.kmem_map = kmem_submap(k, k.kernel_map!, p.kmem_map_size, false, "kmem_map", src.kentry);
     if (k.kmem) slab_init(k.kmem);
-    if (p.kalloc_map_size) k.kalloc_map = kmem_submap(k, k.kernel_map!, p.kalloc_map_size, false, "kalloc_map", src.kentry);
+    if (p.kalloc_map_size)
+        k.kalloc_map = kmem_submap(
+            k,
+            k.kernel_map!,
+            p.kalloc_map_size,
+            false,
+            "kalloc_map",
+            src.kentry,
+        );
     if (k.kmem) kalloc_init(k.kmem);
     if (k.zone) kalloc_zone_init(k.zone);
 }
@@ -160,16 +235,31 @@ export function vm_mem_bootstrap(k: Kernel): EntrySources {
     const { start, end } = vm_page_bootstrap(k, k.params.zalloc ? ZDATA_SIZE : 0);
     if (k.params.zalloc) {
         k.zone = zone_bootstrap(backend, {
-            zone_map_size: k.params.zone_map_size, era: "2011", zdata: k.zdata, zdata_size: ZDATA_SIZE,
+            zone_map_size: k.params.zone_map_size,
+            era: "2011",
+            zdata: k.zdata,
+            zdata_size: ZDATA_SIZE,
             defer_zone_init: true,
         });
     } else {
-        k.kmem = slab_bootstrap(backend, { verify: k.params.slab_verify === 1, cpu_pools: k.params.cpu_pools === 1 });
+        k.kmem = slab_bootstrap(backend, {
+            verify: k.params.slab_verify === 1,
+            cpu_pools: k.params.cpu_pools === 1,
+        });
     }
-    k.kernel_object = vm_object_allocate(k.params.vm_max_kernel_address - k.params.vm_min_kernel_address + 1, "kernel_object");
+    k.kernel_object = vm_object_allocate(
+        k.params.vm_max_kernel_address - k.params.vm_min_kernel_address + 1,
+        "kernel_object",
+    );
     k.vm_submap_object = vm_object_allocate(0, "vm_submap_object");
     // vm_object_bootstrap's caches, then vm_map_init's (Mach's order, mach_structs.ts).
-    kobj_caches_init(k, ["vm_object", "vm_external", "small_existence_map", "large_existence_map", "vm_map"]);
+    kobj_caches_init(k, [
+        "vm_object",
+        "vm_external",
+        "small_existence_map",
+        "large_existence_map",
+        "vm_map",
+    ]);
     const src = k.zone ? vm_map_init_zone(k) : vm_map_init_slab(k);
     kobj_caches_init(k, ["vm_map_copy"]);
     kmem_init(k, start, end, src.kentry);
@@ -186,4 +276,3 @@ export function vm_mem_bootstrap(k: Kernel): EntrySources {
     if (k.kmem) kmem_cache_init(k.kmem, "vm_page", k.params.vm_page_size, 0, null, null, null, 0);
     return src;
 }
-

@@ -18,8 +18,16 @@ import { pmap_enter, pmap_extract, pmap_remove } from "../i386/pmap.ts";
 import { slab_collect } from "../kern/kmem.ts";
 import { round_page, trunc_page } from "../i386/vm_param.ts";
 import {
-    vm_map_create, vm_map_enter, vm_map_find_entry, vm_map_lookup_entry, vm_map_remove, vm_map_submap,
-    type VmMap, type VmMapEntry, type VmMapEntrySource, type VmMapHooks,
+    vm_map_create,
+    vm_map_enter,
+    vm_map_find_entry,
+    vm_map_lookup_entry,
+    vm_map_remove,
+    vm_map_submap,
+    type VmMap,
+    type VmMapEntry,
+    type VmMapEntrySource,
+    type VmMapHooks,
 } from "./vm_map.ts";
 import { vm_object_allocate, vm_object_reference, type VmObject } from "./vm_object.ts";
 import { vm_page_grab, vm_page_lookup_phys, vm_page_release } from "./vm_page.ts";
@@ -37,7 +45,10 @@ export function kmem_hooks(k: Kernel): VmMapHooks {
             if (entry.is_sub_map || entry.wired_count === 0) return;
             // A kmem_realloc'd object is mapped twice until the old region is freed:
             // only the last mapping's removal frees its pages.
-            const shared = entry.object !== null && entry.object !== k.kernel_object && entry.object.ref_count > 1;
+            const shared =
+                entry.object !== null &&
+                entry.object !== k.kernel_object &&
+                entry.object.ref_count > 1;
             for (let va = start; va < end && !shared; va += 4096) {
                 const pa = pmap_extract(k.kernel_pmap!, va);
                 const i = pa ? vm_page_lookup_phys(k.vm_page!, pa) : -1;
@@ -55,8 +66,20 @@ export function kmem_init(k: Kernel, start: number, end: number, source: VmMapEn
     const map = vm_map_create(k.kernel_pmap, min, end, false, source, kmem_hooks(k), "kernel_map");
     k.kernel_map = map;
     if (start !== min) {
-        const r = vm_map_enter(map, min, start - min, 0, true, null, 0, false,
-            VM_PROT_DEFAULT, VM_PROT_ALL, VM_INHERIT_DEFAULT, "direct map + pmap_steal_memory");
+        const r = vm_map_enter(
+            map,
+            min,
+            start - min,
+            0,
+            true,
+            null,
+            0,
+            false,
+            VM_PROT_DEFAULT,
+            VM_PROT_ALL,
+            VM_INHERIT_DEFAULT,
+            "direct map + pmap_steal_memory",
+        );
         if (r.kr !== KERN_SUCCESS) panic(`kmem_init: vm_map_enter failed (${r.kr})`);
     }
     return map;
@@ -66,13 +89,23 @@ export function kmem_init(k: Kernel, start: number, end: number, source: VmMapEn
 function kmem_alloc_pages(k: Kernel, addr: number, size: number): void {
     for (let va = addr; va < addr + size; va += 4096) {
         const i = vm_page_grab(k.vm_page!);
-        if (i < 0) panic("kmem_alloc_pages: out of physical memory during boot (VM_PAGE_WAIT would never return)");
+        if (i < 0)
+            panic(
+                "kmem_alloc_pages: out of physical memory during boot (VM_PAGE_WAIT would never return)",
+            );
         pmap_enter(k.kernel_pmap!, va, k.vm_page!.phys[i]!, VM_PROT_DEFAULT, true);
     }
 }
 
 /** One VA search, retried once after slab_collect() as GNU Mach does since 2014-02-06. */
-function find_with_retry(k: Kernel, map: VmMap, size: number, mask: number, object: VmObject | null, tag: string) {
+function find_with_retry(
+    k: Kernel,
+    map: VmMap,
+    size: number,
+    mask: number,
+    object: VmObject | null,
+    tag: string,
+) {
     let r = vm_map_find_entry(map, size, mask, object, tag);
     if (r.kr !== KERN_SUCCESS) {
         collect(k);
@@ -86,10 +119,22 @@ function collect(k: Kernel): void {
     if (k.kmem) slab_collect(k.kmem);
 }
 
-function fail(k: Kernel, fn: string, map: VmMap, size: number, kr: KernReturn, tag: string): KmemResult {
+function fail(
+    k: Kernel,
+    fn: string,
+    map: VmMap,
+    size: number,
+    kr: KernReturn,
+    tag: string,
+): KmemResult {
     // Mach prints the map's address (%p); mach86 prints its name.
     printf_once(k, `no more room for ${fn} in ${map.name}\n`);
-    k.failed = { what: `${fn}(${map.name}, ${round_page(size)}) for ${tag}`, map: map.name, size, kr };
+    k.failed = {
+        what: `${fn}(${map.name}, ${round_page(size)}) for ${tag}`,
+        map: map.name,
+        size,
+        kr,
+    };
     return { kr, addr: 0 };
 }
 
@@ -106,7 +151,12 @@ export function kmem_alloc(k: Kernel, map: VmMap, size: number, tag = "kmem_allo
 }
 
 /** kmem_alloc_wired: wired memory in kernel_object (merges with adjacent kernel_object regions). */
-export function kmem_alloc_wired(k: Kernel, map: VmMap, size: number, tag = "kmem_alloc_wired"): KmemResult {
+export function kmem_alloc_wired(
+    k: Kernel,
+    map: VmMap,
+    size: number,
+    tag = "kmem_alloc_wired",
+): KmemResult {
     size = round_page(size);
     const r = find_with_retry(k, map, size, 0, k.kernel_object, tag);
     if (r.kr !== KERN_SUCCESS) return fail(k, "kmem_alloc_wired", map, size, r.kr, tag);
@@ -115,7 +165,12 @@ export function kmem_alloc_wired(k: Kernel, map: VmMap, size: number, tag = "kme
 }
 
 /** kmem_alloc_aligned: like kmem_alloc_wired, aligned on its (power of two) size. */
-export function kmem_alloc_aligned(k: Kernel, map: VmMap, size: number, tag = "kmem_alloc_aligned"): KmemResult {
+export function kmem_alloc_aligned(
+    k: Kernel,
+    map: VmMap,
+    size: number,
+    tag = "kmem_alloc_aligned",
+): KmemResult {
     size = round_page(size);
     if ((size & (size - 1)) !== 0) panic("kmem_alloc_aligned");
     const r = find_with_retry(k, map, size, size - 1, k.kernel_object, tag);
@@ -125,10 +180,27 @@ export function kmem_alloc_aligned(k: Kernel, map: VmMap, size: number, tag = "k
 }
 
 /** kmem_alloc_pageable: VA only, no pages (no retry: Mach does not retry this one). */
-export function kmem_alloc_pageable(k: Kernel, map: VmMap, size: number, tag = "kmem_alloc_pageable"): KmemResult {
+export function kmem_alloc_pageable(
+    k: Kernel,
+    map: VmMap,
+    size: number,
+    tag = "kmem_alloc_pageable",
+): KmemResult {
     size = round_page(size);
-    const r = vm_map_enter(map, map.min_offset, size, 0, true, null, 0, false,
-        VM_PROT_DEFAULT, VM_PROT_ALL, VM_INHERIT_DEFAULT, tag);
+    const r = vm_map_enter(
+        map,
+        map.min_offset,
+        size,
+        0,
+        true,
+        null,
+        0,
+        false,
+        VM_PROT_DEFAULT,
+        VM_PROT_ALL,
+        VM_INHERIT_DEFAULT,
+        tag,
+    );
     if (r.kr !== KERN_SUCCESS) return fail(k, "kmem_alloc_pageable", map, size, r.kr, tag);
     return { kr: KERN_SUCCESS, addr: r.addr };
 }
@@ -138,13 +210,20 @@ export function kmem_alloc_pageable(k: Kernel, map: VmMap, size: number, tag = "
  * region still exists; the old pages are mapped again at the new address,
  * new pages fill the tail, and the caller frees the old region.
  */
-export function kmem_realloc(k: Kernel, map: VmMap, oldaddr: number, oldsize: number, newsize: number): KmemResult {
+export function kmem_realloc(
+    k: Kernel,
+    map: VmMap,
+    oldaddr: number,
+    oldsize: number,
+    newsize: number,
+): KmemResult {
     const oldmin = trunc_page(oldaddr);
     const oldmax = round_page(oldaddr + oldsize);
     oldsize = oldmax - oldmin;
     newsize = round_page(newsize);
     const r = find_with_retry(k, map, newsize, 0, null, "kmem_realloc");
-    if (r.kr !== KERN_SUCCESS || !r.entry) return fail(k, "kmem_realloc", map, newsize, r.kr, "kmem_realloc");
+    if (r.kr !== KERN_SUCCESS || !r.entry)
+        return fail(k, "kmem_realloc", map, newsize, r.kr, "kmem_realloc");
     const old = vm_map_lookup_entry(map, oldmin);
     if (!old.found || !old.entry?.object) panic("kmem_realloc");
     const object = old.entry.object;
@@ -155,7 +234,13 @@ export function kmem_realloc(k: Kernel, map: VmMap, oldaddr: number, oldsize: nu
     r.entry.offset = 0;
     r.entry.tag = old.entry.tag;
     for (let off = 0; off < oldsize; off += 4096) {
-        pmap_enter(k.kernel_pmap!, r.addr + off, pmap_extract(k.kernel_pmap!, oldmin + off), VM_PROT_DEFAULT, true);
+        pmap_enter(
+            k.kernel_pmap!,
+            r.addr + off,
+            pmap_extract(k.kernel_pmap!, oldmin + off),
+            VM_PROT_DEFAULT,
+            true,
+        );
     }
     kmem_alloc_pages(k, r.addr + oldsize, newsize - oldsize);
     return { kr: KERN_SUCCESS, addr: r.addr };
@@ -168,18 +253,43 @@ export function kmem_free(_k: Kernel, map: VmMap, addr: number, size: number): v
 
 /** kmem_submap: carve a submap out of `parent`; any failure panics "kmem_submap". */
 export function kmem_submap(
-    k: Kernel, parent: VmMap, size: number, pageable: boolean, name: string, source: VmMapEntrySource,
+    k: Kernel,
+    parent: VmMap,
+    size: number,
+    pageable: boolean,
+    name: string,
+    source: VmMapEntrySource,
 ): VmMap {
     size = round_page(size);
     // The entry takes a reference to vm_submap_object; vm_map_submap drops it again.
     vm_object_reference(k.vm_submap_object);
-    const r = vm_map_enter(parent, parent.min_offset, size, 0, true, k.vm_submap_object, 0, false,
-        VM_PROT_DEFAULT, VM_PROT_ALL, VM_INHERIT_DEFAULT, name);
+    const r = vm_map_enter(
+        parent,
+        parent.min_offset,
+        size,
+        0,
+        true,
+        k.vm_submap_object,
+        0,
+        false,
+        VM_PROT_DEFAULT,
+        VM_PROT_ALL,
+        VM_INHERIT_DEFAULT,
+        name,
+    );
     if (r.kr !== KERN_SUCCESS) {
         k.failed = { what: `kmem_submap(${name}, ${size})`, map: parent.name, size, kr: r.kr };
         panic("kmem_submap");
     }
-    const map = vm_map_create(k.kernel_pmap, r.addr, r.addr + size, pageable, source, kmem_hooks(k), name);
+    const map = vm_map_create(
+        k.kernel_pmap,
+        r.addr,
+        r.addr + size,
+        pageable,
+        source,
+        kmem_hooks(k),
+        name,
+    );
     if (vm_map_submap(parent, r.addr, r.addr + size, map) !== KERN_SUCCESS) panic("kmem_submap");
     return map;
 }

@@ -55,19 +55,42 @@
  */
 import { assert, panic } from "../kern/debug.ts";
 import {
-    KERN_INVALID_ADDRESS, KERN_INVALID_ARGUMENT, KERN_NO_SPACE, KERN_PROTECTION_FAILURE, KERN_SUCCESS, type KernReturn,
+    KERN_INVALID_ADDRESS,
+    KERN_INVALID_ARGUMENT,
+    KERN_NO_SPACE,
+    KERN_PROTECTION_FAILURE,
+    KERN_SUCCESS,
+    type KernReturn,
 } from "../kern/kern_return.ts";
 import { MiB, page_aligned } from "../i386/vm_param.ts";
 import {
-    VM_SUBMAP_OBJECT_NAME, vm_object_coalesce, vm_object_deallocate, vm_object_reference, type VmObject,
+    VM_SUBMAP_OBJECT_NAME,
+    vm_object_coalesce,
+    vm_object_deallocate,
+    vm_object_reference,
+    type VmObject,
 } from "./vm_object.ts";
 import {
-    VM_INHERIT_DEFAULT, VM_INHERIT_NONE, VM_INHERIT_SHARE, VM_PROT_ALL, VM_PROT_DEFAULT, VM_PROT_WRITE, vm_prot_string,
+    VM_INHERIT_DEFAULT,
+    VM_INHERIT_NONE,
+    VM_INHERIT_SHARE,
+    VM_PROT_ALL,
+    VM_PROT_DEFAULT,
+    VM_PROT_WRITE,
+    vm_prot_string,
 } from "./vm_prot.ts";
 
 export {
-    VM_INHERIT_COPY, VM_INHERIT_DEFAULT, VM_INHERIT_NONE, VM_INHERIT_SHARE,
-    VM_PROT_ALL, VM_PROT_DEFAULT, VM_PROT_EXECUTE, VM_PROT_NONE, VM_PROT_READ, VM_PROT_WRITE,
+    VM_INHERIT_COPY,
+    VM_INHERIT_DEFAULT,
+    VM_INHERIT_NONE,
+    VM_INHERIT_SHARE,
+    VM_PROT_ALL,
+    VM_PROT_DEFAULT,
+    VM_PROT_EXECUTE,
+    VM_PROT_NONE,
+    VM_PROT_READ,
+    VM_PROT_WRITE,
 } from "./vm_prot.ts";
 
 /** Highest 32-bit address; an end above it is a wrap in Mach's arithmetic. */
@@ -192,15 +215,35 @@ function vm_map_printf_once(map: VmMap, site: string): void {
 
 /** vm_map_setup on a new map (vm_map_create). */
 export function vm_map_create(
-    pmap: unknown, min: number, max: number, pageable: boolean,
-    source: VmMapEntrySource, hooks: VmMapHooks = {}, name = "vm_map",
+    pmap: unknown,
+    min: number,
+    max: number,
+    pageable: boolean,
+    source: VmMapEntrySource,
+    hooks: VmMapHooks = {},
+    name = "vm_map",
 ): VmMap {
-    assert(page_aligned(min) && page_aligned(max) && min <= max && max <= VM_ADDR_LIMIT,
-        () => `vm_map_create: bad range ${hex(min)}-${hex(max)}`);
+    assert(
+        page_aligned(min) && page_aligned(max) && min <= max && max <= VM_ADDR_LIMIT,
+        () => `vm_map_create: bad range ${hex(min)}-${hex(max)}`,
+    );
     return {
-        name, min_offset: min, max_offset: max, size: 0, entries: [],
-        first_free: null, hint: null, entries_pageable: pageable, wait_for_space: false,
-        pmap, source, hooks, nentries: 0, timestamp: 0, ref_count: 1, kva: 0,
+        name,
+        min_offset: min,
+        max_offset: max,
+        size: 0,
+        entries: [],
+        first_free: null,
+        hint: null,
+        entries_pageable: pageable,
+        wait_for_space: false,
+        pmap,
+        source,
+        hooks,
+        nentries: 0,
+        timestamp: 0,
+        ref_count: 1,
+        kva: 0,
     };
 }
 
@@ -235,7 +278,10 @@ function vm_map_index_below(map: VmMap, addr: number): number {
 function vm_map_index(map: VmMap, entry: VmMapEntry | null): number {
     if (entry === null) return -1;
     const i = vm_map_index_below(map, entry.vme_start);
-    assert(i >= 0 && map.entries[i] === entry, () => `vm_map_index: entry ${entry_str(entry)} not in ${map.name}`);
+    assert(
+        i >= 0 && map.entries[i] === entry,
+        () => `vm_map_index: entry ${entry_str(entry)} not in ${map.name}`,
+    );
     return i;
 }
 
@@ -254,10 +300,23 @@ export function vm_map_prev(map: VmMap, entry: VmMapEntry | null): VmMapEntry | 
 function vm_map_entry_create(map: VmMap): VmMapEntry {
     const kva = map.source.alloc();
     return {
-        vme_start: 0, vme_end: 0, object: null, offset: 0, is_sub_map: false, sub_map: null,
-        is_shared: false, needs_copy: false, in_transition: false,
-        protection: VM_PROT_DEFAULT, max_protection: VM_PROT_ALL, inheritance: VM_INHERIT_DEFAULT,
-        wired_count: 0, user_wired_count: 0, projected_on: 0, kva, tag: "",
+        vme_start: 0,
+        vme_end: 0,
+        object: null,
+        offset: 0,
+        is_sub_map: false,
+        sub_map: null,
+        is_shared: false,
+        needs_copy: false,
+        in_transition: false,
+        protection: VM_PROT_DEFAULT,
+        max_protection: VM_PROT_ALL,
+        inheritance: VM_INHERIT_DEFAULT,
+        wired_count: 0,
+        user_wired_count: 0,
+        projected_on: 0,
+        kva,
+        tag: "",
     };
 }
 
@@ -275,9 +334,11 @@ function vm_map_entry_copy_full(dst: VmMapEntry, src: VmMapEntry): void {
 function vm_map_entry_link_at(map: VmMap, index: number, entry: VmMapEntry): void {
     const prev = map.entries[index - 1];
     const next = map.entries[index];
-    assert((prev === undefined || prev.vme_end <= entry.vme_start)
-        && (next === undefined || entry.vme_end <= next.vme_start),
-    () => `vm_map_entry_link: ${entry_str(entry)} out of order in ${map.name}`);
+    assert(
+        (prev === undefined || prev.vme_end <= entry.vme_start) &&
+            (next === undefined || entry.vme_end <= next.vme_start),
+        () => `vm_map_entry_link: ${entry_str(entry)} out of order in ${map.name}`,
+    );
     map.entries.splice(index, 0, entry);
     map.nentries++;
 }
@@ -324,7 +385,11 @@ interface VmMapFit {
  * aligning overflows 32 bits, "full" when the range would pass max_offset.
  */
 function vm_map_first_fit(
-    map: VmMap, entry: VmMapEntry | null, start: number, size: number, mask: number,
+    map: VmMap,
+    entry: VmMapEntry | null,
+    start: number,
+    size: number,
+    mask: number,
 ): VmMapFit | "wrap" | "full" {
     let i = vm_map_index(map, entry);
     for (;;) {
@@ -343,7 +408,10 @@ function vm_map_first_fit(
 
 function vm_map_check_request(map: VmMap, what: string, size: number, mask: number): void {
     assert(size > 0 && page_aligned(size), () => `${what}: bad size ${size} for ${map.name}`);
-    assert(Number.isInteger(mask) && mask >= 0 && mask <= VM_ADDR_LIMIT, () => `${what}: bad mask ${mask}`);
+    assert(
+        Number.isInteger(mask) && mask >= 0 && mask <= VM_ADDR_LIMIT,
+        () => `${what}: bad mask ${mask}`,
+    );
 }
 
 /**
@@ -356,7 +424,11 @@ function vm_map_check_request(map: VmMap, what: string, size: number, mask: numb
  * caller fills it in). first_free and the hint become the entry, always.
  */
 export function vm_map_find_entry(
-    map: VmMap, size: number, mask: number, object: VmObject | null, tag = "",
+    map: VmMap,
+    size: number,
+    mask: number,
+    object: VmObject | null,
+    tag = "",
 ): VmMapFindResult {
     vm_map_check_request(map, "vm_map_find_entry", size, mask);
     map.timestamp++;
@@ -391,10 +463,19 @@ export function vm_map_find_entry(
 }
 
 function vm_map_find_entry_can_extend(prev: VmMapEntry, start: number, object: VmObject): boolean {
-    return prev.vme_end === start && !prev.is_shared && !prev.is_sub_map && prev.object === object
-        && !prev.needs_copy && prev.inheritance === VM_INHERIT_DEFAULT
-        && prev.protection === VM_PROT_DEFAULT && prev.max_protection === VM_PROT_ALL
-        && prev.wired_count === 1 && prev.user_wired_count === 0 && prev.projected_on === 0;
+    return (
+        prev.vme_end === start &&
+        !prev.is_shared &&
+        !prev.is_sub_map &&
+        prev.object === object &&
+        !prev.needs_copy &&
+        prev.inheritance === VM_INHERIT_DEFAULT &&
+        prev.protection === VM_PROT_DEFAULT &&
+        prev.max_protection === VM_PROT_ALL &&
+        prev.wired_count === 1 &&
+        prev.user_wired_count === 0 &&
+        prev.projected_on === 0
+    );
 }
 
 /**
@@ -405,9 +486,18 @@ function vm_map_find_entry_can_extend(prev: VmMapEntry, start: number, object: V
  * to the map. New entries are unwired.
  */
 export function vm_map_enter(
-    map: VmMap, address: number, size: number, mask: number, anywhere: boolean,
-    object: VmObject | null, offset: number, needs_copy: boolean,
-    cur_prot: number, max_prot: number, inheritance: number, tag = "",
+    map: VmMap,
+    address: number,
+    size: number,
+    mask: number,
+    anywhere: boolean,
+    object: VmObject | null,
+    offset: number,
+    needs_copy: boolean,
+    cur_prot: number,
+    max_prot: number,
+    inheritance: number,
+    tag = "",
 ): VmMapEnterResult {
     if (size === 0) return { kr: KERN_INVALID_ARGUMENT, addr: address };
     vm_map_check_request(map, "vm_map_enter", size, mask);
@@ -421,7 +511,7 @@ export function vm_map_enter(
         if (typeof fit === "number") return { kr: fit, addr: address };
         ({ start, end, prev } = fit);
     } else {
-        if (((address & mask) >>> 0) !== 0) return { kr: KERN_NO_SPACE, addr: address };
+        if ((address & mask) >>> 0 !== 0) return { kr: KERN_NO_SPACE, addr: address };
         start = address;
         end = start + size;
         if (start < map.min_offset || end > map.max_offset) {
@@ -434,11 +524,26 @@ export function vm_map_enter(
         if (next !== null && next.vme_start < end) return { kr: KERN_NO_SPACE, addr: address };
     }
 
-    if (object === null && prev !== null && prev.vme_end === start && !prev.is_shared && !prev.is_sub_map
-        && prev.inheritance === inheritance && prev.protection === cur_prot
-        && prev.max_protection === max_prot && prev.wired_count === 0 && prev.projected_on === 0
-        && vm_object_coalesce(prev.object, null, prev.offset, 0,
-            prev.vme_end - prev.vme_start, end - start)) {
+    if (
+        object === null &&
+        prev !== null &&
+        prev.vme_end === start &&
+        !prev.is_shared &&
+        !prev.is_sub_map &&
+        prev.inheritance === inheritance &&
+        prev.protection === cur_prot &&
+        prev.max_protection === max_prot &&
+        prev.wired_count === 0 &&
+        prev.projected_on === 0 &&
+        vm_object_coalesce(
+            prev.object,
+            null,
+            prev.offset,
+            0,
+            prev.vme_end - prev.vme_start,
+            end - start,
+        )
+    ) {
         map.size += end - prev.vme_end;
         prev.vme_end = end;
         return { kr: KERN_SUCCESS, addr: start, entry: prev };
@@ -465,7 +570,10 @@ export function vm_map_enter(
 
 /** vm_map_enter's anywhere search; a KernReturn on failure. */
 function vm_map_enter_find_space(
-    map: VmMap, address: number, size: number, mask: number,
+    map: VmMap,
+    address: number,
+    size: number,
+    mask: number,
 ): VmMapFit | KernReturn {
     for (;;) {
         let start = Math.max(address, map.min_offset);
@@ -481,8 +589,12 @@ function vm_map_enter_find_space(
         }
         const fit = vm_map_first_fit(map, entry, start, size, mask);
         if (typeof fit !== "string") return fit;
-        if (fit === "full" && map.wait_for_space && size <= map.max_offset - map.min_offset
-            && map.hooks.wait_for_space?.(map, size) === true) {
+        if (
+            fit === "full" &&
+            map.wait_for_space &&
+            size <= map.max_offset - map.min_offset &&
+            map.hooks.wait_for_space?.(map, size) === true
+        ) {
             continue;
         }
         vm_map_printf_once(map, "vm_map_enter");
@@ -547,7 +659,10 @@ function vm_map_entry_delete(map: VmMap, entry: VmMapEntry): void {
 
 /** Deallocates [start, end), clipping the entries at both ends (each clip makes an entry). */
 export function vm_map_delete(map: VmMap, start: number, end: number): KernReturn {
-    assert(page_aligned(start) && page_aligned(end), () => `vm_map_delete: unaligned ${hex(start)}-${hex(end)}`);
+    assert(
+        page_aligned(start) && page_aligned(end),
+        () => `vm_map_delete: unaligned ${hex(start)}-${hex(end)}`,
+    );
     const hit = vm_map_lookup_entry(map, start);
     let entry: VmMapEntry | null;
     if (!hit.found) {
@@ -586,7 +701,13 @@ export function vm_map_remove(map: VmMap, start: number, end: number): KernRetur
  * entry's maximum KERN_PROTECTION_FAILURE, both found before anything
  * changes. Lowered protections reach the pmap through hooks.protect.
  */
-export function vm_map_protect(map: VmMap, start: number, end: number, new_prot: number, set_max: boolean): KernReturn {
+export function vm_map_protect(
+    map: VmMap,
+    start: number,
+    end: number,
+    new_prot: number,
+    set_max: boolean,
+): KernReturn {
     map.timestamp++;
     ({ start, end } = vm_map_range_check(map, start, end));
     const hit = vm_map_lookup_entry(map, start);
@@ -637,7 +758,12 @@ export function vm_map_fork(old_map: VmMap, new_map: VmMap): KernReturn {
             } else if (!old.needs_copy) {
                 old.needs_copy = e.needs_copy = true;
                 if (old.protection & VM_PROT_WRITE) {
-                    old_map.hooks.protect?.(old_map, old.vme_start, old.vme_end, old.protection & ~VM_PROT_WRITE);
+                    old_map.hooks.protect?.(
+                        old_map,
+                        old.vme_start,
+                        old.vme_end,
+                        old.protection & ~VM_PROT_WRITE,
+                    );
                 }
             }
         }
@@ -659,7 +785,10 @@ export function vm_map_fork(old_map: VmMap, new_map: VmMap): KernReturn {
  * when the next entry or the end of the map is in the way.
  */
 export function vm_map_entry_extend(map: VmMap, entry: VmMapEntry, end: number): KernReturn {
-    assert(page_aligned(end) && end > entry.vme_end, () => `vm_map_entry_extend: bad end ${hex(end)}`);
+    assert(
+        page_aligned(end) && end > entry.vme_end,
+        () => `vm_map_entry_extend: bad end ${hex(end)}`,
+    );
     const next = map.entries[map.entries.indexOf(entry) + 1];
     if (end > map.max_offset || (next !== undefined && end > next.vme_start)) return KERN_NO_SPACE;
     map.size += end - entry.vme_end;
@@ -682,8 +811,13 @@ export function vm_map_submap(map: VmMap, start: number, end: number, submap: Vm
     if (entry === null) return KERN_INVALID_ARGUMENT;
     if (entry.vme_start < end) vm_map_clip_end(map, entry, end);
     const object = entry.object;
-    if (entry.vme_start !== start || entry.vme_end !== end || entry.is_sub_map
-        || object === null || object.name !== VM_SUBMAP_OBJECT_NAME) {
+    if (
+        entry.vme_start !== start ||
+        entry.vme_end !== end ||
+        entry.is_sub_map ||
+        object === null ||
+        object.name !== VM_SUBMAP_OBJECT_NAME
+    ) {
         return KERN_INVALID_ARGUMENT;
     }
     entry.object = null;
@@ -705,7 +839,11 @@ export function vm_map_submap(map: VmMap, start: number, end: number, submap: Vm
  */
 export function vm_map_verify(map: VmMap): string[] {
     const bad: string[] = [];
-    if (!page_aligned(map.min_offset) || !page_aligned(map.max_offset) || map.min_offset > map.max_offset) {
+    if (
+        !page_aligned(map.min_offset) ||
+        !page_aligned(map.max_offset) ||
+        map.min_offset > map.max_offset
+    ) {
         bad.push(`range ${hex(map.min_offset)}-${hex(map.max_offset)} unaligned or inverted`);
     }
     let sum = 0;
@@ -744,7 +882,8 @@ function vm_map_verify_entry(map: VmMap, e: VmMapEntry, say: (m: string) => void
     } else if (e.sub_map !== null) {
         say("sub_map set on a non-submap entry");
     }
-    if (e.object !== null && e.object.ref_count < 1) say(`object ${e.object.name} has no references`);
+    if (e.object !== null && e.object.ref_count < 1)
+        say(`object ${e.object.name} has no references`);
     if (!Number.isInteger(e.wired_count) || e.wired_count < 0) say(`wired_count ${e.wired_count}`);
     if (e.user_wired_count < 0 || e.user_wired_count > e.wired_count) {
         say(`user_wired_count ${e.user_wired_count} > wired_count ${e.wired_count}`);
@@ -789,25 +928,34 @@ export function vm_map_largest_free(map: VmMap): { start: number; size: number }
 export function vm_map_info(map: VmMap, print: (line: string) => void, depth = 0): void {
     const ind = "    ".repeat(depth);
     if (depth === 0) {
-        print(`${map.name} ${range_str(map.min_offset, map.max_offset)}`
-            + ` ${size_str(map.max_offset - map.min_offset)}, entries from ${map.source.name}`);
+        print(
+            `${map.name} ${range_str(map.min_offset, map.max_offset)}` +
+                ` ${size_str(map.max_offset - map.min_offset)}, entries from ${map.source.name}`,
+        );
     }
     const item = ind + "  ";
     let at = map.min_offset;
     for (const e of map.entries) {
         if (e.vme_start > at) print(hole_line(item, at, e.vme_start));
-        const what = e.is_sub_map ? `[ ${e.sub_map?.name ?? "?"} ]`
-            : e.object !== null ? `[ ${e.object.name} ]` : "[ anon ]";
+        const what = e.is_sub_map
+            ? `[ ${e.sub_map?.name ?? "?"} ]`
+            : e.object !== null
+              ? `[ ${e.object.name} ]`
+              : "[ anon ]";
         const prot = `${vm_prot_string(e.protection)}/${vm_prot_string(e.max_protection)}`;
-        print(`${item}${range_str(e.vme_start, e.vme_end)} ${size_str(e.vme_end - e.vme_start)} ${prot}`
-            + ` wired ${e.wired_count} ${what.padEnd(20)} ${e.tag}`.trimEnd());
+        print(
+            `${item}${range_str(e.vme_start, e.vme_end)} ${size_str(e.vme_end - e.vme_start)} ${prot}` +
+                ` wired ${e.wired_count} ${what.padEnd(20)} ${e.tag}`.trimEnd(),
+        );
         if (e.is_sub_map && e.sub_map !== null) vm_map_info(e.sub_map, print, depth + 1);
         at = Math.max(at, e.vme_end);
     }
     if (map.max_offset > at) print(hole_line(item, at, map.max_offset));
     const lf = vm_map_largest_free(map);
-    print(`${item}total ${size_str(map.size)} in ${map.nentries} entries,`
-        + ` largest free ${size_str(lf.size)} at ${hex8(lf.start)}`);
+    print(
+        `${item}total ${size_str(map.size)} in ${map.nentries} entries,` +
+            ` largest free ${size_str(lf.size)} at ${hex8(lf.start)}`,
+    );
 }
 
 function hole_line(indent: string, start: number, end: number): string {

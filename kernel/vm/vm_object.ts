@@ -55,8 +55,18 @@ let vm_object_next_id = 1;
 /** A new object with one reference, owned by the caller. */
 export function vm_object_allocate(size: number, name = "vm_object"): VmObject {
     return {
-        id: vm_object_next_id++, size, name, ref_count: 1, pages: new Map(),
-        shadow: null, shadow_offset: 0, internal: false, pager: null, terminate: null, page_remove: null, kva: 0,
+        id: vm_object_next_id++,
+        size,
+        name,
+        ref_count: 1,
+        pages: new Map(),
+        shadow: null,
+        shadow_offset: 0,
+        internal: false,
+        pager: null,
+        terminate: null,
+        page_remove: null,
+        kva: 0,
     };
 }
 
@@ -87,8 +97,12 @@ export function vm_object_deallocate(object: VmObject | null): void {
  * grows the previous object to cover the new range.
  */
 export function vm_object_coalesce(
-    prev_object: VmObject | null, next_object: VmObject | null,
-    prev_offset: number, _next_offset: number, prev_size: number, next_size: number,
+    prev_object: VmObject | null,
+    next_object: VmObject | null,
+    prev_offset: number,
+    _next_offset: number,
+    prev_size: number,
+    next_size: number,
 ): boolean {
     if (next_object !== null) return false;
     if (prev_object === null) return true;
@@ -96,7 +110,11 @@ export function vm_object_coalesce(
     if (prev_object.shadow !== null || prev_object.pager !== null) return false;
     // Pages may remain beyond the entry's end from an earlier deallocation:
     // the new range must read as zero fill, so they go (as in Mach).
-    prev_object.page_remove?.(prev_object, prev_offset + prev_size, prev_offset + prev_size + next_size);
+    prev_object.page_remove?.(
+        prev_object,
+        prev_offset + prev_size,
+        prev_offset + prev_size + next_size,
+    );
     const newsize = prev_offset + prev_size + next_size;
     if (newsize > prev_object.size) prev_object.size = newsize;
     return true;

@@ -85,15 +85,33 @@ export function vm_page_table_create(capacity: number, max_pfn: number): VmPageT
         offset: new Float64Array(capacity),
         by_pfn: new Int32Array(max_pfn).fill(-1),
         free_head: -1,
-        active_head: -1, active_tail: -1, inactive_head: -1, inactive_tail: -1,
-        vm_page_free_count: 0, vm_page_wire_count: 0, vm_page_active_count: 0,
-        vm_page_inactive_count: 0, vm_page_laundry_count: 0, vm_page_free_count_minimum: 0,
+        active_head: -1,
+        active_tail: -1,
+        inactive_head: -1,
+        inactive_tail: -1,
+        vm_page_free_count: 0,
+        vm_page_wire_count: 0,
+        vm_page_active_count: 0,
+        vm_page_inactive_count: 0,
+        vm_page_laundry_count: 0,
+        vm_page_free_count_minimum: 0,
         vm_page_free_wanted: 0,
-        stats: { zero_fill_count: 0, faults: 0, cow_faults: 0, pageins: 0, pageouts: 0, reactivations: 0 },
+        stats: {
+            zero_fill_count: 0,
+            faults: 0,
+            cow_faults: 0,
+            pageins: 0,
+            pageouts: 0,
+            reactivations: 0,
+        },
     };
 }
 
-function grown<T extends Uint32Array | Uint8Array | Int32Array | Float64Array>(a: T, cap: number, fill: number): T {
+function grown<T extends Uint32Array | Uint8Array | Int32Array | Float64Array>(
+    a: T,
+    cap: number,
+    fill: number,
+): T {
     const b = new (a.constructor as new (n: number) => T)(cap);
     b.fill(fill);
     b.set(a);
@@ -148,7 +166,13 @@ function queue_enter(t: VmPageTable, i: number, inactive: boolean): void {
     if (tail >= 0) t.qnext[tail] = i;
     else if (inactive) t.inactive_head = i;
     else t.active_head = i;
-    if (inactive) { t.inactive_tail = i; t.vm_page_inactive_count++; } else { t.active_tail = i; t.vm_page_active_count++; }
+    if (inactive) {
+        t.inactive_tail = i;
+        t.vm_page_inactive_count++;
+    } else {
+        t.active_tail = i;
+        t.vm_page_active_count++;
+    }
     t.state[i] = inactive ? PAGE_INACTIVE : PAGE_ACTIVE;
 }
 
@@ -246,14 +270,22 @@ function verify_queue(t: VmPageTable, out: string[], inactive: boolean): number 
     const want = inactive ? PAGE_INACTIVE : PAGE_ACTIVE;
     let n = 0;
     let prev = -1;
-    for (let i = inactive ? t.inactive_head : t.active_head; i >= 0 && n <= t.count; i = t.qnext[i]!) {
-        if (t.state[i] !== want) out.push(`page ${i} on the ${inactive ? "inactive" : "active"} queue has state ${t.state[i]}`);
+    for (
+        let i = inactive ? t.inactive_head : t.active_head;
+        i >= 0 && n <= t.count;
+        i = t.qnext[i]!
+    ) {
+        if (t.state[i] !== want)
+            out.push(
+                `page ${i} on the ${inactive ? "inactive" : "active"} queue has state ${t.state[i]}`,
+            );
         if (t.qprev[i] !== prev) out.push(`page ${i}: qprev ${t.qprev[i]} != ${prev}`);
         if (t.object[i] === null) out.push(`page ${i} on a pageable queue belongs to no object`);
         prev = i;
         n++;
     }
-    if (prev !== (inactive ? t.inactive_tail : t.active_tail)) out.push(`${inactive ? "inactive" : "active"} queue tail is wrong`);
+    if (prev !== (inactive ? t.inactive_tail : t.active_tail))
+        out.push(`${inactive ? "inactive" : "active"} queue tail is wrong`);
     return n;
 }
 
@@ -267,33 +299,47 @@ export function vm_page_verify(t: VmPageTable): string[] {
         counts.set(s, (counts.get(s) ?? 0) + 1);
         if (t.flags[i]! & PG_LAUNDRY) laundry++;
         const o = t.object[i];
-        if (o && o.pages.get(t.offset[i]!) !== i) out.push(`page ${i}: object ${o.name}#${o.id} does not list it at ${t.offset[i]}`);
+        if (o && o.pages.get(t.offset[i]!) !== i)
+            out.push(`page ${i}: object ${o.name}#${o.id} does not list it at ${t.offset[i]}`);
         if (s === PAGE_FREE && o) out.push(`free page ${i} still belongs to ${o.name}#${o.id}`);
     }
     const c = (s: number) => counts.get(s) ?? 0;
-    if (c(PAGE_FREE) !== t.vm_page_free_count) out.push(`free count ${t.vm_page_free_count} != ${c(PAGE_FREE)} free pages`);
-    if (c(PAGE_WIRED) !== t.vm_page_wire_count) out.push(`wire count ${t.vm_page_wire_count} != ${c(PAGE_WIRED)} wired pages`);
-    if (c(PAGE_ACTIVE) !== t.vm_page_active_count) out.push(`active count ${t.vm_page_active_count} != ${c(PAGE_ACTIVE)} active pages`);
-    if (c(PAGE_INACTIVE) !== t.vm_page_inactive_count) out.push(`inactive count ${t.vm_page_inactive_count} != ${c(PAGE_INACTIVE)} inactive pages`);
-    if (laundry !== t.vm_page_laundry_count) out.push(`laundry count ${t.vm_page_laundry_count} != ${laundry}`);
+    if (c(PAGE_FREE) !== t.vm_page_free_count)
+        out.push(`free count ${t.vm_page_free_count} != ${c(PAGE_FREE)} free pages`);
+    if (c(PAGE_WIRED) !== t.vm_page_wire_count)
+        out.push(`wire count ${t.vm_page_wire_count} != ${c(PAGE_WIRED)} wired pages`);
+    if (c(PAGE_ACTIVE) !== t.vm_page_active_count)
+        out.push(`active count ${t.vm_page_active_count} != ${c(PAGE_ACTIVE)} active pages`);
+    if (c(PAGE_INACTIVE) !== t.vm_page_inactive_count)
+        out.push(
+            `inactive count ${t.vm_page_inactive_count} != ${c(PAGE_INACTIVE)} inactive pages`,
+        );
+    if (laundry !== t.vm_page_laundry_count)
+        out.push(`laundry count ${t.vm_page_laundry_count} != ${laundry}`);
     let n = 0;
     for (let i = t.free_head; i >= 0 && n <= t.count; i = t.next[i]!) {
         if (t.state[i] !== PAGE_FREE) out.push(`page ${i} on the free list is not free`);
         n++;
     }
     if (n !== c(PAGE_FREE)) out.push(`free list holds ${n} pages, ${c(PAGE_FREE)} are free`);
-    if (verify_queue(t, out, false) !== c(PAGE_ACTIVE)) out.push("active queue length != active pages");
-    if (verify_queue(t, out, true) !== c(PAGE_INACTIVE)) out.push("inactive queue length != inactive pages");
+    if (verify_queue(t, out, false) !== c(PAGE_ACTIVE))
+        out.push("active queue length != active pages");
+    if (verify_queue(t, out, true) !== c(PAGE_INACTIVE))
+        out.push("inactive queue length != inactive pages");
     return out;
 }
 
 export function vm_page_info(t: VmPageTable, print: (line: string) => void): void {
-    print(`vm_page: ${t.count} pages, free ${t.vm_page_free_count}, wired ${t.vm_page_wire_count}, ` +
-        `active ${t.vm_page_active_count}, inactive ${t.vm_page_inactive_count}, ` +
-        `free minimum ${t.vm_page_free_count_minimum}`);
+    print(
+        `vm_page: ${t.count} pages, free ${t.vm_page_free_count}, wired ${t.vm_page_wire_count}, ` +
+            `active ${t.vm_page_active_count}, inactive ${t.vm_page_inactive_count}, ` +
+            `free minimum ${t.vm_page_free_count_minimum}`,
+    );
     const s = t.stats;
     if (s.faults || s.pageouts) {
-        print(`vm_page: faults ${s.faults}, zero fill ${s.zero_fill_count}, cow ${s.cow_faults}, ` +
-            `pageins ${s.pageins}, pageouts ${s.pageouts}, reactivations ${s.reactivations}, laundry ${t.vm_page_laundry_count}`);
+        print(
+            `vm_page: faults ${s.faults}, zero fill ${s.zero_fill_count}, cow ${s.cow_faults}, ` +
+                `pageins ${s.pageins}, pageouts ${s.pageouts}, reactivations ${s.reactivations}, laundry ${t.vm_page_laundry_count}`,
+        );
     }
 }

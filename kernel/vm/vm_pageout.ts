@@ -26,13 +26,27 @@ import type { Kernel } from "../kern/kernel.ts";
 import { slab_collect, slab_info } from "../kern/kmem.ts";
 import { consider_zone_gc, zone_info_print } from "../kern/zalloc.ts";
 import {
-    default_pager_read, default_pager_slot_alloc, default_pager_slot_free, default_pager_write, type DefaultPager,
+    default_pager_read,
+    default_pager_slot_alloc,
+    default_pager_slot_free,
+    default_pager_write,
+    type DefaultPager,
 } from "../default_pager/default_pager.ts";
 import {
-    pmap_page_protect, pmap_phys_clear_modify, pmap_phys_clear_reference, pmap_phys_is_modified, pmap_phys_is_referenced,
+    pmap_page_protect,
+    pmap_phys_clear_modify,
+    pmap_phys_clear_reference,
+    pmap_phys_is_modified,
+    pmap_phys_is_referenced,
 } from "../i386/pmap.ts";
 import {
-    PG_DIRTY, PG_REFERENCE, vm_page_activate, vm_page_deactivate, vm_page_grab, vm_page_release, type VmPageTable,
+    PG_DIRTY,
+    PG_REFERENCE,
+    vm_page_activate,
+    vm_page_deactivate,
+    vm_page_grab,
+    vm_page_release,
+    type VmPageTable,
 } from "./vm_page.ts";
 import { VM_PROT_NONE } from "./vm_prot.ts";
 import type { VmObject } from "./vm_object.ts";
@@ -85,13 +99,17 @@ export interface VmRuntime {
  * moment. 1997–2014-08: min = R + 10 + F/100, target = R + 15 + F/80 (at
  * least min + 5); 91f0887c: min = R + 100 + 8F/100, target = R + 150 + 10F/100.
  */
-export function vm_pageout_setup(free_count: number, reserved: number, era_2014_08: boolean): VmPageoutThresholds {
+export function vm_pageout_setup(
+    free_count: number,
+    reserved: number,
+    era_2014_08: boolean,
+): VmPageoutThresholds {
     const F = Math.max(0, free_count - reserved);
     if (era_2014_08) {
         return {
             vm_page_free_reserved: reserved,
-            vm_page_free_min: reserved + 100 + Math.floor(F * 8 / 100),
-            vm_page_free_target: reserved + 150 + Math.floor(F * 10 / 100),
+            vm_page_free_min: reserved + 100 + Math.floor((F * 8) / 100),
+            vm_page_free_target: reserved + 150 + Math.floor((F * 10) / 100),
             vm_pageout_reserved_internal: reserved - 250,
             vm_pageout_reserved_really: reserved - 400,
             era: "2014-08",
@@ -120,12 +138,18 @@ export function vm_page_grab_user(k: Kernel, vm: VmRuntime): number {
         vm.pageout_wanted = true;
         return -1;
     }
-    if (t.vm_page_free_count < vm.stats.user_free_min) vm.stats.user_free_min = t.vm_page_free_count;
+    if (t.vm_page_free_count < vm.stats.user_free_min)
+        vm.stats.user_free_min = t.vm_page_free_count;
     const i = vm_page_grab(t);
     if (i < 0) panic("vm_page_grab");
-    const inactive_target = Math.floor((t.vm_page_active_count + t.vm_page_inactive_count) * 2 / 3);
-    if (t.vm_page_free_count < th.vm_page_free_min
-        || (t.vm_page_free_count < th.vm_page_free_target && t.vm_page_inactive_count < inactive_target)) {
+    const inactive_target = Math.floor(
+        ((t.vm_page_active_count + t.vm_page_inactive_count) * 2) / 3,
+    );
+    if (
+        t.vm_page_free_count < th.vm_page_free_min ||
+        (t.vm_page_free_count < th.vm_page_free_target &&
+            t.vm_page_inactive_count < inactive_target)
+    ) {
         vm.pageout_wanted = true;
     }
     return i;
@@ -149,13 +173,18 @@ export function vm_page_wait(k: Kernel, vm: VmRuntime, who: string): void {
 export function vm_page_oom(k: Kernel, vm: VmRuntime | null, who: string): never {
     const t = k.vm_page!;
     const p = (s: string) => k.printf(s + "\n");
-    p(`mach86: out of memory: ${who} needs a page; ${t.vm_page_free_count} free ` +
-        `(reserve ${vm?.thresholds.vm_page_free_reserved ?? 0}), ${t.vm_page_active_count} active, ` +
-        `${t.vm_page_inactive_count} inactive, ${t.vm_page_wire_count} wired`);
+    p(
+        `mach86: out of memory: ${who} needs a page; ${t.vm_page_free_count} free ` +
+            `(reserve ${vm?.thresholds.vm_page_free_reserved ?? 0}), ${t.vm_page_active_count} active, ` +
+            `${t.vm_page_inactive_count} inactive, ${t.vm_page_wire_count} wired`,
+    );
     if (vm) {
         const dp = vm.pager;
-        p(dp.nslots === 0 ? "mach86: no paging area: anonymous memory cannot be paged out"
-            : `mach86: paging area ${dp.used}/${dp.nslots} slots in use${dp.used === dp.nslots ? " (full)" : ""}`);
+        p(
+            dp.nslots === 0
+                ? "mach86: no paging area: anonymous memory cannot be paged out"
+                : `mach86: paging area ${dp.used}/${dp.nslots} slots in use${dp.used === dp.nslots ? " (full)" : ""}`,
+        );
         p("mach86: top memory consumers (resident pages):");
         for (const line of vm.consumers()) p(`  ${line}`);
     }
@@ -166,7 +195,10 @@ export function vm_page_oom(k: Kernel, vm: VmRuntime | null, who: string): never
 
 /** The page is in use by someone: referenced since the last scan (CPU bit or kernel access). */
 function page_referenced(k: Kernel, t: VmPageTable, i: number): boolean {
-    return (t.flags[i]! & PG_REFERENCE) !== 0 || pmap_phys_is_referenced(k.kernel_pmap!.globals, t.phys[i]!);
+    return (
+        (t.flags[i]! & PG_REFERENCE) !== 0 ||
+        pmap_phys_is_referenced(k.kernel_pmap!.globals, t.phys[i]!)
+    );
 }
 
 /** vm_page_deactivate's reference clearing, both the software and the PTE bits. */
@@ -177,7 +209,7 @@ function clear_reference(k: Kernel, t: VmPageTable, i: number): void {
 
 /** Move pages active → inactive until the inactive queue holds 2/3 of the pageable pages. */
 function refill_inactive(k: Kernel, t: VmPageTable): void {
-    const target = Math.floor((t.vm_page_active_count + t.vm_page_inactive_count) * 2 / 3);
+    const target = Math.floor(((t.vm_page_active_count + t.vm_page_inactive_count) * 2) / 3);
     while (t.vm_page_inactive_count < target && t.active_head >= 0) {
         const i = t.active_head;
         clear_reference(k, t, i);
@@ -289,7 +321,13 @@ function pause(k: Kernel, vm: VmRuntime, ms: number): void {
 }
 
 /** vm_fault's page-in: the default pager's copy back into a fresh page (the slot stays the object's). */
-export function vm_pagein(k: Kernel, vm: VmRuntime, object: VmObject, offset: number, i: number): void {
+export function vm_pagein(
+    k: Kernel,
+    vm: VmRuntime,
+    object: VmObject,
+    offset: number,
+    i: number,
+): void {
     const slot = object.pager!.get(offset)!;
     k.mem.write(k.vm_page!.phys[i]!, default_pager_read(vm.pager, slot));
     k.vm_page!.stats.pageins++;
@@ -302,10 +340,16 @@ export function vm_object_pager_release(vm: VmRuntime, object: VmObject): void {
     object.pager = null;
 }
 
-export function vm_pageout_info(vm: VmRuntime, t: VmPageTable, print: (line: string) => void): void {
+export function vm_pageout_info(
+    vm: VmRuntime,
+    t: VmPageTable,
+    print: (line: string) => void,
+): void {
     const th = vm.thresholds;
-    print(`vm_pageout (${th.era} thresholds): reserved ${th.vm_page_free_reserved}, min ${th.vm_page_free_min}, ` +
-        `target ${th.vm_page_free_target}; scans ${vm.stats.scans}, pauses ${vm.stats.pauses}, ` +
-        `freed clean ${vm.stats.freed_clean}, pageouts ${t.stats.pageouts}, pageins ${t.stats.pageins}, ` +
-        `not cleanable ${vm.stats.no_pager}`);
+    print(
+        `vm_pageout (${th.era} thresholds): reserved ${th.vm_page_free_reserved}, min ${th.vm_page_free_min}, ` +
+            `target ${th.vm_page_free_target}; scans ${vm.stats.scans}, pauses ${vm.stats.pauses}, ` +
+            `freed clean ${vm.stats.freed_clean}, pageouts ${t.stats.pageouts}, pageins ${t.stats.pageins}, ` +
+            `not cleanable ${vm.stats.no_pager}`,
+    );
 }

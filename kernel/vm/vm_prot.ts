@@ -20,6 +20,9 @@ export const VM_INHERIT_DEFAULT = VM_INHERIT_COPY;
 
 /** "rw-" style, as pmap(1) prints it. */
 export function vm_prot_string(prot: number): string {
-    return (prot & VM_PROT_READ ? "r" : "-") + (prot & VM_PROT_WRITE ? "w" : "-")
-        + (prot & VM_PROT_EXECUTE ? "x" : "-");
+    return (
+        (prot & VM_PROT_READ ? "r" : "-") +
+        (prot & VM_PROT_WRITE ? "w" : "-") +
+        (prot & VM_PROT_EXECUTE ? "x" : "-")
+    );
 }

@@ -60,7 +60,13 @@ export function phys_copy(k: Kernel, to: number, from: number, len: number): voi
 }
 
 /** [va, va+len) of kernel virtual memory, page by page through the kernel pmap: fn(pa, offset, bytes). */
-function kernel_pages(k: Kernel, who: string, va: number, len: number, fn: (pa: number, off: number, n: number) => void): void {
+function kernel_pages(
+    k: Kernel,
+    who: string,
+    va: number,
+    len: number,
+    fn: (pa: number, off: number, n: number) => void,
+): void {
     for (let done = 0; done < len;) {
         const at = va + done;
         const pa = pmap_extract(k.kernel_pmap!, at);
@@ -73,11 +79,15 @@ function kernel_pages(k: Kernel, who: string, va: number, len: number, fn: (pa: 
 
 /** Copy physical memory to kernel virtual memory. */
 export function kernel_copy_from_phys(k: Kernel, va: number, from: number, len: number): void {
-    kernel_pages(k, "kernel_copy_from_phys", va, len, (pa, off, n) => phys_copy(k, pa, from + off, n));
+    kernel_pages(k, "kernel_copy_from_phys", va, len, (pa, off, n) =>
+        phys_copy(k, pa, from + off, n),
+    );
 }
 
 export function kernel_write(k: Kernel, va: number, bytes: Uint8Array): void {
-    kernel_pages(k, "kernel_write", va, bytes.length, (pa, off, n) => k.mem.write(pa, bytes.subarray(off, off + n)));
+    kernel_pages(k, "kernel_write", va, bytes.length, (pa, off, n) =>
+        k.mem.write(pa, bytes.subarray(off, off + n)),
+    );
 }
 
 /**
@@ -107,7 +117,9 @@ export function vm_page_bootstrap(k: Kernel, zdata_size = 0): { start: number; e
 function pmap_startup(k: Kernel): void {
     const size = k.params.vm_page_size;
     const vss = k.virtual_space_start;
-    const npages = Math.floor((4096 * pmap_free_pages(k) + (round_page(vss) - vss)) / (4096 + size));
+    const npages = Math.floor(
+        (4096 * pmap_free_pages(k) + (round_page(vss) - vss)) / (4096 + size),
+    );
     k.vm_page_array = pmap_steal_memory(k, npages * size, "vm_page array");
     k.vm_page_array_count = npages;
 
@@ -163,7 +175,12 @@ function write_vm_page_array(k: Kernel): void {
  * modules). Each page gets a struct vm_page from vm_page_cache (the "vm
  * pages" zone in the zone era), i.e. slab memory in kmem_map.
  */
-export function vm_page_create(k: Kernel, start: number, end: number, alloc_struct: () => number): number {
+export function vm_page_create(
+    k: Kernel,
+    start: number,
+    end: number,
+    alloc_struct: () => number,
+): number {
     const t = k.vm_page!;
     let n = 0;
     for (let pa = round_page(start); pa < trunc_page(end); pa += 4096) {

@@ -11,16 +11,24 @@
  */
 import type { Kernel } from "../kern/kernel.ts";
 import { kobj_alloc, kobj_free } from "../kern/kobj.ts";
-import {
-    KERN_INVALID_ARGUMENT, KERN_SUCCESS, type KernReturn,
-} from "../kern/kern_return.ts";
+import { KERN_INVALID_ARGUMENT, KERN_SUCCESS, type KernReturn } from "../kern/kern_return.ts";
 import type { Task } from "../kern/task.ts";
 import {
-    INTEL_PTE_VALID, pmap_entry_read, pmap_page_protect, pmap_protect, pmap_pte, pmap_remove, pte_to_pa,
+    INTEL_PTE_VALID,
+    pmap_entry_read,
+    pmap_page_protect,
+    pmap_protect,
+    pmap_pte,
+    pmap_remove,
+    pte_to_pa,
 } from "../i386/pmap.ts";
 import { round_page, trunc_page } from "../i386/vm_param.ts";
 import {
-    vm_map_enter, vm_map_lookup_entry, vm_map_protect, vm_map_remove, type VmMapHooks,
+    vm_map_enter,
+    vm_map_lookup_entry,
+    vm_map_protect,
+    vm_map_remove,
+    type VmMapHooks,
 } from "./vm_map.ts";
 import { vm_object_allocate, vm_object_deallocate, type VmObject } from "./vm_object.ts";
 import { vm_page_lookup_phys, vm_page_release } from "./vm_page.ts";
@@ -78,16 +86,34 @@ export function vm_object_anonymous(k: Kernel, size: number, name: string): VmOb
 }
 
 /** vm_allocate: zero-fill memory, anywhere or at `addr`; the object comes at the first fault. */
-export function vm_allocate(task: Task, addr: number, size: number, anywhere: boolean): { kr: KernReturn; addr: number } {
+export function vm_allocate(
+    task: Task,
+    addr: number,
+    size: number,
+    anywhere: boolean,
+): { kr: KernReturn; addr: number } {
     const map = task.map;
     if (!map) return { kr: KERN_INVALID_ARGUMENT, addr };
     if (size === 0) return { kr: KERN_SUCCESS, addr };
     const start = anywhere ? map.min_offset : trunc_page(addr);
     const end = round_page(addr + size);
     const len = anywhere ? round_page(size) : end - start;
-    if (len === 0 || len > map.max_offset - map.min_offset) return { kr: KERN_INVALID_ARGUMENT, addr };
-    const r = vm_map_enter(map, start, len, 0, anywhere, null, 0, false, VM_PROT_DEFAULT, VM_PROT_ALL,
-        VM_INHERIT_DEFAULT, "vm_allocate");
+    if (len === 0 || len > map.max_offset - map.min_offset)
+        return { kr: KERN_INVALID_ARGUMENT, addr };
+    const r = vm_map_enter(
+        map,
+        start,
+        len,
+        0,
+        anywhere,
+        null,
+        0,
+        false,
+        VM_PROT_DEFAULT,
+        VM_PROT_ALL,
+        VM_INHERIT_DEFAULT,
+        "vm_allocate",
+    );
     return { kr: r.kr, addr: r.kr === KERN_SUCCESS ? r.addr : addr };
 }
 
@@ -100,7 +126,13 @@ export function vm_deallocate(task: Task, addr: number, size: number): KernRetur
 }
 
 /** vm_protect: KERN_INVALID_ARGUMENT for bits outside VM_PROT_ALL, else vm_map_protect (32-bit range, clamped). */
-export function vm_protect(task: Task, addr: number, size: number, set_max: boolean, prot: number): KernReturn {
+export function vm_protect(
+    task: Task,
+    addr: number,
+    size: number,
+    set_max: boolean,
+    prot: number,
+): KernReturn {
     const map = task.map;
     if (!map || (prot & ~VM_PROT_ALL) !== 0) return KERN_INVALID_ARGUMENT;
     return vm_map_protect(map, trunc_page(addr), round_page((addr + size) >>> 0), prot, set_max);
@@ -122,7 +154,10 @@ export function vm_user_verify(k: Kernel, tasks: readonly Task[]): string[] {
         for (const e of task.map.entries) {
             for (let va = e.vme_start; va < e.vme_end; va += 4096) {
                 const pte = pmap_pte(p, va);
-                if (pte === null) { va = (Math.floor(va / span) + 1) * span - 4096; continue; }
+                if (pte === null) {
+                    va = (Math.floor(va / span) + 1) * span - 4096;
+                    continue;
+                }
                 const lo = pmap_entry_read(p.mem, p.pae, pte);
                 if (!(lo & INTEL_PTE_VALID)) continue;
                 const i = vm_page_lookup_phys(t, pte_to_pa(lo, p.pae));
@@ -130,9 +165,13 @@ export function vm_user_verify(k: Kernel, tasks: readonly Task[]): string[] {
                 let o = e.object;
                 while (o !== null && o !== owner) o = o.shadow;
                 if (owner === null || o === null) {
-                    out.push(`${task.name}: PTE for ${va.toString(16)} maps a page not owned by the entry's objects`);
+                    out.push(
+                        `${task.name}: PTE for ${va.toString(16)} maps a page not owned by the entry's objects`,
+                    );
                 } else if (lo & 2 && owner !== e.object) {
-                    out.push(`${task.name}: writable PTE for ${va.toString(16)} maps a shadowed (copy-on-write) page`);
+                    out.push(
+                        `${task.name}: writable PTE for ${va.toString(16)} maps a shadowed (copy-on-write) page`,
+                    );
                 }
                 if (out.length > 20) return out;
             }
@@ -142,7 +181,10 @@ export function vm_user_verify(k: Kernel, tasks: readonly Task[]): string[] {
             if (pmap_pte(p, va) === null) continue;
             for (let a = va; a < va + span; a += 4096) {
                 const pte = pmap_pte(p, a)!;
-                if (pmap_entry_read(p.mem, p.pae, pte) & INTEL_PTE_VALID && !vm_map_lookup_entry(task.map, a).found) {
+                if (
+                    pmap_entry_read(p.mem, p.pae, pte) & INTEL_PTE_VALID &&
+                    !vm_map_lookup_entry(task.map, a).found
+                ) {
                     out.push(`${task.name}: PTE for ${a.toString(16)} outside every map entry`);
                 }
             }

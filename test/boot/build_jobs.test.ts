@@ -25,26 +25,42 @@ describe("build-jobs: makej J N", () => {
         expect(a.status, a.reason).toBe("ok");
         const c = a.console;
         // The first line follows the kernel's "start /bin/makej:" on the same console line.
-        const [j, n] = nums(c, /\bmakej: -j(\d+), (\d+) jobs, seed 0x[0-9a-f]{8}$/m) as [number, number];
+        const [j, n] = nums(c, /\bmakej: -j(\d+), (\d+) jobs, seed 0x[0-9a-f]{8}$/m) as [
+            number,
+            number,
+        ];
         expect(n).toBeGreaterThan(j);
 
         // task_info on itself, then its two errors.
-        const [, virt, res] = nums(c, /^makej: task_info\(self\): suspend (0), virtual (\d+) KiB, resident (\d+) KiB; flavor 2: KERN_INVALID_ARGUMENT; out pointer 0x10: KERN_INVALID_ADDRESS$/m);
+        const [, virt, res] = nums(
+            c,
+            /^makej: task_info\(self\): suspend (0), virtual (\d+) KiB, resident (\d+) KiB; flavor 2: KERN_INVALID_ARGUMENT; out pointer 0x10: KERN_INVALID_ADDRESS$/m,
+        );
         expect(res).toBeGreaterThan(0);
         expect(res).toBeLessThanOrEqual(virt!);
 
         // The parent and N jobs, every one exited with code 0, none killed or terminated.
         const u = a.user!;
         expect(u.tasks).toHaveLength(n + 1);
-        expect(u.tasks.filter((t) => t.state !== "exited" || t.exit_code !== 0 || t.end !== "exited with code 0")).toEqual([]);
+        expect(
+            u.tasks.filter(
+                (t) => t.state !== "exited" || t.exit_code !== 0 || t.end !== "exited with code 0",
+            ),
+        ).toEqual([]);
         expect(c).not.toMatch(/^makej: job \d+:/m);
 
         // Each job was seen ended by exactly one task_info; some were seen running; never more than J at once.
-        const [live, ended, most] = nums(c, /^makej: task_info: (\d+) calls saw a running job, (\d+) an ended one; at most (\d+) jobs at once$/m);
+        const [live, ended, most] = nums(
+            c,
+            /^makej: task_info: (\d+) calls saw a running job, (\d+) an ended one; at most (\d+) jobs at once$/m,
+        );
         expect(ended).toBe(n);
         expect(live).toBeGreaterThan(0);
         expect(most).toBe(j);
-        const [n2, j2, links] = nums(c, /^makej: (\d+) jobs \(-j(\d+)\): (\d+) link steps, \d+ receive rights, \d+ KiB of heap, checksum 0x[0-9a-f]{8}$/m);
+        const [n2, j2, links] = nums(
+            c,
+            /^makej: (\d+) jobs \(-j(\d+)\): (\d+) link steps, \d+ receive rights, \d+ KiB of heap, checksum 0x[0-9a-f]{8}$/m,
+        );
         expect([n2, j2, links]).toEqual([n, j, Math.floor(n / 16)]);
         expect_clean_after_tasks(a);
 

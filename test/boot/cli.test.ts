@@ -27,7 +27,9 @@ describe("cli: mach86 boot", () => {
     });
 
     it("passes the guest's exit value through", () => {
-        expect(cli(["boot", "--kernel", image("exitcode"), "--cmdline", "code=7", "--quiet"]).code).toBe(7);
+        expect(
+            cli(["boot", "--kernel", image("exitcode"), "--cmdline", "code=7", "--quiet"]).code,
+        ).toBe(7);
     });
 
     it("--json prints one JSON document with the stop reason and console", () => {
@@ -55,7 +57,9 @@ describe("cli: mach86 boot", () => {
     });
 
     it("a timeout exits 3", () => {
-        expect(cli(["boot", "--kernel", image("loop"), "--timeout", "200ms", "--quiet"]).code).toBe(3);
+        expect(cli(["boot", "--kernel", image("loop"), "--timeout", "200ms", "--quiet"]).code).toBe(
+            3,
+        );
     });
 
     it("--help documents the exit codes", () => {
@@ -69,10 +73,16 @@ describe("cli: mach86 boot", () => {
 describe("cli: bad input is one line and exit 2", () => {
     const hello = () => image("hello");
     it("missing kernel file", () => {
-        expectOneLineError(cli(["boot", "--kernel", join(tmp, "nope.elf")]), /nope\.elf: no such file/);
+        expectOneLineError(
+            cli(["boot", "--kernel", join(tmp, "nope.elf")]),
+            /nope\.elf: no such file/,
+        );
     });
     it("missing module file", () => {
-        expectOneLineError(cli(["boot", "--kernel", hello(), "--module", `${join(tmp, "gone.gz")} arg`]), /gone\.gz: no such file/);
+        expectOneLineError(
+            cli(["boot", "--kernel", hello(), "--module", `${join(tmp, "gone.gz")} arg`]),
+            /gone\.gz: no such file/,
+        );
     });
     it("not a kernel", () => {
         const f = join(tmp, "text.bin");

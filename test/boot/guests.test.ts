@@ -31,14 +31,18 @@ describe("boot: guest outcomes", () => {
         const r = await boot({ kernel: image("noidt") });
         expect(r.exitCode).toBe(1);
         expect(r.stderr).toMatch(/^mach86: guest crashed: CPU exception #\w+ with no IDT/m);
-        expect(r.stderr).toMatch(/eip=0x[0-9a-f]{8} .*cr0=0x[0-9a-f]{8} cr2=0x[0-9a-f]{8} cr3=0x[0-9a-f]{8}/);
+        expect(r.stderr).toMatch(
+            /eip=0x[0-9a-f]{8} .*cr0=0x[0-9a-f]{8} cr2=0x[0-9a-f]{8} cr3=0x[0-9a-f]{8}/,
+        );
         expect(r.stderr).toContain("| about to fault");
     });
 
     it("a triple fault is a reported guest crash, exit 1", async () => {
         const r = await boot({ kernel: image("triple") });
         expect(r.exitCode).toBe(1);
-        expect(r.stderr).toMatch(/^mach86: guest crashed: CPU exception #\w+ could not be delivered .*triple-fault/m);
+        expect(r.stderr).toMatch(
+            /^mach86: guest crashed: CPU exception #\w+ could not be delivered .*triple-fault/m,
+        );
         expect(r.stderr).toContain("| about to triple fault");
     });
 

@@ -33,9 +33,15 @@ export async function boot(opts: Partial<BootOptions> & { kernel: string }): Pro
     let stdout = "";
     let stderr = "";
     const io: Io = {
-        out: (t) => { stdout += t; },
-        err: (t) => { stderr += t; },
-        console: (c) => { stdout += new TextDecoder().decode(c); },
+        out: (t) => {
+            stdout += t;
+        },
+        err: (t) => {
+            stderr += t;
+        },
+        console: (c) => {
+            stdout += new TextDecoder().decode(c);
+        },
     };
     const rep = await boot_command({ timeout: "60s", ...opts }, io);
     return { ...rep, stdout, stderr };
@@ -43,7 +49,11 @@ export async function boot(opts: Partial<BootOptions> & { kernel: string }): Pro
 
 /** Run the bundled CLI as a separate process (exit codes, no stack traces). */
 export function cli(args: string[]) {
-    const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+    const r = spawnSync(process.execPath, [CLI, ...args], {
+        cwd: ROOT,
+        encoding: "utf8",
+        timeout: 60_000,
+    });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

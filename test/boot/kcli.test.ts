@@ -36,7 +36,13 @@ describe("cli: image commands", () => {
 
     it("presets lists every preset with its source; --json parses", () => {
         const r = cli(["presets"]);
-        for (const name of ["debian-2014", "debian-2014-fix", "upstream-2014", "zalloc-2011", "head"]) {
+        for (const name of [
+            "debian-2014",
+            "debian-2014-fix",
+            "upstream-2014",
+            "zalloc-2011",
+            "head",
+        ]) {
             expect(r.stdout).toContain(`${name}\n`);
         }
         expect(r.stdout).toContain("8d03c760");
@@ -44,7 +50,19 @@ describe("cli: image commands", () => {
     });
 
     it("bisect works on a layout parameter too (kmem_map_size at 1856M)", () => {
-        const r = cli(["bisect", DI, "--engine", "none", "--param", "kmem_map_size", "--range", "64M..160M", "--memory", "1856M", "--json"]);
+        const r = cli([
+            "bisect",
+            DI,
+            "--engine",
+            "none",
+            "--param",
+            "kmem_map_size",
+            "--range",
+            "64M..160M",
+            "--memory",
+            "1856M",
+            "--json",
+        ]);
         expect(r.code).toBe(0);
         const doc = JSON.parse(r.stdout);
         expect(doc.largest_booting % 4096).toBe(0);
@@ -56,7 +74,8 @@ describe("cli: image commands", () => {
         const dir = mkdtempSync(join(tmpdir(), "mach86-dump-"));
         const r = cli(["boot", DI, "--memory", "128M", "--quiet", "--dump", dir]);
         expect(r.code).toBe(0);
-        for (const f of ["phys.bin", "machine.json", "layout.json"]) expect(existsSync(join(dir, f))).toBe(true);
+        for (const f of ["phys.bin", "machine.json", "layout.json"])
+            expect(existsSync(join(dir, f))).toBe(true);
         expect(statSync(join(dir, "phys.bin")).size).toBe(128 * 1024 * 1024);
         const m = JSON.parse(readFileSync(join(dir, "machine.json"), "utf8"));
         expect(m.cpu.cr3).toBe(m.kernel_cr3);
@@ -66,7 +85,17 @@ describe("cli: image commands", () => {
 
     it("zalloc-2011 and head presets boot the image", () => {
         for (const preset of ["zalloc-2011", "head"]) {
-            const r = cli(["boot", DI, "--preset", preset, "--engine", "none", "--memory", "512M", "--quiet"]);
+            const r = cli([
+                "boot",
+                DI,
+                "--preset",
+                preset,
+                "--engine",
+                "none",
+                "--memory",
+                "512M",
+                "--quiet",
+            ]);
             expect(r.code, `${preset}: ${r.stderr}`).toBe(0);
         }
     });

@@ -20,7 +20,13 @@ const HISTORICAL_KERNEL_MAP_SIZE = 2110210048;
 function capture(): Io & { text: () => string } {
     let out = "";
     return {
-        out: (t) => { out += t; }, err: (t) => { out += t; }, console: () => {},
+        out: (t) => {
+            out += t;
+        },
+        err: (t) => {
+            out += t;
+        },
+        console: () => {},
         text: () => out,
     };
 }
@@ -32,8 +38,10 @@ describe("d-i, debian-2014-fix (kmem_map 96 MiB)", () => {
         expect(r.console).toContain("Truncating memory to 1855MiB");
         expect(r.console).toContain("3 multiboot modules");
         const size = r.kernel!.kernel_map_size_at_modules;
-        console.log(`kernel_map->size at "multiboot modules": ${size} (history: ${HISTORICAL_KERNEL_MAP_SIZE}, ` +
-            `difference ${((HISTORICAL_KERNEL_MAP_SIZE - size) / MiB).toFixed(3)} MiB)`);
+        console.log(
+            `kernel_map->size at "multiboot modules": ${size} (history: ${HISTORICAL_KERNEL_MAP_SIZE}, ` +
+                `difference ${((HISTORICAL_KERNEL_MAP_SIZE - size) / MiB).toFixed(3)} MiB)`,
+        );
         expect(Math.abs(size - HISTORICAL_KERNEL_MAP_SIZE)).toBeLessThan(2 * MiB);
         expect(r.checks.length).toBeGreaterThanOrEqual(4);
         for (const c of r.checks) expect(c.value, c.what).toBe(c.expected);
@@ -46,10 +54,16 @@ describe("d-i, debian-2014-fix (kmem_map 96 MiB)", () => {
         for (let m = 1780; m <= 1860; m++) sizes.add(m);
         sizes.add(2047);
         for (const m of [...sizes].sort((a, b) => a - b)) {
-            const r = await run_image({ image: DI, preset: "debian-2014-fix", engine: "none" }, { memory: m * MiB });
+            const r = await run_image(
+                { image: DI, preset: "debian-2014-fix", engine: "none" },
+                { memory: m * MiB },
+            );
             expect(r.status, `${m}M: ${r.reason}`).toBe("ok");
             if (m % 31 === 128 % 31) expect(kernel_verify(r.kernel!), `${m}M`).toEqual([]);
-            expect(r.console.includes("Truncating memory to 1855MiB"), `${m}M truncation message`).toBe(m >= 1856);
+            expect(
+                r.console.includes("Truncating memory to 1855MiB"),
+                `${m}M truncation message`,
+            ).toBe(m >= 1856);
         }
     });
 
@@ -67,24 +81,34 @@ describe("d-i, debian-2014-fix (kmem_map 96 MiB)", () => {
 
     it("pmap_extract, the software walker and v86 agree on thousands of mapped kernel VAs", async () => {
         let compared = 0;
-        await run_image({ image: DI, memory: "512M" }, {
-            inspect: (r) => {
-                const k = r.kernel!;
-                const mode = r.paging!;
-                let seed = 12345;
-                const rnd = (n: number) => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed % n; };
-                const entries = k.kernel_map!.entries;
-                for (let i = 0; i < 4000; i++) {
-                    const e = entries[rnd(entries.length)]!;
-                    const va = (e.vme_start + rnd(Math.floor((e.vme_end - e.vme_start) / 4)) * 4) >>> 0;
-                    const pa = pmap_extract(k.kernel_pmap!, va);
-                    if (pa === 0) continue; // submap VA with no pages yet
-                    expect(page_walk(k.mem, mode, va).pa, `walker at ${va.toString(16)}`).toBe(pa);
-                    expect(r.cpu_translate!(va), `v86 at ${va.toString(16)}`).toBe(pa);
-                    compared++;
-                }
+        await run_image(
+            { image: DI, memory: "512M" },
+            {
+                inspect: (r) => {
+                    const k = r.kernel!;
+                    const mode = r.paging!;
+                    let seed = 12345;
+                    const rnd = (n: number) => {
+                        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+                        return seed % n;
+                    };
+                    const entries = k.kernel_map!.entries;
+                    for (let i = 0; i < 4000; i++) {
+                        const e = entries[rnd(entries.length)]!;
+                        const va =
+                            (e.vme_start + rnd(Math.floor((e.vme_end - e.vme_start) / 4)) * 4) >>>
+                            0;
+                        const pa = pmap_extract(k.kernel_pmap!, va);
+                        if (pa === 0) continue; // submap VA with no pages yet
+                        expect(page_walk(k.mem, mode, va).pa, `walker at ${va.toString(16)}`).toBe(
+                            pa,
+                        );
+                        expect(r.cpu_translate!(va), `v86 at ${va.toString(16)}`).toBe(pa);
+                        compared++;
+                    }
+                },
             },
-        });
+        );
         expect(compared).toBeGreaterThan(2000);
     });
 });
@@ -94,7 +118,9 @@ describe("d-i, debian-2014 (kmem_map 128 MiB): the cliff", () => {
         const r = await run_image({ image: DI, preset: "debian-2014", memory: "1856M" });
         expect(r.status).toBe("stuck");
         expect(kernel_verify(r.kernel!)).toEqual([]);
-        expect(r.kernel!.failed!.what).toMatch(/^kmem_alloc\(kernel_map, 6504448\) for device_read_alloc/);
+        expect(r.kernel!.failed!.what).toMatch(
+            /^kmem_alloc\(kernel_map, 6504448\) for device_read_alloc/,
+        );
         expect(r.kernel!.console.join("")).toContain("no more room for kmem_alloc in kernel_map");
         const c = cli(["boot", DI, "--preset", "debian-2014", "--quiet"]);
         expect(c.code).toBe(1);
@@ -105,54 +131,90 @@ describe("d-i, debian-2014 (kmem_map 128 MiB): the cliff", () => {
     it("bisect finds the largest bootable RAM, and kentry_pages / kmem_map_size move the cliff as the arithmetic predicts", async () => {
         const cliff = async (set: string[]) => {
             const io = capture();
-            await cmd_bisect({ image: DI, preset: "debian-2014", set, engine: "none", param: "memory", range: "1024M..2047M", json: true }, io);
-            const doc = JSON.parse(io.text().slice(io.text().indexOf("{"))) as { largest_booting: number; first_failing: number };
+            await cmd_bisect(
+                {
+                    image: DI,
+                    preset: "debian-2014",
+                    set,
+                    engine: "none",
+                    param: "memory",
+                    range: "1024M..2047M",
+                    json: true,
+                },
+                io,
+            );
+            const doc = JSON.parse(io.text().slice(io.text().indexOf("{"))) as {
+                largest_booting: number;
+                first_failing: number;
+            };
             expect(doc.first_failing - doc.largest_booting).toBe(MiB);
             return doc.largest_booting / MiB;
         };
         const base = await cliff([]);
-        console.log(`debian-2014 model cliff: boots at ${base}M, fails at ${base + 1}M (history: 1855M / 1856M)`);
+        console.log(
+            `debian-2014 model cliff: boots at ${base}M, fails at ${base + 1}M (history: 1855M / 1856M)`,
+        );
         // Each MiB of RAM costs (44 B vm_page + 12 B pv + 1 B attr + 1/8 B lock) per 4 KiB page of kernel_map.
-        const perMiB = (44 + 12 + 1 + 0.125) * 256 / MiB;
+        const perMiB = ((44 + 12 + 1 + 0.125) * 256) / MiB;
         const moreKentry = await cliff(["kentry_pages=512"]);
-        expect(Math.abs((base - moreKentry) - 1 / perMiB)).toBeLessThan(3);
+        expect(Math.abs(base - moreKentry - 1 / perMiB)).toBeLessThan(3);
         // Half a MiB less kmem_map: the cliff moves up by 0.5 / perMiB ≈ 36 MiB (a whole MiB would move
         // it past the 1856M truncation point, above which kernel_map stops growing with RAM).
         const smallerKmem = await cliff(["kmem_map_size=130560K"]);
-        expect(Math.abs((smallerKmem - base) - 0.5 / perMiB)).toBeLessThan(3);
+        expect(Math.abs(smallerKmem - base - 0.5 / perMiB)).toBeLessThan(3);
     });
 });
 
 describe("other presets and the boot mapping", () => {
     it("upstream-2014 truncates memory at 831 MiB", async () => {
-        const r = await run_image({ image: DI, preset: "upstream-2014", memory: "1024M", engine: "none" });
+        const r = await run_image({
+            image: DI,
+            preset: "upstream-2014",
+            memory: "1024M",
+            engine: "none",
+        });
         expect(r.console).toContain("Truncating memory to 831MiB");
     });
 
     it("kernel_bss=5M faults on the CPU with one boot PTP and is explained; boot_ptps=2 boots", async () => {
         const bad = await run_image({ image: DI, memory: "256M", set: ["kernel_bss=5M"] });
         expect(bad.status).toBe("crash");
-        expect(bad.reason).toMatch(/page fault at 0x80400000 .*PDE 513 is not present.*boot_ptps=1 x 4 MiB.*boot_ptps=2 would map it/);
-        const good = await run_image({ image: DI, memory: "256M", set: ["kernel_bss=5M", "boot_ptps=2"] });
+        expect(bad.reason).toMatch(
+            /page fault at 0x80400000 .*PDE 513 is not present.*boot_ptps=1 x 4 MiB.*boot_ptps=2 would map it/,
+        );
+        const good = await run_image({
+            image: DI,
+            memory: "256M",
+            set: ["kernel_bss=5M", "boot_ptps=2"],
+        });
         expect(good.status).toBe("ok");
     });
 
     it("PAE page tables: the CPU runs on them too (host turns CR4.PAE on with the new CR3)", async () => {
-        const r = await run_image({ image: DI, memory: "512M", set: ["pae=1"] }, {
-            inspect: (res) => {
-                expect(res.paging!.cr4 & 0x20).toBe(0x20);
-                const k = res.kernel!;
-                for (const va of [k.vm_page_array, k.kernel_virtual_start, 0x80009500]) {
-                    expect(res.cpu_translate!(va)).toBe(pmap_extract(k.kernel_pmap!, va));
-                }
+        const r = await run_image(
+            { image: DI, memory: "512M", set: ["pae=1"] },
+            {
+                inspect: (res) => {
+                    expect(res.paging!.cr4 & 0x20).toBe(0x20);
+                    const k = res.kernel!;
+                    for (const va of [k.vm_page_array, k.kernel_virtual_start, 0x80009500]) {
+                        expect(res.cpu_translate!(va)).toBe(pmap_extract(k.kernel_pmap!, va));
+                    }
+                },
             },
-        });
+        );
         expect(r.status).toBe("ok");
         for (const c of r.checks) expect(c.value, c.what).toBe(c.expected);
     });
 
     it("bad layouts are one-line errors with exit 2", () => {
-        for (const args of [["--preset", "nope"], ["--set", "frob=1"], ["--set", "kmem_map_size=lots"], ["--set", "kmem_map_size=190M"], ["--memory", "3G"]]) {
+        for (const args of [
+            ["--preset", "nope"],
+            ["--set", "frob=1"],
+            ["--set", "kmem_map_size=lots"],
+            ["--set", "kmem_map_size=190M"],
+            ["--memory", "3G"],
+        ]) {
             const r = cli(["boot", DI, ...args]);
             expect(r.code, args.join(" ")).toBe(2);
             expect(r.stderr.trim().split("\n")).toHaveLength(1);

@@ -9,7 +9,12 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { run_image } from "../../cli/kcommands.ts";
-import { kernel_sample, sample_record, sample_series_create, SAMPLES_MAX } from "../../kernel/kern/kern_sample.ts";
+import {
+    kernel_sample,
+    sample_record,
+    sample_series_create,
+    SAMPLES_MAX,
+} from "../../kernel/kern/kern_sample.ts";
 import { ROOT, cli } from "./helpers.ts";
 
 const img = (name: string) => join(ROOT, "images", name);
@@ -24,7 +29,9 @@ describe("kernel samples of a user run (pressure-churn)", () => {
         const boot_tasks = k.boot_info.mods?.length ?? 0;
         expect(s[0]!.label).toBe("start");
         expect(s[s.length - 1]!.label).toBe("end");
-        const created = s.filter((x) => x.label.startsWith("task_create ")).map((x) => x.label.slice(12));
+        const created = s
+            .filter((x) => x.label.startsWith("task_create "))
+            .map((x) => x.label.slice(12));
         const ended = s.filter((x) => x.label.startsWith("task_end ")).map((x) => x.label.slice(9));
         // Tasks the boot script made exist before the run starts; every other one is sampled when created.
         expect(created).toEqual(k.sched!.tasks.slice(boot_tasks).map((t) => t.name));
@@ -32,8 +39,12 @@ describe("kernel samples of a user run (pressure-churn)", () => {
         expect(s.length).toBe(2 + created.length + ended.length);
         // pools off: every entry of the kentry-backed maps is one kentry, and no kentry is held elsewhere.
         for (const x of s) expect(x.kentries_allocated, x.label).toBe(x.kernel_map_entries);
-        expect(u.kernel.peak_entries!.kernel_map_entries).toBe(Math.max(...s.map((x) => x.kernel_map_entries)));
-        expect(u.kernel.peak_kentries!.kentries_allocated).toBeLessThanOrEqual(u.kernel.kentry_capacity!);
+        expect(u.kernel.peak_entries!.kernel_map_entries).toBe(
+            Math.max(...s.map((x) => x.kernel_map_entries)),
+        );
+        expect(u.kernel.peak_kentries!.kentries_allocated).toBeLessThanOrEqual(
+            u.kernel.kentry_capacity!,
+        );
         // The end sample is the kernel as it is now.
         expect({ ...s[s.length - 1]!, label: "now" }).toEqual(kernel_sample(k, "now"));
     }, 120_000);
@@ -44,7 +55,9 @@ describe("kernel samples of a user run (pressure-churn)", () => {
         const n = r.stderr.match(/mach86: user tasks: (\d+) ran: (\d+) exited with code 0\n/);
         expect(n, r.stderr).not.toBeNull();
         expect(n![1]).toBe(n![2]);
-        expect(r.stderr).toMatch(/mach86: kernel map entries \(kernel_map and its kentry-backed submaps\): \d+ at start, peak \d+ at task_\w+ \S+, \d+ at end; kentries taken: peak \d+ of \d+/);
+        expect(r.stderr).toMatch(
+            /mach86: kernel map entries \(kernel_map and its kentry-backed submaps\): \d+ at start, peak \d+ at task_\w+ \S+, \d+ at end; kentries taken: peak \d+ of \d+/,
+        );
         const rows = r.stdout.trim().split("\n");
         expect(rows[0]).toMatch(/ticks +map entries +kentries/);
         expect(rows[1]).toMatch(/ start$/);

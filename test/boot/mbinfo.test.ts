@@ -14,7 +14,11 @@ const plain = new TextEncoder().encode("PLAINMODULE-" + "x".repeat(5000));
 const payload = new Uint8Array(300_000).map((_, i) => (i * 7 + (i >> 9)) & 0xff);
 const nounzipSrc = new TextEncoder().encode("kept compressed ".repeat(1000));
 const nounzipGz = new Uint8Array(gzipSync(nounzipSrc));
-const paths = { plain: join(tmp, "plain.bin"), gz: join(tmp, "payload.gz"), nz: join(tmp, "initrd.gz") };
+const paths = {
+    plain: join(tmp, "plain.bin"),
+    gz: join(tmp, "payload.gz"),
+    nz: join(tmp, "initrd.gz"),
+};
 
 function sum32(b: Uint8Array): number {
     let s = 0;
@@ -23,7 +27,9 @@ function sum32(b: Uint8Array): number {
 }
 const hex = (n: number, w = 8) => "0x" + n.toString(16).padStart(w, "0");
 function head(b: Uint8Array): string {
-    return [...b.subarray(0, 8)].map((c) => (c >= 0x20 && c <= 0x7e ? String.fromCharCode(c) : ".")).join("");
+    return [...b.subarray(0, 8)]
+        .map((c) => (c >= 0x20 && c <= 0x7e ? String.fromCharCode(c) : "."))
+        .join("");
 }
 
 let r: Captured;
@@ -61,7 +67,8 @@ describe("mbinfo: every MBI field as the guest sees it", () => {
     it("MBI at 0x9500 with flags MEMORY CMDLINE MODS ELF_SHDR MMAP LOADER_NAME", () => {
         expect(lines).toContain("mbi_addr=0x00009500");
         const flags = parseInt(line("flags=").slice(6), 16);
-        for (const bit of [0, 2, 3, 6, 9]) expect(flags & (1 << bit), `flag bit ${bit}`).not.toBe(0);
+        for (const bit of [0, 2, 3, 6, 9])
+            expect(flags & (1 << bit), `flag bit ${bit}`).not.toBe(0);
         expect(flags & (1 << 1), "no boot_device").toBe(0);
         expect(flags & (1 << 5), "ELF section headers").not.toBe(0);
         expect(line("elf_sec ")).toMatch(/^elf_sec num=\d+ size=40 addr=0x[0-9a-f]{8} shndx=\d+$/);
@@ -91,7 +98,7 @@ describe("mbinfo: every MBI field as the guest sees it", () => {
             expect(p.start % 4096).toBe(0);
             expect(mods[i]).toBe(
                 `mod[${i}] start=${hex(p.start)} end=${hex(p.end)} size=${e.bytes.length} ` +
-                `string='${e.string}' head='${head(e.bytes)}' sum=${hex(sum32(e.bytes))}`,
+                    `string='${e.string}' head='${head(e.bytes)}' sum=${hex(sum32(e.bytes))}`,
             );
         });
         // modules follow each other page by page, after the module array
@@ -105,7 +112,8 @@ describe("mbinfo: every MBI field as the guest sees it", () => {
     it("memory map with the low reserved holes", () => {
         expect(line("mmap_addr=")).toBe("mmap_addr=0x00009000 mmap_length=120");
         const mmap = lines.filter((l) => l.startsWith("mmap base="));
-        const e = (base: number, len: number, type: number) => `mmap base=${hex(base, 16)} len=${hex(len, 16)} type=${type}`;
+        const e = (base: number, len: number, type: number) =>
+            `mmap base=${hex(base, 16)} len=${hex(len, 16)} type=${type}`;
         expect(mmap).toEqual([
             e(0, 0x9fc00, 1),
             e(0x9fc00, 0x400, 2),

@@ -21,7 +21,8 @@ const OPTS: KOptions = { image: DI, preset: "debian-2014", memory: "1856M", engi
 
 /** The overview's blocks: class exactly entry/submap/hole (optionally " wired"), in document order. */
 function blocks(svg: string): { kind: string; label: string }[] {
-    const re = /<rect class="(entry|submap|hole)(?: wired)?" data-start="0x[0-9a-f]{8}" data-end="0x[0-9a-f]{8}" data-label="([^"]*)"/g;
+    const re =
+        /<rect class="(entry|submap|hole)(?: wired)?" data-start="0x[0-9a-f]{8}" data-end="0x[0-9a-f]{8}" data-label="([^"]*)"/g;
     return [...svg.matchAll(re)].map((m) => ({ kind: m[1]!, label: m[2]! }));
 }
 
@@ -41,12 +42,16 @@ describe("report: HTML/SVG of the kernel layout", async () => {
         const classes = [...svg.matchAll(/class="(entry|submap|hole)(?: wired)?"/g)];
         expect(classes).toHaveLength(l.kernel_map.entries.length);
         expect(got.map((b) => b.kind)).toEqual(l.kernel_map.entries.map((e) => e.kind));
-        expect(got.map((b) => b.label)).toEqual(l.kernel_map.entries.map((e) => xml_escape(entry_label(e))));
+        expect(got.map((b) => b.label)).toEqual(
+            l.kernel_map.entries.map((e) => xml_escape(entry_label(e))),
+        );
         expect(got.some((b) => b.label === "kmem_map [submap]")).toBe(true);
         // Submaps' own entries are drawn nested (second row), holes too; and the zoomed strip exists.
         expect(svg).toMatch(/class="sub-hole"/);
         expect(svg).toMatch(/class="zoom-submap"/);
-        expect(svg).toContain(`zoom: above the direct map, 0x${(l.kernel_virtual_start >>> 0).toString(16).padStart(8, "0")}`);
+        expect(svg).toContain(
+            `zoom: above the direct map, 0x${(l.kernel_virtual_start >>> 0).toString(16).padStart(8, "0")}`,
+        );
         expect(svg).toMatch(/<text class="axis-label"[^>]*>0x80000000<\/text>/);
     });
 
@@ -60,7 +65,9 @@ describe("report: HTML/SVG of the kernel layout", async () => {
     });
 
     it("--sweep parses LOW..HIGH:STEP and refuses nonsense", () => {
-        expect(parse_sweep("1024M..1280M:128M")).toEqual([1024, 1152, 1280].map((m) => m * 1048576));
+        expect(parse_sweep("1024M..1280M:128M")).toEqual(
+            [1024, 1152, 1280].map((m) => m * 1048576),
+        );
         expect(parse_sweep("1000M..1100M:64M").map((b) => b / 1048576)).toEqual([1000, 1064, 1100]);
         expect(() => parse_sweep("1024M-2047M")).toThrow(/LOW\.\.HIGH:STEP/);
         expect(() => parse_sweep("2G..1G:64M")).toThrow(/above/);
@@ -76,7 +83,12 @@ describe("report: HTML/SVG of the kernel layout", async () => {
     it("the page is self-contained and has every section; the sweep finds the boundary", () => {
         expect(html).toMatch(/^<!DOCTYPE html>/);
         expect(html).not.toMatch(/<script|<link|src="http|href="http/);
-        for (const h of ["kernel_map-&gt;size, term by term", "Physical memory", "slabinfo", "Free kernel_map against RAM size"]) {
+        for (const h of [
+            "kernel_map-&gt;size, term by term",
+            "Physical memory",
+            "slabinfo",
+            "Free kernel_map against RAM size",
+        ]) {
             expect(html).toContain(h);
         }
         expect(points.map((p) => p.ok)).toEqual([true, true, false, false, false]);
@@ -87,33 +99,82 @@ describe("report: HTML/SVG of the kernel layout", async () => {
 
     const browser = existsSync(CHROMIUM) ? it : it.skip;
     if (!existsSync(CHROMIUM)) console.log("chromium not installed: skipping browser check");
-    browser("headless Chromium loads the page: the SVG and every block survive, no console errors", () => {
-        const profile = mkdtempSync(join(tmpdir(), "mach86-chromium-"));
-        const c = spawnSync(CHROMIUM, [
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", `--user-data-dir=${profile}`, "--enable-logging=stderr", "--v=0",
-            "--dump-dom", `file://${file}`,
-        ], { encoding: "utf8", timeout: 90_000 });
-        expect(c.status).toBe(0);
-        const dom = c.stdout;
-        expect(dom).toMatch(/<svg[^>]*class="layout"/);
-        expect(dom).toMatch(/<svg[^>]*class="plot"/);
-        expect([...dom.matchAll(/class="(entry|submap|hole)(?: wired)?"/g)]).toHaveLength(layout!.kernel_map.entries.length);
-        // Chromium logs every console message (errors included) as "INFO:CONSOLE:<line>] ..."; the page has no scripts, so none is expected.
-        expect(c.stderr).not.toMatch(/Uncaught|console error|:CONSOLE[:(]/i);
-    });
+    browser(
+        "headless Chromium loads the page: the SVG and every block survive, no console errors",
+        () => {
+            const profile = mkdtempSync(join(tmpdir(), "mach86-chromium-"));
+            const c = spawnSync(
+                CHROMIUM,
+                [
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    `--user-data-dir=${profile}`,
+                    "--enable-logging=stderr",
+                    "--v=0",
+                    "--dump-dom",
+                    `file://${file}`,
+                ],
+                { encoding: "utf8", timeout: 90_000 },
+            );
+            expect(c.status).toBe(0);
+            const dom = c.stdout;
+            expect(dom).toMatch(/<svg[^>]*class="layout"/);
+            expect(dom).toMatch(/<svg[^>]*class="plot"/);
+            expect([...dom.matchAll(/class="(entry|submap|hole)(?: wired)?"/g)]).toHaveLength(
+                layout!.kernel_map.entries.length,
+            );
+            // Chromium logs every console message (errors included) as "INFO:CONSOLE:<line>] ..."; the page has no scripts, so none is expected.
+            expect(c.stderr).not.toMatch(/Uncaught|console error|:CONSOLE[:(]/i);
+        },
+    );
 
     it("CLI: writes the page, exit 1 when the boot fails, 2 on bad input", () => {
         const out = join(dir, "cli.html");
-        const bad = cli(["report", DI, "--engine", "none", "--preset", "debian-2014", "--memory", "1856M", "--html", out]);
+        const bad = cli([
+            "report",
+            DI,
+            "--engine",
+            "none",
+            "--preset",
+            "debian-2014",
+            "--memory",
+            "1856M",
+            "--html",
+            out,
+        ]);
         expect(bad.code).toBe(1);
         expect(bad.stderr).toMatch(/boot failed/);
         expect(readFileSync(out, "utf8")).toContain('class="layout"');
-        const good = cli(["report", DI, "--engine", "none", "--preset", "debian-2014", "--memory", "1024M", "--at", "end", "--html", out]);
+        const good = cli([
+            "report",
+            DI,
+            "--engine",
+            "none",
+            "--preset",
+            "debian-2014",
+            "--memory",
+            "1024M",
+            "--at",
+            "end",
+            "--html",
+            out,
+        ]);
         expect(good.code).toBe(0);
         expect(readFileSync(out, "utf8")).toContain("boot point “end”");
         const missing = ["--html", join(dir, "no/such/dir.html")];
-        for (const args of [["--at", "nowhere", "--html", out], ["--sweep", "1G", "--html", out], ["--memory", "lots", "--html", out], missing, [...missing, "--html", out]]) {
+        for (const args of [
+            ["--at", "nowhere", "--html", out],
+            ["--sweep", "1G", "--html", out],
+            ["--memory", "lots", "--html", out],
+            missing,
+            [...missing, "--html", out],
+        ]) {
             const u = cli(["report", DI, "--engine", "none", ...args]);
             expect(u.code).toBe(2);
             expect(u.stderr.trim().split("\n")).toHaveLength(1);

@@ -9,20 +9,31 @@ import { spawn } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
 import { CLI, IMAGES, ROOT } from "./helpers.ts";
 
-interface Run { code: number | null; stdout: string; stderr: string }
+interface Run {
+    code: number | null;
+    stdout: string;
+    stderr: string;
+}
 
 function mach86(args: string[]): Promise<Run> {
     return new Promise((done) => {
         const p = spawn(process.execPath, [CLI, ...args], { cwd: ROOT });
         let stdout = "";
         let stderr = "";
-        p.stdout.on("data", (b: Buffer) => { stdout += b.toString(); });
-        p.stderr.on("data", (b: Buffer) => { stderr += b.toString(); });
+        p.stdout.on("data", (b: Buffer) => {
+            stdout += b.toString();
+        });
+        p.stderr.on("data", (b: Buffer) => {
+            stderr += b.toString();
+        });
         p.on("close", (code) => done({ code, stdout, stderr }));
     });
 }
 
-interface JsonReport { summary: { passed: number; failed: number }; cases: { name: string; verdict: string; reason: string; console_tail: string[] }[] }
+interface JsonReport {
+    summary: { passed: number; failed: number };
+    cases: { name: string; verdict: string; reason: string; console_tail: string[] }[];
+}
 
 const MARKERS = `markers <&"'>`;
 let dir = "";
@@ -31,23 +42,54 @@ let suite = "";
 beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "mach86-suite-"));
     suite = join(dir, "t.json");
-    writeFileSync(suite, JSON.stringify({
-        name: "t",
-        defaults: { timeout: "20s" },
-        cases: [
-            { name: "hello", kernel: join(IMAGES, "hello.elf"), expect: { exit: 0, console: ["Hello from mach86!"] } },
-            { name: "crash", kernel: join(IMAGES, "noidt.elf"), expect: { panic: "#GP with no IDT", console: ["about to fault"] } },
-            { name: "hang", kernel: join(IMAGES, "loop.elf"), timeout: "1s", expect: { exit: 0 } },
-            { name: MARKERS, kernel: join(IMAGES, "hello.elf"), expect: { markers: true } },
-            { name: "missing", kernel: "no/such/kernel.elf", expect: { exit: 0 } },
-        ],
-    }));
+    writeFileSync(
+        suite,
+        JSON.stringify({
+            name: "t",
+            defaults: { timeout: "20s" },
+            cases: [
+                {
+                    name: "hello",
+                    kernel: join(IMAGES, "hello.elf"),
+                    expect: { exit: 0, console: ["Hello from mach86!"] },
+                },
+                {
+                    name: "crash",
+                    kernel: join(IMAGES, "noidt.elf"),
+                    expect: { panic: "#GP with no IDT", console: ["about to fault"] },
+                },
+                {
+                    name: "hang",
+                    kernel: join(IMAGES, "loop.elf"),
+                    timeout: "1s",
+                    expect: { exit: 0 },
+                },
+                { name: MARKERS, kernel: join(IMAGES, "hello.elf"), expect: { markers: true } },
+                { name: "missing", kernel: "no/such/kernel.elf", expect: { exit: 0 } },
+            ],
+        }),
+    );
 });
 
 describe("mach86 test", () => {
     it("judges each case and writes TAP, JUnit and JSON", async () => {
-        const [tapF, junitF, jsonF] = ["t.tap", "t.xml", "t.json.out"].map((f) => join(dir, f)) as [string, string, string];
-        const r = await mach86(["test", suite, "-j", "4", "--tap", tapF, "--junit", junitF, "--json", jsonF]);
+        const [tapF, junitF, jsonF] = ["t.tap", "t.xml", "t.json.out"].map((f) => join(dir, f)) as [
+            string,
+            string,
+            string,
+        ];
+        const r = await mach86([
+            "test",
+            suite,
+            "-j",
+            "4",
+            "--tap",
+            tapF,
+            "--junit",
+            junitF,
+            "--json",
+            jsonF,
+        ]);
         expect(r.code).toBe(1);
         expect(r.stdout.split("\n")).toContain("2 passed, 3 failed");
         expect(r.stdout).toMatch(/^ok \d\/5 hello \(\d+\.\ds\)$/m);
@@ -86,9 +128,15 @@ describe("mach86 test", () => {
 
     it("shards 1/3, 2/3, 3/3 run every case exactly once", async () => {
         const files = [1, 2, 3].map((i) => join(dir, `shard${i}.json`));
-        const runs = await Promise.all([1, 2, 3].map((i) => mach86(["test", suite, "-j", "2", "--shard", `${i}/3`, "--json", files[i - 1]!])));
+        const runs = await Promise.all(
+            [1, 2, 3].map((i) =>
+                mach86(["test", suite, "-j", "2", "--shard", `${i}/3`, "--json", files[i - 1]!]),
+            ),
+        );
         for (const r of runs) expect(r.code).not.toBe(2);
-        const names = files.flatMap((f) => (JSON.parse(readFileSync(f, "utf8")) as JsonReport).cases.map((c) => c.name));
+        const names = files.flatMap((f) =>
+            (JSON.parse(readFileSync(f, "utf8")) as JsonReport).cases.map((c) => c.name),
+        );
         expect(names.sort()).toEqual(["crash", "hang", "hello", MARKERS, "missing"].sort());
     });
 

@@ -29,8 +29,10 @@ describe("pressure-swap: memhog 2x on 24 MiB with 96 MiB of swap", () => {
         const r = await run_image({ image: img("pressure-swap") });
         expect(r.status, r.reason).toBe("ok");
         const u = r.user!;
-        console.log(`pressure-swap: pageouts ${u.pageouts}, pageins ${u.pageins}, scans ${u.pageout_scans}, ` +
-            `free minimum ${u.free_count_minimum} (reserve ${u.free_reserved}), ticks ${u.ticks}`);
+        console.log(
+            `pressure-swap: pageouts ${u.pageouts}, pageins ${u.pageins}, scans ${u.pageout_scans}, ` +
+                `free minimum ${u.free_count_minimum} (reserve ${u.free_reserved}), ticks ${u.ticks}`,
+        );
         // memhog sized itself from the free count it saw: 2 × free pages, which is more than the machine has.
         const free_at_start = num(r.console, /memhog: start: .*\bfree=(\d+) pages/);
         const pages = num(r.console, /memhog: 2x = \d+ KiB \((\d+) pages\)/);
@@ -42,7 +44,15 @@ describe("pressure-swap: memhog 2x on 24 MiB with 96 MiB of swap", () => {
         expect(r.console).not.toMatch(/MISMATCH/);
         expect(r.console).toMatch(/^mach86: task \/bin\/memhog \(1\) exited with code 0$/m);
         expect(u.ran).toBe(true);
-        expect(u.tasks).toEqual([{ name: "/bin/memhog", id: 1, state: "exited", end: "exited with code 0", exit_code: 0 }]);
+        expect(u.tasks).toEqual([
+            {
+                name: "/bin/memhog",
+                id: 1,
+                state: "exited",
+                end: "exited with code 0",
+                exit_code: 0,
+            },
+        ]);
         // At least the part that cannot fit in RAM went out, and all of it came back in to be verified.
         expect(u.pageouts).toBeGreaterThanOrEqual(pages - ram_pages);
         expect(u.pageins).toBeGreaterThanOrEqual(pages - ram_pages);
@@ -61,14 +71,18 @@ describe("pressure-noswap: memhog 2x with no paging area", () => {
         expect(r.status).toBe("panic");
         expect(r.reason).toMatch(/out of memory/);
         const c = r.console;
-        const oom = c.match(/^mach86: out of memory: (.*) needs a page; (\d+) free \(reserve (\d+)\)/m);
+        const oom = c.match(
+            /^mach86: out of memory: (.*) needs a page; (\d+) free \(reserve (\d+)\)/m,
+        );
         expect(oom, "the out-of-memory line").not.toBeNull();
         expect(oom![1]).toMatch(/^\/bin\/memhog fault at 0x[0-9a-f]+$/);
         expect(Number(oom![2])).toBeLessThan(Number(oom![3]));
         expect(c).toMatch(/^mach86: no paging area: anonymous memory cannot be paged out$/m);
         expect(c).toMatch(/^mach86: top memory consumers \(resident pages\):$/m);
         // memhog is the only task with pageable memory: the report lists every active and inactive page as its.
-        const held = num(c, /^mach86: out of memory: .* (\d+) active, /m) + num(c, /^mach86: out of memory: .* (\d+) inactive, /m);
+        const held =
+            num(c, /^mach86: out of memory: .* (\d+) active, /m) +
+            num(c, /^mach86: out of memory: .* (\d+) inactive, /m);
         expect(held).toBeGreaterThan(0);
         expect(num(c, /^ {2}\/bin\/memhog \(1\): (\d+) pages resident/m)).toBe(held);
         expect(c).toMatch(/^cache +obj +slab +bufs +objs +bufs +total +reclaimable$/m);
@@ -92,12 +106,20 @@ describe("user-faulty: faults kill one task, not the kernel", () => {
         const r = await run_image({ image: img("user-faulty") });
         expect(r.status, r.reason).toBe("ok");
         const c = r.console;
-        const text = exec_segments(join(ROOT, "build/images/user/faulty")).segments.filter((s) => s.prot & VM_PROT_EXECUTE);
-        const in_text = (eip: number) => text.some((s) => eip >= s.vaddr && eip < s.vaddr + s.memsz);
+        const text = exec_segments(join(ROOT, "build/images/user/faulty")).segments.filter(
+            (s) => s.prot & VM_PROT_EXECUTE,
+        );
+        const in_text = (eip: number) =>
+            text.some((s) => eip >= s.vaddr && eip < s.vaddr + s.memsz);
 
-        const kill = (id: number) => c.match(new RegExp(
-            `^mach86: task /bin/faulty \\(${id}\\) killed: page fault at 0x([0-9a-f]{8}) \\(eip 0x([0-9a-f]{8}), (read|write), ` +
-            "(not present|protection violation)\\): (KERN_[A-Z_]+)$", "m"));
+        const kill = (id: number) =>
+            c.match(
+                new RegExp(
+                    `^mach86: task /bin/faulty \\(${id}\\) killed: page fault at 0x([0-9a-f]{8}) \\(eip 0x([0-9a-f]{8}), (read|write), ` +
+                        "(not present|protection violation)\\): (KERN_[A-Z_]+)$",
+                    "m",
+                ),
+            );
         const nul = kill(1);
         expect(nul, "the kill line of faulty null").not.toBeNull();
         expect(parseInt(nul![1]!, 16)).toBe(0);
@@ -113,7 +135,9 @@ describe("user-faulty: faults kill one task, not the kernel", () => {
         expect(txt!.slice(3)).toEqual(["write", "protection violation", "KERN_PROTECTION_FAILURE"]);
 
         expect(c).toMatch(/^faulty: system call 999 returned kr=4 \(KERN_INVALID_ARGUMENT\)/m);
-        expect(c).toMatch(/^faulty: vm_allocate\(addr pointer 0x10\) returned kr=1 \(KERN_INVALID_ADDRESS\)/m);
+        expect(c).toMatch(
+            /^faulty: vm_allocate\(addr pointer 0x10\) returned kr=1 \(KERN_INVALID_ADDRESS\)/m,
+        );
         expect(c).not.toMatch(/faulty: survived/);
 
         const u = r.user!;
@@ -136,7 +160,9 @@ describe("user-faulty: faults kill one task, not the kernel", () => {
     it("the CLI exits 1 when a task was killed (and 0 for the same kind of run where none was)", () => {
         const bad = cli(["boot", img("user-faulty"), "--quiet"]);
         expect(bad.code).toBe(1);
-        expect(bad.stderr).toMatch(/mach86: user tasks: \/bin\/faulty killed: page fault at 0x00000000/);
+        expect(bad.stderr).toMatch(
+            /mach86: user tasks: \/bin\/faulty killed: page fault at 0x00000000/,
+        );
         expect(bad.stderr).not.toMatch(/at Object\.|\n\s+at /); // no host stack trace
         const good = cli(["boot", img("user-hello"), "--quiet"]);
         expect(good.code).toBe(0);

@@ -20,8 +20,10 @@ const ROOT = resolve(import.meta.dirname, "../..");
  *   loop:     call f; dec ecx; jnz loop; call f; out 0xf4, eax; jmp $
  *   0x100100: f: mov eax, 1; ret
  */
-const MAIN = [0xbc, 0, 0, 9, 0, 0xb9, 0xc0, 0xc6, 0x2d, 0, 0xe8, 0xf1, 0, 0, 0, 0x49, 0x75, 0xf8,
-    0xe8, 0xe9, 0, 0, 0, 0xe7, 0xf4, 0xeb, 0xfe];
+const MAIN = [
+    0xbc, 0, 0, 9, 0, 0xb9, 0xc0, 0xc6, 0x2d, 0, 0xe8, 0xf1, 0, 0, 0, 0x49, 0x75, 0xf8, 0xe8, 0xe9,
+    0, 0, 0, 0xe7, 0xf4, 0xeb, 0xfe,
+];
 const F = (ret: number) => [0xb8, ret, 0, 0, 0, 0xc3];
 
 describe("Machine", () => {
@@ -84,7 +86,12 @@ describe("Machine", () => {
                 resolveDir: ROOT,
                 loader: "ts",
             },
-            bundle: true, platform: "node", format: "esm", packages: "external", outfile: out, logLevel: "silent",
+            bundle: true,
+            platform: "node",
+            format: "esm",
+            packages: "external",
+            outfile: out,
+            logLevel: "silent",
         });
         const r = spawnSync(process.execPath, [out], { encoding: "utf8", timeout: 30_000 });
         rmSync(out);

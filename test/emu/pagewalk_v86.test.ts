@@ -9,7 +9,18 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Machine } from "../../emulator/machine.ts";
 import { page_walk } from "../../emulator/pagewalk.ts";
-import { map4k, map4m, new_pd, new_pdpt, pae_map2m, pae_map4k, pt_alloc, P, W, U } from "../unit/emulator/ptbuild.ts";
+import {
+    map4k,
+    map4m,
+    new_pd,
+    new_pdpt,
+    pae_map2m,
+    pae_map4k,
+    pt_alloc,
+    P,
+    W,
+    U,
+} from "../unit/emulator/ptbuild.ts";
 
 const SEED = Number(process.env["EMU_SEED"] ?? Date.now() % 1_000_000);
 console.log(`pagewalk_v86 seed=${SEED} (rerun with EMU_SEED=${SEED})`);
@@ -17,7 +28,11 @@ console.log(`pagewalk_v86 seed=${SEED} (rerun with EMU_SEED=${SEED})`);
 function rng(seed: number) {
     let s = seed >>> 0 || 1;
     return (n: number) => {
-        s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+        s ^= s << 13;
+        s >>>= 0;
+        s ^= s >>> 17;
+        s ^= s << 5;
+        s >>>= 0;
         return s % n;
     };
 }
@@ -26,15 +41,24 @@ const RAM = 64 << 20;
 const CR0_PG_PE = 0x80000011;
 let m: Machine;
 
-beforeAll(async () => { m = await Machine.create({ memory: RAM }); });
-afterAll(async () => { await m.destroy(); });
+beforeAll(async () => {
+    m = await Machine.create({ memory: RAM });
+});
+afterAll(async () => {
+    await m.destroy();
+});
 
 function clearTables(): void {
     m.mem.fill(16 << 20, 16 << 20, 0);
 }
 
 /** Map `count` random pages of `size`, never twice the same VA slot; returns the VAs. */
-function randomMappings(count: number, size: number, map: (va: number, pa: number) => void, r: (n: number) => number): number[] {
+function randomMappings(
+    count: number,
+    size: number,
+    map: (va: number, pa: number) => void,
+    r: (n: number) => number,
+): number[] {
     const used = new Set<number>();
     const vas: number[] = [];
     while (vas.length < count) {
@@ -65,7 +89,12 @@ describe("page walker agrees with v86", () => {
         clearTables();
         const a = pt_alloc(m.mem, 16 << 20, 32 << 20);
         const cr3 = new_pd(a);
-        const vas = randomMappings(1500, 4096, (va, pa) => map4k(a, cr3, va, pa, P | W | (r(2) ? U : 0)), r);
+        const vas = randomMappings(
+            1500,
+            4096,
+            (va, pa) => map4k(a, cr3, va, pa, P | W | (r(2) ? U : 0)),
+            r,
+        );
         compare(cr3, 0, vas);
     });
 

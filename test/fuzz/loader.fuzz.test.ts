@@ -16,12 +16,22 @@ import { gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-    BootError, MBI_ADDR, mbi_parse, multiboot_load, type LoadRequest,
+    BootError,
+    MBI_ADDR,
+    mbi_parse,
+    multiboot_load,
+    type LoadRequest,
 } from "../../boot/index.ts";
 import { ArrayPhysMem } from "../../emulator/physmem.ts";
 import type { PhysMem } from "../../emulator/types.ts";
 import {
-    build_aout, build_elf, MB_MAGIC, pattern, SHF, SHT, type BuiltElf,
+    build_aout,
+    build_elf,
+    MB_MAGIC,
+    pattern,
+    SHF,
+    SHT,
+    type BuiltElf,
 } from "../unit/boot/elfbuild.ts";
 
 const MiB = 1024 * 1024;
@@ -41,14 +51,34 @@ class RecordingMem implements PhysMem {
     get size(): number {
         return this.inner.size;
     }
-    read8(pa: number): number { return this.inner.read8(pa); }
-    read16(pa: number): number { return this.inner.read16(pa); }
-    read32(pa: number): number { return this.inner.read32(pa); }
-    read(pa: number, len: number): Uint8Array { return this.inner.read(pa, len); }
-    write8(pa: number, v: number): void { this.note(pa, 1); this.inner.write8(pa, v); }
-    write16(pa: number, v: number): void { this.note(pa, 2); this.inner.write16(pa, v); }
-    write32(pa: number, v: number): void { this.note(pa, 4); this.inner.write32(pa, v); }
-    write(pa: number, b: Uint8Array): void { this.note(pa, b.length); this.inner.write(pa, b); }
+    read8(pa: number): number {
+        return this.inner.read8(pa);
+    }
+    read16(pa: number): number {
+        return this.inner.read16(pa);
+    }
+    read32(pa: number): number {
+        return this.inner.read32(pa);
+    }
+    read(pa: number, len: number): Uint8Array {
+        return this.inner.read(pa, len);
+    }
+    write8(pa: number, v: number): void {
+        this.note(pa, 1);
+        this.inner.write8(pa, v);
+    }
+    write16(pa: number, v: number): void {
+        this.note(pa, 2);
+        this.inner.write16(pa, v);
+    }
+    write32(pa: number, v: number): void {
+        this.note(pa, 4);
+        this.inner.write32(pa, v);
+    }
+    write(pa: number, b: Uint8Array): void {
+        this.note(pa, b.length);
+        this.inner.write(pa, b);
+    }
     fill(pa: number, len: number, v: number): void {
         this.note(pa, len);
         this.inner.fill(pa, len, v);
@@ -94,33 +124,64 @@ const ALLOC_X = SHF.ALLOC | SHF.EXEC;
 const ALLOC_W = SHF.ALLOC | SHF.WRITE;
 
 const BASES: Base[] = [
-    elf_base("elf+sections", build_elf({
-        entry: 0xc0100010,
-        segments: [
-            { paddr: 0x100000, vaddr: 0xc0100000, data: pattern(0x800, 1), flags: 5 },
-            {
-                paddr: 0x101000, vaddr: 0xc0101000, data: pattern(0x100, 2), memsz: 0x2000,
-                flags: 6,
-            },
-        ],
-        sections: [
-            { name: ".text", type: SHT.PROGBITS, flags: ALLOC_X, addr: 0xc0100000, size: 0x800 },
-            { name: ".bss", type: SHT.NOBITS, flags: ALLOC_W, addr: 0xc0101100, size: 0x1f00 },
-            { name: ".symtab", type: SHT.SYMTAB, data: pattern(64, 3), entsize: 16 },
-            { name: ".strtab", type: SHT.STRTAB, data: [0, 0x61, 0] },
-        ],
-    })),
-    elf_base("elf", build_elf({
-        entry: 0x200000,
-        segments: [{ paddr: 0x200000, data: pattern(0x300, 4), memsz: 0x1000 }],
-    })),
-    aout_base("aout+bss", build_aout({
-        loadAddr: 0x100000, image: pattern(0x600, 5), hdrOff: 0x20, prefix: 0x40,
-        bssEnd: 0x103000, entry: 0x100100,
-    }), 0x60),
-    aout_base("aout", build_aout({
-        loadAddr: 0x180000, image: pattern(0x200, 6), hdrOff: 0, loadEnd: 0, entry: 0x180000,
-    }), 0),
+    elf_base(
+        "elf+sections",
+        build_elf({
+            entry: 0xc0100010,
+            segments: [
+                { paddr: 0x100000, vaddr: 0xc0100000, data: pattern(0x800, 1), flags: 5 },
+                {
+                    paddr: 0x101000,
+                    vaddr: 0xc0101000,
+                    data: pattern(0x100, 2),
+                    memsz: 0x2000,
+                    flags: 6,
+                },
+            ],
+            sections: [
+                {
+                    name: ".text",
+                    type: SHT.PROGBITS,
+                    flags: ALLOC_X,
+                    addr: 0xc0100000,
+                    size: 0x800,
+                },
+                { name: ".bss", type: SHT.NOBITS, flags: ALLOC_W, addr: 0xc0101100, size: 0x1f00 },
+                { name: ".symtab", type: SHT.SYMTAB, data: pattern(64, 3), entsize: 16 },
+                { name: ".strtab", type: SHT.STRTAB, data: [0, 0x61, 0] },
+            ],
+        }),
+    ),
+    elf_base(
+        "elf",
+        build_elf({
+            entry: 0x200000,
+            segments: [{ paddr: 0x200000, data: pattern(0x300, 4), memsz: 0x1000 }],
+        }),
+    ),
+    aout_base(
+        "aout+bss",
+        build_aout({
+            loadAddr: 0x100000,
+            image: pattern(0x600, 5),
+            hdrOff: 0x20,
+            prefix: 0x40,
+            bssEnd: 0x103000,
+            entry: 0x100100,
+        }),
+        0x60,
+    ),
+    aout_base(
+        "aout",
+        build_aout({
+            loadAddr: 0x180000,
+            image: pattern(0x200, 6),
+            hdrOff: 0,
+            loadEnd: 0,
+            entry: 0x180000,
+        }),
+        0,
+    ),
 ];
 
 const GZ = gzipSync(pattern(3000, 7));
@@ -134,21 +195,51 @@ type Mutation =
 const interesting = fc.oneof(
     fc.integer({ min: 0, max: 0xffffffff }),
     fc.integer({ min: 0, max: 64 }),
-    fc.constantFrom(0, 1, 0x7fffffff, 0x80000000, 0xffffffff, 0xfffff000, 0x100000, 0x9fc00, 0x8000,
-        RAM - 0x1000, RAM, 8 * MiB, 0x10000, 0xffff),
+    fc.constantFrom(
+        0,
+        1,
+        0x7fffffff,
+        0x80000000,
+        0xffffffff,
+        0xfffff000,
+        0x100000,
+        0x9fc00,
+        0x8000,
+        RAM - 0x1000,
+        RAM,
+        8 * MiB,
+        0x10000,
+        0xffff,
+    ),
 );
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-    { weight: 4, arbitrary: fc.record({
-        kind: fc.constant("flip" as const), pos: fc.nat(), bit: fc.nat(7), head: fc.boolean(),
-    }) },
-    { weight: 4, arbitrary: fc.record({
-        kind: fc.constant("field" as const), which: fc.nat(), value: interesting, fix: fc.boolean(),
-    }) },
+    {
+        weight: 4,
+        arbitrary: fc.record({
+            kind: fc.constant("flip" as const),
+            pos: fc.nat(),
+            bit: fc.nat(7),
+            head: fc.boolean(),
+        }),
+    },
+    {
+        weight: 4,
+        arbitrary: fc.record({
+            kind: fc.constant("field" as const),
+            which: fc.nat(),
+            value: interesting,
+            fix: fc.boolean(),
+        }),
+    },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant("truncate" as const), len: fc.nat() }) },
-    { weight: 1, arbitrary: fc.record({
-        kind: fc.constant("append" as const), bytes: fc.uint8Array({ maxLength: 64 }),
-    }) },
+    {
+        weight: 1,
+        arbitrary: fc.record({
+            kind: fc.constant("append" as const),
+            bytes: fc.uint8Array({ maxLength: 64 }),
+        }),
+    },
 );
 
 function mutate(base: Base, muts: Mutation[]): Uint8Array {
@@ -196,7 +287,8 @@ const moduleBytes = fc.oneof(
         g[i] = x;
         return g;
     }),
-    fc.uint8Array({ maxLength: 200 })
+    fc
+        .uint8Array({ maxLength: 200 })
         .map((r) => Uint8Array.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, ...r])),
 );
 
@@ -214,10 +306,21 @@ const moduleSpec = fc.record({
 
 const ramSize = fc.oneof(
     { weight: 12, arbitrary: fc.constant(RAM) },
-    { weight: 1, arbitrary: fc.constantFrom(
-        2 * MiB, 3 * MiB + 4096, 2 * MiB - 1, 0, -1, NaN, Infinity, 8 * MiB, RAM + 0.5,
-        1.5 * 2 ** 32,
-    ) },
+    {
+        weight: 1,
+        arbitrary: fc.constantFrom(
+            2 * MiB,
+            3 * MiB + 4096,
+            2 * MiB - 1,
+            0,
+            -1,
+            NaN,
+            Infinity,
+            8 * MiB,
+            RAM + 0.5,
+            1.5 * 2 ** 32,
+        ),
+    },
 );
 
 const loadCase = fc.record({
@@ -230,8 +333,9 @@ const loadCase = fc.record({
 
 describe("[fuzz/boot/loader]: multiboot_load on damaged inputs", () => {
     it(`returns a BootInfo or throws a BootError having written nothing (${NUM_RUNS} runs)`, () => {
-        console.log(`loader fuzz seed: ${seed} ` +
-            `(replay: FUZZ_SEED=${seed} npx vitest run test/fuzz)`);
+        console.log(
+            `loader fuzz seed: ${seed} ` + `(replay: FUZZ_SEED=${seed} npx vitest run test/fuzz)`,
+        );
         const mem = new RecordingMem(new ArrayPhysMem(RAM));
         mem.inner.bytes.fill(0x5a);
         let run = 0;
@@ -265,24 +369,30 @@ describe("[fuzz/boot/loader]: multiboot_load on damaged inputs", () => {
             outcomes.ok++;
             for (const [s, e] of mem.writes) {
                 expect(s >= 0 && e <= c.ramSize && s <= e).toBe(true);
-                const low = (s >= 0x8000 && e <= 0x8018) || (s >= 0x9000 && e <= 0x9078) ||
+                const low =
+                    (s >= 0x8000 && e <= 0x8018) ||
+                    (s >= 0x9000 && e <= 0x9078) ||
                     (s >= 0x9500 && e <= 0x9558);
                 if (s < 0x10000) expect(low).toBe(true);
                 expect(e <= 0x9fc00 || s >= 0x100000 || e === s).toBe(true);
             }
             const eip = info.entry.eip;
-            const inKernel = info.placements
-                .some((p) => p.what.startsWith("kernel") && eip >= p.start && eip < p.end);
+            const inKernel = info.placements.some(
+                (p) => p.what.startsWith("kernel") && eip >= p.start && eip < p.end,
+            );
             expect(inKernel).toBe(true);
             const mbi = mbi_parse(mem, MBI_ADDR);
             expect(mbi.mods?.length).toBe(c.modules.length);
-            expect(mbi.mods!.map((m) => m.mod_end - m.mod_start))
-                .toEqual(info.modules.map((m) => m.end - m.start));
+            expect(mbi.mods!.map((m) => m.mod_end - m.mod_start)).toEqual(
+                info.modules.map((m) => m.end - m.start),
+            );
             expect(mbi.mmap!.at(-1)!.base_addr + mbi.mmap!.at(-1)!.length).toBe(c.ramSize);
         });
         fc.assert(prop, { seed, numRuns: NUM_RUNS });
-        console.log(`loader fuzz: ${outcomes.ok} loaded, ${outcomes.refused} refused ` +
-            `for ${reasons.size} kinds of reason`);
+        console.log(
+            `loader fuzz: ${outcomes.ok} loaded, ${outcomes.refused} refused ` +
+                `for ${reasons.size} kinds of reason`,
+        );
         if (process.env.FUZZ_STATS) {
             const top = [...reasons].sort((a, b) => b[1] - a[1]);
             console.log(top.map(([r, n]) => `${String(n).padStart(6)}  ${r}`).join("\n"));

@@ -5,7 +5,10 @@ import { expect_refused, KERNEL_PATH, load, request } from "./helpers.ts";
 
 const K = KERNEL_PATH;
 const base: AoutSpec = {
-    loadAddr: 0x100000, image: pattern(0x3000, 7), hdrOff: 0x40, entry: 0x100080,
+    loadAddr: 0x100000,
+    image: pattern(0x3000, 7),
+    hdrOff: 0x40,
+    entry: 0x100080,
 };
 const aout = (extra: Partial<AoutSpec> = {}) => build_aout({ ...base, ...extra });
 
@@ -52,43 +55,84 @@ describe("[boot/aout]: a.out kludge kernels", () => {
     });
 
     it("refuses inconsistent address fields", () => {
-        expect_refused(request(aout({ loadEnd: 0x0ff000 })), K,
-            "a.out kludge: load_end_addr 0x000ff000 is below load_addr 0x00100000");
-        expect_refused(request(aout({ loadEnd: 0x104000 })), K,
+        expect_refused(
+            request(aout({ loadEnd: 0x0ff000 })),
+            K,
+            "a.out kludge: load_end_addr 0x000ff000 is below load_addr 0x00100000",
+        );
+        expect_refused(
+            request(aout({ loadEnd: 0x104000 })),
+            K,
             "a.out kludge: truncated: load area 0x00100000–0x00104000 needs file bytes " +
-            "0x00000000–0x00004000, file is 12288 bytes");
-        expect_refused(request(aout({ loadEnd: 0x100050 })), K,
+                "0x00000000–0x00004000, file is 12288 bytes",
+        );
+        expect_refused(
+            request(aout({ loadEnd: 0x100050 })),
+            K,
             "a.out kludge: load area 0x00100000–0x00100050 does not hold the header at " +
-            "header_addr 0x00100040");
-        expect_refused(request(aout({ bssEnd: 0x102000 })), K,
-            "a.out kludge: bss_end_addr 0x00102000 is below the end of the load area 0x00103000");
-        expect_refused(request(aout({ entry: 0x103000 })), K,
-            "a.out kludge: entry_addr 0x00103000 is outside the load area 0x00100000–0x00103000");
-        expect_refused(request(aout({ entry: 0xfffff })), K,
-            /^a\.out kludge: entry_addr 0x000fffff/);
+                "header_addr 0x00100040",
+        );
+        expect_refused(
+            request(aout({ bssEnd: 0x102000 })),
+            K,
+            "a.out kludge: bss_end_addr 0x00102000 is below the end of the load area 0x00103000",
+        );
+        expect_refused(
+            request(aout({ entry: 0x103000 })),
+            K,
+            "a.out kludge: entry_addr 0x00103000 is outside the load area 0x00100000–0x00103000",
+        );
+        expect_refused(
+            request(aout({ entry: 0xfffff })),
+            K,
+            /^a\.out kludge: entry_addr 0x000fffff/,
+        );
     });
 
     it("refuses load_addr above header_addr and a header too early in the file", () => {
         const LOAD_ADDR = 16;
-        expect_refused(request(with_field(aout(), LOAD_ADDR, 0x100044)), K,
-            "a.out kludge: load_addr 0x00100044 is above header_addr 0x00100040");
-        expect_refused(request(with_field(aout(), LOAD_ADDR, 0x0ff000)), K,
+        expect_refused(
+            request(with_field(aout(), LOAD_ADDR, 0x100044)),
+            K,
+            "a.out kludge: load_addr 0x00100044 is above header_addr 0x00100040",
+        );
+        expect_refused(
+            request(with_field(aout(), LOAD_ADDR, 0x0ff000)),
+            K,
             "a.out kludge: header_addr − load_addr (0x00001040) is larger than the header's " +
-            "file offset 0x00000040");
+                "file offset 0x00000040",
+        );
     });
 
     it("refuses a load area that wraps past 4 GiB, and one that lands in reserved memory", () => {
         const wrap = build_aout({
-            loadAddr: 0xfffff000, image: pattern(0x2000), hdrOff: 0, entry: 0xfffff000, loadEnd: 0,
+            loadAddr: 0xfffff000,
+            image: pattern(0x2000),
+            hdrOff: 0,
+            entry: 0xfffff000,
+            loadEnd: 0,
         });
-        expect_refused(request(wrap), K,
-            "a.out kludge: load area 0xfffff000–0x100001000 wraps past 4 GiB");
+        expect_refused(
+            request(wrap),
+            K,
+            "a.out kludge: load area 0xfffff000–0x100001000 wraps past 4 GiB",
+        );
         const low = build_aout({
-            loadAddr: 0x9000, image: pattern(0x100), hdrOff: 0, entry: 0x9000,
+            loadAddr: 0x9000,
+            image: pattern(0x100),
+            hdrOff: 0,
+            entry: 0x9000,
         });
-        expect_refused(request(low), K, "a.out load area 0x00009000–0x00009100 overlaps the " +
-            "MBI/low reserved area 0x00000000–0x00010000");
-        expect_refused(request(aout({ bssEnd: 0x2000000 })), K,
-            "a.out bss 0x00103000–0x02000000 does not fit in 16 MiB of RAM");
+        expect_refused(
+            request(low),
+            K,
+            "a.out load area 0x00009000–0x00009100 overlaps the " +
+                "MBI/low reserved area 0x00000000–0x00010000",
+        );
+        expect_refused(
+            request(aout({ bssEnd: 0x2000000 })),
+            K,
+            "a.out bss 0x00103000–0x02000000 does not fit in 16 MiB of RAM",
+        );
     });
 });

@@ -2,17 +2,24 @@ import { describe, expect, it } from "vitest";
 import { multiboot_load } from "../../../boot/index.ts";
 import { build_elf, Bytes, mb_header, pattern, type ElfSpec, type SegSpec } from "./elfbuild.ts";
 import {
-    basic_kernel, dirty_mem, expect_refused, KERNEL_PATH, load, MiB, request,
+    basic_kernel,
+    dirty_mem,
+    expect_refused,
+    KERNEL_PATH,
+    load,
+    MiB,
+    request,
 } from "./helpers.ts";
 
 const K = KERNEL_PATH;
 
 /** One PT_LOAD segment of 0x1234 bytes at 1 MiB, entry at its start. */
-const one = (extra: Partial<ElfSpec> = {}): Uint8Array => build_elf({
-    entry: 0x100000,
-    segments: [{ paddr: 0x100000, data: pattern(0x1234) }],
-    ...extra,
-}).bytes;
+const one = (extra: Partial<ElfSpec> = {}): Uint8Array =>
+    build_elf({
+        entry: 0x100000,
+        segments: [{ paddr: 0x100000, data: pattern(0x1234) }],
+        ...extra,
+    }).bytes;
 
 /** A kernel of the given segments, entered at the first one's paddr. */
 const segs = (...segments: SegSpec[]): Uint8Array =>
@@ -72,13 +79,19 @@ describe("[boot/elf32]: bad kernels are refused with the kernel path and nothing
         const b = new Bytes();
         b.put(mb_header(0x3));
         b.put(pattern(100));
-        expect_refused(request(b.done()), K,
-            "not an ELF file and no a.out kludge (multiboot flag 16)");
+        expect_refused(
+            request(b.done()),
+            K,
+            "not an ELF file and no a.out kludge (multiboot flag 16)",
+        );
     });
 
     it("64-bit ELF", () => {
-        expect_refused(request(one({ elfClass: 2 })), K,
-            "64-bit ELF (x86-64); give a 32-bit i386 kernel");
+        expect_refused(
+            request(one({ elfClass: 2 })),
+            K,
+            "64-bit ELF (x86-64); give a 32-bit i386 kernel",
+        );
     });
 
     it("bad class, big-endian, wrong machine, wrong type", () => {
@@ -100,8 +113,11 @@ describe("[boot/elf32]: bad kernels are refused with the kernel path and nothing
 
     it("truncated segment", () => {
         const k = one();
-        expect_refused(request(k.subarray(0, k.length - 10)), K,
-            /^truncated segment 0 0x00100000–0x00101234: needs file bytes .*, file is \d+ bytes$/);
+        expect_refused(
+            request(k.subarray(0, k.length - 10)),
+            K,
+            /^truncated segment 0 0x00100000–0x00101234: needs file bytes .*, file is \d+ bytes$/,
+        );
     });
 
     it("truncated program header table, no program headers, bad e_phentsize", () => {
@@ -126,8 +142,11 @@ describe("[boot/elf32]: bad kernels are refused with the kernel path and nothing
             { paddr: 0x100000, data: pattern(0x2000) },
             { paddr: 0x101000, data: pattern(0x10) },
         );
-        expect_refused(request(k), K,
-            "segments 0 and 1 overlap (0x00100000–0x00102000 and 0x00101000–0x00101010)");
+        expect_refused(
+            request(k),
+            K,
+            "segments 0 and 1 overlap (0x00100000–0x00102000 and 0x00101000–0x00101010)",
+        );
     });
 
     it("segment wrapping past 4 GiB", () => {
@@ -137,43 +156,67 @@ describe("[boot/elf32]: bad kernels are refused with the kernel path and nothing
 
     it("segment or bss beyond the end of RAM", () => {
         const far = segs({ paddr: 0x2000000, data: pattern(0x1234) });
-        expect_refused(request(far), K,
-            "segment 0 0x02000000–0x02001234 does not fit in 16 MiB of RAM");
+        expect_refused(
+            request(far),
+            K,
+            "segment 0 0x02000000–0x02001234 does not fit in 16 MiB of RAM",
+        );
         const bss = segs({ paddr: 0x100000, data: [1], memsz: 64 * MiB });
-        expect_refused(request(bss), K,
-            "segment 0 0x00100000–0x04100000 does not fit in 16 MiB of RAM");
+        expect_refused(
+            request(bss),
+            K,
+            "segment 0 0x00100000–0x04100000 does not fit in 16 MiB of RAM",
+        );
     });
 
     it("segments in the low 64 KiB or the 0x9FC00–1 MiB hole", () => {
         const at = (paddr: number, n = 0x100) => segs({ paddr, data: pattern(n) });
         const re = /overlaps the MBI\/low reserved area/;
         expect_refused(request(at(0x8000)), K, re);
-        expect_refused(request(at(0x0)), K, "segment 0 0x00000000–0x00000100 overlaps the " +
-            "MBI/low reserved area 0x00000000–0x00010000");
+        expect_refused(
+            request(at(0x0)),
+            K,
+            "segment 0 0x00000000–0x00000100 overlaps the " +
+                "MBI/low reserved area 0x00000000–0x00010000",
+        );
         expect_refused(request(at(0xff00)), K, re);
         expect_refused(request(at(0x9f000, 0x1000)), K, re);
         expect_refused(request(at(0xa0000)), K, re);
-        expect_refused(request(at(0xfff00, 0x200)), K, "segment 0 0x000fff00–0x00100100 overlaps " +
-            "the MBI/low reserved area 0x0009fc00–0x00100000");
+        expect_refused(
+            request(at(0xfff00, 0x200)),
+            K,
+            "segment 0 0x000fff00–0x00100100 overlaps " +
+                "the MBI/low reserved area 0x0009fc00–0x00100000",
+        );
     });
 
     it("an info area that would run into the hole or past the end of RAM", () => {
         const low = segs({ paddr: 0x90000, data: pattern(0xf000) });
-        expect_refused(request(low), K,
-            /^module array and strings 0x0009f000–.* overlaps the MBI\/low reserved/);
+        expect_refused(
+            request(low),
+            K,
+            /^module array and strings 0x0009f000–.* overlaps the MBI\/low reserved/,
+        );
         const top = segs({ paddr: 0x100000, data: [1], memsz: 15 * MiB });
-        expect_refused(request(top), K,
-            /^module array and strings 0x01000000–.* does not fit in 16 MiB/);
+        expect_refused(
+            request(top),
+            K,
+            /^module array and strings 0x01000000–.* does not fit in 16 MiB/,
+        );
     });
 
     it("entry point outside every segment", () => {
-        expect_refused(request(one({ entry: 0x500000 })), K,
-            "entry point 0x00500000 is not inside any PT_LOAD segment");
+        expect_refused(
+            request(one({ entry: 0x500000 })),
+            K,
+            "entry point 0x00500000 is not inside any PT_LOAD segment",
+        );
     });
 
     it("truncated or bogus section header table", () => {
         const k = build_elf({
-            entry: 0x100000, segments: [{ paddr: 0x100000, data: pattern(0x100) }],
+            entry: 0x100000,
+            segments: [{ paddr: 0x100000, data: pattern(0x100) }],
             sections: [{ name: ".symtab", type: 2, data: pattern(32) }],
         });
         const cut = k.bytes.subarray(0, k.bytes.length - 1);
@@ -189,13 +232,19 @@ describe("[boot/elf32]: bad kernels are refused with the kernel path and nothing
             many = patch(many, sh(i, 16), 0);
             many = patch(many, sh(i, 20), k.bytes.length);
         }
-        expect_refused(request(many), K,
-            /^non-allocated ELF sections hold more bytes than the file/);
+        expect_refused(
+            request(many),
+            K,
+            /^non-allocated ELF sections hold more bytes than the file/,
+        );
     });
 
     it("a NUL in the kernel command line", () => {
-        expect_refused(request(basic_kernel(), { cmdline: "a\0b" }), K,
-            "kernel command line contains a NUL character");
+        expect_refused(
+            request(basic_kernel(), { cmdline: "a\0b" }),
+            K,
+            "kernel command line contains a NUL character",
+        );
     });
 
     it("does not write even the low area when a late check fails", () => {

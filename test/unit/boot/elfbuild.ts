@@ -64,8 +64,13 @@ export function mb_header(flags: number, aout?: AoutFields, checksumDelta = 0): 
     b.u32(4, flags);
     b.u32(8, (-(MB_MAGIC + flags) + checksumDelta) >>> 0);
     if (aout) {
-        [aout.header_addr, aout.load_addr, aout.load_end_addr, aout.bss_end_addr, aout.entry_addr]
-            .forEach((w, i) => b.u32(12 + 4 * i, w));
+        [
+            aout.header_addr,
+            aout.load_addr,
+            aout.load_end_addr,
+            aout.bss_end_addr,
+            aout.entry_addr,
+        ].forEach((w, i) => b.u32(12 + 4 * i, w));
     }
     return b.done();
 }
@@ -140,8 +145,16 @@ export function build_elf(spec: ElfSpec): BuiltElf {
         const off = b.align(16);
         b.put(s.data);
         const at = phoff + 32 * i;
-        const vals = [s.type ?? PT_LOAD, off, s.vaddr ?? s.paddr, s.paddr, s.data.length,
-            s.memsz ?? s.data.length, s.flags ?? 5, 16];
+        const vals = [
+            s.type ?? PT_LOAD,
+            off,
+            s.vaddr ?? s.paddr,
+            s.paddr,
+            s.data.length,
+            s.memsz ?? s.data.length,
+            s.flags ?? 5,
+            16,
+        ];
         vals.forEach((v, k) => b.u32(at + 4 * k, v));
         return off;
     });
@@ -156,7 +169,9 @@ export function build_elf(spec: ElfSpec): BuiltElf {
 
 function put_sections(b: Bytes, specs: SecSpec[]): { shoff: number; shnum: number } {
     const all: SecSpec[] = [
-        { name: "", type: SHT.NULL }, ...specs, { name: ".shstrtab", type: SHT.STRTAB },
+        { name: "", type: SHT.NULL },
+        ...specs,
+        { name: ".shstrtab", type: SHT.STRTAB },
     ];
     const names: number[] = [0];
     const nameOff = all.map((s) => {
@@ -175,8 +190,18 @@ function put_sections(b: Bytes, specs: SecSpec[]): { shoff: number; shnum: numbe
     const shoff = b.align(4);
     all.forEach((s, i) => {
         const size = i === all.length - 1 ? names.length : (s.size ?? s.data?.length ?? 0);
-        const vals = [nameOff[i]!, s.type, s.flags ?? 0, s.addr ?? 0, offsets[i]!, size,
-            s.link ?? 0, s.info ?? 0, s.addralign ?? 1, s.entsize ?? 0];
+        const vals = [
+            nameOff[i]!,
+            s.type,
+            s.flags ?? 0,
+            s.addr ?? 0,
+            offsets[i]!,
+            size,
+            s.link ?? 0,
+            s.info ?? 0,
+            s.addralign ?? 1,
+            s.entsize ?? 0,
+        ];
         vals.forEach((v, k) => b.u32(shoff + 40 * i + 4 * k, v));
     });
     return { shoff, shnum: all.length };

@@ -60,7 +60,10 @@ let shared: { mem: ArrayPhysMem; snapshot: Uint8Array } | undefined;
  * RegExp — and memory to be unchanged.
  */
 export function expect_refused(
-    req: LoadRequest, input: string, reason: RegExp | string, mem?: ArrayPhysMem,
+    req: LoadRequest,
+    input: string,
+    reason: RegExp | string,
+    mem?: ArrayPhysMem,
 ): BootError {
     if (!mem) shared ??= { mem: dirty_mem(), snapshot: dirty_mem().bytes };
     const target = mem ?? shared!.mem;
@@ -85,7 +88,8 @@ export function expect_refused(
 }
 
 export function load(
-    req: LoadRequest, mem = dirty_mem(req.ramSize),
+    req: LoadRequest,
+    mem = dirty_mem(req.ramSize),
 ): { info: BootInfo; mem: ArrayPhysMem } {
     return { info: multiboot_load(mem, req), mem };
 }

@@ -10,7 +10,13 @@ import {
 import { SparsePhysMem } from "../../../emulator/physmem.ts";
 import { build_elf, pattern } from "./elfbuild.ts";
 import {
-    basic_kernel, dirty_mem, expect_refused, KERNEL_PATH, load, MiB, request,
+    basic_kernel,
+    dirty_mem,
+    expect_refused,
+    KERNEL_PATH,
+    load,
+    MiB,
+    request,
 } from "./helpers.ts";
 
 const PAGE = 4096;
@@ -29,7 +35,11 @@ describe("[boot/loader]: kernel placement", () => {
         expect(mem.read(0xff000, 0x1000).every((b) => b === 0xcc)).toBe(true);
         expect(info.kernelEnd).toBe(0x105000);
         expect(info.entry).toEqual({
-            eip: 0x100010, eax: 0x2badb002, ebx: 0x9500, gdtBase: 0x8000, gdtLimit: 23,
+            eip: 0x100010,
+            eax: 0x2badb002,
+            ebx: 0x9500,
+            gdtBase: 0x8000,
+            gdtLimit: 23,
         });
         expect(info.mbiAddr).toBe(MBI_ADDR);
     });
@@ -38,8 +48,9 @@ describe("[boot/loader]: kernel placement", () => {
         const named = load(request(basic_kernel())).info.placements.map((p) => p.what);
         expect(named).toContain("kernel .text segment");
         expect(named).toContain("kernel .data segment");
-        const bare = load(request(basic_kernel({ sections: undefined }))).info.placements
-            .map((p) => p.what);
+        const bare = load(request(basic_kernel({ sections: undefined }))).info.placements.map(
+            (p) => p.what,
+        );
         expect(bare).toContain("kernel segment 0 (r-x)");
         expect(bare).toContain("kernel segment 1 (rw-)");
     });
@@ -56,18 +67,19 @@ describe("[boot/loader]: kernel placement", () => {
 describe("[boot/loader]: info area and modules", () => {
     const mod1 = pattern(5000, 4);
     const mod2 = pattern(3 * PAGE, 5);
-    const req = () => request(basic_kernel(), {
-        cmdline: "root=device:hd0s1 -s",
-        modules: [
-            {
-                path: "/hurd/ext2fs.static",
-                args: "ext2fs --host-priv-port=${host-port}",
-                bytes: mod1,
-                nounzip: false,
-            },
-            { path: "/lib/ld.so.1", args: "", bytes: mod2, nounzip: false },
-        ],
-    });
+    const req = () =>
+        request(basic_kernel(), {
+            cmdline: "root=device:hd0s1 -s",
+            modules: [
+                {
+                    path: "/hurd/ext2fs.static",
+                    args: "ext2fs --host-priv-port=${host-port}",
+                    bytes: mod1,
+                    nounzip: false,
+                },
+                { path: "/lib/ld.so.1", args: "", bytes: mod2, nounzip: false },
+            ],
+        });
 
     it("puts the module array right after the page-aligned kernel end, then the strings", () => {
         const { info, mem } = load(req());
@@ -93,8 +105,9 @@ describe("[boot/loader]: info area and modules", () => {
     it("places modules page-aligned, one after another, after the page-aligned info area", () => {
         const { info, mem } = load(req());
         const mbi = mbi_parse(mem, MBI_ADDR);
-        const infoParts = info.placements
-            .filter((p) => p.start >= 0x105000 && !p.what.startsWith("module "));
+        const infoParts = info.placements.filter(
+            (p) => p.start >= 0x105000 && !p.what.startsWith("module "),
+        );
         const infoEnd = Math.max(...infoParts.map((p) => p.end));
         const first = Math.ceil(infoEnd / PAGE) * PAGE;
         const [m1, m2] = mbi.mods!;
@@ -127,12 +140,14 @@ describe("[boot/loader]: info area and modules", () => {
     });
 
     it("gives a zero-length module mod_start == mod_end and the next module the same page", () => {
-        const { mem } = load(request(basic_kernel(), {
-            modules: [
-                { path: "empty", args: "", bytes: new Uint8Array(0), nounzip: false },
-                { path: "one", args: "", bytes: new Uint8Array([1]), nounzip: false },
-            ],
-        }));
+        const { mem } = load(
+            request(basic_kernel(), {
+                modules: [
+                    { path: "empty", args: "", bytes: new Uint8Array(0), nounzip: false },
+                    { path: "one", args: "", bytes: new Uint8Array([1]), nounzip: false },
+                ],
+            }),
+        );
         const [a, b] = mbi_parse(mem, MBI_ADDR).mods!;
         expect(a!.mod_end).toBe(a!.mod_start);
         expect(b!.mod_start).toBe(a!.mod_start);
@@ -147,12 +162,19 @@ describe("[boot/loader]: info area and modules", () => {
     it("decompresses gzip modules, and leaves nounzip ones compressed", () => {
         const payload = pattern(20000, 6);
         const gz = gzipSync(payload);
-        const { mem } = load(request(basic_kernel(), {
-            modules: [
-                { path: "initrd.gz", args: "initrd $(ramdisk-create)", bytes: gz, nounzip: true },
-                { path: "ext2fs.gz", args: "", bytes: gz, nounzip: false },
-            ],
-        }));
+        const { mem } = load(
+            request(basic_kernel(), {
+                modules: [
+                    {
+                        path: "initrd.gz",
+                        args: "initrd $(ramdisk-create)",
+                        bytes: gz,
+                        nounzip: true,
+                    },
+                    { path: "ext2fs.gz", args: "", bytes: gz, nounzip: false },
+                ],
+            }),
+        );
         const [a, b] = mbi_parse(mem, MBI_ADDR).mods!;
         expect(a!.mod_end - a!.mod_start).toBe(gz.length);
         expect(mem.read(a!.mod_start, gz.length)).toEqual(new Uint8Array(gz));
@@ -184,12 +206,14 @@ describe("[boot/loader]: info area and modules", () => {
         expect(text(mem, secs[5]!.sh_addr + 1, 6)).toBe("_start");
         expect(text(mem, secs[6]!.sh_addr + secs[4]!.sh_name, 7)).toBe(".symtab");
         const whats = info.placements.map((p) => p.what);
-        expect(whats).toEqual(expect.arrayContaining([
-            "ELF section headers",
-            "ELF section .symtab",
-            "ELF section .strtab",
-            "ELF section .shstrtab",
-        ]));
+        expect(whats).toEqual(
+            expect.arrayContaining([
+                "ELF section headers",
+                "ELF section .symtab",
+                "ELF section .strtab",
+                "ELF section .shstrtab",
+            ]),
+        );
     });
 
     it("passes no section headers (flag 5 clear) for an ELF without them", () => {
@@ -210,11 +234,14 @@ describe("[boot/loader]: info area and modules", () => {
 
     it("loads an ELF whose segments are not page-aligned and ends the info area on a page", () => {
         const k = build_elf({
-            entry: 0x200123, segments: [{ paddr: 0x200100, data: pattern(0x40) }],
+            entry: 0x200123,
+            segments: [{ paddr: 0x200100, data: pattern(0x40) }],
         }).bytes;
-        const { info, mem } = load(request(k, {
-            modules: [{ path: "m", args: "", bytes: pattern(10), nounzip: false }],
-        }));
+        const { info, mem } = load(
+            request(k, {
+                modules: [{ path: "m", args: "", bytes: pattern(10), nounzip: false }],
+            }),
+        );
         expect(info.kernelEnd).toBe(0x200140);
         const mbi = mbi_parse(mem, MBI_ADDR);
         expect(mbi.mods_addr).toBe(0x201000);
@@ -226,9 +253,11 @@ describe("[boot/loader]: info area and modules", () => {
 
 describe("[boot/loader]: format_placements", () => {
     it("prints placements by address with 0x%08x bounds and a size, then the entry state", () => {
-        const { info } = load(request(basic_kernel(), {
-            modules: [{ path: "initrd.gz", args: "", bytes: pattern(PAGE), nounzip: false }],
-        }));
+        const { info } = load(
+            request(basic_kernel(), {
+                modules: [{ path: "initrd.gz", args: "", bytes: pattern(PAGE), nounzip: false }],
+            }),
+        );
         const lines = format_placements(info);
         expect(lines[0]).toMatch(/^0x00008000-0x00008018 +24 B {2}GDT$/);
         expect(lines[1]).toMatch(/^0x00009000-0x00009078 +120 B {2}mmap$/);
@@ -236,8 +265,10 @@ describe("[boot/loader]: format_placements", () => {
         expect(lines[3]).toMatch(/^0x00100000-0x00101234 +4\.551 KiB {2}kernel \.text segment$/);
         const mod1 = /^0x0010[0-9a-f]{4}-0x0010[0-9a-f]{4} +4 KiB {2}module 1 initrd\.gz$/;
         expect(lines.some((l) => mod1.test(l))).toBe(true);
-        expect(lines.at(-1)).toBe("entry 0x00100010  eax 0x2badb002  ebx 0x00009500  " +
-            "MBI flags 0x0000026d  kernel end 0x00105000");
+        expect(lines.at(-1)).toBe(
+            "entry 0x00100010  eax 0x2badb002  ebx 0x00009500  " +
+                "MBI flags 0x0000026d  kernel end 0x00105000",
+        );
         const starts = lines.slice(0, -1).map((l) => parseInt(l.slice(2, 10), 16));
         expect(starts).toEqual([...starts].sort((a, b) => a - b));
     });
@@ -247,25 +278,39 @@ describe("[boot/loader]: a failed load writes nothing", () => {
     it("a module that does not fit leaves the kernel unwritten too", () => {
         const mem = dirty_mem(4 * MiB);
         const before = mem.bytes.slice();
-        expect(() => multiboot_load(mem, request(basic_kernel(), {
-            ramSize: 4 * MiB,
-            modules: [{ path: "big", args: "", bytes: new Uint8Array(3 * MiB), nounzip: false }],
-        }))).toThrow(/^big: module 0x00106000–0x00406000 does not fit in 4 MiB of RAM$/);
+        expect(() =>
+            multiboot_load(
+                mem,
+                request(basic_kernel(), {
+                    ramSize: 4 * MiB,
+                    modules: [
+                        { path: "big", args: "", bytes: new Uint8Array(3 * MiB), nounzip: false },
+                    ],
+                }),
+            ),
+        ).toThrow(/^big: module 0x00106000–0x00406000 does not fit in 4 MiB of RAM$/);
         expect(Buffer.compare(mem.bytes, before)).toBe(0);
     });
 });
 
 describe("[boot/loader]: bad modules and RAM sizes", () => {
-    const mod = (path: string, bytes: Uint8Array, nounzip = false, args = "") =>
-        ({ path, args, bytes, nounzip });
+    const mod = (path: string, bytes: Uint8Array, nounzip = false, args = "") => ({
+        path,
+        args,
+        bytes,
+        nounzip,
+    });
     const K = basic_kernel();
 
     it("a corrupt gzip module names the module", () => {
         const gz = gzipSync(pattern(5000));
         const bad = gz.slice(0, 40);
         const modules = [mod("ok", pattern(10)), mod("/boot/initrd.gz", bad)];
-        expect_refused(request(K, { modules }), "/boot/initrd.gz",
-            "corrupt gzip: unexpected end of file");
+        expect_refused(
+            request(K, { modules }),
+            "/boot/initrd.gz",
+            "corrupt gzip: unexpected end of file",
+        );
         const junk = new Uint8Array([0x1f, 0x8b, 0x99, 0, 0, 0, 0, 0, 0, 0]);
         expect_refused(request(K, { modules: [mod("j.gz", junk)] }), "j.gz", /^corrupt gzip: /);
         // but handed over as is with nounzip
@@ -274,37 +319,59 @@ describe("[boot/loader]: bad modules and RAM sizes", () => {
 
     it("a gzip module that expands beyond RAM is refused without inflating it all", () => {
         const bomb = gzipSync(new Uint8Array(32 * MiB));
-        expect_refused(request(basic_kernel(), { modules: [mod("bomb.gz", bomb)] }), "bomb.gz",
-            /^decompressed module does not fit in the .* of RAM left at 0x00106000$/);
+        expect_refused(
+            request(basic_kernel(), { modules: [mod("bomb.gz", bomb)] }),
+            "bomb.gz",
+            /^decompressed module does not fit in the .* of RAM left at 0x00106000$/,
+        );
     });
 
     it("a module in the hole names the module", () => {
         const k = build_elf({
-            entry: 0x20000, segments: [{ paddr: 0x20000, data: pattern(0x100) }],
+            entry: 0x20000,
+            segments: [{ paddr: 0x20000, data: pattern(0x100) }],
         }).bytes;
-        expect_refused(request(k, { modules: [mod("big", new Uint8Array(0x80000))] }), "big",
+        expect_refused(
+            request(k, { modules: [mod("big", new Uint8Array(0x80000))] }),
+            "big",
             "module 0x00022000–0x000a2000 overlaps the MBI/low reserved area " +
-            "0x0009fc00–0x00100000");
+                "0x0009fc00–0x00100000",
+        );
     });
 
     it("a NUL in module args names the module", () => {
-        expect_refused(request(K, { modules: [mod("m", pattern(4), false, "a\0")] }), "m",
-            /^module string contains a NUL character$/);
+        expect_refused(
+            request(K, { modules: [mod("m", pattern(4), false, "a\0")] }),
+            "m",
+            /^module string contains a NUL character$/,
+        );
     });
 
     it("RAM sizes below 2 MiB, not whole, or larger than the machine name --memory", () => {
         const k = basic_kernel();
-        expect_refused(request(k, { ramSize: 2 * MiB - 4096 }), "--memory",
-            "2044 KiB of RAM is below the 2 MiB minimum");
-        expect_refused(request(k, { ramSize: NaN }), "--memory",
-            "RAM size NaN is not a whole number of bytes");
+        expect_refused(
+            request(k, { ramSize: 2 * MiB - 4096 }),
+            "--memory",
+            "2044 KiB of RAM is below the 2 MiB minimum",
+        );
+        expect_refused(
+            request(k, { ramSize: NaN }),
+            "--memory",
+            "RAM size NaN is not a whole number of bytes",
+        );
         expect_refused(request(k, { ramSize: -1 }), "--memory", /not a whole number/);
         expect_refused(request(k, { ramSize: 3.5 * MiB + 0.5 }), "--memory", /not a whole number/);
         expect_refused(request(k, { ramSize: Infinity }), "--memory", /not a whole number/);
-        expect_refused(request(k, { ramSize: 2 * MiB - 1 }), "--memory",
-            /^2097151 bytes of RAM is below/);
-        expect_refused(request(k, { ramSize: 32 * MiB }), "--memory",
-            /^32 MiB of RAM is more than the machine has \(16 MiB\)$/);
+        expect_refused(
+            request(k, { ramSize: 2 * MiB - 1 }),
+            "--memory",
+            /^2097151 bytes of RAM is below/,
+        );
+        expect_refused(
+            request(k, { ramSize: 32 * MiB }),
+            "--memory",
+            /^32 MiB of RAM is more than the machine has \(16 MiB\)$/,
+        );
     });
 
     it("accepts exactly 2 MiB", () => {

@@ -18,13 +18,26 @@ const GiB = 1024 * MiB;
 describe("[boot/mbi]: encode and parse", () => {
     it("round-trips every one of the 22 words (flags 0: nothing decoded)", () => {
         const raw: MbiRaw = {
-            flags: 0, mem_lower: 0x11111111, mem_upper: 0x22222222, boot_device: 0x8000ffff,
-            cmdline: 0x33333333, mods_count: 0x44444444, mods_addr: 0x55555555,
+            flags: 0,
+            mem_lower: 0x11111111,
+            mem_upper: 0x22222222,
+            boot_device: 0x8000ffff,
+            cmdline: 0x33333333,
+            mods_count: 0x44444444,
+            mods_addr: 0x55555555,
             syms: [0x66666666, 0x77777777, 0x88888888, 0x99999999],
-            mmap_length: 0xaaaaaaaa, mmap_addr: 0xbbbbbbbb, drives_length: 0xcccccccc,
-            drives_addr: 0xdddddddd, config_table: 0xeeeeeeee, boot_loader_name: 0xffffffff,
-            apm_table: 0x01020304, vbe_control_info: 0x05060708, vbe_mode_info: 0x090a0b0c,
-            vbe_mode: 0x0d0e, vbe_interface_seg: 0x0f10, vbe_interface_off: 0x1112,
+            mmap_length: 0xaaaaaaaa,
+            mmap_addr: 0xbbbbbbbb,
+            drives_length: 0xcccccccc,
+            drives_addr: 0xdddddddd,
+            config_table: 0xeeeeeeee,
+            boot_loader_name: 0xffffffff,
+            apm_table: 0x01020304,
+            vbe_control_info: 0x05060708,
+            vbe_mode_info: 0x090a0b0c,
+            vbe_mode: 0x0d0e,
+            vbe_interface_seg: 0x0f10,
+            vbe_interface_off: 0x1112,
             vbe_interface_len: 0x1314,
         };
         const bytes = mbi_encode(raw);
@@ -39,15 +52,19 @@ describe("[boot/mbi]: encode and parse", () => {
     });
 
     it("reads back every field the loader wrote", () => {
-        const { mem, info } = load(request(basic_kernel(), {
-            cmdline: "root=gunzip:device:rd0",
-            modules: [{
-                path: "initrd.gz",
-                args: "initrd $(ramdisk-create)",
-                bytes: pattern(100),
-                nounzip: true,
-            }],
-        }));
+        const { mem, info } = load(
+            request(basic_kernel(), {
+                cmdline: "root=gunzip:device:rd0",
+                modules: [
+                    {
+                        path: "initrd.gz",
+                        args: "initrd $(ramdisk-create)",
+                        bytes: pattern(100),
+                        nounzip: true,
+                    },
+                ],
+            }),
+        );
         const mbi = mbi_parse(mem, MBI_ADDR);
         expect(mbi.flags).toBe(0x26d);
         expect(mbi.mem_lower).toBe(639);
@@ -55,19 +72,31 @@ describe("[boot/mbi]: encode and parse", () => {
         expect(mbi.boot_device).toBe(0);
         expect(mbi.cmdline_str).toBe(`${KERNEL_PATH} root=gunzip:device:rd0`);
         expect(mbi.mods_count).toBe(1);
-        expect(mbi.mods).toEqual([{
-            mod_start: info.modules[0]!.start, mod_end: info.modules[0]!.end,
-            string: 0x105010, reserved: 0, cmdline: "initrd.gz initrd $(ramdisk-create)",
-        }]);
+        expect(mbi.mods).toEqual([
+            {
+                mod_start: info.modules[0]!.start,
+                mod_end: info.modules[0]!.end,
+                string: 0x105010,
+                reserved: 0,
+                cmdline: "initrd.gz initrd $(ramdisk-create)",
+            },
+        ]);
         expect(mbi.syms[0]).toBe(7);
         expect(mbi.mmap_addr).toBe(0x9000);
         expect(mbi.mmap_length).toBe(5 * 24);
         expect(mbi.mmap).toHaveLength(5);
         expect(mbi.mmap!.every((e) => e.size === 20)).toBe(true);
-        expect([mbi.drives_length, mbi.drives_addr, mbi.config_table, mbi.apm_table])
-            .toEqual([0, 0, 0, 0]);
-        expect([mbi.vbe_control_info, mbi.vbe_mode_info, mbi.vbe_mode, mbi.vbe_interface_seg,
-            mbi.vbe_interface_off, mbi.vbe_interface_len]).toEqual([0, 0, 0, 0, 0, 0]);
+        expect([mbi.drives_length, mbi.drives_addr, mbi.config_table, mbi.apm_table]).toEqual([
+            0, 0, 0, 0,
+        ]);
+        expect([
+            mbi.vbe_control_info,
+            mbi.vbe_mode_info,
+            mbi.vbe_mode,
+            mbi.vbe_interface_seg,
+            mbi.vbe_interface_off,
+            mbi.vbe_interface_len,
+        ]).toEqual([0, 0, 0, 0, 0, 0]);
         expect(mbi.boot_loader_name_str).toBe("mach86");
         // mmap_addr points at the size field of the first entry
         expect(mem.read32(0x9000)).toBe(20);

@@ -31,25 +31,37 @@ describe("[boot/multiboot]: header scan", () => {
         b.put(new Uint8Array(8188));
         b.put(mb_header(0x3));
         expect_refused(request(b.done()), K, /^no multiboot header in the first 8 KiB$/);
-        expect_refused(request(aout_at(8192 - 28)), K, "multiboot header at offset 0x00001fe4 " +
-            "with a.out kludge (flag 16) does not fit in the first 8 KiB");
+        expect_refused(
+            request(aout_at(8192 - 28)),
+            K,
+            "multiboot header at offset 0x00001fe4 " +
+                "with a.out kludge (flag 16) does not fit in the first 8 KiB",
+        );
     });
 
     it("refuses an a.out header cut by the end of the file", () => {
         const k = aout_at(0x100);
-        expect_refused(request(k.subarray(0, 0x100 + 20)), K, "multiboot header at offset " +
-            "0x00000100 with a.out kludge (flag 16) is cut short by the end of the file");
+        expect_refused(
+            request(k.subarray(0, 0x100 + 20)),
+            K,
+            "multiboot header at offset " +
+                "0x00000100 with a.out kludge (flag 16) is cut short by the end of the file",
+        );
     });
 
     it("reports a bad checksum when no valid header follows", () => {
         const k = build_elf({
-            entry: 0x100000, segments: [{ paddr: 0x100000, data: pattern(16) }],
+            entry: 0x100000,
+            segments: [{ paddr: 0x100000, data: pattern(16) }],
         });
         const bad = k.bytes.slice();
         bad[k.mboff + 8]! ^= 1;
         expect(k.mboff).toBe(0x54);
-        expect_refused(request(bad), K,
-            "bad multiboot header checksum (header at offset 0x00000054)");
+        expect_refused(
+            request(bad),
+            K,
+            "bad multiboot header checksum (header at offset 0x00000054)",
+        );
     });
 
     it("takes the first header with a valid checksum after a bad one", () => {
@@ -63,12 +75,18 @@ describe("[boot/multiboot]: header scan", () => {
     });
 
     it("refuses unsupported required flags, naming the lowest one", () => {
-        const k = (flags: number) => build_elf({
-            entry: 0x100000, segments: [{ paddr: 0x100000, data: pattern(16) }], mbFlags: flags,
-        }).bytes;
+        const k = (flags: number) =>
+            build_elf({
+                entry: 0x100000,
+                segments: [{ paddr: 0x100000, data: pattern(16) }],
+                mbFlags: flags,
+            }).bytes;
         expect_refused(request(k(0x3 | 0x8)), K, /^unsupported multiboot header flag 3 /);
         expect_refused(request(k(0x8000 | 0x100)), K, /^unsupported multiboot header flag 8 /);
-        expect_refused(request(k(0x8000)), K,
-            /^unsupported multiboot header flag 15 \(required flags 0x00008000;/);
+        expect_refused(
+            request(k(0x8000)),
+            K,
+            /^unsupported multiboot header flag 15 \(required flags 0x00008000;/,
+        );
     });
 });

@@ -8,13 +8,27 @@
 import { describe, expect, it } from "vitest";
 import { ArrayPhysMem, SparsePhysMem } from "../../../emulator/physmem.ts";
 import {
-    INTEL_PTE, format_walk, page_walk,
-    type PagingMode, type Walk,
+    INTEL_PTE,
+    format_walk,
+    page_walk,
+    type PagingMode,
+    type Walk,
 } from "../../../emulator/pagewalk.ts";
 import { prng } from "../../prng.ts";
 import {
-    P, PS, U, W,
-    alloc_page, map4k, map4m, new_pd, new_pdpt, pae_map2m, pae_map4k, pde_addr, pt_alloc,
+    P,
+    PS,
+    U,
+    W,
+    alloc_page,
+    map4k,
+    map4m,
+    new_pd,
+    new_pdpt,
+    pae_map2m,
+    pae_map4k,
+    pde_addr,
+    pt_alloc,
 } from "./ptbuild.ts";
 
 const MiB = 0x100000;
@@ -40,9 +54,15 @@ const modePae = (cr3: number): PagingMode => ({ cr0: PG | 1, cr3, cr4: PAE });
 describe("INTEL_PTE", () => {
     it("has GNU Mach's bit values", () => {
         expect(INTEL_PTE).toEqual({
-            INTEL_PTE_VALID: 0x1, INTEL_PTE_WRITE: 0x2, INTEL_PTE_USER: 0x4,
-            INTEL_PTE_WTHRU: 0x8, INTEL_PTE_NCACHE: 0x10, INTEL_PTE_REF: 0x20,
-            INTEL_PTE_MOD: 0x40, INTEL_PTE_PS: 0x80, INTEL_PTE_GLOBAL: 0x100,
+            INTEL_PTE_VALID: 0x1,
+            INTEL_PTE_WRITE: 0x2,
+            INTEL_PTE_USER: 0x4,
+            INTEL_PTE_WTHRU: 0x8,
+            INTEL_PTE_NCACHE: 0x10,
+            INTEL_PTE_REF: 0x20,
+            INTEL_PTE_MOD: 0x40,
+            INTEL_PTE_PS: 0x80,
+            INTEL_PTE_GLOBAL: 0x100,
         });
     });
 });
@@ -53,7 +73,14 @@ describe("paging off", () => {
         for (const va of [0, 0x1234, 0xc0000000, 0xffffffff]) {
             for (const cr4 of [0, PSE, PAE]) {
                 const w = page_walk(mem, { cr0: 1, cr3: 0xdead000, cr4 }, va);
-                expect(w).toEqual({ va, pa: va, steps: [], pageSize: 4096, writable: true, user: true });
+                expect(w).toEqual({
+                    va,
+                    pa: va,
+                    steps: [],
+                    pageSize: 4096,
+                    writable: true,
+                    user: true,
+                });
             }
         }
     });
@@ -72,12 +99,20 @@ describe("2-level paging", () => {
         const [pde, pte] = w.steps;
         const pt = cr3 + 0x1000;
         expect(pde).toEqual({
-            level: "PDE", index: 0x300, entryAddr: cr3 + 0xc00, entry: pt | P | W | U,
-            flags: "P W U", note: `present, page table at 0x${pt.toString(16).padStart(8, "0")}`,
+            level: "PDE",
+            index: 0x300,
+            entryAddr: cr3 + 0xc00,
+            entry: pt | P | W | U,
+            flags: "P W U",
+            note: `present, page table at 0x${pt.toString(16).padStart(8, "0")}`,
         });
         expect(pte).toEqual({
-            level: "PTE", index: 1, entryAddr: pteAt, entry: 0x00456000 | P | W | A | D,
-            flags: "P W A D", note: "4 KiB page at 0x00456000",
+            level: "PTE",
+            index: 1,
+            entryAddr: pteAt,
+            entry: 0x00456000 | P | W | A | D,
+            flags: "P W A D",
+            note: "4 KiB page at 0x00456000",
         });
         expect(pte?.entryHigh).toBeUndefined();
         expect(w.writable).toBe(true);
@@ -161,10 +196,18 @@ describe("2-level paging", () => {
         for (let bits = 0; bits < 16; bits++) {
             const { mem, a } = setup();
             const cr3 = new_pd(a);
-            const pdeW = (bits & 1) !== 0, pdeU = (bits & 2) !== 0;
-            const pteW = (bits & 4) !== 0, pteU = (bits & 8) !== 0;
-            map4k(a, cr3, 0x08000000, 0x00100000,
-                P | (pteW ? W : 0) | (pteU ? U : 0), P | (pdeW ? W : 0) | (pdeU ? U : 0));
+            const pdeW = (bits & 1) !== 0,
+                pdeU = (bits & 2) !== 0;
+            const pteW = (bits & 4) !== 0,
+                pteU = (bits & 8) !== 0;
+            map4k(
+                a,
+                cr3,
+                0x08000000,
+                0x00100000,
+                P | (pteW ? W : 0) | (pteU ? U : 0),
+                P | (pdeW ? W : 0) | (pdeU ? U : 0),
+            );
             const w = page_walk(mem, mode2(cr3), 0x08000000);
             expect(w.pa, `bits ${bits}`).toBe(0x00100000);
             expect(w.writable, `bits ${bits}`).toBe(pdeW && pteW);
@@ -181,10 +224,16 @@ describe("2-level paging", () => {
         expect(w.pageSize).toBe(4 * MiB);
         expect(w.writable).toBe(true);
         expect(w.user).toBe(false);
-        expect(w.steps).toEqual([{
-            level: "PDE", index: 0x300, entryAddr: at, entry: 0x00c00000 | P | W | PS | G,
-            flags: "P W PS G", note: "4 MiB page at 0x00c00000",
-        }]);
+        expect(w.steps).toEqual([
+            {
+                level: "PDE",
+                index: 0x300,
+                entryAddr: at,
+                entry: 0x00c00000 | P | W | PS | G,
+                flags: "P W PS G",
+                note: "4 MiB page at 0x00c00000",
+            },
+        ]);
         expect(page_walk(mem, mode2(cr3, true), 0xc03fffff).pa).toBe(0x00ffffff);
         expect(page_walk(mem, mode2(cr3, true), 0xc0400000).pa).toBeNull();
     });
@@ -193,7 +242,10 @@ describe("2-level paging", () => {
         const { mem, a } = setup();
         const cr3 = new_pd(a);
         // Bits 13-20 would be PA bits 32-39 under PSE-36; bit 12 is PAT.
-        mem.write32(pde_addr(cr3, 0x00800000), (0x01000000 | 0x001fe000 | 0x1000 | P | U | PS) >>> 0);
+        mem.write32(
+            pde_addr(cr3, 0x00800000),
+            (0x01000000 | 0x001fe000 | 0x1000 | P | U | PS) >>> 0,
+        );
         const w = page_walk(mem, mode2(cr3, true), 0x00812345);
         expect(w.pa).toBe(0x01012345);
         expect(w.user).toBe(true);
@@ -212,7 +264,9 @@ describe("2-level paging", () => {
         expect(off.steps).toHaveLength(2);
         expect(off.steps[0]?.entryAddr).toBe(pdeAt);
         expect(off.steps[0]?.flags).toBe("P W U PS");
-        expect(off.steps[0]?.note).toBe("present, page table at 0x00800000 (PS ignored: CR4.PSE clear)");
+        expect(off.steps[0]?.note).toBe(
+            "present, page table at 0x00800000 (PS ignored: CR4.PSE clear)",
+        );
         expect(off.steps[1]?.entryAddr).toBe(0x00800014);
         expect(off.writable).toBe(false);
         expect(off.user).toBe(true);
@@ -252,19 +306,35 @@ describe("PAE paging", () => {
         expect(w.pageSize).toBe(4096);
         expect(w.writable).toBe(true);
         expect(w.user).toBe(true);
-        const pd = cr3 + 0x1000, pt = cr3 + 0x2000;
+        const pd = cr3 + 0x1000,
+            pt = cr3 + 0x2000;
         expect(w.steps).toEqual([
             {
-                level: "PDPTE", index: 3, entryAddr: cr3 + 24, entry: pd | P, entryHigh: 0,
-                flags: "P", note: `present, page directory at 0x${pd.toString(16).padStart(8, "0")}`,
+                level: "PDPTE",
+                index: 3,
+                entryAddr: cr3 + 24,
+                entry: pd | P,
+                entryHigh: 0,
+                flags: "P",
+                note: `present, page directory at 0x${pd.toString(16).padStart(8, "0")}`,
             },
             {
-                level: "PDE", index: 1, entryAddr: pd + 8, entry: pt | P | W | U, entryHigh: 0,
-                flags: "P W U", note: `present, page table at 0x${pt.toString(16).padStart(8, "0")}`,
+                level: "PDE",
+                index: 1,
+                entryAddr: pd + 8,
+                entry: pt | P | W | U,
+                entryHigh: 0,
+                flags: "P W U",
+                note: `present, page table at 0x${pt.toString(16).padStart(8, "0")}`,
             },
             {
-                level: "PTE", index: 1, entryAddr: pteAt, entry: 0x00456000 | P | W | U | A, entryHigh: 0,
-                flags: "P W U A", note: "4 KiB page at 0x00456000",
+                level: "PTE",
+                index: 1,
+                entryAddr: pteAt,
+                entry: 0x00456000 | P | W | U | A,
+                entryHigh: 0,
+                flags: "P W U A",
+                note: "4 KiB page at 0x00456000",
             },
         ]);
         expect(pteAt).toBe(pt + 8);
@@ -337,10 +407,13 @@ describe("PAE paging", () => {
         for (let bits = 0; bits < 16; bits++) {
             const { mem, a } = setup();
             const cr3 = new_pdpt(a);
-            const pdeW = (bits & 1) !== 0, pdeU = (bits & 2) !== 0;
-            const pteW = (bits & 4) !== 0, pteU = (bits & 8) !== 0;
-            pae_map4k(a, cr3, 0x7fff0000, 0x00100000, P | (pteW ? W : 0) | (pteU ? U : 0),
-                { dirFlags: P | (pdeW ? W : 0) | (pdeU ? U : 0) });
+            const pdeW = (bits & 1) !== 0,
+                pdeU = (bits & 2) !== 0;
+            const pteW = (bits & 4) !== 0,
+                pteU = (bits & 8) !== 0;
+            pae_map4k(a, cr3, 0x7fff0000, 0x00100000, P | (pteW ? W : 0) | (pteU ? U : 0), {
+                dirFlags: P | (pdeW ? W : 0) | (pdeU ? U : 0),
+            });
             const w = page_walk(mem, modePae(cr3), 0x7fff0000);
             expect(w.pa, `bits ${bits}`).toBe(0x00100000);
             expect(w.steps[0]?.flags).toBe("P");
@@ -421,7 +494,9 @@ describe("format_walk", () => {
         const cr3 = new_pd(a);
         const lines = format_walk(page_walk(mem, mode2(cr3), 0xc0000000));
         expect(lines).toHaveLength(2);
-        expect(lines[0]).toMatch(/^PDE {3}\[0x300\] @0x[0-9a-f]{8} = 0x00000000 {2}- {2}not present$/);
+        expect(lines[0]).toMatch(
+            /^PDE {3}\[0x300\] @0x[0-9a-f]{8} = 0x00000000 {2}- {2}not present$/,
+        );
         expect(lines[1]).toBe("VA 0xc0000000 -> not mapped (PDE 0x300 not present)");
         expect(format_walk(page_walk(mem, { cr0: 0, cr3: 0, cr4: 0 }, 0xb8000))).toEqual([
             "VA 0x000b8000 -> PA 0x000b8000  (paging off, identity)",
@@ -460,14 +535,23 @@ describe("ptbuild", () => {
 
 /* ---- randomized ---- */
 
-
-const SEED = process.env["PAGEWALK_SEED"] !== undefined
-    ? Number(process.env["PAGEWALK_SEED"]) >>> 0
-    : (Date.now() ^ Math.floor(Math.random() * TWO32)) >>> 0;
+const SEED =
+    process.env["PAGEWALK_SEED"] !== undefined
+        ? Number(process.env["PAGEWALK_SEED"]) >>> 0
+        : (Date.now() ^ Math.floor(Math.random() * TWO32)) >>> 0;
 console.log(`pagewalk random seed: ${SEED} (rerun with PAGEWALK_SEED=${SEED})`);
 
-interface Leaf { pa: number; flags: number; size: number }
-interface Expect { pa: number | null; size: number; writable: boolean; user: boolean }
+interface Leaf {
+    pa: number;
+    flags: number;
+    size: number;
+}
+interface Expect {
+    pa: number | null;
+    size: number;
+    writable: boolean;
+    user: boolean;
+}
 
 function leafResult(va: number, leaf: Leaf | undefined, dirFlags: number): Expect {
     if (!leaf || !(leaf.flags & P)) return { pa: null, size: 0, writable: false, user: false };
@@ -492,7 +576,7 @@ describe(`randomized (seed ${SEED})`, () => {
         type Pd = { large: Leaf } | { dirFlags: number; ptes: Map<number, Leaf> };
         const model = new Map<number, Pd>();
         const hotPdes = Array.from({ length: 12 }, () => rnd() >>> 22);
-        const randFlags = () => ((rnd() & 0x7f) & ~PS) | (rnd() % 8 === 0 ? 0 : P);
+        const randFlags = () => (rnd() & 0x7f & ~PS) | (rnd() % 8 === 0 ? 0 : P);
 
         for (let i = 0; i < 400; i++) {
             const pdi = rnd() % 2 ? hotPdes[rnd() % hotPdes.length]! : rnd() >>> 22;
@@ -527,14 +611,20 @@ describe(`randomized (seed ${SEED})`, () => {
         const vas: number[] = [];
         for (const [pdi, pd] of model) {
             if ("large" in pd) vas.push(pdi * 0x400000 + (rnd() & 0x3fffff));
-            else for (const pti of pd.ptes.keys()) vas.push(pdi * 0x400000 + pti * 0x1000 + (rnd() & 0xfff));
+            else
+                for (const pti of pd.ptes.keys())
+                    vas.push(pdi * 0x400000 + pti * 0x1000 + (rnd() & 0xfff));
             vas.push(pdi * 0x400000 + (rnd() & 0x3fffff)); // anywhere under a used PDE
         }
         for (let i = 0; i < 500; i++) vas.push(rnd());
         vas.push(0, 0xc0000000, 0xffffffff);
         expect(vas.length).toBeGreaterThan(500);
         for (const va of vas) {
-            check(page_walk(mem, mode2(cr3, true), va), expectAt(va), `seed ${SEED} va 0x${va.toString(16)}`);
+            check(
+                page_walk(mem, mode2(cr3, true), va),
+                expectAt(va),
+                `seed ${SEED} va 0x${va.toString(16)}`,
+            );
         }
     });
 
@@ -546,8 +636,9 @@ describe(`randomized (seed ${SEED})`, () => {
         type Pd = { large: Leaf } | { dirFlags: number; ptes: Map<number, Leaf> };
         const model = new Map<number, Pd>();
         const hot = Array.from({ length: 12 }, () => rnd() >>> 21);
-        const randFlags = () => ((rnd() & 0x7f) & ~PS) | (rnd() % 8 === 0 ? 0 : P);
-        const randPa = (align: number) => (rnd() & 0xff) * TWO32 + (((rnd() >>> 0) & ~(align - 1)) >>> 0);
+        const randFlags = () => (rnd() & 0x7f & ~PS) | (rnd() % 8 === 0 ? 0 : P);
+        const randPa = (align: number) =>
+            (rnd() & 0xff) * TWO32 + (((rnd() >>> 0) & ~(align - 1)) >>> 0);
         const absentPdpt = rnd() & 3; // one PDPTE stays not present
         const pick = () => {
             for (;;) {
@@ -588,7 +679,9 @@ describe(`randomized (seed ${SEED})`, () => {
         const vas: number[] = [];
         for (const [k, pd] of model) {
             if ("large" in pd) vas.push(k * 0x200000 + (rnd() & 0x1fffff));
-            else for (const pti of pd.ptes.keys()) vas.push(k * 0x200000 + pti * 0x1000 + (rnd() & 0xfff));
+            else
+                for (const pti of pd.ptes.keys())
+                    vas.push(k * 0x200000 + pti * 0x1000 + (rnd() & 0xfff));
             vas.push(k * 0x200000 + (rnd() & 0x1fffff));
         }
         for (let i = 0; i < 500; i++) vas.push(rnd());
@@ -597,7 +690,8 @@ describe(`randomized (seed ${SEED})`, () => {
             const w = page_walk(mem, modePae(cr3), va);
             const msg = `seed ${SEED} va 0x${va.toString(16)}`;
             check(w, expectAt(va), msg);
-            if (va >>> 30 === absentPdpt) expect(w.fault, msg).toBe(`PDPTE 0x${absentPdpt.toString(16)} not present`);
+            if (va >>> 30 === absentPdpt)
+                expect(w.fault, msg).toBe(`PDPTE 0x${absentPdpt.toString(16)} not present`);
         }
     });
 });

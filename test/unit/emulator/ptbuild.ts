@@ -49,13 +49,15 @@ export interface PtAlloc {
 }
 
 export function pt_alloc(mem: PhysMem, start: number, limit: number = mem.size): PtAlloc {
-    if (start % PAGE !== 0) throw new Error(`pt_alloc: start 0x${start.toString(16)} not page aligned`);
+    if (start % PAGE !== 0)
+        throw new Error(`pt_alloc: start 0x${start.toString(16)} not page aligned`);
     return { mem, next: start, limit };
 }
 
 /** A fresh zeroed 4 KiB page. */
 export function alloc_page(a: PtAlloc): number {
-    if (a.next % PAGE !== 0) throw new Error(`alloc_page: next 0x${a.next.toString(16)} not page aligned`);
+    if (a.next % PAGE !== 0)
+        throw new Error(`alloc_page: next 0x${a.next.toString(16)} not page aligned`);
     if (a.next + PAGE > a.limit) throw new Error("alloc_page: out of table pages");
     const pa = a.next;
     a.next += PAGE;
@@ -72,7 +74,8 @@ function write64(mem: PhysMem, at: number, pa: number, flagsLo: number, flagsHi 
 }
 
 function checkAligned(what: string, n: number, align: number): void {
-    if (n % align !== 0) throw new Error(`${what} 0x${n.toString(16)} not aligned to 0x${align.toString(16)}`);
+    if (n % align !== 0)
+        throw new Error(`${what} 0x${n.toString(16)} not aligned to 0x${align.toString(16)}`);
 }
 
 /* ---- 2-level (non-PAE) ---- */
@@ -95,13 +98,21 @@ export function pte_addr(pt: number, va: number): number {
 }
 
 /** Map the 4 KiB page at `va` to `pa`; returns the PTE's physical address. */
-export function map4k(a: PtAlloc, cr3: number, va: number, pa: number, flags: number, dirFlags = DIR_FLAGS): number {
+export function map4k(
+    a: PtAlloc,
+    cr3: number,
+    va: number,
+    pa: number,
+    flags: number,
+    dirFlags = DIR_FLAGS,
+): number {
     checkAligned("map4k va", va >>> 0, PAGE);
     checkAligned("map4k pa", pa, PAGE);
     if (pa >= TWO32) throw new Error("map4k: pa above 4 GiB needs PAE");
     const at = pde_addr(cr3, va >>> 0);
     let pde = a.mem.read32(at) >>> 0;
-    if (pde & P && pde & PS) throw new Error(`map4k: va 0x${(va >>> 0).toString(16)} is under a 4 MiB page`);
+    if (pde & P && pde & PS)
+        throw new Error(`map4k: va 0x${(va >>> 0).toString(16)} is under a 4 MiB page`);
     if (!(pde & P)) {
         const pt = alloc_page(a);
         if (pt >= TWO32) throw new Error("map4k: page table above 4 GiB");
@@ -120,7 +131,8 @@ export function map4m(a: PtAlloc, cr3: number, va: number, pa: number, flags: nu
     if (pa >= TWO32) throw new Error("map4m: PSE-36 addresses not supported");
     const at = pde_addr(cr3, va >>> 0);
     const old = a.mem.read32(at) >>> 0;
-    if (old & P && !(old & PS)) throw new Error(`map4m: va 0x${(va >>> 0).toString(16)} already has a page table`);
+    if (old & P && !(old & PS))
+        throw new Error(`map4m: va 0x${(va >>> 0).toString(16)} already has a page table`);
     a.mem.write32(at, (pa | (flags & 0xfff) | PS) >>> 0);
     return at;
 }
@@ -159,12 +171,20 @@ export interface PaeOptions {
 }
 
 /** PAE: map the 4 KiB page at `va` to `pa` (may exceed 4 GiB); returns the PTE's physical address. */
-export function pae_map4k(a: PtAlloc, cr3: number, va: number, pa: number, flags: number, opts: PaeOptions = {}): number {
+export function pae_map4k(
+    a: PtAlloc,
+    cr3: number,
+    va: number,
+    pa: number,
+    flags: number,
+    opts: PaeOptions = {},
+): number {
     checkAligned("pae_map4k va", va >>> 0, PAGE);
     checkAligned("pae_map4k pa", pa, PAGE);
     const pdeAt = pae_pde_addr(a, cr3, va);
     let pde = read64(a.mem, pdeAt);
-    if (pde.lo & P && pde.lo & PS) throw new Error(`pae_map4k: va 0x${(va >>> 0).toString(16)} is under a 2 MiB page`);
+    if (pde.lo & P && pde.lo & PS)
+        throw new Error(`pae_map4k: va 0x${(va >>> 0).toString(16)} is under a 2 MiB page`);
     if (!(pde.lo & P)) {
         write64(a.mem, pdeAt, alloc_page(a), (opts.dirFlags ?? DIR_FLAGS) & 0xfff & ~PS);
         pde = read64(a.mem, pdeAt);
@@ -175,12 +195,20 @@ export function pae_map4k(a: PtAlloc, cr3: number, va: number, pa: number, flags
 }
 
 /** PAE: map the 2 MiB page at `va` to `pa` (may exceed 4 GiB); returns the PDE's physical address. */
-export function pae_map2m(a: PtAlloc, cr3: number, va: number, pa: number, flags: number, opts: PaeOptions = {}): number {
+export function pae_map2m(
+    a: PtAlloc,
+    cr3: number,
+    va: number,
+    pa: number,
+    flags: number,
+    opts: PaeOptions = {},
+): number {
     checkAligned("pae_map2m va", va >>> 0, 0x200000);
     checkAligned("pae_map2m pa", pa, 0x200000);
     const pdeAt = pae_pde_addr(a, cr3, va);
     const old = read64(a.mem, pdeAt);
-    if (old.lo & P && !(old.lo & PS)) throw new Error(`pae_map2m: va 0x${(va >>> 0).toString(16)} already has a page table`);
+    if (old.lo & P && !(old.lo & PS))
+        throw new Error(`pae_map2m: va 0x${(va >>> 0).toString(16)} already has a page table`);
     write64(a.mem, pdeAt, pa, (flags & 0xfff) | PS, opts.nx ? 0x80000000 : 0);
     return pdeAt;
 }

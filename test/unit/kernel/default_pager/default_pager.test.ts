@@ -7,8 +7,14 @@
 import { describe, expect, it } from "vitest";
 import { KernelPanic } from "../../../../kernel/kern/debug.ts";
 import {
-    default_pager_create, default_pager_info, default_pager_read, default_pager_slot_alloc, default_pager_slot_free,
-    default_pager_verify, default_pager_write, type DefaultPager,
+    default_pager_create,
+    default_pager_info,
+    default_pager_read,
+    default_pager_slot_alloc,
+    default_pager_slot_free,
+    default_pager_verify,
+    default_pager_write,
+    type DefaultPager,
 } from "../../../../kernel/default_pager/default_pager.ts";
 import { prng } from "../../../prng.ts";
 import { test_seed } from "../vm/helpers.ts";

@@ -7,10 +7,24 @@ import { describe, expect, it } from "vitest";
 import { ArrayPhysMem, SparsePhysMem } from "../../../../emulator/physmem.ts";
 import { page_walk } from "../../../../emulator/pagewalk.ts";
 import {
-    CR4_PAE, CR4_PGE, INTEL_PTE_GLOBAL, INTEL_PTE_VALID, INTEL_PTE_WRITE,
-    PMAP_GEOMETRY_2LEVEL, PMAP_GEOMETRY_PAE,
-    pmap_activate, pmap_bootstrap, pmap_cr3, pmap_cr4_bits, pmap_entry_read, pmap_extract,
-    pmap_kernel_pde_range, pmap_pde, pmap_pte, pmap_verify, pmap_virtual_space,
+    CR4_PAE,
+    CR4_PGE,
+    INTEL_PTE_GLOBAL,
+    INTEL_PTE_VALID,
+    INTEL_PTE_WRITE,
+    PMAP_GEOMETRY_2LEVEL,
+    PMAP_GEOMETRY_PAE,
+    pmap_activate,
+    pmap_bootstrap,
+    pmap_cr3,
+    pmap_cr4_bits,
+    pmap_entry_read,
+    pmap_extract,
+    pmap_kernel_pde_range,
+    pmap_pde,
+    pmap_pte,
+    pmap_verify,
+    pmap_virtual_space,
     type Pmap,
 } from "../../../../kernel/i386/pmap.ts";
 import { pmap_info } from "../../../../kernel/i386/pmap_info.ts";
@@ -74,7 +88,8 @@ describe.each([
         expect(pool.grabbed).toBe(ptps + gm.PDPNUM + (pae ? 1 : 0));
         expect(kernel.ptp_count).toBe(ptps);
         expect(pmap_kernel_pde_range(kernel)).toEqual({
-            first: KB_UPSTREAM / gm.PDE_MAPPED_SIZE, last: KB_UPSTREAM / gm.PDE_MAPPED_SIZE + ptps - 1,
+            first: KB_UPSTREAM / gm.PDE_MAPPED_SIZE,
+            last: KB_UPSTREAM / gm.PDE_MAPPED_SIZE + ptps - 1,
         });
 
         check_direct_map(kernel, KB_UPSTREAM, KB_UPSTREAM + 64 * MiB, [0x100000, 0x123456]);
@@ -91,8 +106,12 @@ describe.each([
         const pte = (va: number) => pmap_entry_read(mem, pae, pmap_pte(kernel, va)!);
         expect(pte(KB_UPSTREAM + 0x100000)).toBe(0x100000 | INTEL_PTE_VALID | INTEL_PTE_GLOBAL);
         expect(pte(KB_UPSTREAM + 0x122000)).toBe(0x122000 | INTEL_PTE_VALID | INTEL_PTE_GLOBAL);
-        expect(pte(KB_UPSTREAM + 0x123000)).toBe(0x123000 | INTEL_PTE_VALID | INTEL_PTE_WRITE | INTEL_PTE_GLOBAL);
-        expect(pte(KB_UPSTREAM + 0xff000)).toBe(0xff000 | INTEL_PTE_VALID | INTEL_PTE_WRITE | INTEL_PTE_GLOBAL);
+        expect(pte(KB_UPSTREAM + 0x123000)).toBe(
+            0x123000 | INTEL_PTE_VALID | INTEL_PTE_WRITE | INTEL_PTE_GLOBAL,
+        );
+        expect(pte(KB_UPSTREAM + 0xff000)).toBe(
+            0xff000 | INTEL_PTE_VALID | INTEL_PTE_WRITE | INTEL_PTE_GLOBAL,
+        );
 
         expect(pmap_extract(kernel, KB_UPSTREAM + 0x345678)).toBe(0x345678);
         expect(pmap_verify(kernel)).toEqual([]);
@@ -104,22 +123,33 @@ describe.each([
         const { kernel } = boot_kernel(mem, { pae, kernelbase: KB_UPSTREAM, reserve });
         const first = 2 * MiB;
         if (pae) {
-            expect(kernel.dir_pages).toEqual([first, first + PAGE, first + 2 * PAGE, first + 3 * PAGE]);
+            expect(kernel.dir_pages).toEqual([
+                first,
+                first + PAGE,
+                first + 2 * PAGE,
+                first + 3 * PAGE,
+            ]);
             expect(kernel.dirbase).toBe(first);
             expect(kernel.pdpbase).toBe(first + 4 * PAGE);
             for (let i = 0; i < 4; i++) {
-                expect(pmap_entry_read(mem, true, kernel.pdpbase + 8 * i)).toBe((first + i * PAGE) | INTEL_PTE_VALID);
+                expect(pmap_entry_read(mem, true, kernel.pdpbase + 8 * i)).toBe(
+                    (first + i * PAGE) | INTEL_PTE_VALID,
+                );
             }
             // The rest of the PDPT page is zero, not the pool's junk.
             expect([...mem.read(kernel.pdpbase + 32, PAGE - 32)].every((b) => b === 0)).toBe(true);
             // The first PTP follows the PDPT; PD 3 entry 0 points at it.
             expect(pmap_pde(kernel, KB_UPSTREAM)).toBe(first + 3 * PAGE);
-            expect(pmap_entry_read(mem, true, first + 3 * PAGE)).toBe((first + 5 * PAGE) | INTEL_PTE_VALID | INTEL_PTE_WRITE);
+            expect(pmap_entry_read(mem, true, first + 3 * PAGE)).toBe(
+                (first + 5 * PAGE) | INTEL_PTE_VALID | INTEL_PTE_WRITE,
+            );
         } else {
             expect(kernel.dirbase).toBe(first);
             expect(kernel.pdpbase).toBe(first);
             expect(pmap_pde(kernel, KB_UPSTREAM)).toBe(first + 0x300 * 4);
-            expect(mem.read32(first + 0x300 * 4)).toBe((first + PAGE) | INTEL_PTE_VALID | INTEL_PTE_WRITE);
+            expect(mem.read32(first + 0x300 * 4)).toBe(
+                (first + PAGE) | INTEL_PTE_VALID | INTEL_PTE_WRITE,
+            );
         }
         // User half of the directory: all zero.
         for (let i = 0; i < (pae ? 3 : 1); i++) {
@@ -133,7 +163,11 @@ describe.each([
     it("rounds an unaligned kernel_virtual_end up to a whole PTP and caps it at VM_MAX_KERNEL_ADDRESS", () => {
         const gm = pae ? PMAP_GEOMETRY_PAE : PMAP_GEOMETRY_2LEVEL;
         const mem = new ArrayPhysMem(64 * MiB);
-        const { kernel, pool } = boot_kernel(mem, { pae, kernelbase: KB_UPSTREAM, reserve: reserve + 0x3000 });
+        const { kernel, pool } = boot_kernel(mem, {
+            pae,
+            kernelbase: KB_UPSTREAM,
+            reserve: reserve + 0x3000,
+        });
         const ptps = (64 * MiB + reserve) / gm.PDE_MAPPED_SIZE + 1;
         expect(kernel.ptp_count).toBe(ptps);
         expect(pool.grabbed).toBe(ptps + gm.PDPNUM + (pae ? 1 : 0));
@@ -142,7 +176,11 @@ describe.each([
 
         // 1 GiB of reserve overflows 4 GiB: capped, PTPs up to the last PDE.
         const mem2 = new ArrayPhysMem(64 * MiB);
-        const capped = boot_kernel(mem2, { pae, kernelbase: KB_UPSTREAM, reserve: 1024 * MiB }).kernel;
+        const capped = boot_kernel(mem2, {
+            pae,
+            kernelbase: KB_UPSTREAM,
+            reserve: 1024 * MiB,
+        }).kernel;
         expect(capped.globals.kernel_virtual_end).toBe(0xffffffff);
         expect(capped.ptp_count).toBe(0x40000000 / gm.PDE_MAPPED_SIZE);
         check_pdes(capped, TWO32);
@@ -152,8 +190,9 @@ describe.each([
     it("leaves out INTEL_PTE_GLOBAL and CR4.PGE on a CPU without PGE", () => {
         const mem = new ArrayPhysMem(64 * MiB);
         const { kernel } = boot_kernel(mem, { pae, kernelbase: KB_UPSTREAM, reserve, pge: false });
-        expect(pmap_entry_read(mem, pae, pmap_pte(kernel, KB_UPSTREAM + 0x200000)!))
-            .toBe(0x200000 | INTEL_PTE_VALID | INTEL_PTE_WRITE);
+        expect(pmap_entry_read(mem, pae, pmap_pte(kernel, KB_UPSTREAM + 0x200000)!)).toBe(
+            0x200000 | INTEL_PTE_VALID | INTEL_PTE_WRITE,
+        );
         expect(pmap_cr4_bits(kernel)).toBe(pae ? CR4_PAE : 0);
         expect(pmap_verify(kernel)).toEqual([]);
     });
@@ -170,9 +209,16 @@ describe.each([
     it("works without a CPU (mmu null)", () => {
         const mem = new ArrayPhysMem(64 * MiB);
         const k = pmap_bootstrap({
-            mem, mmu: null, pae, vm_min_kernel_address: KB_UPSTREAM,
-            phys_first_addr: 0, phys_last_addr: 64 * MiB, kernel_virtual_end: KB_UPSTREAM + 256 * MiB,
-            text_start: 0x100000, text_end: 0x100000, grab_page: (() => {
+            mem,
+            mmu: null,
+            pae,
+            vm_min_kernel_address: KB_UPSTREAM,
+            phys_first_addr: 0,
+            phys_last_addr: 64 * MiB,
+            kernel_virtual_end: KB_UPSTREAM + 256 * MiB,
+            text_start: 0x100000,
+            text_end: 0x100000,
+            grab_page: (() => {
                 let next = 0x200000;
                 return () => (next += PAGE) - PAGE;
             })(),
@@ -193,10 +239,15 @@ describe.each([
         let grabbed = 0;
         const t0 = performance.now();
         const kernel = pmap_bootstrap({
-            mem, mmu: null, pae, vm_min_kernel_address: KB_DEBIAN,
-            phys_first_addr: 0, phys_last_addr: phys_last,
+            mem,
+            mmu: null,
+            pae,
+            vm_min_kernel_address: KB_DEBIAN,
+            phys_first_addr: 0,
+            phys_last_addr: phys_last,
             kernel_virtual_end: KB_DEBIAN + phys_last + 192 * MiB,
-            text_start: 0x100000, text_end: 0x200000,
+            text_start: 0x100000,
+            text_end: 0x200000,
             grab_page: () => {
                 grabbed++;
                 next += PAGE;

@@ -8,8 +8,11 @@ import type { Mmu, PhysMem } from "../../../../emulator/types.ts";
 import { CR0_PG, page_walk, type Walk } from "../../../../emulator/pagewalk.ts";
 import { KernelPanic } from "../../../../kernel/kern/debug.ts";
 import {
-    pmap_bootstrap, pmap_cr3, pmap_cr4_bits,
-    type Pmap, type PmapBootstrapArgs,
+    pmap_bootstrap,
+    pmap_cr3,
+    pmap_cr4_bits,
+    type Pmap,
+    type PmapBootstrapArgs,
 } from "../../../../kernel/i386/pmap.ts";
 
 export const MiB = 0x100000;
@@ -85,19 +88,31 @@ export interface KernelSetup {
  * A kernel pmap on `ram` bytes of RAM (all direct-mapped), text at
  * [1 MiB, text_end), bootstrap pages from 2 MiB up, reserve `reserve` bytes.
  */
-export function boot_kernel(mem: PhysMem, opts: {
-    pae: boolean; kernelbase: number; reserve: number;
-    text_end?: number; pool_start?: number; mach_kdb?: boolean; pge?: boolean;
-}): KernelSetup {
+export function boot_kernel(
+    mem: PhysMem,
+    opts: {
+        pae: boolean;
+        kernelbase: number;
+        reserve: number;
+        text_end?: number;
+        pool_start?: number;
+        mach_kdb?: boolean;
+        pge?: boolean;
+    },
+): KernelSetup {
     const mmu = new FakeMmu();
     const pool = new PagePool(mem, opts.pool_start ?? 2 * MiB, mem.size);
     const phys_last_addr = mem.size - (mem.size % PAGE);
     const args: PmapBootstrapArgs = {
-        mem, mmu, pae: opts.pae,
+        mem,
+        mmu,
+        pae: opts.pae,
         vm_min_kernel_address: opts.kernelbase,
-        phys_first_addr: 0, phys_last_addr,
+        phys_first_addr: 0,
+        phys_last_addr,
         kernel_virtual_end: opts.kernelbase + phys_last_addr + opts.reserve,
-        text_start: 0x100000, text_end: opts.text_end ?? 0x123456,
+        text_start: 0x100000,
+        text_end: opts.text_end ?? 0x123456,
         grab_page: () => pool.grab(),
     };
     if (opts.mach_kdb !== undefined) args.mach_kdb = opts.mach_kdb;

@@ -10,16 +10,49 @@
 import { describe, expect, it } from "vitest";
 import { ArrayPhysMem } from "../../../../emulator/physmem.ts";
 import {
-    INTEL_PTE_MOD, INTEL_PTE_NCACHE, INTEL_PTE_REF, INTEL_PTE_USER, INTEL_PTE_VALID, INTEL_PTE_WIRED,
-    INTEL_PTE_WRITE, INTEL_PTE_WTHRU,
-    pmap_activate, pmap_change_wiring, pmap_clear_modify, pmap_clear_reference, pmap_create, pmap_destroy,
-    pmap_entry_read, pmap_enter, pmap_extract, pmap_geometry, pmap_is_modified, pmap_is_referenced,
-    pmap_pde, pmap_protect, pmap_pte, pmap_pv_list, pmap_pv_verify, pmap_reference, pmap_remove, pmap_verify,
+    INTEL_PTE_MOD,
+    INTEL_PTE_NCACHE,
+    INTEL_PTE_REF,
+    INTEL_PTE_USER,
+    INTEL_PTE_VALID,
+    INTEL_PTE_WIRED,
+    INTEL_PTE_WRITE,
+    INTEL_PTE_WTHRU,
+    pmap_activate,
+    pmap_change_wiring,
+    pmap_clear_modify,
+    pmap_clear_reference,
+    pmap_create,
+    pmap_destroy,
+    pmap_entry_read,
+    pmap_enter,
+    pmap_extract,
+    pmap_geometry,
+    pmap_is_modified,
+    pmap_is_referenced,
+    pmap_pde,
+    pmap_protect,
+    pmap_pte,
+    pmap_pv_list,
+    pmap_pv_verify,
+    pmap_reference,
+    pmap_remove,
+    pmap_verify,
     type Pmap,
 } from "../../../../kernel/i386/pmap.ts";
 import {
-    MiB, PAGE, TWO32, VM_PROT_EXECUTE, VM_PROT_READ, VM_PROT_RW, VM_PROT_WRITE,
-    boot_kernel, expect_panic, prng, walk, type KernelSetup,
+    MiB,
+    PAGE,
+    TWO32,
+    VM_PROT_EXECUTE,
+    VM_PROT_READ,
+    VM_PROT_RW,
+    VM_PROT_WRITE,
+    boot_kernel,
+    expect_panic,
+    prng,
+    walk,
+    type KernelSetup,
 } from "./pmap_helpers.ts";
 
 const KB = 0xc0000000;
@@ -29,7 +62,13 @@ const KVS = KB + RAM; // kernel_virtual_start
 const KVE = KVS + RESERVE; // kernel_virtual_end (PDE aligned)
 
 function setup(pae: boolean, extra: { mach_kdb?: boolean } = {}): KernelSetup {
-    return boot_kernel(new ArrayPhysMem(RAM), { pae, kernelbase: KB, reserve: RESERVE, pool_start: 16 * MiB, ...extra });
+    return boot_kernel(new ArrayPhysMem(RAM), {
+        pae,
+        kernelbase: KB,
+        reserve: RESERVE,
+        pool_start: 16 * MiB,
+        ...extra,
+    });
 }
 
 function new_user(s: KernelSetup, name: string): Pmap {
@@ -110,7 +149,9 @@ describe.each([false, true])("pmap operations (pae=%s)", (pae) => {
         expect(pmap_is_modified(k, va)).toBe(true);
         expect(pmap_is_referenced(k, va)).toBe(true);
         pmap_enter(k, va, 0x500000, VM_PROT_RW, true);
-        expect(pte_of(k, va)).toBe(0x500000 | INTEL_PTE_VALID | INTEL_PTE_WRITE | INTEL_PTE_WIRED | INTEL_PTE_MOD);
+        expect(pte_of(k, va)).toBe(
+            0x500000 | INTEL_PTE_VALID | INTEL_PTE_WRITE | INTEL_PTE_WIRED | INTEL_PTE_MOD,
+        );
         expect(s.mmu.flushes).toBe(1);
         expect(k.resident_count).toBe(1);
         expect(k.wired_count).toBe(1);
@@ -126,7 +167,9 @@ describe.each([false, true])("pmap operations (pae=%s)", (pae) => {
         const s = setup(pae);
         const va = KVS + 0x30000;
         pmap_enter(s.kernel, va, 0xfee00000, VM_PROT_RW, true);
-        expect(pte_of(s.kernel, va) & (INTEL_PTE_NCACHE | INTEL_PTE_WTHRU)).toBe(INTEL_PTE_NCACHE | INTEL_PTE_WTHRU);
+        expect(pte_of(s.kernel, va) & (INTEL_PTE_NCACHE | INTEL_PTE_WTHRU)).toBe(
+            INTEL_PTE_NCACHE | INTEL_PTE_WTHRU,
+        );
         expect(walk(s.kernel, va + 4).pa).toBe(0xfee00004);
         pmap_enter(s.kernel, va + PAGE, RAM - PAGE, VM_PROT_RW, true);
         expect(pte_of(s.kernel, va + PAGE) & INTEL_PTE_NCACHE).toBe(0);
@@ -174,23 +217,38 @@ describe.each([false, true])("pmap operations (pae=%s)", (pae) => {
         const s = setup(pae);
         const k = s.kernel;
         // Default build (no MACH_KDB): the range check fires first.
-        expect_panic(() => pmap_enter(k, KVE, 0x400000, VM_PROT_RW, true),
-            `pmap_enter(${KVE.toString(16)}, 400000) falls in physical memory area!`);
-        expect_panic(() => pmap_enter(k, KB + 0x5000, 0x5000, VM_PROT_RW, true),
-            "pmap_enter(c0005000, 5000) falls in physical memory area!");
-        expect_panic(() => pmap_enter(k, 0x1000, 0x5000, VM_PROT_RW, true),
-            "pmap_enter(1000, 5000) falls in physical memory area!");
+        expect_panic(
+            () => pmap_enter(k, KVE, 0x400000, VM_PROT_RW, true),
+            `pmap_enter(${KVE.toString(16)}, 400000) falls in physical memory area!`,
+        );
+        expect_panic(
+            () => pmap_enter(k, KB + 0x5000, 0x5000, VM_PROT_RW, true),
+            "pmap_enter(c0005000, 5000) falls in physical memory area!",
+        );
+        expect_panic(
+            () => pmap_enter(k, 0x1000, 0x5000, VM_PROT_RW, true),
+            "pmap_enter(1000, 5000) falls in physical memory area!",
+        );
         // Removing a direct-map page: no pv entry for a managed page.
-        expect_panic(() => pmap_remove(k, KB + 0x200000, KB + 0x201000), "pmap_remove: null pv_list!");
+        expect_panic(
+            () => pmap_remove(k, KB + 0x200000, KB + 0x201000),
+            "pmap_remove: null pv_list!",
+        );
 
         // MACH_KDB build: the range check is compiled out, pmap_expand panics.
         const d = setup(pae, { mach_kdb: true });
-        expect_panic(() => pmap_enter(d.kernel, KVE, 0x400000, VM_PROT_RW, true),
-            `pmap_expand kernel pmap to 0x${KVE.toString(16)}`);
-        expect_panic(() => pmap_enter(d.kernel, 0xfffff000, 0x400000, VM_PROT_RW, false),
-            "pmap_expand kernel pmap to 0xfffff000");
-        expect_panic(() => pmap_enter(d.kernel, 0x1000, 0x400000, VM_PROT_RW, false),
-            "pmap_expand kernel pmap to 0x1000");
+        expect_panic(
+            () => pmap_enter(d.kernel, KVE, 0x400000, VM_PROT_RW, true),
+            `pmap_expand kernel pmap to 0x${KVE.toString(16)}`,
+        );
+        expect_panic(
+            () => pmap_enter(d.kernel, 0xfffff000, 0x400000, VM_PROT_RW, false),
+            "pmap_expand kernel pmap to 0xfffff000",
+        );
+        expect_panic(
+            () => pmap_enter(d.kernel, 0x1000, 0x400000, VM_PROT_RW, false),
+            "pmap_expand kernel pmap to 0x1000",
+        );
         expect(pmap_verify(d.kernel)).toEqual([]);
     });
 
@@ -203,14 +261,18 @@ describe.each([false, true])("pmap operations (pae=%s)", (pae) => {
         // Kernel half of the directory: same bytes; user half: zero.
         const kernelPdes = (p: Pmap) => {
             const out: number[] = [];
-            for (let va = KB; va < TWO32; va += gm.PDE_MAPPED_SIZE) out.push(pmap_entry_read(p.mem, pae, pmap_pde(p, va)));
+            for (let va = KB; va < TWO32; va += gm.PDE_MAPPED_SIZE)
+                out.push(pmap_entry_read(p.mem, pae, pmap_pde(p, va)));
             return out;
         };
         expect(kernelPdes(u)).toEqual(kernelPdes(k));
-        for (let va = 0; va < KB; va += gm.PDE_MAPPED_SIZE) expect(pmap_entry_read(s.mem, pae, pmap_pde(u, va))).toBe(0);
+        for (let va = 0; va < KB; va += gm.PDE_MAPPED_SIZE)
+            expect(pmap_entry_read(s.mem, pae, pmap_pde(u, va))).toBe(0);
         if (pae) {
             for (let i = 0; i < 4; i++) {
-                expect(pmap_entry_read(s.mem, true, u.pdpbase + 8 * i)).toBe(u.dir_pages[i]! | INTEL_PTE_VALID);
+                expect(pmap_entry_read(s.mem, true, u.pdpbase + 8 * i)).toBe(
+                    u.dir_pages[i]! | INTEL_PTE_VALID,
+                );
             }
         }
         expect(pmap_verify(u)).toEqual([]);
@@ -226,8 +288,9 @@ describe.each([false, true])("pmap operations (pae=%s)", (pae) => {
         expect(s.pool.grabbed).toBe(grabbed + 1);
         expect(u.ptp_count).toBe(1);
         expect(k.globals.inuse_ptepages_count).toBe(1);
-        expect(pmap_entry_read(s.mem, pae, pmap_pde(u, 0x8048000)) & 0xfff)
-            .toBe(INTEL_PTE_VALID | INTEL_PTE_USER | INTEL_PTE_WRITE);
+        expect(pmap_entry_read(s.mem, pae, pmap_pde(u, 0x8048000)) & 0xfff).toBe(
+            INTEL_PTE_VALID | INTEL_PTE_USER | INTEL_PTE_WRITE,
+        );
         expect(pte_of(u, 0x8048000)).toBe(0x123000 | INTEL_PTE_VALID | INTEL_PTE_USER);
         expect(walk(u, 0x8048abc)).toMatchObject({ pa: 0x123abc, user: true, writable: false });
         expect(walk(v, 0x8048000).pa).toBeNull();
@@ -281,7 +344,9 @@ describe.each([false, true])("pmap operations (pae=%s)", (pae) => {
         pmap_enter(u, 0x40000000, 0x101000, VM_PROT_RW, false);
         pmap_enter(u, KB - PAGE, 0x102000, VM_PROT_RW, true);
         expect(u.ptp_count).toBe(3);
-        const ptps = [0x1000, 0x40000000, KB - PAGE].map((va) => pmap_pte(u, va)! - (pmap_pte(u, va)! % PAGE));
+        const ptps = [0x1000, 0x40000000, KB - PAGE].map(
+            (va) => pmap_pte(u, va)! - (pmap_pte(u, va)! % PAGE),
+        );
         pmap_reference(u);
         const freed: number[] = [];
         expect(pmap_destroy(u, (pa) => freed.push(pa))).toBe(false);
@@ -303,8 +368,13 @@ describe.each([false, true])("pmap operations (pae=%s)", (pae) => {
         const g = s.kernel.globals;
         const held = new Set<number>();
         let next = 0xd0000000;
-        g.pv_alloc = () => { held.add(next); return (next += 16) - 16; };
-        g.pv_free = (kva) => { expect(held.delete(kva), `free of ${kva.toString(16)}`).toBe(true); };
+        g.pv_alloc = () => {
+            held.add(next);
+            return (next += 16) - 16;
+        };
+        g.pv_free = (kva) => {
+            expect(held.delete(kva), `free of ${kva.toString(16)}`).toBe(true);
+        };
         const [a, b, c] = ["a", "b", "c"].map((n) => new_user(s, n)) as [Pmap, Pmap, Pmap];
         const pa = 0x100000;
         pmap_enter(a, 0x1000, pa, VM_PROT_READ, false);
@@ -317,7 +387,10 @@ describe.each([false, true])("pmap operations (pae=%s)", (pae) => {
         const b_kva = pmap_pv_list(g, pa)[1]!.kva;
         pmap_remove(a, 0x1000, 0x2000);
         expect(held.has(b_kva)).toBe(false);
-        expect(pmap_pv_list(g, pa).map((e) => [e.pmap.name, e.kva === 0])).toEqual([["b", true], ["c", false]]);
+        expect(pmap_pv_list(g, pa).map((e) => [e.pmap.name, e.kva === 0])).toEqual([
+            ["b", true],
+            ["c", false],
+        ]);
         pmap_remove(c, 0x3000, 0x4000);
         pmap_remove(b, 0x2000, 0x3000);
         expect(held.size).toBe(0);
@@ -325,7 +398,10 @@ describe.each([false, true])("pmap operations (pae=%s)", (pae) => {
         // Out of memory for a pv_entry is a panic, as pmap_enter cannot go on without one.
         g.pv_alloc = () => 0;
         pmap_enter(a, 0x1000, pa, VM_PROT_READ, false);
-        expect_panic(() => pmap_enter(b, 0x2000, pa, VM_PROT_READ, false), "pmap_enter: no memory for a pv_entry (0x00002000 -> 0x00100000 in b)");
+        expect_panic(
+            () => pmap_enter(b, 0x2000, pa, VM_PROT_READ, false),
+            "pmap_enter: no memory for a pv_entry (0x00002000 -> 0x00100000 in b)",
+        );
     });
 
     it("PAE entries carry physical addresses above 4 GiB", () => {
@@ -342,12 +418,19 @@ describe.each([false, true])("pmap operations (pae=%s)", (pae) => {
 
 /* ---- randomized against a shadow model ---- */
 
-const SEED = process.env["PMAP_SEED"] !== undefined
-    ? Number(process.env["PMAP_SEED"]) >>> 0
-    : (Date.now() ^ Math.floor(Math.random() * TWO32)) >>> 0;
+const SEED =
+    process.env["PMAP_SEED"] !== undefined
+        ? Number(process.env["PMAP_SEED"]) >>> 0
+        : (Date.now() ^ Math.floor(Math.random() * TWO32)) >>> 0;
 console.log(`pmap random seed: ${SEED} (rerun with PMAP_SEED=${SEED})`);
 
-interface Shadow { pa: number; w: boolean; wired: boolean; a: boolean; d: boolean }
+interface Shadow {
+    pa: number;
+    w: boolean;
+    wired: boolean;
+    a: boolean;
+    d: boolean;
+}
 
 /** Page-aligned VA windows: [start, end). */
 type Window = [number, number];
@@ -375,7 +458,11 @@ describe(`pmap randomized (seed ${SEED})`, () => {
         const k = s.kernel;
         const g = k.globals;
         const users = [new_user(s, "A"), new_user(s, "B")];
-        const shadows = new Map<Pmap, Map<number, Shadow>>([[k, new Map()], [users[0]!, new Map()], [users[1]!, new Map()]]);
+        const shadows = new Map<Pmap, Map<number, Shadow>>([
+            [k, new Map()],
+            [users[0]!, new Map()],
+            [users[1]!, new Map()],
+        ]);
         const shadow = (p: Pmap) => shadows.get(p)!;
         const windows = (p: Pmap) => (p.is_kernel ? KERNEL_WINDOWS : USER_WINDOWS);
         const random_va = (p: Pmap) => {
@@ -390,10 +477,22 @@ describe(`pmap randomized (seed ${SEED})`, () => {
             return [s0, e0];
         };
         const random_pa = () => {
-            if (chance(10)) return pae && chance(50) ? 0x100000000 + (rnd() % 0x1000) * PAGE : 0xfe000000 + (rnd() % 0x100) * PAGE;
+            if (chance(10))
+                return pae && chance(50)
+                    ? 0x100000000 + (rnd() % 0x1000) * PAGE
+                    : 0xfe000000 + (rnd() % 0x100) * PAGE;
             return (rnd() % (RAM / PAGE)) * PAGE;
         };
-        const stats = { enter: 0, remove: 0, protect: 0, wiring: 0, ad: 0, activate: 0, destroy: 0, panics: 0 };
+        const stats = {
+            enter: 0,
+            remove: 0,
+            protect: 0,
+            wiring: 0,
+            ad: 0,
+            activate: 0,
+            destroy: 0,
+            panics: 0,
+        };
 
         /** Compare one page of `p` with its shadow (expect() only on a mismatch: it is slow). */
         const check_page = (p: Pmap, va: number, ctx: string): void => {
@@ -401,20 +500,47 @@ describe(`pmap randomized (seed ${SEED})`, () => {
             const w = walk(p, va + 0x18);
             const e = pte_of(p, va);
             const got = {
-                pa: w.pa, writable: w.writable, user: w.user, extract: pmap_extract(p, va + 0x18),
-                wired: (e & INTEL_PTE_WIRED) !== 0, a: (e & INTEL_PTE_REF) !== 0, d: (e & INTEL_PTE_MOD) !== 0,
+                pa: w.pa,
+                writable: w.writable,
+                user: w.user,
+                extract: pmap_extract(p, va + 0x18),
+                wired: (e & INTEL_PTE_WIRED) !== 0,
+                a: (e & INTEL_PTE_REF) !== 0,
+                d: (e & INTEL_PTE_MOD) !== 0,
                 nc: (e & INTEL_PTE_NCACHE) !== 0,
             };
             const want = sh
                 ? {
-                    pa: sh.pa + 0x18, writable: sh.w, user: !p.is_kernel, extract: sh.pa + 0x18,
-                    wired: sh.wired, a: sh.a, d: sh.d, nc: sh.pa >= RAM,
-                }
-                : { pa: null, writable: false, user: false, extract: 0, wired: false, a: false, d: false, nc: false };
-            const same = (Object.keys(want) as (keyof typeof want)[]).every((key) => got[key] === want[key]);
+                      pa: sh.pa + 0x18,
+                      writable: sh.w,
+                      user: !p.is_kernel,
+                      extract: sh.pa + 0x18,
+                      wired: sh.wired,
+                      a: sh.a,
+                      d: sh.d,
+                      nc: sh.pa >= RAM,
+                  }
+                : {
+                      pa: null,
+                      writable: false,
+                      user: false,
+                      extract: 0,
+                      wired: false,
+                      a: false,
+                      d: false,
+                      nc: false,
+                  };
+            const same = (Object.keys(want) as (keyof typeof want)[]).every(
+                (key) => got[key] === want[key],
+            );
             if (!same) expect(got, `${ctx}: ${p.name} ${va.toString(16)}`).toEqual(want);
         };
-        const check_all = (ctx: string, full: boolean, touched: Pmap, range: Window | null): void => {
+        const check_all = (
+            ctx: string,
+            full: boolean,
+            touched: Pmap,
+            range: Window | null,
+        ): void => {
             for (const p of [k, ...users]) {
                 if (!full && p !== touched) continue;
                 const problems = pmap_verify(p);
@@ -422,11 +548,14 @@ describe(`pmap randomized (seed ${SEED})`, () => {
                 const sh = shadow(p);
                 const wired = [...sh.values()].filter((x) => x.wired).length;
                 if (p.resident_count !== sh.size || p.wired_count !== wired) {
-                    expect({ resident: p.resident_count, wired: p.wired_count }, `${ctx}: ${p.name} counts`)
-                        .toEqual({ resident: sh.size, wired });
+                    expect(
+                        { resident: p.resident_count, wired: p.wired_count },
+                        `${ctx}: ${p.name} counts`,
+                    ).toEqual({ resident: sh.size, wired });
                 }
                 if (full) {
-                    for (const [a, b] of windows(p)) for (let va = a; va < b; va += PAGE) check_page(p, va, ctx);
+                    for (const [a, b] of windows(p))
+                        for (let va = a; va < b; va += PAGE) check_page(p, va, ctx);
                 } else {
                     for (let i = 0; i < 6; i++) check_page(p, random_va(p), ctx);
                 }
@@ -442,8 +571,10 @@ describe(`pmap randomized (seed ${SEED})`, () => {
             for (const u of users) {
                 const uw = walk(u, kva);
                 if (uw.pa !== kw.pa || uw.writable !== kw.writable) {
-                    expect({ pa: uw.pa, w: uw.writable }, `${ctx}: kernel ${kva.toString(16)} via ${u.name}`)
-                        .toEqual({ pa: kw.pa, w: kw.writable });
+                    expect(
+                        { pa: uw.pa, w: uw.writable },
+                        `${ctx}: kernel ${kva.toString(16)} via ${u.name}`,
+                    ).toEqual({ pa: kw.pa, w: kw.writable });
                 }
             }
         };
@@ -495,7 +626,10 @@ describe(`pmap randomized (seed ${SEED})`, () => {
                 const inRange = [...sh.keys()].filter((va) => va >= range![0] && va < range![1]);
                 if (prot === VM_PROT_RW || prot === 7) {
                     expected_flushes = 0;
-                } else if ((prot === VM_PROT_READ || prot === (VM_PROT_READ | VM_PROT_EXECUTE)) && !p.is_kernel) {
+                } else if (
+                    (prot === VM_PROT_READ || prot === (VM_PROT_READ | VM_PROT_EXECUTE)) &&
+                    !p.is_kernel
+                ) {
                     for (const va of inRange) sh.get(va)!.w = false;
                     expected_flushes = 1;
                 } else {
@@ -569,20 +703,30 @@ describe(`pmap randomized (seed ${SEED})`, () => {
             } else {
                 // Expected panics leave everything unchanged.
                 stats.panics++;
-                const va = pick([KB + (rnd() % (RAM / PAGE)) * PAGE, KVE + (rnd() % 64) * PAGE, (rnd() % 0x1000) * PAGE]);
+                const va = pick([
+                    KB + (rnd() % (RAM / PAGE)) * PAGE,
+                    KVE + (rnd() % 64) * PAGE,
+                    (rnd() % 0x1000) * PAGE,
+                ]);
                 ctx += ` bad enter(kernel, ${va.toString(16)})`;
-                expect_panic(() => pmap_enter(k, va, 0x1000, VM_PROT_RW, true),
-                    `pmap_enter(${va.toString(16)}, 1000) falls in physical memory area!`);
+                expect_panic(
+                    () => pmap_enter(k, va, 0x1000, VM_PROT_RW, true),
+                    `pmap_enter(${va.toString(16)}, 1000) falls in physical memory area!`,
+                );
             }
             const active = p.active;
             const flushed = s.mmu.flushes - flushes0;
             if (flushed !== (active ? expected_flushes : 0)) {
-                expect(flushed, `${ctx}: TLB flushes (active=${active})`).toBe(active ? expected_flushes : 0);
+                expect(flushed, `${ctx}: TLB flushes (active=${active})`).toBe(
+                    active ? expected_flushes : 0,
+                );
             }
             check_all(ctx, op % 50 === 0 || op === ops - 1, p, range);
         }
-        console.log(`pmap random pae=${pae}: ${JSON.stringify(stats)}, kernel resident ${k.resident_count}, ` +
-            `users ${users.map((u) => `${u.name}:${u.resident_count}/${u.ptp_count}ptp`).join(" ")}`);
+        console.log(
+            `pmap random pae=${pae}: ${JSON.stringify(stats)}, kernel resident ${k.resident_count}, ` +
+                `users ${users.map((u) => `${u.name}:${u.resident_count}/${u.ptp_count}ptp`).join(" ")}`,
+        );
         expect(stats.enter).toBeGreaterThan(ops / 3);
     });
 });

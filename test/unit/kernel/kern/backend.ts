@@ -13,8 +13,13 @@
 import { ArrayPhysMem } from "../../../../emulator/physmem.ts";
 import { KernelPanic } from "../../../../kernel/kern/debug.ts";
 import {
-    KMEM_SLAB_ADDR, KMEM_SLAB_FIRST_FREE, KMEM_SLAB_NR_REFS, kmem_create,
-    type Kmem, type KmemCache, type KmemSlab,
+    KMEM_SLAB_ADDR,
+    KMEM_SLAB_FIRST_FREE,
+    KMEM_SLAB_NR_REFS,
+    kmem_create,
+    type Kmem,
+    type KmemCache,
+    type KmemSlab,
 } from "../../../../kernel/kern/kmem.ts";
 import type { KmemBackend } from "../../../../kernel/kern/kmem_backend.ts";
 
@@ -89,9 +94,15 @@ export class TestBackend implements KmemBackend {
             throw new Error(`TestBackend: access to ${va.toString(16)}+${len} outside RAM`);
         }
         if (this.strict) {
-            for (let p = Math.floor(pa / PAGE); p <= Math.floor((pa + Math.max(len, 1) - 1) / PAGE); p++) {
+            for (
+                let p = Math.floor(pa / PAGE);
+                p <= Math.floor((pa + Math.max(len, 1) - 1) / PAGE);
+                p++
+            ) {
                 if (this.owner[p] === 0) {
-                    throw new Error(`TestBackend: access to ${va.toString(16)}+${len}: page ${(this.base + p * PAGE).toString(16)} not allocated`);
+                    throw new Error(
+                        `TestBackend: access to ${va.toString(16)}+${len}: page ${(this.base + p * PAGE).toString(16)} not allocated`,
+                    );
                 }
             }
         }
@@ -107,7 +118,8 @@ export class TestBackend implements KmemBackend {
 
     private tryPagealloc(map: string, size: number): number {
         this.pageallocCalls++;
-        if (size <= 0 || size % PAGE !== 0) throw new Error(`TestBackend: pagealloc(${map}, ${size}) not a page multiple`);
+        if (size <= 0 || size % PAGE !== 0)
+            throw new Error(`TestBackend: pagealloc(${map}, ${size}) not a page multiple`);
         const limit = this.limits.get(map);
         if (limit !== undefined && this.allocated(map) + size > limit) return 0;
         const n = size / PAGE;
@@ -137,7 +149,9 @@ export class TestBackend implements KmemBackend {
         this.pagefreeCalls++;
         const a = this.allocs.get(va);
         if (!a || a.map !== map || a.size !== size) {
-            throw new Error(`TestBackend: pagefree(${map}, ${va.toString(16)}, ${size}) does not match an allocation`);
+            throw new Error(
+                `TestBackend: pagefree(${map}, ${va.toString(16)}, ${size}) does not match an allocation`,
+            );
         }
         this.allocs.delete(va);
         const start = (va - this.base) / PAGE;
@@ -178,10 +192,15 @@ export class TestBackend implements KmemBackend {
 
 /* ------------------------------------------------------------ helpers */
 
-export function setup(opts: { verify?: boolean; cpu_pools?: boolean } & TestBackendOptions = {}):
-    { be: TestBackend; kmem: Kmem } {
+export function setup(opts: { verify?: boolean; cpu_pools?: boolean } & TestBackendOptions = {}): {
+    be: TestBackend;
+    kmem: Kmem;
+} {
     const be = new TestBackend(opts);
-    const kmem = kmem_create(be, { verify: opts.verify ?? false, cpu_pools: opts.cpu_pools ?? false });
+    const kmem = kmem_create(be, {
+        verify: opts.verify ?? false,
+        cpu_pools: opts.cpu_pools ?? false,
+    });
     return { be, kmem };
 }
 
@@ -207,7 +226,10 @@ export function guestFreeList(be: TestBackend, cache: KmemCache, slabVa: number)
 }
 
 /** struct kmem_slab's modelled words, from guest memory. */
-export function guestSlab(be: TestBackend, slab: KmemSlab): { nr_refs: number; first_free: number; addr: number } {
+export function guestSlab(
+    be: TestBackend,
+    slab: KmemSlab,
+): { nr_refs: number; first_free: number; addr: number } {
     return {
         nr_refs: be.read32(slab.va + KMEM_SLAB_NR_REFS),
         first_free: be.read32(slab.va + KMEM_SLAB_FIRST_FREE),

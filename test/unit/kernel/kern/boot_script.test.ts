@@ -35,7 +35,10 @@ import { KernelPanic } from "../../../../kernel/kern/debug.ts";
 // ---------------------------------------------------------------------------
 // A recording BootScriptHost for the parser/executor alone.
 
-interface FakeTask { id: number; path: string }
+interface FakeTask {
+    id: number;
+    path: string;
+}
 const tid = (t: BootScriptTask): number => (t as FakeTask).id;
 
 function recorder(opts: { exec_fails?: boolean } = {}) {
@@ -146,25 +149,39 @@ describe("[kern/boot_script]: tokenizer", () => {
         expect(r.bs.cmds.items.map((c) => [c.path, c.args.length])).toEqual([["/hurd/x", 0]]);
     });
 
-    it("text ends at \"${\" but not at \"$(\"; a lone $ or $x is text", () => {
-        const setup = (bs: BootScript) => { boot_script_set_variable(bs, "x", VAL_STR, "X"); };
-        expect(argv1("a${x} b$(task-create) $ $x ${x}", setup)).toEqual(["p", "aX", "b$(task-create)", "$", "$x", "X"]);
+    it('text ends at "${" but not at "$("; a lone $ or $x is text', () => {
+        const setup = (bs: BootScript) => {
+            boot_script_set_variable(bs, "x", VAL_STR, "X");
+        };
+        expect(argv1("a${x} b$(task-create) $ $x ${x}", setup)).toEqual([
+            "p",
+            "aX",
+            "b$(task-create)",
+            "$",
+            "$x",
+            "X",
+        ]);
     });
 
-    it("text${var}text gives \"text<value>\" and a new argument \"text\"", () => {
-        const setup = (bs: BootScript) => { boot_script_set_variable(bs, "x", VAL_STR, "X"); };
+    it('text${var}text gives "text<value>" and a new argument "text"', () => {
+        const setup = (bs: BootScript) => {
+            boot_script_set_variable(bs, "x", VAL_STR, "X");
+        };
         expect(argv1("a${x}b ${x}c ${x}${x}", setup)).toEqual(["p", "aX", "b", "X", "c", "X", "X"]);
     });
 
     it("records path, args (text and value) and the task per line", () => {
         const r = recorder();
         boot_script_set_variable(r.bs, "host-port", VAL_PORT, 7);
-        const line = "/hurd/ext2fs ext2fs --port=${host-port} ${root} $(task-create) $(task-resume)";
+        const line =
+            "/hurd/ext2fs ext2fs --port=${host-port} ${root} $(task-create) $(task-resume)";
         expect(boot_script_parse_line(r.bs, null, line)).toBe(0);
         const [c] = r.bs.cmds.items;
         expect(c?.path).toBe("/hurd/ext2fs");
         expect(c?.args.map((a) => [a.text, a.type])).toEqual([
-            ["ext2fs", VAL_NONE], ["--port=", VAL_PORT], [null, VAL_SYM],
+            ["ext2fs", VAL_NONE],
+            ["--port=", VAL_PORT],
+            [null, VAL_SYM],
         ]);
         expect(c?.args[1]?.val).toBe(7);
         expect(c?.args[2]?.val).toBe(sym_lookup(r.bs, "root"));
@@ -193,25 +210,38 @@ describe("[kern/boot_script]: variables", () => {
     });
 
     it("set_variable appends: the first definition of a name wins", () => {
-        expect(argv1("${v}", (bs) => {
-            boot_script_set_variable(bs, "v", VAL_STR, "first");
-            boot_script_set_variable(bs, "v", VAL_STR, "second");
-        })).toEqual(["p", "first"]);
+        expect(
+            argv1("${v}", (bs) => {
+                boot_script_set_variable(bs, "v", VAL_STR, "first");
+                boot_script_set_variable(bs, "v", VAL_STR, "second");
+            }),
+        ).toEqual(["p", "first"]);
     });
 
     it("$(var=func) binds the function's value; the same port/task may be used twice", () => {
         const r = run(["a $(t=task-create) ${t} x${t}", "b ${t} $(task-create)"]);
         expect(r.exec).toBe(0);
-        expect(r.argvs).toEqual([["a", "101", "x101"], ["b", "101"]]);
-        expect(r.calls.filter((c) => c.startsWith("task_create"))).toEqual(["task_create a", "task_create b"]);
+        expect(r.argvs).toEqual([
+            ["a", "101", "x101"],
+            ["b", "101"],
+        ]);
+        expect(r.calls.filter((c) => c.startsWith("task_create"))).toEqual([
+            "task_create a",
+            "task_create b",
+        ]);
     });
 
     it("$(a=b) copies b's value; $(a=b) with b undefined makes a an alias", () => {
-        const r = run([
-            "p $(a=s) $(c=later) $(task-create) ${a} ${c}",
-            "q $(later=d) $(task-create)",
-            "r $(d=task-create)",
-        ], (bs) => { boot_script_set_variable(bs, "s", VAL_STR, "S"); });
+        const r = run(
+            [
+                "p $(a=s) $(c=later) $(task-create) ${a} ${c}",
+                "q $(later=d) $(task-create)",
+                "r $(d=task-create)",
+            ],
+            (bs) => {
+                boot_script_set_variable(bs, "s", VAL_STR, "S");
+            },
+        );
         expect(r.errors).toEqual([0, 0, 0]);
         expect(r.exec).toBe(0);
         expect(r.argvs[0]).toEqual(["p", "S", "103"]);
@@ -240,12 +270,16 @@ describe("[kern/boot_script]: variables", () => {
     });
 
     it("a value of an unknown type: BOOT_SCRIPT_BAD_TYPE", () => {
-        const r = run(["p ${v} $(task-create)"], (bs) => { boot_script_set_variable(bs, "v", 7, 0); });
+        const r = run(["p ${v} $(task-create)"], (bs) => {
+            boot_script_set_variable(bs, "v", 7, 0);
+        });
         expect(r.exec).toBe(BOOT_SCRIPT_BAD_TYPE);
     });
 
     it("a variable set to VAL_NONE is undefined", () => {
-        const r = run(["p ${v} $(task-create)"], (bs) => { boot_script_set_variable(bs, "v", VAL_NONE, null); });
+        const r = run(["p ${v} $(task-create)"], (bs) => {
+            boot_script_set_variable(bs, "v", VAL_NONE, null);
+        });
         expect(r.exec).toBe(BOOT_SCRIPT_UNDEF_SYM);
     });
 
@@ -261,13 +295,21 @@ describe("[kern/boot_script]: parse-time and exec-time functions", () => {
         const r = recorder();
         expect(boot_script_parse_line(r.bs, null, "i initrd $(ramdisk-create)")).toBe(0);
         expect(boot_script_parse_line(r.bs, null, "a $(task-resume) $(task-create)")).toBe(0);
-        expect(boot_script_parse_line(r.bs, null, "b $(prompt-task-resume) $(task-create)")).toBe(0);
+        expect(boot_script_parse_line(r.bs, null, "b $(prompt-task-resume) $(task-create)")).toBe(
+            0,
+        );
         expect(r.calls).toEqual(["ramdisk_create i", "task_create a", "task_create b"]);
         expect(boot_script_exec(r.bs)).toBe(0);
         expect(r.calls).toEqual([
-            "ramdisk_create i", "task_create a", "task_create b",
-            "exec 1", "exec 2", "task_resume a", "prompt_task_resume b",
-            "free_task 1 false", "free_task 2 false",
+            "ramdisk_create i",
+            "task_create a",
+            "task_create b",
+            "exec 1",
+            "exec 2",
+            "task_resume a",
+            "prompt_task_resume b",
+            "free_task 1 false",
+            "free_task 2 false",
         ]);
     });
 
@@ -279,9 +321,17 @@ describe("[kern/boot_script]: parse-time and exec-time functions", () => {
     it("boot_script_define_function: VAL_NONE runs at exec time, other types while parsing", () => {
         const r = recorder();
         const seen: string[] = [];
-        boot_script_define_function(r.bs, "now", VAL_STR, (cmd) => { seen.push(`now ${cmd.path}`); return { error: 0, val: "N" }; });
-        boot_script_define_function(r.bs, "later", VAL_NONE, (cmd) => { seen.push(`later ${cmd.path}`); return { error: 0 }; });
-        expect(boot_script_parse_line(r.bs, null, "p $(v=now) $(later) ${v} $(task-create)")).toBe(0);
+        boot_script_define_function(r.bs, "now", VAL_STR, (cmd) => {
+            seen.push(`now ${cmd.path}`);
+            return { error: 0, val: "N" };
+        });
+        boot_script_define_function(r.bs, "later", VAL_NONE, (cmd) => {
+            seen.push(`later ${cmd.path}`);
+            return { error: 0 };
+        });
+        expect(boot_script_parse_line(r.bs, null, "p $(v=now) $(later) ${v} $(task-create)")).toBe(
+            0,
+        );
         expect(seen).toEqual(["now p"]);
         expect(boot_script_exec(r.bs)).toBe(0);
         expect(seen).toEqual(["now p", "later p"]);
@@ -290,7 +340,9 @@ describe("[kern/boot_script]: parse-time and exec-time functions", () => {
 
     it("an exec-time function's error aborts: cleanup terminates the tasks", () => {
         const r = recorder();
-        boot_script_define_function(r.bs, "fail", VAL_NONE, () => ({ error: BOOT_SCRIPT_MACH_ERROR }));
+        boot_script_define_function(r.bs, "fail", VAL_NONE, () => ({
+            error: BOOT_SCRIPT_MACH_ERROR,
+        }));
         expect(boot_script_parse_line(r.bs, null, "p $(task-create) $(fail)")).toBe(0);
         expect(boot_script_exec(r.bs)).toBe(BOOT_SCRIPT_MACH_ERROR);
         expect(r.calls).toEqual(["task_create p", "exec 1", "free_task 1 true"]);
@@ -323,8 +375,9 @@ describe("[kern/boot_script]: parse errors", () => {
     });
 
     it("out of memory at any allocation: BOOT_SCRIPT_NOMEM, and everything is freed", () => {
-        const line = "/hurd/ext2fs.static ext2fs --host-priv-port=${host-port} --exec-server-task=${exec-task} "
-            + "a b c d e f g h $(t=task-create) $(task-resume) ${t}";
+        const line =
+            "/hurd/ext2fs.static ext2fs --host-priv-port=${host-port} --exec-server-task=${exec-task} " +
+            "a b c d e f g h $(t=task-create) $(task-resume) ${t}";
         let outcomes = 0;
         for (let n = 0; ; n++) {
             const r = recorder();
@@ -358,15 +411,22 @@ describe("[kern/boot_script]: parse errors", () => {
             expect([...live.values()]).toEqual(n === 2 ? [SIZEOF_STRUCT_SYM, 20 * 4] : []);
             expect(r.bs.cmds.items).toEqual([]);
             expect(r.calls.filter((c) => c.startsWith("free_task"))).toEqual(
-                r.calls.some((c) => c.startsWith("task_create")) ? ["free_task 1 true"] : []);
+                r.calls.some((c) => c.startsWith("task_create")) ? ["free_task 1 true"] : [],
+            );
         }
         expect(outcomes).toBeGreaterThan(10);
     });
 
     it("error strings are Mach's", () => {
         expect([1, 2, 3, 4, 5, 6, 7, 8].map(boot_script_error_string)).toEqual([
-            "no memory", "syntax error", "invalid variable in assignment", "mach error",
-            "undefined symbol", "exec error", "invalid variable in expression", "invalid value type",
+            "no memory",
+            "syntax error",
+            "invalid variable in assignment",
+            "mach error",
+            "undefined symbol",
+            "exec error",
+            "invalid variable in expression",
+            "invalid value type",
         ]);
         expect(boot_script_error_string(0)).toBeNull();
         expect(boot_script_error_string(9)).toBeNull();
@@ -376,8 +436,15 @@ describe("[kern/boot_script]: parse errors", () => {
         const r = recorder();
         boot_script_set_variable(r.bs, "host-port", VAL_PORT, 1);
         expect(boot_script_parse_line(r.bs, null, "a $(task-create)")).toBe(0);
-        expect(boot_script_parse_line(r.bs, null, "b $(task-create) ${oops")).toBe(BOOT_SCRIPT_SYNTAX_ERROR);
-        expect(r.calls).toEqual(["task_create a", "task_create b", "free_task 2 true", "free_task 1 true"]);
+        expect(boot_script_parse_line(r.bs, null, "b $(task-create) ${oops")).toBe(
+            BOOT_SCRIPT_SYNTAX_ERROR,
+        );
+        expect(r.calls).toEqual([
+            "task_create a",
+            "task_create b",
+            "free_task 2 true",
+            "free_task 1 true",
+        ]);
         expect(r.bs.cmds.items).toEqual([]);
         expect(sym_lookup(r.bs, "host-port")).toBeNull();
     });
@@ -385,7 +452,9 @@ describe("[kern/boot_script]: parse errors", () => {
     it("${function} returns at once: the line is dropped, the rest is kept, its task is not freed", () => {
         const r = recorder();
         expect(boot_script_parse_line(r.bs, null, "a $(task-create)")).toBe(0);
-        expect(boot_script_parse_line(r.bs, null, "b $(task-create) ${task-create}")).toBe(BOOT_SCRIPT_INVALID_SYM);
+        expect(boot_script_parse_line(r.bs, null, "b $(task-create) ${task-create}")).toBe(
+            BOOT_SCRIPT_INVALID_SYM,
+        );
         expect(r.bs.cmds.items.map((c) => c.path)).toEqual(["a"]);
         expect(r.calls).toEqual(["task_create a", "task_create b"]);
     });
@@ -395,9 +464,10 @@ describe("[kern/boot_script]: parse errors", () => {
 // bootstrap_run: bootstrap_create() over kernel hooks.
 
 const INITRD = "/boot/gtk/initrd.gz initrd $(ramdisk-create)";
-const EXT2FS = "/hurd/ext2fs.static ext2fs --multiboot-command-line=${kernel-command-line} "
-    + "--host-priv-port=${host-port} --device-master-port=${device-port} --exec-server-task=${exec-task} "
-    + "-T typed gunzip:device:rd0 $(task-create) $(task-resume)";
+const EXT2FS =
+    "/hurd/ext2fs.static ext2fs --multiboot-command-line=${kernel-command-line} " +
+    "--host-priv-port=${host-port} --device-master-port=${device-port} --exec-server-task=${exec-task} " +
+    "-T typed gunzip:device:rd0 $(task-create) $(task-resume)";
 const EXEC = "/lib/ld.so.1 exec /hurd/exec $(exec-task=task-create)";
 const CMDLINE = "/boot/kernel.gz root=device:rd0 TERM=mach-color";
 
@@ -406,12 +476,21 @@ const DI_MODULES: BootScriptModule[] = [
     { string: EXT2FS, start: 0x00e2_0000, end: 0x00f0_0000 },
     { string: EXEC, start: 0x00f0_0000, end: 0x00f8_0000 },
 ];
-const VARS: BootstrapVars = { "host-port": 0x1001, "device-port": 0x1002, "kernel-command-line": CMDLINE };
+const VARS: BootstrapVars = {
+    "host-port": 0x1001,
+    "device-port": 0x1002,
+    "kernel-command-line": CMDLINE,
+};
 
-function kernel(opts: {
-    task_create_kr?: number; ramdisk_kr?: number; resume_kr?: number; exec_err?: number;
-    kalloc_fails?: (size: number, n: number) => boolean;
-} = {}) {
+function kernel(
+    opts: {
+        task_create_kr?: number;
+        ramdisk_kr?: number;
+        resume_kr?: number;
+        exec_err?: number;
+        kalloc_fails?: (size: number, n: number) => boolean;
+    } = {},
+) {
     const log: string[] = [];
     const out: string[] = [];
     const live = new Map<number, number>();
@@ -483,9 +562,15 @@ function panics(f: () => unknown): string {
 describe("[kern/boot_script]: bootstrap_run, the 2014 Debian installer", () => {
     const maxlen = EXT2FS.length + 1;
     const ext2fs_argv = [
-        "/hurd/ext2fs.static", "ext2fs", `--multiboot-command-line=${CMDLINE}`,
-        "--host-priv-port=1", "--device-master-port=2", "--exec-server-task=3",
-        "-T", "typed", "gunzip:device:rd0",
+        "/hurd/ext2fs.static",
+        "ext2fs",
+        `--multiboot-command-line=${CMDLINE}`,
+        "--host-priv-port=1",
+        "--device-master-port=2",
+        "--exec-server-task=3",
+        "-T",
+        "typed",
+        "gunzip:device:rd0",
     ];
 
     it("prints Mach's lines in order, with hooks at parse and exec time", () => {
@@ -497,8 +582,14 @@ describe("[kern/boot_script]: bootstrap_run, the 2014 Debian installer", () => {
             `\rmodule 1: ${EXT2FS} `,
             `\rmodule 2: ${EXEC.padEnd(maxlen)}`,
             `\r3 multiboot modules ${" ".repeat(maxlen)}`,
-            "task loaded:", ...ext2fs_argv.map((a) => ` ${a}`), "\n",
-            "task loaded:", " /lib/ld.so.1", " exec", " /hurd/exec", "\n",
+            "task loaded:",
+            ...ext2fs_argv.map((a) => ` ${a}`),
+            "\n",
+            "task loaded:",
+            " /lib/ld.so.1",
+            " exec",
+            " /hurd/exec",
+            "\n",
             "\nstart /hurd/ext2fs.static: ",
         ]);
         expect(k.log.filter((l) => !l.startsWith("printf"))).toEqual([
@@ -519,18 +610,24 @@ describe("[kern/boot_script]: bootstrap_run, the 2014 Debian installer", () => {
 
         expect(res.compat).toBe(false);
         expect(res.lines.map((l) => [l.module, l.error, l.cmd?.path])).toEqual([
-            [0, 0, "/boot/gtk/initrd.gz"], [1, 0, "/hurd/ext2fs.static"], [2, 0, "/lib/ld.so.1"],
+            [0, 0, "/boot/gtk/initrd.gz"],
+            [1, 0, "/hurd/ext2fs.static"],
+            [2, 0, "/lib/ld.so.1"],
         ]);
         expect(res.lines[1]?.cmd?.argv).toEqual(ext2fs_argv);
         expect(res.lines[0]?.cmd?.argv).toBeNull();
         expect(res.tasks.map((t) => [t.module, t.path, tid(t.task)])).toEqual([
-            [1, "/hurd/ext2fs.static", 1], [2, "/lib/ld.so.1", 2],
+            [1, "/hurd/ext2fs.static", 1],
+            [2, "/lib/ld.so.1", 2],
         ]);
         expect(res.ramdisks).toEqual([{ module: 0, rd: 0, name: "rd0" }]);
         expect(res.variables.map((v) => [v.name, v.type, v.val])).toEqual([
-            ["host-port", VAL_PORT, 0x1001], ["device-port", VAL_PORT, 0x1002],
-            ["kernel-command-line", VAL_STR, CMDLINE], ["boot-args", VAL_STR, "-x"],
-            ["root-device", VAL_STR, "device:rd0"], ["root", VAL_STR, "device:rd0"],
+            ["host-port", VAL_PORT, 0x1001],
+            ["device-port", VAL_PORT, 0x1002],
+            ["kernel-command-line", VAL_STR, CMDLINE],
+            ["boot-args", VAL_STR, "-x"],
+            ["root-device", VAL_STR, "device:rd0"],
+            ["root", VAL_STR, "device:rd0"],
             ["TERM", VAL_STR, "mach-color"],
         ]);
     });
@@ -544,7 +641,11 @@ describe("[kern/boot_script]: bootstrap_run, the 2014 Debian installer", () => {
     it("a port used twice in one task keeps its name", () => {
         const k = kernel();
         const mods = [
-            { string: "/a a ${host-port} ${device-port} ${host-port} $(task-create)", start: 0, end: 1 },
+            {
+                string: "/a a ${host-port} ${device-port} ${host-port} $(task-create)",
+                start: 0,
+                end: 1,
+            },
             { string: "/b b ${device-port} $(task-create)", start: 1, end: 2 },
         ];
         bootstrap_run(mods, VARS, k.hooks);
@@ -552,10 +653,11 @@ describe("[kern/boot_script]: bootstrap_run, the 2014 Debian installer", () => {
         expect(k.out.join("")).toContain("task loaded: /b b 1\n");
     });
 
-    it("ramdisk-create failing: \"\\n\\tERROR: mach error\", then the parse panic", () => {
+    it('ramdisk-create failing: "\\n\\tERROR: mach error", then the parse panic', () => {
         const k = kernel({ ramdisk_kr: 3 });
-        expect(panics(() => bootstrap_run(DI_MODULES, VARS, k.hooks)))
-            .toBe("1 of 3 boot script commands could not be parsed");
+        expect(panics(() => bootstrap_run(DI_MODULES, VARS, k.hooks))).toBe(
+            "1 of 3 boot script commands could not be parsed",
+        );
         expect(k.out).toEqual([
             `\rmodule 0: ${INITRD} `,
             "\n\tERROR: mach error",
@@ -567,96 +669,141 @@ describe("[kern/boot_script]: bootstrap_run, the 2014 Debian installer", () => {
 
     it("a syntax error: the earlier tasks are terminated, later lines still parse", () => {
         const k = kernel();
-        const mods = [DI_MODULES[0], DI_MODULES[1], { string: "/lib/ld.so.1 exec $(exec-task=task-create", start: 0, end: 0 }]
-            .filter((m): m is BootScriptModule => m !== undefined);
-        expect(panics(() => bootstrap_run(mods, VARS, k.hooks)))
-            .toBe("1 of 3 boot script commands could not be parsed");
+        const mods = [
+            DI_MODULES[0],
+            DI_MODULES[1],
+            { string: "/lib/ld.so.1 exec $(exec-task=task-create", start: 0, end: 0 },
+        ].filter((m): m is BootScriptModule => m !== undefined);
+        expect(panics(() => bootstrap_run(mods, VARS, k.hooks))).toBe(
+            "1 of 3 boot script commands could not be parsed",
+        );
         expect(k.out).toContain("\n\tERROR: syntax error");
         expect(k.log.filter((l) => !l.startsWith("printf"))).toEqual([
-            "ramdisk_create 6422000", "task_create /hurd/ext2fs.static",
+            "ramdisk_create 6422000",
+            "task_create /hurd/ext2fs.static",
             "task_terminate /hurd/ext2fs.static",
         ]);
     });
 
-    it("two bad lines: \"2 of 3 …\"", () => {
+    it('two bad lines: "2 of 3 …"', () => {
         const k = kernel();
-        const mods = ["a ${x", "b ${task-create}", "c"].map((string) => ({ string, start: 0, end: 0 }));
-        expect(panics(() => bootstrap_run(mods, VARS, k.hooks))).toBe("2 of 3 boot script commands could not be parsed");
+        const mods = ["a ${x", "b ${task-create}", "c"].map((string) => ({
+            string,
+            start: 0,
+            end: 0,
+        }));
+        expect(panics(() => bootstrap_run(mods, VARS, k.hooks))).toBe(
+            "2 of 3 boot script commands could not be parsed",
+        );
         expect(k.out.filter((s) => s.startsWith("\n\tERROR"))).toEqual([
-            "\n\tERROR: syntax error", "\n\tERROR: invalid variable in expression",
+            "\n\tERROR: syntax error",
+            "\n\tERROR: invalid variable in expression",
         ]);
     });
 
-    it("task_create failing: Mach's message in hex, then \"mach error\"", () => {
+    it('task_create failing: Mach\'s message in hex, then "mach error"', () => {
         const k = kernel({ task_create_kr: 0x10 });
-        expect(panics(() => bootstrap_run(DI_MODULES, VARS, k.hooks)))
-            .toBe("2 of 3 boot script commands could not be parsed");
+        expect(panics(() => bootstrap_run(DI_MODULES, VARS, k.hooks))).toBe(
+            "2 of 3 boot script commands could not be parsed",
+        );
         expect(k.out).toContain("boot_script_task_create failed with 10\n");
-        expect(k.out.filter((s) => s.startsWith("\n\tERROR"))).toEqual(["\n\tERROR: mach error", "\n\tERROR: mach error"]);
-    });
-
-    it("an undefined variable panics at exec: \"ERROR in executing boot script: undefined symbol\"", () => {
-        const k = kernel();
-        const mods = [{ string: "/hurd/ext2fs.static ext2fs --exec-server-task=${exec-task} $(task-create)", start: 0, end: 0 },
-            { string: "/hurd/x x", start: 0, end: 0 }];
-        expect(panics(() => bootstrap_run(mods, VARS, k.hooks))).toBe("ERROR in executing boot script: undefined symbol");
-        expect(k.log.filter((l) => !l.startsWith("printf"))).toEqual([
-            "task_create /hurd/ext2fs.static", "task_terminate /hurd/ext2fs.static",
+        expect(k.out.filter((s) => s.startsWith("\n\tERROR"))).toEqual([
+            "\n\tERROR: mach error",
+            "\n\tERROR: mach error",
         ]);
     });
 
-    it("task-resume on a line without a task: KERN_INVALID_ARGUMENT, \"mach error\" at exec", () => {
+    it('an undefined variable panics at exec: "ERROR in executing boot script: undefined symbol"', () => {
         const k = kernel();
-        const mods = ["/a a $(task-create)", "/b b $(task-resume)"].map((string) => ({ string, start: 0, end: 0 }));
-        expect(panics(() => bootstrap_run(mods, VARS, k.hooks))).toBe("ERROR in executing boot script: mach error");
+        const mods = [
+            {
+                string: "/hurd/ext2fs.static ext2fs --exec-server-task=${exec-task} $(task-create)",
+                start: 0,
+                end: 0,
+            },
+            { string: "/hurd/x x", start: 0, end: 0 },
+        ];
+        expect(panics(() => bootstrap_run(mods, VARS, k.hooks))).toBe(
+            "ERROR in executing boot script: undefined symbol",
+        );
+        expect(k.log.filter((l) => !l.startsWith("printf"))).toEqual([
+            "task_create /hurd/ext2fs.static",
+            "task_terminate /hurd/ext2fs.static",
+        ]);
+    });
+
+    it('task-resume on a line without a task: KERN_INVALID_ARGUMENT, "mach error" at exec', () => {
+        const k = kernel();
+        const mods = ["/a a $(task-create)", "/b b $(task-resume)"].map((string) => ({
+            string,
+            start: 0,
+            end: 0,
+        }));
+        expect(panics(() => bootstrap_run(mods, VARS, k.hooks))).toBe(
+            "ERROR in executing boot script: mach error",
+        );
         expect(k.out).toContain("boot_script_task_resume failed with 4\n");
     });
 
     it("task_resume failing", () => {
         const k = kernel({ resume_kr: 5 });
-        expect(panics(() => bootstrap_run(DI_MODULES, VARS, k.hooks))).toBe("ERROR in executing boot script: mach error");
+        expect(panics(() => bootstrap_run(DI_MODULES, VARS, k.hooks))).toBe(
+            "ERROR in executing boot script: mach error",
+        );
         expect(k.out.at(-1)).toBe("boot_script_task_resume failed with 5\n");
     });
 
     it("exec_load failing panics as user_bootstrap does", () => {
         const k = kernel({ exec_err: 2 });
-        expect(panics(() => bootstrap_run(DI_MODULES, VARS, k.hooks)))
-            .toBe("Cannot load user executable module (error code 2): /hurd/ext2fs.static");
+        expect(panics(() => bootstrap_run(DI_MODULES, VARS, k.hooks))).toBe(
+            "Cannot load user executable module (error code 2): /hurd/ext2fs.static",
+        );
     });
 
     it("prompt-task-resume prints Mach's prompt before resuming", () => {
         const k = kernel();
-        const mods = ["/a a $(task-create) $(prompt-task-resume)", "/b b"].map((string) => ({ string, start: 0, end: 0 }));
+        const mods = ["/a a $(task-create) $(prompt-task-resume)", "/b b"].map((string) => ({
+            string,
+            start: 0,
+            end: 0,
+        }));
         bootstrap_run(mods, VARS, k.hooks);
         expect(k.out.slice(-2)).toEqual(["Hit return to resume /a...", "\nstart /a: "]);
     });
 
-    it("out of memory while parsing: \"\\n\\tERROR: no memory\"", () => {
+    it('out of memory while parsing: "\\n\\tERROR: no memory"', () => {
         /* Fail the first struct cmd allocation (36 bytes). */
         let failed = false;
         const k = kernel({ kalloc_fails: (size) => !failed && size === 36 && (failed = true) });
-        expect(panics(() => bootstrap_run(DI_MODULES, VARS, k.hooks)))
-            .toBe("1 of 3 boot script commands could not be parsed");
+        expect(panics(() => bootstrap_run(DI_MODULES, VARS, k.hooks))).toBe(
+            "1 of 3 boot script commands could not be parsed",
+        );
         expect(k.out[1]).toBe("\n\tERROR: no memory");
     });
 
     it("out of memory setting host-port panics with Mach's message", () => {
         const k = kernel({ kalloc_fails: () => true });
-        expect(panics(() => bootstrap_run(DI_MODULES, VARS, k.hooks)))
-            .toBe("cannot set boot-script variable host-port: no memory");
+        expect(panics(() => bootstrap_run(DI_MODULES, VARS, k.hooks))).toBe(
+            "cannot set boot-script variable host-port: no memory",
+        );
     });
 
-    it("out of memory in boot_script_exec: \"ERROR in executing boot script: no memory\"", () => {
+    it('out of memory in boot_script_exec: "ERROR in executing boot script: no memory"', () => {
         /* The command-line buffer of ext2fs: strlen("/hurd/ext2fs.static") + 1 + 100. */
         const k = kernel({ kalloc_fails: (size) => size === 120 });
-        expect(panics(() => bootstrap_run(DI_MODULES, VARS, k.hooks))).toBe("ERROR in executing boot script: no memory");
+        expect(panics(() => bootstrap_run(DI_MODULES, VARS, k.hooks))).toBe(
+            "ERROR in executing boot script: no memory",
+        );
         expect(k.log.filter((l) => l.startsWith("task_terminate"))).toEqual([
-            "task_terminate /hurd/ext2fs.static", "task_terminate /lib/ld.so.1",
+            "task_terminate /hurd/ext2fs.static",
+            "task_terminate /lib/ld.so.1",
         ]);
     });
 
-    it("no modules: \"No bootstrap code loaded with the kernel!\"", () => {
-        expect(panics(() => bootstrap_run([], VARS, kernel().hooks))).toBe("No bootstrap code loaded with the kernel!");
+    it('no modules: "No bootstrap code loaded with the kernel!"', () => {
+        expect(panics(() => bootstrap_run([], VARS, kernel().hooks))).toBe(
+            "No bootstrap code loaded with the kernel!",
+        );
     });
 });
 
@@ -673,7 +820,11 @@ describe("[kern/boot_script]: bootstrap_run variables and compat mode", () => {
 
     it("one module with arguments runs the script", () => {
         const k = kernel();
-        const res = bootstrap_run([{ string: "/hurd/x x $(task-create)", start: 0, end: 0 }], VARS, k.hooks);
+        const res = bootstrap_run(
+            [{ string: "/hurd/x x $(task-create)", start: 0, end: 0 }],
+            VARS,
+            k.hooks,
+        );
         expect(res.compat).toBe(false);
         expect(k.out[0]).toBe("\rmodule 0: /hurd/x x $(task-create) ");
         expect(k.out[1]).toBe("\r1 multiboot modules " + " ".repeat(25));
@@ -683,16 +834,30 @@ describe("[kern/boot_script]: bootstrap_run variables and compat mode", () => {
         const cmdline = "/boot/gnumach.gz -s  -d root=/dev/hd0s1 a=b=c =x";
         expect(get_compat_strings(cmdline)).toEqual({ flags: "-sd", root: "hd0s1" });
         expect(get_compat_strings("")).toEqual({ flags: "-x", root: "UNKNOWN" });
-        expect(get_compat_strings("root=a root=device:hd2")).toEqual({ flags: "-x", root: "device:hd2" });
+        expect(get_compat_strings("root=a root=device:hd2")).toEqual({
+            flags: "-x",
+            root: "device:hd2",
+        });
 
         const k = kernel();
         const res = bootstrap_run(
-            [{ string: "/hurd/x x ${boot-args} ${root-device} ${a} ${extra} $(task-create)", start: 0, end: 0 }],
+            [
+                {
+                    string: "/hurd/x x ${boot-args} ${root-device} ${a} ${extra} $(task-create)",
+                    start: 0,
+                    end: 0,
+                },
+            ],
             { ...VARS, "kernel-command-line": cmdline, extra: "E" },
             k.hooks,
         );
         expect(res.variables.slice(3).map((v) => [v.name, v.val])).toEqual([
-            ["boot-args", "-sd"], ["root-device", "hd0s1"], ["root", "/dev/hd0s1"], ["a", "b=c"], ["", "x"], ["extra", "E"],
+            ["boot-args", "-sd"],
+            ["root-device", "hd0s1"],
+            ["root", "/dev/hd0s1"],
+            ["a", "b=c"],
+            ["", "x"],
+            ["extra", "E"],
         ]);
         expect(k.out.join("")).toContain("task loaded: /hurd/x x -sd hd0s1 b=c E\n");
     });
@@ -700,8 +865,13 @@ describe("[kern/boot_script]: bootstrap_run variables and compat mode", () => {
     it("FOO=BAR words are split on tabs too", () => {
         const k = kernel();
         /* get_compat_strings would spin on the tab in Mach; see the next test. */
-        expect(() => bootstrap_run([{ string: "/hurd/x x $(task-create)", start: 0, end: 0 }],
-            { ...VARS, "kernel-command-line": "a=1\tb=2" }, k.hooks)).toThrow(KernelPanic);
+        expect(() =>
+            bootstrap_run(
+                [{ string: "/hurd/x x $(task-create)", start: 0, end: 0 }],
+                { ...VARS, "kernel-command-line": "a=1\tb=2" },
+                k.hooks,
+            ),
+        ).toThrow(KernelPanic);
     });
 
     it("get_compat_strings: a tab in the command line, where Mach spins forever, is a model panic", () => {
@@ -711,7 +881,11 @@ describe("[kern/boot_script]: bootstrap_run variables and compat mode", () => {
 
     it("a value of type VAL_TASK bound in one line is a task port in another", () => {
         const k = kernel();
-        const mods = ["/a a ${t} $(task-create)", "/b b $(t=task-create)"].map((string) => ({ string, start: 0, end: 0 }));
+        const mods = ["/a a ${t} $(task-create)", "/b b $(t=task-create)"].map((string) => ({
+            string,
+            start: 0,
+            end: 0,
+        }));
         bootstrap_run(mods, VARS, k.hooks);
         expect(k.out.join("")).toContain("task loaded: /a a 1\n");
         expect(VAL_TASK).toBe(3);

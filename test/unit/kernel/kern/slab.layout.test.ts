@@ -7,16 +7,33 @@
 import { describe, expect, it } from "vitest";
 import { kalloc, kalloc_init, kfree } from "../../../../kernel/kern/kalloc.ts";
 import {
-    KMEM_BUFTAG_ALLOC, KMEM_BUFTAG_FREE, KMEM_CACHE_NOCPUPOOL, KMEM_CACHE_NORECLAIM, KMEM_GC_INTERVAL,
-    KMEM_REDZONE_WORD, KMEM_SLAB_STRUCT_SIZE,
-    kmem_cache_alloc, kmem_cache_free, kmem_cache_init, kmem_cache_reap, kmem_cache_verify, kmem_cpu_pools_drain,
-    kmem_verify, kmem_whatis, slab_collect, type KmemCache,
+    KMEM_BUFTAG_ALLOC,
+    KMEM_BUFTAG_FREE,
+    KMEM_CACHE_NOCPUPOOL,
+    KMEM_CACHE_NORECLAIM,
+    KMEM_GC_INTERVAL,
+    KMEM_REDZONE_WORD,
+    KMEM_SLAB_STRUCT_SIZE,
+    kmem_cache_alloc,
+    kmem_cache_free,
+    kmem_cache_init,
+    kmem_cache_reap,
+    kmem_cache_verify,
+    kmem_cpu_pools_drain,
+    kmem_verify,
+    kmem_whatis,
+    slab_collect,
+    type KmemCache,
 } from "../../../../kernel/kern/kmem.ts";
 import { guestFreeList, guestSlab, setup } from "./backend.ts";
 
 const PG = 4096;
 
-function allocN(kmem: Parameters<typeof kmem_cache_alloc>[0], cache: KmemCache, n: number): number[] {
+function allocN(
+    kmem: Parameters<typeof kmem_cache_alloc>[0],
+    cache: KmemCache,
+    n: number,
+): number[] {
     const out: number[] = [];
     for (let i = 0; i < n; i++) {
         const va = kmem_cache_alloc(kmem, cache);
@@ -35,7 +52,11 @@ describe("slab layout in guest memory", () => {
         expect(slab.slab_buf).toBe(be.base);
         expect(slab.va).toBe(slab.slab_buf + PG - KMEM_SLAB_STRUCT_SIZE);
         expect(a).toBe(slab.slab_buf + 62 * 64);
-        expect(guestSlab(be, slab)).toEqual({ nr_refs: 1, first_free: slab.slab_buf + 61 * 64 + 60, addr: slab.slab_buf });
+        expect(guestSlab(be, slab)).toEqual({
+            nr_refs: 1,
+            first_free: slab.slab_buf + 61 * 64 + 60,
+            addr: slab.slab_buf,
+        });
         const free = guestFreeList(be, c, slab.va);
         expect(free).toEqual(Array.from({ length: 62 }, (_, i) => slab.slab_buf + (61 - i) * 64));
         expect([c.nr_objs, c.nr_bufs, c.nr_slabs, c.nr_free_slabs]).toEqual([1, 63, 1, 0]);
@@ -117,10 +138,17 @@ describe("slab layout in guest memory", () => {
         const c = kmem_cache_init(kmem, "big", 40000, 0, null, null, null, 0);
         expect(c.bufs_per_slab).toBe(1);
         const [a, b] = allocN(kmem, c, 2);
-        expect([c.partial_slabs.length, c.free_slabs.length, c.active_slabs.length]).toEqual([0, 0, 2]);
+        expect([c.partial_slabs.length, c.free_slabs.length, c.active_slabs.length]).toEqual([
+            0, 0, 2,
+        ]);
         kmem_cache_free(kmem, c, a!);
         kmem_cache_free(kmem, c, b!);
-        expect([c.partial_slabs.length, c.free_slabs.length, c.nr_free_slabs, c.active_slabs.length]).toEqual([0, 2, 2, 0]);
+        expect([
+            c.partial_slabs.length,
+            c.free_slabs.length,
+            c.nr_free_slabs,
+            c.active_slabs.length,
+        ]).toEqual([0, 2, 2, 0]);
         expect(kmem_cache_verify(kmem, c)).toEqual([]);
     });
 
@@ -164,13 +192,22 @@ describe("slab layout in guest memory", () => {
         const { be, kmem } = setup();
         let bump = be.pagealloc("kentry", 4 * PG);
         let left = 4 * PG;
-        const kentry = kmem_cache_init(kmem, "vm_map_kentry", 60, 0, null, (size) => {
-            if (size > left) return 0;
-            const va = bump;
-            bump += size;
-            left -= size;
-            return va;
-        }, null, KMEM_CACHE_NORECLAIM | KMEM_CACHE_NOCPUPOOL);
+        const kentry = kmem_cache_init(
+            kmem,
+            "vm_map_kentry",
+            60,
+            0,
+            null,
+            (size) => {
+                if (size > left) return 0;
+                const va = bump;
+                bump += size;
+                left -= size;
+                return va;
+            },
+            null,
+            KMEM_CACHE_NORECLAIM | KMEM_CACHE_NOCPUPOOL,
+        );
         const got = allocN(kmem, kentry, 4 * 63);
         expect(kmem_cache_alloc(kmem, kentry)).toBe(0);
         for (const va of got) kmem_cache_free(kmem, kentry, va);
@@ -178,8 +215,19 @@ describe("slab layout in guest memory", () => {
         slab_collect(kmem);
         expect(kentry.nr_slabs).toBe(4); // never reclaimed
         const freed: number[] = [];
-        const custom = kmem_cache_init(kmem, "custom", 300, 0, null, (s) => be.pagealloc("custom", s),
-            (va, s) => { freed.push(va); be.pagefree("custom", va, s); }, 0);
+        const custom = kmem_cache_init(
+            kmem,
+            "custom",
+            300,
+            0,
+            null,
+            (s) => be.pagealloc("custom", s),
+            (va, s) => {
+                freed.push(va);
+                be.pagefree("custom", va, s);
+            },
+            0,
+        );
         const o = kmem_cache_alloc(kmem, custom);
         expect(be.allocated("custom")).toBe(PG);
         kmem_cache_free(kmem, custom, o);
@@ -188,15 +236,28 @@ describe("slab layout in guest memory", () => {
         expect(kmem_verify(kmem)).toEqual([]);
     });
 
-    for (const mode of [{ verify: false, cpu_pools: false }, { verify: true, cpu_pools: false },
-        { verify: false, cpu_pools: true }, { verify: true, cpu_pools: true }]) {
+    for (const mode of [
+        { verify: false, cpu_pools: false },
+        { verify: true, cpu_pools: false },
+        { verify: false, cpu_pools: true },
+        { verify: true, cpu_pools: true },
+    ]) {
         it(`ctor runs on allocation (verify ${mode.verify}, cpu pools ${mode.cpu_pools})`, () => {
             const { be, kmem } = setup(mode);
             let calls = 0;
-            const c = kmem_cache_init(kmem, "ctor", 40, 0, (va) => {
-                calls++;
-                be.write32(va, 0x12345678);
-            }, null, null, 0);
+            const c = kmem_cache_init(
+                kmem,
+                "ctor",
+                40,
+                0,
+                (va) => {
+                    calls++;
+                    be.write32(va, 0x12345678);
+                },
+                null,
+                null,
+                0,
+            );
             const live: number[] = [];
             for (let round = 0; round < 3; round++) {
                 for (let i = 0; i < 300; i++) {
@@ -255,7 +316,10 @@ describe("reaping", () => {
             be.setLimit("kmem_map", be.allocated("kmem_map"));
             be.advance(KMEM_GC_INTERVAL + 1);
             let collects = 0;
-            be.onFail = () => { collects++; slab_collect(kmem); };
+            be.onFail = () => {
+                collects++;
+                slab_collect(kmem);
+            };
             // b's 16 KiB slab fails, the collect reaps a's two free 32 KiB slabs, the retry succeeds.
             allocN(kmem, b, 20);
             expect(collects).toBeGreaterThanOrEqual(1);
@@ -271,7 +335,9 @@ describe("reaping", () => {
         for (const v of bufs.slice(0, 63)) kmem_cache_free(kmem, a, v); // slab 1 free
         kmem_cache_free(kmem, a, bufs[63]!); // slab 2 partial
         expect(kmem_cache_reap(kmem, a)).toBe(1);
-        expect([a.nr_slabs, a.nr_free_slabs, a.partial_slabs.length, a.nr_objs]).toEqual([2, 0, 1, 125]);
+        expect([a.nr_slabs, a.nr_free_slabs, a.partial_slabs.length, a.nr_objs]).toEqual([
+            2, 0, 1, 125,
+        ]);
         expect(be.allocated("kmem_map")).toBe(2 * PG);
         expect(kmem_verify(kmem)).toEqual([]);
     });
@@ -288,7 +354,10 @@ describe("kmem_whatis", () => {
         expect(kmem_whatis(kmem, y!)).toMatchObject({ allocated: false, pooled: true });
         const slab = w.slab;
         expect(kmem_whatis(kmem, slab.va)).toBeNull(); // the embedded descriptor
-        expect(kmem_whatis(kmem, slab.addr + 10 * c.buf_size)).toMatchObject({ allocated: false, pooled: false });
+        expect(kmem_whatis(kmem, slab.addr + 10 * c.buf_size)).toMatchObject({
+            allocated: false,
+            pooled: false,
+        });
         expect(kmem_whatis(kmem, be.base + 100 * PG)).toBeNull();
         expect(z).not.toBe(0);
     });
@@ -305,7 +374,9 @@ describe("CPU pools", () => {
         expect([pool.array, c.nr_objs, arrCache.nr_objs]).toEqual([0, 300, 0]);
         kmem_cache_free(kmem, c, bufs[0]!);
         expect(pool.array).not.toBe(0);
-        expect([pool.size, pool.transfer_size, pool.nr_objs, arrCache.nr_objs]).toEqual([128, 64, 1, 1]);
+        expect([pool.size, pool.transfer_size, pool.nr_objs, arrCache.nr_objs]).toEqual([
+            128, 64, 1, 1,
+        ]);
         expect(be.read32(pool.array)).toBe(bufs[0]);
         expect(c.nr_objs).toBe(300); // the pooled buffer is still out of the slab layer
         for (let i = 1; i < 128; i++) kmem_cache_free(kmem, c, bufs[i]!);
@@ -328,11 +399,19 @@ describe("CPU pools", () => {
 
     it("pool sizes 64/8/1; NOCPUPOOL goes to the slab layer; array allocation failure falls back", () => {
         const { be, kmem } = setup({ cpu_pools: true });
-        for (const [obj, size, transfer] of [[1000, 64, 32], [8000, 8, 4], [40000, 1, 1]] as const) {
+        for (const [obj, size, transfer] of [
+            [1000, 64, 32],
+            [8000, 8, 4],
+            [40000, 1, 1],
+        ] as const) {
             const c = kmem_cache_init(kmem, `p${obj}`, obj, 0, null, null, null, 0);
             const [a] = allocN(kmem, c, 1);
             kmem_cache_free(kmem, c, a!);
-            expect([c.cpu_pool!.size, c.cpu_pool!.transfer_size, c.cpu_pool!.nr_objs]).toEqual([size, transfer, 1]);
+            expect([c.cpu_pool!.size, c.cpu_pool!.transfer_size, c.cpu_pool!.nr_objs]).toEqual([
+                size,
+                transfer,
+                1,
+            ]);
         }
         const np = kmem_cache_init(kmem, "np", 64, 0, null, null, null, KMEM_CACHE_NOCPUPOOL);
         const [v] = allocN(kmem, np, 1);

@@ -4,7 +4,12 @@
  * backend: one pair at a time, and batches of 1000.
  */
 import { describe, expect, it } from "vitest";
-import { kmem_cache_alloc, kmem_cache_free, kmem_cache_init, kmem_verify } from "../../../../kernel/kern/kmem.ts";
+import {
+    kmem_cache_alloc,
+    kmem_cache_free,
+    kmem_cache_init,
+    kmem_verify,
+} from "../../../../kernel/kern/kmem.ts";
 import { setup } from "./backend.ts";
 
 function rate(pairs: number, ms: number): string {
@@ -12,7 +17,11 @@ function rate(pairs: number, ms: number): string {
 }
 
 describe("slab throughput (printed)", () => {
-    for (const [strict, cpu_pools] of [[true, false], [false, false], [false, true]] as const) {
+    for (const [strict, cpu_pools] of [
+        [true, false],
+        [false, false],
+        [false, true],
+    ] as const) {
         it(`64 B cache, no verify, strict backend ${strict}, cpu pools ${cpu_pools}`, () => {
             const { kmem } = setup({ strict, cpu_pools, garbage: null });
             const c = kmem_cache_init(kmem, "perf64", 64, 0, null, null, null, 0);
@@ -27,8 +36,10 @@ describe("slab throughput (printed)", () => {
                 for (let i = 0; i < 1000; i++) kmem_cache_free(kmem, c, batch[i]!);
             }
             const batched = performance.now() - t;
-            console.log(`slab perf (strict ${strict}, cpu pools ${cpu_pools}): single ${rate(N, single)}, ` +
-                `batches of 1000 ${rate(N, batched)}`);
+            console.log(
+                `slab perf (strict ${strict}, cpu pools ${cpu_pools}): single ${rate(N, single)}, ` +
+                    `batches of 1000 ${rate(N, batched)}`,
+            );
             expect(kmem_verify(kmem)).toEqual([]);
         });
     }

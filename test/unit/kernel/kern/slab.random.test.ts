@@ -17,10 +17,25 @@
  */
 import { describe, expect, it } from "vitest";
 import { prng } from "../../../prng.ts";
-import { kalloc, kalloc_get_index, kalloc_init, kfree, KALLOC_NR_CACHES } from "../../../../kernel/kern/kalloc.ts";
 import {
-    KMEM_CACHE_NOCPUPOOL, KMEM_CACHE_NORECLAIM, KMEM_CF_SLAB_EXTERNAL, KMEM_GC_INTERVAL,
-    kmem_cache_alloc, kmem_cache_free, kmem_cache_init, kmem_cpu_pools_drain, kmem_verify, kmem_whatis, slab_collect,
+    kalloc,
+    kalloc_get_index,
+    kalloc_init,
+    kfree,
+    KALLOC_NR_CACHES,
+} from "../../../../kernel/kern/kalloc.ts";
+import {
+    KMEM_CACHE_NOCPUPOOL,
+    KMEM_CACHE_NORECLAIM,
+    KMEM_CF_SLAB_EXTERNAL,
+    KMEM_GC_INTERVAL,
+    kmem_cache_alloc,
+    kmem_cache_free,
+    kmem_cache_init,
+    kmem_cpu_pools_drain,
+    kmem_verify,
+    kmem_whatis,
+    slab_collect,
     type KmemCache,
 } from "../../../../kernel/kern/kmem.ts";
 import { setup, testSeed } from "./backend.ts";
@@ -48,7 +63,13 @@ const SPECS: Spec[] = [
     { name: "r_4096", obj: 4096, weight: 2 },
     { name: "r_12000", obj: 12000, weight: 1 },
     { name: "r_40000", obj: 40000, weight: 1 },
-    { name: "r_kentry", obj: 60, flags: KMEM_CACHE_NORECLAIM | KMEM_CACHE_NOCPUPOOL, source: "kentry", weight: 3 },
+    {
+        name: "r_kentry",
+        obj: 60,
+        flags: KMEM_CACHE_NORECLAIM | KMEM_CACHE_NOCPUPOOL,
+        source: "kentry",
+        weight: 3,
+    },
     { name: "r_custom", obj: 300, source: "custom", weight: 2 },
     { name: "r_nopool", obj: 100, flags: KMEM_CACHE_NOCPUPOOL, weight: 2 },
 ];
@@ -88,17 +109,35 @@ function run(verify: boolean, cpu_pools: boolean, seed: number): void {
     let kentryNext = be.pagealloc("kentry", KENTRY_PAGES * PG);
     let kentryLeft = KENTRY_PAGES * PG;
     let ctorCalls = 0;
-    const caches: KmemCache[] = SPECS.map((s) => kmem_cache_init(kmem, s.name, s.obj, s.align ?? 0,
-        s.ctor ? (va: number) => { ctorCalls++; be.write32(va, 0xc0ffee); } : null,
-        s.source === "kentry" ? (size: number) => {
-            if (size > kentryLeft) return 0;
-            const va = kentryNext;
-            kentryNext += size;
-            kentryLeft -= size;
-            return va;
-        } : s.source === "custom" ? (size: number) => be.pagealloc("custom", size) : null,
-        s.source === "custom" ? (va: number, size: number) => be.pagefree("custom", va, size) : null,
-        s.flags ?? 0));
+    const caches: KmemCache[] = SPECS.map((s) =>
+        kmem_cache_init(
+            kmem,
+            s.name,
+            s.obj,
+            s.align ?? 0,
+            s.ctor
+                ? (va: number) => {
+                      ctorCalls++;
+                      be.write32(va, 0xc0ffee);
+                  }
+                : null,
+            s.source === "kentry"
+                ? (size: number) => {
+                      if (size > kentryLeft) return 0;
+                      const va = kentryNext;
+                      kentryNext += size;
+                      kentryLeft -= size;
+                      return va;
+                  }
+                : s.source === "custom"
+                  ? (size: number) => be.pagealloc("custom", size)
+                  : null,
+            s.source === "custom"
+                ? (va: number, size: number) => be.pagefree("custom", va, size)
+                : null,
+            s.flags ?? 0,
+        ),
+    );
     const totalWeight = SPECS.reduce((n, s) => n + s.weight, 0) + KALLOC_WEIGHT;
 
     const live: Live[] = [];
@@ -110,7 +149,8 @@ function run(verify: boolean, cpu_pools: boolean, seed: number): void {
 
     const check = (step: number, what: string): void => {
         const errs = kmem_verify(kmem);
-        if (errs.length) throw new Error(`seed ${seed} step ${step} (${what}): ${errs.slice(0, 5).join("; ")}`);
+        if (errs.length)
+            throw new Error(`seed ${seed} step ${step} (${what}): ${errs.slice(0, 5).join("; ")}`);
     };
 
     const freeOne = (i: number, step: number): void => {
@@ -119,7 +159,9 @@ function run(verify: boolean, cpu_pools: boolean, seed: number): void {
         live.pop();
         const got = be.read(o.va, o.size);
         if (!sameBytes(got, stamp(o.id, o.size))) {
-            throw new Error(`seed ${seed} step ${step}: object ${o.id} at ${o.va.toString(16)} (${o.size} B) was overwritten`);
+            throw new Error(
+                `seed ${seed} step ${step}: object ${o.id} at ${o.va.toString(16)} (${o.size} B) was overwritten`,
+            );
         }
         // Objects of a cache with a ctor go back constructed (CPU pools hand them out as they are).
         if (o.spec >= 0 && SPECS[o.spec]!.ctor) be.write32(o.va, 0xc0ffee);
@@ -144,7 +186,8 @@ function run(verify: boolean, cpu_pools: boolean, seed: number): void {
             let va: number;
             if (spec < 0) {
                 const k = rnd();
-                size = k < 0.7 ? 1 + pick(512) : k < 0.95 ? 513 + pick(16384) : 16385 + pick(200000);
+                size =
+                    k < 0.7 ? 1 + pick(512) : k < 0.95 ? 513 + pick(16384) : 16385 + pick(200000);
                 what = `kalloc(${size})`;
                 va = kalloc(kmem, size);
             } else {
@@ -169,9 +212,12 @@ function run(verify: boolean, cpu_pools: boolean, seed: number): void {
                 live.push({ id, va, size, spec });
                 if (spec >= 0 || kalloc_get_index(size) < KALLOC_NR_CACHES) {
                     const w2 = kmem_whatis(kmem, va + pick(size));
-                    const want = spec >= 0 ? caches[spec]! : kmem.kalloc_caches[kalloc_get_index(size)]!;
+                    const want =
+                        spec >= 0 ? caches[spec]! : kmem.kalloc_caches[kalloc_get_index(size)]!;
                     if (!w2 || w2.cache !== want || w2.buffer !== va || !w2.allocated) {
-                        throw new Error(`seed ${seed} step ${step}: kmem_whatis(${va.toString(16)}) is wrong`);
+                        throw new Error(
+                            `seed ${seed} step ${step}: kmem_whatis(${va.toString(16)}) is wrong`,
+                        );
                     }
                 }
             }
@@ -230,8 +276,10 @@ function run(verify: boolean, cpu_pools: boolean, seed: number): void {
         expect(slab.cpu_pool!.array).not.toBe(0);
         expect(be.allocated("kmem_map")).toBe(baseline + slab.slab_size + arr.slab_size);
     }
-    console.log(`slab random verify=${verify} cpu_pools=${cpu_pools}: ${STEPS} steps, ${ids} allocations, ` +
-        `${failures} failed, ${collected} pages collected, ${ctorCalls} ctor calls`);
+    console.log(
+        `slab random verify=${verify} cpu_pools=${cpu_pools}: ${STEPS} steps, ${ids} allocations, ` +
+            `${failures} failed, ${collected} pages collected, ${ctorCalls} ctor calls`,
+    );
 }
 
 describe("slab random alloc/free", () => {

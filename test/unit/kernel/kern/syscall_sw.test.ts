@@ -11,7 +11,11 @@ import { describe, expect, it } from "vitest";
 import { run_image } from "../../../../cli/kcommands.ts";
 import { copyin } from "../../../../kernel/i386/copyinout.ts";
 import { kernel_verify } from "../../../../kernel/kern/kernel_verify.ts";
-import { KERN_INVALID_ADDRESS, KERN_INVALID_ARGUMENT, KERN_SUCCESS } from "../../../../kernel/kern/kern_return.ts";
+import {
+    KERN_INVALID_ADDRESS,
+    KERN_INVALID_ARGUMENT,
+    KERN_SUCCESS,
+} from "../../../../kernel/kern/kern_return.ts";
 import { SYS, TASK_BASIC_INFO, syscall } from "../../../../kernel/kern/syscall_sw.ts";
 import { FRAME, FRAME_WORDS } from "../../../../kernel/kern/thread.ts";
 import { vm_map_lookup_entry } from "../../../../kernel/vm/vm_map.ts";

@@ -12,9 +12,20 @@
 import { describe, expect, it } from "vitest";
 import { KernelPanic } from "../../../../kernel/kern/debug.ts";
 import {
-    ZALLOC_ERAS, ZONE_COLLECTABLE, ZONE_EXHAUSTIBLE, ZONE_PAGEABLE,
-    kalloc_zone_init, zalloc, zalloc_panic_text, zinit, zkalloc, zone_bootstrap, zone_verify_all,
-    type Zalloc, type ZallocEra, type Zone,
+    ZALLOC_ERAS,
+    ZONE_COLLECTABLE,
+    ZONE_EXHAUSTIBLE,
+    ZONE_PAGEABLE,
+    kalloc_zone_init,
+    zalloc,
+    zalloc_panic_text,
+    zinit,
+    zkalloc,
+    zone_bootstrap,
+    zone_verify_all,
+    type Zalloc,
+    type ZallocEra,
+    type Zone,
 } from "../../../../kernel/kern/zalloc.ts";
 import { zbackend } from "./zbackend.ts";
 
@@ -76,7 +87,10 @@ function forkBomb(era: ZallocEra, zoneMapSize: number, processes = PROCESSES): W
 /** The message Mach prints for `zone` running out of zone_map in `era`. */
 function expectedPanic(era: ZallocEra, zone: Zone): string {
     const p = ZALLOC_ERAS[era];
-    return zalloc_panic_text((zone.type & ZONE_COLLECTABLE) !== 0 ? p.panic_wired : p.panic_space, zone.zone_name);
+    return zalloc_panic_text(
+        (zone.type & ZONE_COLLECTABLE) !== 0 ? p.panic_wired : p.panic_space,
+        zone.zone_name,
+    );
 }
 
 describe("zone_map exhaustion", () => {
@@ -89,7 +103,8 @@ describe("zone_map exhaustion", () => {
             expect(small.panic).toBe(expectedPanic(era, small.current!));
             if (era === "1997") expect(small.panic).toBe("zalloc");
             if (era === "2009") expect(small.panic).toMatch(/^zalloc: zone .+ exhausted$/);
-            if (era === "2011") expect(small.panic).toMatch(/^zalloc: no (wired )?memory for zone .+$/);
+            if (era === "2011")
+                expect(small.panic).toMatch(/^zalloc: no (wired )?memory for zone .+$/);
             // zone_map is full: what is left cannot hold one more page.
             const b = small.z.backend;
             expect(b.pagealloc("zone_map", PG)).toBe(0);
@@ -115,10 +130,16 @@ describe("zone_map exhaustion", () => {
             }
         };
         expect(fill(0, "ipc ports")).toBe("zalloc: no memory for zone ipc ports");
-        expect(fill(ZONE_COLLECTABLE, "kalloc.4096")).toBe("zalloc: no wired memory for zone kalloc.4096");
-        expect(fill(ZONE_PAGEABLE, "pageable")).toBe("zalloc: no pageable memory for zone pageable");
+        expect(fill(ZONE_COLLECTABLE, "kalloc.4096")).toBe(
+            "zalloc: no wired memory for zone kalloc.4096",
+        );
+        expect(fill(ZONE_PAGEABLE, "pageable")).toBe(
+            "zalloc: no pageable memory for zone pageable",
+        );
         // An EXHAUSTIBLE zone under its max_size still panics when zone_map itself is full.
-        expect(fill(ZONE_EXHAUSTIBLE, "ipc tree entries")).toBe("zalloc: no memory for zone ipc tree entries");
+        expect(fill(ZONE_EXHAUSTIBLE, "ipc tree entries")).toBe(
+            "zalloc: no memory for zone ipc tree entries",
+        );
     });
 
     it("the count at the panic scales with zone_map_size, as antrik measured in 2007 (8 → 4 MiB halves it)", () => {

@@ -9,17 +9,36 @@
  */
 import { describe, expect, it } from "vitest";
 import {
-    ZONE_COLLECTABLE, ZONE_FIXED, ZONE_PAGEABLE,
-    consider_zone_gc, kalloc_zone_init, sched_tick, zalloc, zcram, zfree, zinit, zkalloc, zkfree,
-    zone_bootstrap, zone_gc, zone_named, zone_verify_all,
-    type Zalloc, type ZallocEra, type ZallocOptions, type Zone,
+    ZONE_COLLECTABLE,
+    ZONE_FIXED,
+    ZONE_PAGEABLE,
+    consider_zone_gc,
+    kalloc_zone_init,
+    sched_tick,
+    zalloc,
+    zcram,
+    zfree,
+    zinit,
+    zkalloc,
+    zkfree,
+    zone_bootstrap,
+    zone_gc,
+    zone_named,
+    zone_verify_all,
+    type Zalloc,
+    type ZallocEra,
+    type ZallocOptions,
+    type Zone,
 } from "../../../../kernel/kern/zalloc.ts";
 import { zbackend, type ZTestBackend } from "./zbackend.ts";
 
 const MiB = 1024 * 1024;
 const PG = 4096;
 
-function boot(era: ZallocEra = "2011", extra: Partial<ZallocOptions> = {}): { z: Zalloc; b: ZTestBackend } {
+function boot(
+    era: ZallocEra = "2011",
+    extra: Partial<ZallocOptions> = {},
+): { z: Zalloc; b: ZTestBackend } {
     const b = zbackend(16 * MiB);
     const z = zone_bootstrap(b, { zone_map_size: 16 * MiB, era, ...extra });
     return { z, b };
@@ -43,44 +62,57 @@ describe("zone_gc", () => {
     it("frees the wholly free pages of COLLECTABLE zones only", () => {
         const { z, b } = boot();
         kalloc_zone_init(z);
-        const col = zinit(z, 256, 64 * PG, PG, ZONE_COLLECTABLE, "col256");      // 16 per page
+        const col = zinit(z, 256, 64 * PG, PG, ZONE_COLLECTABLE, "col256"); // 16 per page
         const pageable = zinit(z, 256, 64 * PG, PG, ZONE_PAGEABLE | ZONE_COLLECTABLE, "pageable");
-        const plain = zone_named(z, "kalloc.256")!;                              // zget_space, never collected
+        const plain = zone_named(z, "kalloc.256")!; // zget_space, never collected
         const cElems: number[] = [];
-        for (let i = 0; i < 64; i++) cElems.push(zalloc(z, col));                // 4 pages
+        for (let i = 0; i < 64; i++) cElems.push(zalloc(z, col)); // 4 pages
         const pElems: number[] = [];
         for (let i = 0; i < 32; i++) pElems.push(zalloc(z, pageable));
         const kElems: number[] = [];
         for (let i = 0; i < 64; i++) kElems.push(zkalloc(z, 256));
         const big: number[] = [];
-        for (let i = 0; i < 6; i++) big.push(zkalloc(z, 4096));                  // kalloc.4096: a page each
+        for (let i = 0; i < 6; i++) big.push(zkalloc(z, 4096)); // kalloc.4096: a page each
 
         const pageOf = (a: number) => Math.floor(a / PG);
         const colPages = [...new Set(cElems.map(pageOf))];
         expect(colPages.length).toBe(4);
         // Free all of two col pages and half of a third; all pageable and plain elements; 4 of 6 kalloc.4096.
         const byPage = (p: number) => cElems.filter((a) => pageOf(a) === p);
-        for (const a of [...byPage(colPages[0]!), ...byPage(colPages[2]!), ...byPage(colPages[1]!).slice(0, 8)]) zfree(z, col, a);
+        for (const a of [
+            ...byPage(colPages[0]!),
+            ...byPage(colPages[2]!),
+            ...byPage(colPages[1]!).slice(0, 8),
+        ])
+            zfree(z, col, a);
         for (const a of pElems) zfree(z, pageable, a);
         for (const a of kElems) zkfree(z, a, 256);
         for (const a of big.slice(0, 4)) zkfree(z, a, 4096);
 
-        const before = { map: b.inuse("zone_map"), col: col.cur_size, pg: pageable.cur_size, plain: plain.cur_size, k4: zone_named(z, "kalloc.4096")!.cur_size };
+        const before = {
+            map: b.inuse("zone_map"),
+            col: col.cur_size,
+            pg: pageable.cur_size,
+            plain: plain.cur_size,
+            k4: zone_named(z, "kalloc.4096")!.cur_size,
+        };
         const plainFree = freeList(b, plain);
         const callsBefore = b.calls.length;
         const n = zone_gc(z);
         expect(n).toBe(2 + 4);
         expect(b.inuse("zone_map")).toBe(before.map - 6);
         const frees = b.calls.slice(callsBefore);
-        expect(frees.every((c) => c.op === "free" && c.map === "zone_map" && c.size === PG)).toBe(true);
-        expect(new Set(frees.map((c) => c.va))).toEqual(new Set([
-            colPages[0]! * PG, colPages[2]! * PG, ...big.slice(0, 4),
-        ]));
+        expect(frees.every((c) => c.op === "free" && c.map === "zone_map" && c.size === PG)).toBe(
+            true,
+        );
+        expect(new Set(frees.map((c) => c.va))).toEqual(
+            new Set([colPages[0]! * PG, colPages[2]! * PG, ...big.slice(0, 4)]),
+        );
         expect(col.cur_size).toBe(before.col - 32 * 256);
-        expect(freeList(b, col).length).toBe(8);                                  // the half-free page stays
+        expect(freeList(b, col).length).toBe(8); // the half-free page stays
         expect(freeList(b, col).every((a) => pageOf(a) === colPages[1])).toBe(true);
-        expect(pageable.cur_size).toBe(before.pg);                                 // PAGEABLE: skipped
-        expect(plain.cur_size).toBe(before.plain);                                 // not COLLECTABLE: skipped
+        expect(pageable.cur_size).toBe(before.pg); // PAGEABLE: skipped
+        expect(plain.cur_size).toBe(before.plain); // not COLLECTABLE: skipped
         expect(freeList(b, plain)).toEqual(plainFree);
         expect(zone_named(z, "kalloc.4096")!.cur_size).toBe(before.k4 - 4 * PG);
         expect(zone_verify_all(z)).toEqual([]);
@@ -99,7 +131,12 @@ describe("zone_gc", () => {
         zkfree(z, a, 8192);
         const start = b.calls.length;
         expect(zone_gc(z)).toBe(2);
-        expect(b.calls.slice(start).map((x) => x.va).sort()).toEqual([a, a + PG]);
+        expect(
+            b.calls
+                .slice(start)
+                .map((x) => x.va)
+                .sort(),
+        ).toEqual([a, a + PG]);
         expect(zone_verify_all(z)).toEqual([]);
         zkfree(z, c, 8192);
         expect(zone_gc(z)).toBe(2);
@@ -113,20 +150,38 @@ describe("zone_gc", () => {
         const [D, C, B, A] = [zalloc(z, zone), zalloc(z, zone), zalloc(z, zone), zalloc(z, zone)];
         const p0 = (A! - z.zone_map_min_address) / PG;
         expect([B! - A!, C! - A!, D! - A!]).toEqual([3000, 6000, 9000]);
-        const state = () => [0, 1, 2].map((i) => [z.zpt_in_free_list[p0 + i], z.zpt_alloc_count[p0 + i]]);
+        const state = () =>
+            [0, 1, 2].map((i) => [z.zpt_in_free_list[p0 + i], z.zpt_alloc_count[p0 + i]]);
         zfree(z, zone, B!);
         expect(zone_gc(z)).toBe(0);
-        expect(state()).toEqual([[0, 2], [1, 2], [0, 2]]);     // P1 keeps B's count
+        expect(state()).toEqual([
+            [0, 2],
+            [1, 2],
+            [0, 2],
+        ]); // P1 keeps B's count
         zfree(z, zone, C!);
         expect(zone_gc(z)).toBe(0);
-        expect(state()).toEqual([[0, 2], [0, 2], [1, 2]]);     // now P2 keeps C's
+        expect(state()).toEqual([
+            [0, 2],
+            [0, 2],
+            [1, 2],
+        ]); // now P2 keeps C's
         zfree(z, zone, A!);
         zfree(z, zone, D!);
         // All four are free, but D's page looks over-counted: only P0 and P1 go back.
         const start = b.calls.length;
         expect(zone_gc(z)).toBe(2);
-        expect(b.calls.slice(start).map((c) => c.va).sort()).toEqual([A! - (A! % PG), A! - (A! % PG) + PG]);
-        expect(state()).toEqual([[0, -1], [0, -1], [-1, 1]]);
+        expect(
+            b.calls
+                .slice(start)
+                .map((c) => c.va)
+                .sort(),
+        ).toEqual([A! - (A! % PG), A! - (A! % PG) + PG]);
+        expect(state()).toEqual([
+            [0, -1],
+            [0, -1],
+            [-1, 1],
+        ]);
         expect(freeList(b, zone)).toEqual([D]);
         // -1 reads as ZONE_PAGE_UNUSED in zone_page_free, which restarts the count at 1: the next pass frees P2.
         expect(zone_gc(z)).toBe(1);
@@ -134,7 +189,11 @@ describe("zone_gc", () => {
         expect(zone_verify_all(z)).toEqual([]);
     });
 
-    for (const [era, perPage] of [["1997", 0], ["2009", 2], ["2011", 2]] as const) {
+    for (const [era, perPage] of [
+        ["1997", 0],
+        ["2009", 2],
+        ["2011", 2],
+    ] as const) {
         it(`era ${era}: ${perPage} kentry pre-allocations before each kmem_free of a page`, () => {
             const events: string[] = [];
             let held = 0;
@@ -158,7 +217,9 @@ describe("zone_gc", () => {
             expect(z.stats.kentry_prealloc_calls).toBe(3 * perPage);
             // Before each kmem_free: both allocated (held together), then both freed.
             const one = perPage === 0 ? [] : [`get@X`, `get@X`, "put", "put"];
-            const expected = [0, 1, 2].flatMap((i) => one.map((e) => e.replace("X", String(mapBefore - i))));
+            const expected = [0, 1, 2].flatMap((i) =>
+                one.map((e) => e.replace("X", String(mapBefore - i))),
+            );
             expect(events).toEqual(expected);
             expect(held).toBe(0);
         });
@@ -208,12 +269,12 @@ describe("consider_zone_gc", () => {
         b.tick = 0;
         expect(consider_zone_gc(z)).toBe(false);
         expect(z.zone_gc_max_rate).toBe(100);
-        b.tick = 100 * 100;          // 100 s: sched_tick 100, not > 0 + 100
+        b.tick = 100 * 100; // 100 s: sched_tick 100, not > 0 + 100
         expect(sched_tick(z)).toBe(100);
         expect(consider_zone_gc(z)).toBe(false);
         b.tick = 101 * 100 - 1;
         expect(consider_zone_gc(z)).toBe(false);
-        b.tick = 101 * 100;          // sched_tick 101
+        b.tick = 101 * 100; // sched_tick 101
         zkfree(z, zkalloc(z, 4096), 4096);
         const map = b.inuse("zone_map");
         expect(consider_zone_gc(z)).toBe(true);

@@ -12,9 +12,21 @@
  */
 import { describe, expect, it } from "vitest";
 import {
-    ZONE_COLLECTABLE, ZONE_EXHAUSTIBLE,
-    consider_zone_gc, kalloc_zone_init, zalloc, zfree, zget, zinit, zkalloc, zkfree,
-    zone_bootstrap, zone_gc, zone_verify_all, zone_whatis, type Zone,
+    ZONE_COLLECTABLE,
+    ZONE_EXHAUSTIBLE,
+    consider_zone_gc,
+    kalloc_zone_init,
+    zalloc,
+    zfree,
+    zget,
+    zinit,
+    zkalloc,
+    zkfree,
+    zone_bootstrap,
+    zone_gc,
+    zone_verify_all,
+    zone_whatis,
+    type Zone,
 } from "../../../../kernel/kern/zalloc.ts";
 import { rng, test_seed } from "../vm/helpers.ts";
 import { zbackend } from "./zbackend.ts";
@@ -41,7 +53,12 @@ describe("zalloc random", () => {
             const r = rng(seed);
             const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
             const b = zbackend(16 * MiB, { physBytes: 24 * MiB });
-            const z = zone_bootstrap(b, { zone_map_size: 16 * MiB, era, zone_check: true, zdata_size: 8 * PG });
+            const z = zone_bootstrap(b, {
+                zone_map_size: 16 * MiB,
+                era,
+                zone_check: true,
+                zdata_size: 8 * PG,
+            });
             kalloc_zone_init(z);
             const zones: Zone[] = [
                 zinit(z, 36, 200 * 36, PG, 0, "plain36"),
@@ -51,7 +68,9 @@ describe("zalloc random", () => {
                 zinit(z, 3000, 32 * PG, 3 * PG, ZONE_COLLECTABLE, "col3000"),
             ];
             if (era === "2011") zones.push(zinit(z, 40, 100 * 64, PG, 0, "aligned64", 64));
-            const kallocSizes = [1, 16, 17, 100, 256, 700, 2048, 4000, 4096, 5000, 8192, 9000, 20000];
+            const kallocSizes = [
+                1, 16, 17, 100, 256, 700, 2048, 4000, 4096, 5000, 8192, 9000, 20000,
+            ];
             const live: Block[] = [];
             let nextId = 1;
             const stamp = (blk: Block) => {
@@ -59,12 +78,26 @@ describe("zalloc random", () => {
                 b.write32(blk.va + blk.usable - 4, blk.id ^ 0x5a5a5a5a);
             };
             const check = (blk: Block) => {
-                expect(b.read32(blk.va), `block ${blk.id} @0x${blk.va.toString(16)} first word`).toBe(blk.id);
-                expect(b.read32(blk.va + blk.usable - 4), `block ${blk.id} last word`).toBe((blk.id ^ 0x5a5a5a5a) >>> 0);
+                expect(
+                    b.read32(blk.va),
+                    `block ${blk.id} @0x${blk.va.toString(16)} first word`,
+                ).toBe(blk.id);
+                expect(b.read32(blk.va + blk.usable - 4), `block ${blk.id} last word`).toBe(
+                    (blk.id ^ 0x5a5a5a5a) >>> 0,
+                );
             };
-            const usable = (size: number) => size >= 16384 ? Math.ceil(size / PG) * PG : Math.max(16, 2 ** Math.ceil(Math.log2(size)));
+            const usable = (size: number) =>
+                size >= 16384
+                    ? Math.ceil(size / PG) * PG
+                    : Math.max(16, 2 ** Math.ceil(Math.log2(size)));
             const add = (va: number, size: number, zone: Zone | null) => {
-                const blk = { id: nextId++, va, size, usable: zone !== null ? zone.elem_size : usable(size), zone };
+                const blk = {
+                    id: nextId++,
+                    va,
+                    size,
+                    usable: zone !== null ? zone.elem_size : usable(size),
+                    zone,
+                };
                 stamp(blk);
                 live.push(blk);
             };
@@ -102,13 +135,20 @@ describe("zalloc random", () => {
                 const problems = zone_verify_all(z);
                 expect(problems, `seed ${seed} step ${step}`).toEqual([]);
                 for (const zone of zones) {
-                    expect(zone.count, `seed ${seed} step ${step} ${zone.zone_name}`).toBe(live.filter((l) => l.zone === zone).length);
+                    expect(zone.count, `seed ${seed} step ${step} ${zone.zone_name}`).toBe(
+                        live.filter((l) => l.zone === zone).length,
+                    );
                 }
                 if (step % 100 === 0) {
                     for (const blk of live) {
                         check(blk);
                         if (blk.zone !== null) {
-                            expect(zone_whatis(z, blk.va + blk.usable - 1)).toMatchObject({ kind: "element", zone: blk.zone, element: blk.va, state: "allocated" });
+                            expect(zone_whatis(z, blk.va + blk.usable - 1)).toMatchObject({
+                                kind: "element",
+                                zone: blk.zone,
+                                element: blk.va,
+                                state: "allocated",
+                            });
                         }
                     }
                 }
@@ -125,7 +165,8 @@ describe("zalloc random", () => {
             expect(zone_verify_all(z)).toEqual([]);
             for (const zone of zones.concat(z.k_zone.filter((k): k is Zone => k !== null))) {
                 const spans = zone.alloc_size > PG && zone.alloc_size !== zone.elem_size;
-                if ((zone.type & ZONE_COLLECTABLE) !== 0 && !spans) expect(zone.cur_size, zone.zone_name).toBe(0);
+                if ((zone.type & ZONE_COLLECTABLE) !== 0 && !spans)
+                    expect(zone.cur_size, zone.zone_name).toBe(0);
             }
             expect(b.inuse("kalloc_map")).toBe(0);
             expect(z.stats.zone_gc_pages_freed).toBeGreaterThan(0);

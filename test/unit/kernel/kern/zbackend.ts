@@ -48,8 +48,15 @@ export class ZTestBackend implements KmemBackend {
         this.mem = new ArrayPhysMem(physBytes);
         for (let p = physBytes / PG - 1; p >= 0; p--) this.freePhys.push(p);
         for (const [name, spec] of Object.entries(maps)) {
-            if (spec.base % PG !== 0 || spec.size % PG !== 0) throw new Error(`map ${name}: not page aligned`);
-            this.maps.set(name, { base: spec.base, pages: spec.size / PG, used: new Uint8Array(spec.size / PG), low: 0, inuse: 0 });
+            if (spec.base % PG !== 0 || spec.size % PG !== 0)
+                throw new Error(`map ${name}: not page aligned`);
+            this.maps.set(name, {
+                base: spec.base,
+                pages: spec.size / PG,
+                used: new Uint8Array(spec.size / PG),
+                low: 0,
+                inuse: 0,
+            });
         }
     }
 
@@ -65,7 +72,8 @@ export class ZTestBackend implements KmemBackend {
     }
 
     pagealloc(name: string, size: number): number {
-        if (size <= 0 || size % PG !== 0) throw new Error(`pagealloc(${name}, ${size}): not a page multiple`);
+        if (size <= 0 || size % PG !== 0)
+            throw new Error(`pagealloc(${name}, ${size}): not a page multiple`);
         const m = this.map(name);
         const n = size / PG;
         let run = 0;
@@ -77,7 +85,7 @@ export class ZTestBackend implements KmemBackend {
                     const pfn = this.freePhys.pop();
                     if (pfn === undefined) throw new Error("test backend: out of physical memory");
                     m.used[j] = 1;
-                    this.pt.set((m.base / PG) + j, pfn);
+                    this.pt.set(m.base / PG + j, pfn);
                     this.mem.fill(pfn * PG, PG, 0xa5);
                 }
                 m.inuse += n;
@@ -94,12 +102,17 @@ export class ZTestBackend implements KmemBackend {
 
     pagefree(name: string, va: number, size: number): void {
         const m = this.map(name);
-        if (va % PG !== 0 || size % PG !== 0) throw new Error(`pagefree(${name}, 0x${va.toString(16)}, ${size}): not page aligned`);
+        if (va % PG !== 0 || size % PG !== 0)
+            throw new Error(`pagefree(${name}, 0x${va.toString(16)}, ${size}): not page aligned`);
         const first = (va - m.base) / PG;
         const n = size / PG;
-        if (first < 0 || first + n > m.pages) throw new Error(`pagefree(${name}, 0x${va.toString(16)}): outside the map`);
+        if (first < 0 || first + n > m.pages)
+            throw new Error(`pagefree(${name}, 0x${va.toString(16)}): outside the map`);
         for (let j = first; j < first + n; j++) {
-            if (!m.used[j]) throw new Error(`pagefree(${name}, 0x${(m.base + j * PG).toString(16)}): page not allocated`);
+            if (!m.used[j])
+                throw new Error(
+                    `pagefree(${name}, 0x${(m.base + j * PG).toString(16)}): page not allocated`,
+                );
             m.used[j] = 0;
             const vpn = m.base / PG + j;
             this.freePhys.push(this.pt.get(vpn)!);
@@ -112,7 +125,8 @@ export class ZTestBackend implements KmemBackend {
 
     private pa(va: number): number {
         const pfn = this.pt.get(Math.floor(va / PG));
-        if (pfn === undefined) throw new Error(`test backend: access to unmapped VA 0x${(va >>> 0).toString(16)}`);
+        if (pfn === undefined)
+            throw new Error(`test backend: access to unmapped VA 0x${(va >>> 0).toString(16)}`);
         return pfn * PG + (va % PG);
     }
 
@@ -159,10 +173,16 @@ export const KALLOC_MAP_BASE = 0xc8000000;
 export const ZDATA_BASE = 0xc1000000;
 
 /** The usual maps: zone_map of `zoneMapSize` bytes, a 64 MiB kalloc_map, a 1 MiB zdata area. */
-export function zbackend(zoneMapSize: number, opts: { kallocMapSize?: number; physBytes?: number } = {}): ZTestBackend {
-    return new ZTestBackend({
-        zone_map: { base: ZONE_MAP_BASE, size: zoneMapSize },
-        kalloc_map: { base: KALLOC_MAP_BASE, size: opts.kallocMapSize ?? 64 * 1024 * 1024 },
-        zdata: { base: ZDATA_BASE, size: 1024 * 1024 },
-    }, opts.physBytes);
+export function zbackend(
+    zoneMapSize: number,
+    opts: { kallocMapSize?: number; physBytes?: number } = {},
+): ZTestBackend {
+    return new ZTestBackend(
+        {
+            zone_map: { base: ZONE_MAP_BASE, size: zoneMapSize },
+            kalloc_map: { base: KALLOC_MAP_BASE, size: opts.kallocMapSize ?? 64 * 1024 * 1024 },
+            zdata: { base: ZDATA_BASE, size: 1024 * 1024 },
+        },
+        opts.physBytes,
+    );
 }

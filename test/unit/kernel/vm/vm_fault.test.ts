@@ -9,11 +9,19 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { run_image } from "../../../../cli/kcommands.ts";
 import { copyin, copyout } from "../../../../kernel/i386/copyinout.ts";
-import { INTEL_PTE_VALID, INTEL_PTE_WRITE, pmap_entry_read, pmap_extract, pmap_pte } from "../../../../kernel/i386/pmap.ts";
+import {
+    INTEL_PTE_VALID,
+    INTEL_PTE_WRITE,
+    pmap_entry_read,
+    pmap_extract,
+    pmap_pte,
+} from "../../../../kernel/i386/pmap.ts";
 import type { Kernel } from "../../../../kernel/kern/kernel.ts";
 import { kernel_verify } from "../../../../kernel/kern/kernel_verify.ts";
 import {
-    KERN_INVALID_ADDRESS, KERN_PROTECTION_FAILURE, KERN_SUCCESS,
+    KERN_INVALID_ADDRESS,
+    KERN_PROTECTION_FAILURE,
+    KERN_SUCCESS,
 } from "../../../../kernel/kern/kern_return.ts";
 import { task_create, type Task } from "../../../../kernel/kern/task.ts";
 import { task_end } from "../../../../kernel/kern/task_end.ts";
@@ -102,7 +110,9 @@ describe("vm_fault", () => {
         const text = task.map!.entries.find((e) => e.protection & VM_PROT_EXECUTE)!;
         expect(text.protection & VM_PROT_WRITE).toBe(0);
         expect(vm_fault(k, task, text.vme_start, VM_PROT_READ)).toBe(KERN_SUCCESS);
-        expect(vm_fault(k, task, text.vme_start, VM_PROT_READ | VM_PROT_WRITE)).toBe(KERN_PROTECTION_FAILURE);
+        expect(vm_fault(k, task, text.vme_start, VM_PROT_READ | VM_PROT_WRITE)).toBe(
+            KERN_PROTECTION_FAILURE,
+        );
         expect(copyout(k, task, text.vme_start, new Uint8Array([0xcc]))).toBe(false);
 
         // Lowering the protection takes the write right from the PTE; NONE takes the mapping.
@@ -180,7 +190,8 @@ describe("vm_fault", () => {
         clean(k);
 
         const ins = t.stats.pageins;
-        for (let p = 0; p < N; p++) expect(same(copyin(k, task, a + p * PG, PG), pattern(3, p)), `page ${p}`).toBe(true);
+        for (let p = 0; p < N; p++)
+            expect(same(copyin(k, task, a + p * PG, PG), pattern(3, p)), `page ${p}`).toBe(true);
         expect(t.stats.pageins - ins).toBe(N);
         expect(object.pages.size).toBe(N);
         expect(dp.used).toBe(paged); // page-in keeps the slot
@@ -226,7 +237,8 @@ describe("vm_fault", () => {
         const object = vm_map_lookup_entry(task.map!, a).entry!.object!;
         const out = object.pager?.size ?? 0;
         expect(object.pages.size + out).toBe(N);
-        for (let p = 0; p < N; p++) expect(same(copyin(k, task, a + p * PG, PG), pattern(5, p)), `page ${p}`).toBe(true);
+        for (let p = 0; p < N; p++)
+            expect(same(copyin(k, task, a + p * PG, PG), pattern(5, p)), `page ${p}`).toBe(true);
         clean(k);
     });
 

@@ -13,14 +13,29 @@
  */
 import { describe, expect, it } from "vitest";
 import { KernelPanic } from "../../../../kernel/kern/debug.ts";
-import { KERN_INVALID_ADDRESS, KERN_NO_SPACE, KERN_SUCCESS } from "../../../../kernel/kern/kern_return.ts";
 import {
-    VM_INHERIT_DEFAULT, VM_PROT_ALL, VM_PROT_DEFAULT,
-    vm_map_create, vm_map_enter, vm_map_find_entry, vm_map_holes, vm_map_remove, vm_map_verify,
-    type VmMap, type VmMapEntry,
+    KERN_INVALID_ADDRESS,
+    KERN_NO_SPACE,
+    KERN_SUCCESS,
+} from "../../../../kernel/kern/kern_return.ts";
+import {
+    VM_INHERIT_DEFAULT,
+    VM_PROT_ALL,
+    VM_PROT_DEFAULT,
+    vm_map_create,
+    vm_map_enter,
+    vm_map_find_entry,
+    vm_map_holes,
+    vm_map_remove,
+    vm_map_verify,
+    type VmMap,
+    type VmMapEntry,
 } from "../../../../kernel/vm/vm_map.ts";
 import {
-    KERNEL_OBJECT_NAME, vm_object_allocate, vm_object_deallocate, type VmObject,
+    KERNEL_OBJECT_NAME,
+    vm_object_allocate,
+    vm_object_deallocate,
+    type VmObject,
 } from "../../../../kernel/vm/vm_object.ts";
 import { CountingSource, rng, test_seed } from "./helpers.ts";
 
@@ -120,7 +135,11 @@ function before(map: VmMap, addr: number): VmMapEntry | null {
 
 /** Differences between the map and the model (plain code: one expect per step keeps 6000 steps fast). */
 function check_against(
-    map: VmMap, ref: RefMap, src: CountingSource, kobj: VmObject, objects: Set<VmObject>,
+    map: VmMap,
+    ref: RefMap,
+    src: CountingSource,
+    kobj: VmObject,
+    objects: Set<VmObject>,
 ): string[] {
     const bad: string[] = [];
     const got = JSON.stringify(mapped(map));
@@ -136,10 +155,12 @@ function check_against(
         refs.set(e.object, (refs.get(e.object) ?? 0) + 1);
         // Clipping and merging keep each object at one address: vme_start - offset is the same everywhere.
         const b = base.get(e.object) ?? e.vme_start - e.offset;
-        if (e.vme_start - e.offset !== b) bad.push(`entry ${e.vme_start.toString(16)}: offset ${e.offset} moved`);
+        if (e.vme_start - e.offset !== b)
+            bad.push(`entry ${e.vme_start.toString(16)}: offset ${e.offset} moved`);
         base.set(e.object, b);
     }
-    if (kobj.ref_count !== 1 + (refs.get(kobj) ?? 0)) bad.push(`kernel_object ref_count ${kobj.ref_count}`);
+    if (kobj.ref_count !== 1 + (refs.get(kobj) ?? 0))
+        bad.push(`kernel_object ref_count ${kobj.ref_count}`);
     for (const o of objects) {
         const n = refs.get(o) ?? 0;
         if (o.ref_count !== n) bad.push(`object ${o.id} ref_count ${o.ref_count} != ${n}`);
@@ -164,15 +185,29 @@ function run(opts: RunOptions): Record<string, number> {
     const src = new CountingSource("test_kentry", opts.limit);
     const msgs: string[] = [];
     let deleted: Range[] = [];
-    const map = vm_map_create(null, MIN, MIN + PAGES * PG, false, src, {
-        entry_delete: (_m, _e, s, e) => { deleted.push([s, e]); },
-        printf: (s) => { msgs.push(s); },
-    }, "random_map");
+    const map = vm_map_create(
+        null,
+        MIN,
+        MIN + PAGES * PG,
+        false,
+        src,
+        {
+            entry_delete: (_m, _e, s, e) => {
+                deleted.push([s, e]);
+            },
+            printf: (s) => {
+                msgs.push(s);
+            },
+        },
+        "random_map",
+    );
     const kobj = vm_object_allocate(0x40000000, KERNEL_OBJECT_NAME);
     const objects = new Set<VmObject>();
     const ref = new RefMap();
     const stats: Record<string, number> = {};
-    const count = (k: string) => { stats[k] = (stats[k] ?? 0) + 1; };
+    const count = (k: string) => {
+        stats[k] = (stats[k] ?? 0) + 1;
+    };
 
     const pages = () => (rand() < 0.85 ? 1 + int(8) : 1 + int(96));
     const mask = () => [0, 0, 0, 0, 2 * PG - 1, 4 * PG - 1, 16 * PG - 1][int(7)]!;
@@ -221,29 +256,42 @@ function run(opts: RunOptions): Record<string, number> {
                 pending = object;
                 const fixed = rand() < 0.3;
                 const addr = fixed || rand() < 0.5 ? MIN + (int(PAGES + 32) - 16) * PG : MIN;
-                what = `enter(${fixed ? "at" : "from"} ${addr.toString(16)}, ${size / PG}p,`
-                    + ` mask ${m.toString(16)})`;
+                what =
+                    `enter(${fixed ? "at" : "from"} ${addr.toString(16)}, ${size / PG}p,` +
+                    ` mask ${m.toString(16)})`;
                 let expect_kr = KERN_SUCCESS;
                 let expect_at: number | null = addr;
                 let message = false;
                 const hint = Math.max(addr, map.min_offset);
                 if (fixed) {
-                    if (((addr & m) >>> 0) !== 0) expect_kr = KERN_NO_SPACE;
+                    if ((addr & m) >>> 0 !== 0) expect_kr = KERN_NO_SPACE;
                     else if (addr < map.min_offset || addr + size > map.max_offset) {
                         expect_kr = KERN_INVALID_ADDRESS;
-                    }
-                    else if (ref.covered(addr, addr + size) > 0) expect_kr = KERN_NO_SPACE;
+                    } else if (ref.covered(addr, addr + size) > 0) expect_kr = KERN_NO_SPACE;
                 } else if (hint > map.max_offset) {
                     expect_kr = KERN_NO_SPACE;
                 } else {
-                    const from = hint === map.min_offset ? ff_end()
-                        : (containing(map, hint)?.vme_end ?? hint);
+                    const from =
+                        hint === map.min_offset
+                            ? ff_end()
+                            : (containing(map, hint)?.vme_end ?? hint);
                     expect_at = ref.first_fit(from, size, m, map.min_offset, map.max_offset);
                     if (expect_at === null) expect_kr = KERN_NO_SPACE;
                     message = expect_at === null;
                 }
-                const res = vm_map_enter(map, addr, size, m, !fixed, object, 0, false,
-                    VM_PROT_DEFAULT, VM_PROT_ALL, VM_INHERIT_DEFAULT);
+                const res = vm_map_enter(
+                    map,
+                    addr,
+                    size,
+                    m,
+                    !fixed,
+                    object,
+                    0,
+                    false,
+                    VM_PROT_DEFAULT,
+                    VM_PROT_ALL,
+                    VM_INHERIT_DEFAULT,
+                );
                 expect(res.kr, `${ctx} ${what}`).toBe(expect_kr);
                 if (res.kr !== KERN_SUCCESS) {
                     if (message) {
@@ -261,8 +309,9 @@ function run(opts: RunOptions): Record<string, number> {
                         count("enter coalesced");
                     } else {
                         const prev = before(map, res.addr);
-                        const follows = old_ff === prev
-                            && (prev === null ? map.min_offset : prev.vme_end) === res.addr;
+                        const follows =
+                            old_ff === prev &&
+                            (prev === null ? map.min_offset : prev.vme_end) === res.addr;
                         expect(map.first_free, ctx).toBe(follows ? e : old_ff);
                         count(`enter ${fixed ? "fixed" : "anywhere"} new`);
                     }
@@ -285,21 +334,33 @@ function run(opts: RunOptions): Record<string, number> {
                 const ce = Math.min(e, map.max_offset);
                 const gone = ref.covered(cs, ce);
                 // Mach tests first_free's start after clipping at cs: an entry across cs starts at cs then.
-                const ff_start = old_ff === null ? map.min_offset
-                    : old_ff.vme_end > cs ? Math.max(old_ff.vme_start, cs) : old_ff.vme_start;
+                const ff_start =
+                    old_ff === null
+                        ? map.min_offset
+                        : old_ff.vme_end > cs
+                          ? Math.max(old_ff.vme_start, cs)
+                          : old_ff.vme_start;
                 deleted = [];
                 expect(vm_map_remove(map, s, e), ctx).toBe(KERN_SUCCESS);
                 ref.sub(cs, ce);
-                expect(deleted.reduce((n, [a, b]) => n + b - a, 0), `${ctx} ${what}`).toBe(gone);
-                for (const [a, b] of deleted) expect(a >= cs && b <= ce, `${ctx} ${what}`).toBe(true);
-                expect(map.first_free, `${ctx} ${what}`).toBe(ff_start >= cs ? before(map, cs) : old_ff);
+                expect(
+                    deleted.reduce((n, [a, b]) => n + b - a, 0),
+                    `${ctx} ${what}`,
+                ).toBe(gone);
+                for (const [a, b] of deleted)
+                    expect(a >= cs && b <= ce, `${ctx} ${what}`).toBe(true);
+                expect(map.first_free, `${ctx} ${what}`).toBe(
+                    ff_start >= cs ? before(map, cs) : old_ff,
+                );
                 count("remove");
             }
         } catch (err) {
             if (!(err instanceof KernelPanic) || opts.limit === undefined) throw err;
             expect(err.panicMessage, ctx).toBe("vm_map: kentry memory exhausted");
             vm_object_deallocate(pending);
-            expect(ref.r, `${ctx} ${what}: addresses changed by a panicking operation`).toEqual(snapshot);
+            expect(ref.r, `${ctx} ${what}: addresses changed by a panicking operation`).toEqual(
+                snapshot,
+            );
             count("panic");
         }
 
@@ -317,8 +378,15 @@ describe("[kernel/vm/vm_map]: random operations against a reference model", () =
         const stats = run({ seed, steps: STEPS, find_entry: true });
         console.log("vm_map random:", JSON.stringify(stats));
         for (const k of [
-            "find_entry merged", "find_entry new", "find_entry no space", "enter coalesced",
-            "enter anywhere new", "enter anywhere failed", "enter fixed new", "enter fixed failed", "remove",
+            "find_entry merged",
+            "find_entry new",
+            "find_entry no space",
+            "enter coalesced",
+            "enter anywhere new",
+            "enter anywhere failed",
+            "enter fixed new",
+            "enter fixed failed",
+            "remove",
         ]) {
             expect(stats[k] ?? 0, k).toBeGreaterThan(0);
         }
@@ -326,7 +394,9 @@ describe("[kernel/vm/vm_map]: random operations against a reference model", () =
 
     it("without vm_map_find_entry, no hole lies below first_free", () => {
         run({
-            seed: seed + 1, steps: 2000, find_entry: false,
+            seed: seed + 1,
+            steps: 2000,
+            find_entry: false,
             after: (map) => {
                 const ff_end = map.first_free === null ? map.min_offset : map.first_free.vme_end;
                 expect(vm_map_holes(map).filter((h) => h.start < ff_end)).toEqual([]);

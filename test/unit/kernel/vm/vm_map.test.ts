@@ -6,16 +6,38 @@
 import { describe, expect, it } from "vitest";
 import { KernelPanic } from "../../../../kernel/kern/debug.ts";
 import {
-    KERN_INVALID_ADDRESS, KERN_INVALID_ARGUMENT, KERN_NO_SPACE, KERN_SUCCESS,
+    KERN_INVALID_ADDRESS,
+    KERN_INVALID_ARGUMENT,
+    KERN_NO_SPACE,
+    KERN_SUCCESS,
 } from "../../../../kernel/kern/kern_return.ts";
 import {
-    VM_INHERIT_DEFAULT, VM_PROT_ALL, VM_PROT_DEFAULT, VM_PROT_READ,
-    vm_map_create, vm_map_deallocate, vm_map_enter, vm_map_find_entry, vm_map_holes, vm_map_info,
-    vm_map_largest_free, vm_map_lookup_entry, vm_map_next, vm_map_prev, vm_map_remove, vm_map_submap,
-    vm_map_verify, type VmMap, type VmMapEntry, type VmMapHooks,
+    VM_INHERIT_DEFAULT,
+    VM_PROT_ALL,
+    VM_PROT_DEFAULT,
+    VM_PROT_READ,
+    vm_map_create,
+    vm_map_deallocate,
+    vm_map_enter,
+    vm_map_find_entry,
+    vm_map_holes,
+    vm_map_info,
+    vm_map_largest_free,
+    vm_map_lookup_entry,
+    vm_map_next,
+    vm_map_prev,
+    vm_map_remove,
+    vm_map_submap,
+    vm_map_verify,
+    type VmMap,
+    type VmMapEntry,
+    type VmMapHooks,
 } from "../../../../kernel/vm/vm_map.ts";
 import {
-    KERNEL_OBJECT_NAME, VM_SUBMAP_OBJECT_NAME, vm_object_allocate, type VmObject,
+    KERNEL_OBJECT_NAME,
+    VM_SUBMAP_OBJECT_NAME,
+    vm_object_allocate,
+    type VmObject,
 } from "../../../../kernel/vm/vm_object.ts";
 import { CountingSource } from "./helpers.ts";
 
@@ -38,17 +60,44 @@ function setup(pages = 64, opts: { min?: number; limit?: number; name?: string }
         entry_delete: (m, e, start, end) => {
             deleted.push({ map: m.name, start, end, object: e.object?.name ?? null });
         },
-        printf: (s) => { msgs.push(s); },
+        printf: (s) => {
+            msgs.push(s);
+        },
     };
-    const map = vm_map_create(null, min, min + pages * PG, false, src, hooks, opts.name ?? "kernel_map");
+    const map = vm_map_create(
+        null,
+        min,
+        min + pages * PG,
+        false,
+        src,
+        hooks,
+        opts.name ?? "kernel_map",
+    );
     const kobj = vm_object_allocate(0x40000000, KERNEL_OBJECT_NAME);
     return { map, src, msgs, deleted, hooks, kobj, min };
 }
 
 /** vm_map_enter anywhere from min_offset, kernel defaults. */
-function enter(map: VmMap, pages: number, object: VmObject | null, address = map.min_offset, mask = 0) {
-    return vm_map_enter(map, address, pages * PG, mask, true, object, 0, false,
-        VM_PROT_DEFAULT, VM_PROT_ALL, VM_INHERIT_DEFAULT);
+function enter(
+    map: VmMap,
+    pages: number,
+    object: VmObject | null,
+    address = map.min_offset,
+    mask = 0,
+) {
+    return vm_map_enter(
+        map,
+        address,
+        pages * PG,
+        mask,
+        true,
+        object,
+        0,
+        false,
+        VM_PROT_DEFAULT,
+        VM_PROT_ALL,
+        VM_INHERIT_DEFAULT,
+    );
 }
 
 function find(map: VmMap, pages: number, object: VmObject | null, mask = 0) {
@@ -58,7 +107,10 @@ function find(map: VmMap, pages: number, object: VmObject | null, mask = 0) {
 }
 
 function ranges(map: VmMap): [number, number][] {
-    return map.entries.map((e) => [(e.vme_start - map.min_offset) / PG, (e.vme_end - map.min_offset) / PG]);
+    return map.entries.map((e) => [
+        (e.vme_start - map.min_offset) / PG,
+        (e.vme_end - map.min_offset) / PG,
+    ]);
 }
 
 function ok(map: VmMap): void {
@@ -103,10 +155,18 @@ describe("[kernel/vm/vm_map]: vm_map_find_entry", () => {
         const r2 = find(map, 3, null);
         expect(r1.addr).toBe(MIN);
         expect(r2.addr).toBe(MIN + PG);
-        expect(ranges(map)).toEqual([[0, 1], [1, 4]]);
+        expect(ranges(map)).toEqual([
+            [0, 1],
+            [1, 4],
+        ]);
         expect(r2.entry).toMatchObject({
-            wired_count: 1, user_wired_count: 0, object: null, offset: 0,
-            protection: VM_PROT_DEFAULT, max_protection: VM_PROT_ALL, inheritance: VM_INHERIT_DEFAULT,
+            wired_count: 1,
+            user_wired_count: 0,
+            object: null,
+            offset: 0,
+            protection: VM_PROT_DEFAULT,
+            max_protection: VM_PROT_ALL,
+            inheritance: VM_INHERIT_DEFAULT,
         });
         expect(map.size).toBe(4 * PG);
         expect(map.nentries).toBe(2);
@@ -145,26 +205,72 @@ describe("[kernel/vm/vm_map]: vm_map_find_entry", () => {
         const { map, src } = setup(16);
         find(map, 1, null);
         find(map, 1, null);
-        expect(ranges(map)).toEqual([[0, 1], [1, 2]]);
+        expect(ranges(map)).toEqual([
+            [0, 1],
+            [1, 2],
+        ]);
         expect(src.allocs).toBe(2);
     });
 
     it.each<[string, (e: VmMapEntry, kobj: VmObject) => void]>([
-        ["another object", (e) => { e.object = vm_object_allocate(PG); }],
-        ["wired twice", (e) => { e.wired_count = 2; }],
-        ["user wired", (e) => { e.user_wired_count = 1; }],
-        ["read-only", (e) => { e.protection = VM_PROT_READ; }],
-        ["max protection not all", (e) => { e.max_protection = VM_PROT_DEFAULT; }],
-        ["inheritance share", (e) => { e.inheritance = 0; }],
-        ["needs copy", (e) => { e.needs_copy = true; }],
-        ["shared", (e) => { e.is_shared = true; }],
+        [
+            "another object",
+            (e) => {
+                e.object = vm_object_allocate(PG);
+            },
+        ],
+        [
+            "wired twice",
+            (e) => {
+                e.wired_count = 2;
+            },
+        ],
+        [
+            "user wired",
+            (e) => {
+                e.user_wired_count = 1;
+            },
+        ],
+        [
+            "read-only",
+            (e) => {
+                e.protection = VM_PROT_READ;
+            },
+        ],
+        [
+            "max protection not all",
+            (e) => {
+                e.max_protection = VM_PROT_DEFAULT;
+            },
+        ],
+        [
+            "inheritance share",
+            (e) => {
+                e.inheritance = 0;
+            },
+        ],
+        [
+            "needs copy",
+            (e) => {
+                e.needs_copy = true;
+            },
+        ],
+        [
+            "shared",
+            (e) => {
+                e.is_shared = true;
+            },
+        ],
     ])("does not extend an entry below that is %s", (_what, spoil) => {
         const { map, src, kobj } = setup(16);
         const r1 = find(map, 1, kobj);
         spoil(r1.entry!, kobj);
         const r2 = find(map, 1, kobj);
         expect(r2.entry).not.toBe(r1.entry);
-        expect(ranges(map)).toEqual([[0, 1], [1, 2]]);
+        expect(ranges(map)).toEqual([
+            [0, 1],
+            [1, 2],
+        ]);
         expect(src.allocs).toBe(2);
     });
 
@@ -173,17 +279,32 @@ describe("[kernel/vm/vm_map]: vm_map_find_entry", () => {
         find(map, 1, kobj);
         const r = find(map, 2, kobj, 2 * PG - 1);
         expect(r.addr).toBe(MIN + 2 * PG);
-        expect(ranges(map)).toEqual([[0, 1], [2, 4]]);
+        expect(ranges(map)).toEqual([
+            [0, 1],
+            [2, 4],
+        ]);
     });
 
     it("fails with KERN_NO_SPACE and prints Mach's message once", () => {
         const { map, msgs } = setup(4);
         find(map, 3, null);
-        expect(vm_map_find_entry(map, 2 * PG, 0, null)).toEqual({ kr: KERN_NO_SPACE, addr: 0, entry: null });
+        expect(vm_map_find_entry(map, 2 * PG, 0, null)).toEqual({
+            kr: KERN_NO_SPACE,
+            addr: 0,
+            entry: null,
+        });
         expect(vm_map_find_entry(map, 8 * PG, 0, null).kr).toBe(KERN_NO_SPACE);
         expect(msgs).toEqual([`no more room for vm_map_find_entry in ${MIN.toString(16)}\n`]);
         map.kva = 0xc0123450;
-        const other = vm_map_create(null, MIN, MIN + PG, false, new CountingSource(), map.hooks, "other");
+        const other = vm_map_create(
+            null,
+            MIN,
+            MIN + PG,
+            false,
+            new CountingSource(),
+            map.hooks,
+            "other",
+        );
         expect(vm_map_find_entry(other, 2 * PG, 0, null).kr).toBe(KERN_NO_SPACE);
         expect(msgs).toHaveLength(1);
         ok(map);
@@ -208,7 +329,10 @@ describe("[kernel/vm/vm_map]: vm_map_find_entry", () => {
             expect((e as KernelPanic).panicMessage).toBe("vm_map: kentry memory exhausted");
         }
         expect(src.live.size).toBe(2);
-        expect(ranges(map)).toEqual([[0, 1], [1, 2]]);
+        expect(ranges(map)).toEqual([
+            [0, 1],
+            [1, 2],
+        ]);
         ok(map);
     });
 });
@@ -272,8 +396,19 @@ describe("[kernel/vm/vm_map]: first_free", () => {
         const { map } = setup(8);
         const r = enter(map, 2, vm_object_allocate(2 * PG));
         expect(map.first_free).toBe(r.entry);
-        const fixed = vm_map_enter(map, MIN + 4 * PG, PG, 0, false, vm_object_allocate(PG), 0, false,
-            VM_PROT_DEFAULT, VM_PROT_ALL, VM_INHERIT_DEFAULT);
+        const fixed = vm_map_enter(
+            map,
+            MIN + 4 * PG,
+            PG,
+            0,
+            false,
+            vm_object_allocate(PG),
+            0,
+            false,
+            VM_PROT_DEFAULT,
+            VM_PROT_ALL,
+            VM_INHERIT_DEFAULT,
+        );
         expect(fixed.kr).toBe(KERN_SUCCESS);
         expect(map.first_free).toBe(r.entry);
     });
@@ -311,9 +446,28 @@ describe("[kernel/vm/vm_map]: vm_map_enter", () => {
         enter(map, 1, null);
         find(map, 1, kobj);
         enter(map, 1, null);
-        vm_map_enter(map, MIN, PG, 0, true, null, 0, false, VM_PROT_READ, VM_PROT_ALL, VM_INHERIT_DEFAULT);
+        vm_map_enter(
+            map,
+            MIN,
+            PG,
+            0,
+            true,
+            null,
+            0,
+            false,
+            VM_PROT_READ,
+            VM_PROT_ALL,
+            VM_INHERIT_DEFAULT,
+        );
         enter(map, 1, vm_object_allocate(PG));
-        expect(ranges(map)).toEqual([[0, 1], [1, 2], [2, 3], [3, 4], [4, 5], [5, 6]]);
+        expect(ranges(map)).toEqual([
+            [0, 1],
+            [1, 2],
+            [2, 3],
+            [3, 4],
+            [4, 5],
+            [5, 6],
+        ]);
         ok(map);
     });
 
@@ -330,9 +484,20 @@ describe("[kernel/vm/vm_map]: vm_map_enter", () => {
 
     it("at a fixed address checks the mask, the bounds and overlaps", () => {
         const { map, msgs } = setup(16);
-        const at = (page: number, pages: number, mask = 0) => vm_map_enter(map, MIN + page * PG,
-            pages * PG, mask, false, vm_object_allocate(pages * PG), 0, false,
-            VM_PROT_DEFAULT, VM_PROT_ALL, VM_INHERIT_DEFAULT);
+        const at = (page: number, pages: number, mask = 0) =>
+            vm_map_enter(
+                map,
+                MIN + page * PG,
+                pages * PG,
+                mask,
+                false,
+                vm_object_allocate(pages * PG),
+                0,
+                false,
+                VM_PROT_DEFAULT,
+                VM_PROT_ALL,
+                VM_INHERIT_DEFAULT,
+            );
         expect(at(4, 2).kr).toBe(KERN_SUCCESS);
         expect(at(3, 2).kr).toBe(KERN_NO_SPACE);
         expect(at(5, 1).kr).toBe(KERN_NO_SPACE);
@@ -340,8 +505,13 @@ describe("[kernel/vm/vm_map]: vm_map_enter", () => {
         expect(at(3, 1, 2 * PG - 1).kr).toBe(KERN_NO_SPACE);
         expect(at(15, 2).kr).toBe(KERN_INVALID_ADDRESS);
         expect(at(-1, 1).kr).toBe(KERN_INVALID_ADDRESS);
-        expect(vm_map_enter(map, MIN, 0, 0, false, null, 0, false, 1, 7, 1).kr).toBe(KERN_INVALID_ARGUMENT);
-        expect(ranges(map)).toEqual([[2, 3], [4, 6]]);
+        expect(vm_map_enter(map, MIN, 0, 0, false, null, 0, false, 1, 7, 1).kr).toBe(
+            KERN_INVALID_ARGUMENT,
+        );
+        expect(ranges(map)).toEqual([
+            [2, 3],
+            [4, 6],
+        ]);
         expect(msgs).toEqual([]);
         ok(map);
     });
@@ -373,7 +543,10 @@ describe("[kernel/vm/vm_map]: vm_map_remove", () => {
         expect(ranges(map)).toEqual([[0, 4]]);
         const before = { allocs: src.allocs, frees: src.frees, refs: kobj.ref_count };
         expect(vm_map_remove(map, MIN + PG, MIN + 2 * PG)).toBe(KERN_SUCCESS);
-        expect(ranges(map)).toEqual([[0, 1], [2, 4]]);
+        expect(ranges(map)).toEqual([
+            [0, 1],
+            [2, 4],
+        ]);
         expect(src.allocs - before.allocs).toBe(2);
         expect(src.frees - before.frees).toBe(1);
         expect(kobj.ref_count - before.refs).toBe(1);
@@ -408,7 +581,11 @@ describe("[kernel/vm/vm_map]: vm_map_remove", () => {
         vm_map_remove(map, MIN - 16 * PG, MIN + 9 * PG);
         expect(ranges(map)).toEqual([[9, 10]]);
         const pages = deleted.map((d) => [(d.start - MIN) / PG, (d.end - MIN) / PG]);
-        expect(pages).toEqual([[0, 2], [4, 6], [8, 9]]);
+        expect(pages).toEqual([
+            [0, 2],
+            [4, 6],
+            [8, 9],
+        ]);
         expect(map.timestamp).toBe(t + 1);
         vm_map_remove(map, map.max_offset, map.max_offset + 16 * PG);
         expect(ranges(map)).toEqual([[9, 10]]);
@@ -419,8 +596,9 @@ describe("[kernel/vm/vm_map]: vm_map_remove", () => {
         const { map, kobj } = setup(16, { limit: 1 });
         find(map, 4, kobj);
         find(map, 1, kobj);
-        expect(() => vm_map_remove(map, MIN + PG, MIN + 2 * PG))
-            .toThrow("panic: vm_map: kentry memory exhausted");
+        expect(() => vm_map_remove(map, MIN + PG, MIN + 2 * PG)).toThrow(
+            "panic: vm_map: kentry memory exhausted",
+        );
         expect(ranges(map)).toEqual([[0, 5]]);
         ok(map);
     });
@@ -433,7 +611,15 @@ describe("[kernel/vm/vm_map]: submaps", () => {
         find(s.map, 4, s.kobj);
         const r = enter(s.map, 16, subobj);
         expect(r.kr).toBe(KERN_SUCCESS);
-        const sub = vm_map_create(null, r.addr, r.addr + 16 * PG, false, s.src, s.hooks, "kmem_map");
+        const sub = vm_map_create(
+            null,
+            r.addr,
+            r.addr + 16 * PG,
+            false,
+            s.src,
+            s.hooks,
+            "kmem_map",
+        );
         expect(vm_map_submap(s.map, r.addr, r.addr + 16 * PG, sub)).toBe(KERN_SUCCESS);
         return { ...s, sub, subobj, entry: r.entry! };
     }
@@ -456,7 +642,9 @@ describe("[kernel/vm/vm_map]: submaps", () => {
         const { map, src, kobj } = setup(64);
         const plain = enter(map, 4, vm_object_allocate(4 * PG));
         const sub = vm_map_create(null, plain.addr, plain.addr + 4 * PG, false, src, {}, "x");
-        expect(vm_map_submap(map, plain.addr, plain.addr + 4 * PG, sub)).toBe(KERN_INVALID_ARGUMENT);
+        expect(vm_map_submap(map, plain.addr, plain.addr + 4 * PG, sub)).toBe(
+            KERN_INVALID_ARGUMENT,
+        );
         expect(vm_map_submap(map, MIN + 8 * PG, MIN + 12 * PG, sub)).toBe(KERN_INVALID_ARGUMENT);
         find(map, 1, kobj);
         expect(vm_map_submap(map, MIN + 60 * PG, MIN + 62 * PG, sub)).toBe(KERN_INVALID_ARGUMENT);
@@ -467,7 +655,11 @@ describe("[kernel/vm/vm_map]: submaps", () => {
         const { map, sub, entry, deleted } = with_submap();
         vm_map_remove(map, entry.vme_start, entry.vme_end);
         expect(sub.ref_count).toBe(1);
-        expect(deleted.at(-1)).toMatchObject({ start: sub.min_offset, end: sub.max_offset, object: null });
+        expect(deleted.at(-1)).toMatchObject({
+            start: sub.min_offset,
+            end: sub.max_offset,
+            object: null,
+        });
         vm_map_deallocate(sub);
         expect(sub.ref_count).toBe(0);
         ok(map);
@@ -527,9 +719,29 @@ describe("[kernel/vm/vm_map]: vm_map_info", () => {
         enter(map, 2, null);
         map.entries[0]!.tag = "direct map";
         const subobj = vm_object_allocate(0x40000000, VM_SUBMAP_OBJECT_NAME);
-        const r = vm_map_enter(map, MIN, 16 * PG, 0, true, subobj, 0, false,
-            VM_PROT_DEFAULT, VM_PROT_ALL, VM_INHERIT_DEFAULT, "kmem_map");
-        const sub = vm_map_create(null, r.addr, r.addr + 16 * PG, false, s.src, s.hooks, "kmem_map");
+        const r = vm_map_enter(
+            map,
+            MIN,
+            16 * PG,
+            0,
+            true,
+            subobj,
+            0,
+            false,
+            VM_PROT_DEFAULT,
+            VM_PROT_ALL,
+            VM_INHERIT_DEFAULT,
+            "kmem_map",
+        );
+        const sub = vm_map_create(
+            null,
+            r.addr,
+            r.addr + 16 * PG,
+            false,
+            s.src,
+            s.hooks,
+            "kmem_map",
+        );
         vm_map_submap(map, r.addr, r.addr + 16 * PG, sub);
         vm_map_find_entry(sub, 2 * PG, 0, kobj, "slab");
         vm_map_find_entry(map, 128 * 1024, 0, kobj, "kmem_alloc_wired pmap_init");

@@ -54,7 +54,7 @@ describe("vm_pageout_setup (§10.3)", () => {
             const Fn = Math.max(0, free - 500);
             expect(o.vm_page_free_min).toBe(60 + Math.floor(Fo / 100));
             expect(o.vm_page_free_target).toBe(65 + Math.floor(Fo / 80));
-            expect(n.vm_page_free_min).toBe(600 + Math.floor(Fn * 8 / 100));
+            expect(n.vm_page_free_min).toBe(600 + Math.floor((Fn * 8) / 100));
             expect(n.vm_page_free_target).toBe(650 + Math.floor(Fn / 10));
             expect(o.vm_page_free_target - o.vm_page_free_min).toBeGreaterThanOrEqual(5);
             expect(n.vm_page_free_target).toBeGreaterThan(n.vm_page_free_min);
@@ -69,17 +69,22 @@ describe("the thresholds a boot sets, and vm_page_grab for user memory", () => {
     it.each([
         ["debian-2014-fix", 50, "1997"],
         ["head", 500, "2014-08"],
-    ])("%s: vm_pageout() sets the thresholds of the free count the boot ends with", async (preset, reserved, era) => {
-        const r = await run_image({ image: HELLO, engine: "none", preset });
-        expect(r.status, r.reason).toBe("ok");
-        const k = r.kernel!;
-        expect(k.params.vm_page_free_reserved).toBe(reserved);
-        // The none engine allocates nothing after the boot: the free count is the one vm_pageout() saw.
-        const th = k.vm!.thresholds;
-        expect(th).toEqual(vm_pageout_setup(k.vm_page!.vm_page_free_count, reserved, era === "2014-08"));
-        expect(th.era).toBe(era);
-        expect(r.user!.free_reserved).toBe(reserved);
-    });
+    ])(
+        "%s: vm_pageout() sets the thresholds of the free count the boot ends with",
+        async (preset, reserved, era) => {
+            const r = await run_image({ image: HELLO, engine: "none", preset });
+            expect(r.status, r.reason).toBe("ok");
+            const k = r.kernel!;
+            expect(k.params.vm_page_free_reserved).toBe(reserved);
+            // The none engine allocates nothing after the boot: the free count is the one vm_pageout() saw.
+            const th = k.vm!.thresholds;
+            expect(th).toEqual(
+                vm_pageout_setup(k.vm_page!.vm_page_free_count, reserved, era === "2014-08"),
+            );
+            expect(th.era).toBe(era);
+            expect(r.user!.free_reserved).toBe(reserved);
+        },
+    );
 
     it("an unprivileged allocation never takes the reserve: refused below it, and the daemon is woken", async () => {
         const r = await run_image({ image: HELLO, engine: "none", memory: "16M" });

@@ -30,7 +30,11 @@ import { copyin, copyout } from "../../../../kernel/i386/copyinout.ts";
 import { pmap_verify } from "../../../../kernel/i386/pmap.ts";
 import type { Kernel } from "../../../../kernel/kern/kernel.ts";
 import { kernel_verify } from "../../../../kernel/kern/kernel_verify.ts";
-import { KERN_NO_SPACE, KERN_PROTECTION_FAILURE, KERN_SUCCESS } from "../../../../kernel/kern/kern_return.ts";
+import {
+    KERN_NO_SPACE,
+    KERN_PROTECTION_FAILURE,
+    KERN_SUCCESS,
+} from "../../../../kernel/kern/kern_return.ts";
 import { kmem_cache_reap } from "../../../../kernel/kern/kmem.ts";
 import { task_create, type Task } from "../../../../kernel/kern/task.ts";
 import { task_end } from "../../../../kernel/kern/task_end.ts";
@@ -39,26 +43,59 @@ import { vm_map_fork, vm_map_verify } from "../../../../kernel/vm/vm_map.ts";
 import type { VmObject } from "../../../../kernel/vm/vm_object.ts";
 import { vm_page_verify } from "../../../../kernel/vm/vm_page.ts";
 import { vm_pageout_scan, vm_pageout_should_run } from "../../../../kernel/vm/vm_pageout.ts";
-import { VM_PROT_ALL, VM_PROT_DEFAULT, VM_PROT_EXECUTE, VM_PROT_NONE, VM_PROT_READ, VM_PROT_WRITE } from "../../../../kernel/vm/vm_prot.ts";
-import { vm_allocate, vm_deallocate, vm_protect, vm_user_verify } from "../../../../kernel/vm/vm_user.ts";
+import {
+    VM_PROT_ALL,
+    VM_PROT_DEFAULT,
+    VM_PROT_EXECUTE,
+    VM_PROT_NONE,
+    VM_PROT_READ,
+    VM_PROT_WRITE,
+} from "../../../../kernel/vm/vm_prot.ts";
+import {
+    vm_allocate,
+    vm_deallocate,
+    vm_protect,
+    vm_user_verify,
+} from "../../../../kernel/vm/vm_user.ts";
 import { rng, test_seed } from "./helpers.ts";
 
 const ROOT = join(import.meta.dirname, "../../../..");
-const BOOT = { image: join(ROOT, "images/user-hello"), engine: "none", memory: "5M", set: ["swap_size=4M"] };
+const BOOT = {
+    image: join(ROOT, "images/user-hello"),
+    engine: "none",
+    memory: "5M",
+    set: ["swap_size=4M"],
+};
 const PG = 4096;
 const STEPS = 1500;
 /** Fixed-address allocations go below this (hello's text starts at 0x08048000). */
 const FIXED_LIMIT = 0x01000000;
-const PROTS = [VM_PROT_NONE, VM_PROT_READ, VM_PROT_DEFAULT, VM_PROT_READ | VM_PROT_EXECUTE, VM_PROT_ALL, VM_PROT_WRITE, VM_PROT_EXECUTE];
+const PROTS = [
+    VM_PROT_NONE,
+    VM_PROT_READ,
+    VM_PROT_DEFAULT,
+    VM_PROT_READ | VM_PROT_EXECUTE,
+    VM_PROT_ALL,
+    VM_PROT_WRITE,
+    VM_PROT_EXECUTE,
+];
 
 /** One mapped page of the model: its current and maximum protection, its contents (null: zeros). Arrays are never mutated. */
-interface PageModel { prot: number; max: number; data: Uint8Array | null }
+interface PageModel {
+    prot: number;
+    max: number;
+    data: Uint8Array | null;
+}
 
-interface TaskModel { task: Task; pages: Map<number, PageModel> }
+interface TaskModel {
+    task: Task;
+    pages: Map<number, PageModel>;
+}
 
 const readable = (prot: number) => (prot & VM_PROT_READ) !== 0;
 /** copyout faults for READ|WRITE (trap.c's fault type for a write), so a write needs both. */
-const writable = (prot: number) => (prot & (VM_PROT_READ | VM_PROT_WRITE)) === (VM_PROT_READ | VM_PROT_WRITE);
+const writable = (prot: number) =>
+    (prot & (VM_PROT_READ | VM_PROT_WRITE)) === (VM_PROT_READ | VM_PROT_WRITE);
 
 /** The live objects of the live tasks (entries and their shadow chains). */
 function live_objects(models: TaskModel[]): Set<VmObject> {
@@ -85,7 +122,8 @@ function slot_problems(k: Kernel, models: TaskModel[]): string[] {
             if (offset >= o.size) out.push(`${who}: slot beyond the object's size ${o.size}`);
         }
     }
-    if (owner.size !== dp.used) out.push(`${dp.used} slots in use, ${owner.size} held by live objects`);
+    if (owner.size !== dp.used)
+        out.push(`${dp.used} slots in use, ${owner.size} held by live objects`);
     return out;
 }
 
@@ -97,14 +135,20 @@ function map_problems(m: TaskModel): string[] {
         for (let va = e.vme_start; va < e.vme_end; va += PG) {
             seen.add(va);
             const p = m.pages.get(va);
-            if (!p) out.push(`${m.task.name}: ${va.toString(16)} mapped by the kernel, not in the model`);
+            if (!p)
+                out.push(
+                    `${m.task.name}: ${va.toString(16)} mapped by the kernel, not in the model`,
+                );
             else if (p.prot !== e.protection || p.max !== e.max_protection) {
-                out.push(`${m.task.name}: ${va.toString(16)} prot ${e.protection}/${e.max_protection}, model ${p.prot}/${p.max}`);
+                out.push(
+                    `${m.task.name}: ${va.toString(16)} prot ${e.protection}/${e.max_protection}, model ${p.prot}/${p.max}`,
+                );
             }
             if (out.length > 10) return out;
         }
     }
-    for (const va of m.pages.keys()) if (!seen.has(va)) out.push(`${m.task.name}: ${va.toString(16)} in the model, not mapped`);
+    for (const va of m.pages.keys())
+        if (!seen.has(va)) out.push(`${m.task.name}: ${va.toString(16)} in the model, not mapped`);
     return out.slice(0, 10);
 }
 
@@ -166,17 +210,29 @@ describe("user VM on a booted kernel: random vm_allocate/deallocate/protect, fau
                 expect(readable(e.protection)).toBe(true);
                 const data = copyin(k, hello, va, PG);
                 expect(data, `hello ${va.toString(16)}`).not.toBeNull();
-                models[0]!.pages.set(va, { prot: e.protection, max: e.max_protection, data: data!.some((b) => b !== 0) ? data : null });
+                models[0]!.pages.set(va, {
+                    prot: e.protection,
+                    max: e.max_protection,
+                    data: data!.some((b) => b !== 0) ? data : null,
+                });
             }
         }
         check_all(k, models, "loading hello's memory");
 
         // What user memory may hold (resident + paged out), with room for page tables and the reserve.
-        const capacity = t.vm_page_free_count + t.vm_page_active_count + t.vm_page_inactive_count
-            - vm.thresholds.vm_page_free_reserved - 150 + dp.nslots - 50;
+        const capacity =
+            t.vm_page_free_count +
+            t.vm_page_active_count +
+            t.vm_page_inactive_count -
+            vm.thresholds.vm_page_free_reserved -
+            150 +
+            dp.nslots -
+            50;
         const demand = () => t.vm_page_active_count + t.vm_page_inactive_count + dp.used;
-        console.log(`free ${t.vm_page_free_count} pages, reserve ${vm.thresholds.vm_page_free_reserved}, ` +
-            `target ${vm.thresholds.vm_page_free_target}, ${dp.nslots} slots; capacity ${capacity}`);
+        console.log(
+            `free ${t.vm_page_free_count} pages, reserve ${vm.thresholds.vm_page_free_reserved}, ` +
+                `target ${vm.thresholds.vm_page_free_target}, ${dp.nslots} slots; capacity ${capacity}`,
+        );
 
         let names = 0;
         let daemon_runs = 0;
@@ -186,7 +242,10 @@ describe("user VM on a booted kernel: random vm_allocate/deallocate/protect, fau
             const p = m.pages.get(va)!;
             const got = copyin(k, m.task, va, PG);
             if (!readable(p.prot)) {
-                expect(got, `${where}: read of ${va.toString(16)} (prot ${p.prot}) must fail`).toBeNull();
+                expect(
+                    got,
+                    `${where}: read of ${va.toString(16)} (prot ${p.prot}) must fail`,
+                ).toBeNull();
                 return;
             }
             expect(got, `${where}: read of ${va.toString(16)} (prot ${p.prot})`).not.toBeNull();
@@ -194,8 +253,10 @@ describe("user VM on a booted kernel: random vm_allocate/deallocate/protect, fau
             if (!Buffer.from(got!).equals(Buffer.from(want))) {
                 let i = 0;
                 while (got![i] === want[i]) i++;
-                expect.fail(`${where}: ${m.task.name} page ${va.toString(16)} differs at +${i}: ` +
-                    `${got![i]} != ${want[i]} (seed ${seed})`);
+                expect.fail(
+                    `${where}: ${m.task.name} page ${va.toString(16)} differs at +${i}: ` +
+                        `${got![i]} != ${want[i]} (seed ${seed})`,
+                );
             }
             reads_checked++;
         };
@@ -216,8 +277,15 @@ describe("user VM on a booted kernel: random vm_allocate/deallocate/protect, fau
                 const a = vm_allocate(task, 0, n * PG, true);
                 expect(a.kr, op).toBe(KERN_SUCCESS);
                 for (let i = 0; i < n; i++) {
-                    expect(m.pages.has(a.addr + i * PG), `${op} returned mapped ${(a.addr + i * PG).toString(16)}`).toBe(false);
-                    m.pages.set(a.addr + i * PG, { prot: VM_PROT_DEFAULT, max: VM_PROT_ALL, data: null });
+                    expect(
+                        m.pages.has(a.addr + i * PG),
+                        `${op} returned mapped ${(a.addr + i * PG).toString(16)}`,
+                    ).toBe(false);
+                    m.pages.set(a.addr + i * PG, {
+                        prot: VM_PROT_DEFAULT,
+                        max: VM_PROT_ALL,
+                        data: null,
+                    });
                 }
             } else if (roll < 13) {
                 op = "vm_allocate fixed";
@@ -226,8 +294,16 @@ describe("user VM on a booted kernel: random vm_allocate/deallocate/protect, fau
                 let free = true;
                 for (let i = 0; i < n; i++) if (m.pages.has(at + i * PG)) free = false;
                 const a = vm_allocate(task, at, n * PG, false);
-                expect(a.kr, `${op} at ${at.toString(16)} x${n}`).toBe(free ? KERN_SUCCESS : KERN_NO_SPACE);
-                if (free) for (let i = 0; i < n; i++) m.pages.set(at + i * PG, { prot: VM_PROT_DEFAULT, max: VM_PROT_ALL, data: null });
+                expect(a.kr, `${op} at ${at.toString(16)} x${n}`).toBe(
+                    free ? KERN_SUCCESS : KERN_NO_SPACE,
+                );
+                if (free)
+                    for (let i = 0; i < n; i++)
+                        m.pages.set(at + i * PG, {
+                            prot: VM_PROT_DEFAULT,
+                            max: VM_PROT_ALL,
+                            data: null,
+                        });
             } else if (roll < 20 || (full && roll < 40)) {
                 op = "vm_deallocate";
                 const va = mapped_page(m);
@@ -252,7 +328,10 @@ describe("user VM on a booted kernel: random vm_allocate/deallocate/protect, fau
                     const p = m.pages.get(va + i * PG);
                     if (p && (prot & p.max) !== prot) want = KERN_PROTECTION_FAILURE;
                 }
-                expect(vm_protect(task, va, n * PG, set_max, prot), `${op} set_max ${set_max} prot ${prot}`).toBe(want);
+                expect(
+                    vm_protect(task, va, n * PG, set_max, prot),
+                    `${op} set_max ${set_max} prot ${prot}`,
+                ).toBe(want);
                 if (want === KERN_SUCCESS) {
                     for (let i = 0; i < n; i++) {
                         const p = m.pages.get(va + i * PG);
@@ -276,7 +355,9 @@ describe("user VM on a booted kernel: random vm_allocate/deallocate/protect, fau
                 const bytes = new Uint8Array(len);
                 for (let i = 0; i < len; i++) bytes[i] = 1 + int(255);
                 const ok = copyout(k, task, va + off, bytes);
-                expect(ok, `${op} ${task.name} ${(va + off).toString(16)} prot ${p.prot}`).toBe(writable(p.prot));
+                expect(ok, `${op} ${task.name} ${(va + off).toString(16)} prot ${p.prot}`).toBe(
+                    writable(p.prot),
+                );
                 if (ok) {
                     const d = (p.data ?? new Uint8Array(PG)).slice();
                     d.set(bytes, off);
@@ -293,7 +374,9 @@ describe("user VM on a booted kernel: random vm_allocate/deallocate/protect, fau
                 let va = int(FIXED_LIMIT / PG) * PG;
                 while (m.pages.has(va)) va += PG;
                 expect(copyin(k, task, va, 4), `read ${va.toString(16)}`).toBeNull();
-                expect(copyout(k, task, va, new Uint8Array([1])), `write ${va.toString(16)}`).toBe(false);
+                expect(copyout(k, task, va, new Uint8Array([1])), `write ${va.toString(16)}`).toBe(
+                    false,
+                );
             } else if (roll < 80) {
                 op = "fork";
                 if (models.length >= 4 || full) continue;
@@ -306,7 +389,11 @@ describe("user VM on a booted kernel: random vm_allocate/deallocate/protect, fau
                 op = "terminate";
                 task_end(k, s, task, "terminated by the test");
                 models.splice(models.indexOf(m), 1);
-                if (models.length === 0) models.push({ task: task_create(k, s.tasks, `fresh${++names}`), pages: new Map() });
+                if (models.length === 0)
+                    models.push({
+                        task: task_create(k, s.tasks, `fresh${++names}`),
+                        pages: new Map(),
+                    });
             } else if (roll < 90) {
                 op = "forced pageout";
                 // Ask the daemon for `n` more free pages than there are: it deactivates, cleans and frees.
@@ -338,11 +425,13 @@ describe("user VM on a booted kernel: random vm_allocate/deallocate/protect, fau
         for (const m of models) for (const va of m.pages.keys()) check_read(m, va, "final sweep");
         check_all(k, models, "final sweep");
         const st = t.stats;
-        console.log(`steps: ${JSON.stringify(counts)}; ${reads_checked} page reads checked; faults ${st.faults}, ` +
-            `zero fill ${st.zero_fill_count}, cow ${st.cow_faults}, pageouts ${st.pageouts}, pageins ${st.pageins}, ` +
-            `reactivations ${st.reactivations}, scans ${vm.stats.scans} (daemon ${daemon_runs}, forced ${counts["forced pageout"] ?? 0}, ` +
-            `the rest in vm_page_wait), not cleanable ${vm.stats.no_pager}, ` +
-            `pager writes ${dp.writes}, reads ${dp.reads}, refused ${dp.full}`);
+        console.log(
+            `steps: ${JSON.stringify(counts)}; ${reads_checked} page reads checked; faults ${st.faults}, ` +
+                `zero fill ${st.zero_fill_count}, cow ${st.cow_faults}, pageouts ${st.pageouts}, pageins ${st.pageins}, ` +
+                `reactivations ${st.reactivations}, scans ${vm.stats.scans} (daemon ${daemon_runs}, forced ${counts["forced pageout"] ?? 0}, ` +
+                `the rest in vm_page_wait), not cleanable ${vm.stats.no_pager}, ` +
+                `pager writes ${dp.writes}, reads ${dp.reads}, refused ${dp.full}`,
+        );
         // The sequence did what it is for: pages went out and came back, copy-on-write copies were made.
         expect(st.pageouts).toBeGreaterThan(0);
         expect(st.pageins).toBeGreaterThan(0);
@@ -357,7 +446,9 @@ describe("user VM on a booted kernel: random vm_allocate/deallocate/protect, fau
         expect(dp.data.size).toBe(0);
         expect(t.vm_page_active_count + t.vm_page_inactive_count, "pageable pages left").toBe(0);
         reap(k);
-        expect(t.vm_page_free_count, "free pages after every task ended (reference boot)").toBe(free_ref);
+        expect(t.vm_page_free_count, "free pages after every task ended (reference boot)").toBe(
+            free_ref,
+        );
         expect(kernel_verify(k)).toEqual([]);
     });
 });
