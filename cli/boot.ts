@@ -89,13 +89,17 @@ const hex16 = (n: number) => "0x" + n.toString(16).padStart(4, "0");
 function exitCodeOf(r: RunResult): number {
     switch (r.stop.kind) {
         case "exit":
-            return r.stop.code;
+            return r.stop.value & 0xff;
         case "halt":
             return EXIT.OK;
         case "crash":
             return EXIT.CRASH;
         case "panic":
+        case "reset":
             return EXIT.CRASH;
+        case "poweroff":
+        case "stop_point":
+            return EXIT.OK;
         case "timeout":
             return EXIT.TIMEOUT;
     }
@@ -110,7 +114,7 @@ export function describe_stop(r: RunResult, tail: string[]): string[] {
     switch (r.stop.kind) {
         case "exit":
             return [
-                `mach86: guest exited with value ${hex32(r.stop.value)} (exit code ${r.stop.code})`,
+                `mach86: guest exited with value ${hex32(r.stop.value)} (exit code ${r.stop.value & 0xff})`,
             ];
         case "halt":
             return [`mach86: guest halted with interrupts off at eip=${hex32(c.eip)}`];
@@ -118,6 +122,12 @@ export function describe_stop(r: RunResult, tail: string[]): string[] {
             return [`mach86: timeout after ${r.stop.limit} at eip=${hex32(c.eip)}`];
         case "panic":
             return [`mach86: ${r.stop.reason}`];
+        case "reset":
+            return [`mach86: machine reset (${r.stop.cause}) at eip=${hex32(c.eip)}`];
+        case "poweroff":
+            return [`mach86: guest powered off (${r.stop.cause})`];
+        case "stop_point":
+            return [`mach86: stopped at ${r.stop.point} (eip=${hex32(c.eip)})`];
         case "crash":
             return [
                 `mach86: guest crashed: ${r.stop.reason}`,

@@ -323,8 +323,7 @@ async function kboot_v86(req: KbootRequest, inspect: Inspect): Promise<KbootResu
             const k = res!.k;
             try {
                 const esp = fn();
-                if (esp === 0)
-                    userStop = { kind: "exit", code: user_exit_code(k), value: user_exit_code(k) };
+                if (esp === 0) userStop = { kind: "exit", value: user_exit_code(k) };
                 return esp;
             } catch (e) {
                 if (!(e instanceof KernelPanic)) throw e;
@@ -370,7 +369,7 @@ async function kboot_v86(req: KbootRequest, inspect: Inspect): Promise<KbootResu
                         return;
                     }
                     r.eax = 0;
-                    m.stop({ kind: "exit", code: 0, value: 0 });
+                    m.stop({ kind: "exit", value: 0 });
                     return;
                 case HC.RUN:
                     r.eax = userStep(() => user_start(res!.k, r.esi));

@@ -31,11 +31,21 @@ export interface MachineOptions {
     sink?: ConsoleSink;
 }
 
+/** Why the machine reset (it stops there, as QEMU -no-reboot does). */
+export type ResetCause = "keyboard controller" | "port 0xcf9" | "triple fault";
+
+/**
+ * How a run ended. `exit` carries the guest's full exit value (any width the
+ * guest wrote); turning it into a process exit code is the caller's business.
+ */
 export type StopReason =
-    | { kind: "exit"; code: number; value: number }
+    | { kind: "exit"; value: number }
     | { kind: "halt" }
+    | { kind: "reset"; cause: ResetCause; detail?: string }
+    | { kind: "poweroff"; cause: string }
     | { kind: "crash"; reason: string }
     | { kind: "panic"; reason: string }
+    | { kind: "stop_point"; point: string }
     | { kind: "timeout"; limit: string };
 
 export interface RunLimits {
@@ -153,7 +163,7 @@ export class Machine implements Mmu {
         }
         if (this.stopWith) return this.stopWith;
         if (this.exitValue !== undefined) {
-            return { kind: "exit", code: this.exitValue & 0xff, value: this.exitValue };
+            return { kind: "exit", value: this.exitValue };
         }
         if (this.cpu.haltedForever()) return { kind: "halt" };
         if (this.cpu.halted() && hint > 0) this.cpu.idle(hint);

@@ -36,7 +36,7 @@ describe("cli: mach86 boot", () => {
         const r = cli(["boot", "--kernel", image("hello"), "--json"]);
         expect(r.code).toBe(0);
         const doc = JSON.parse(r.stdout);
-        expect(doc.stop).toEqual({ kind: "exit", code: 0, value: 0 });
+        expect(doc.stop).toEqual({ kind: "exit", value: 0 });
         expect(doc.console).toBe("Hello from mach86!\n");
         expect(doc.placements.length).toBeGreaterThan(0);
         expect(doc.cpu.cr0).toBeTypeOf("number");

@@ -9,7 +9,7 @@ describe("boot: guest outcomes", () => {
         const r = await boot({ kernel: image("hello") });
         expect(r.console).toBe("Hello from mach86!\n");
         expect(r.exitCode).toBe(0);
-        expect(r.result?.stop).toEqual({ kind: "exit", code: 0, value: 0 });
+        expect(r.result?.stop).toEqual({ kind: "exit", value: 0 });
         expect(r.stderr).toBe("");
     });
 

@@ -32,13 +32,13 @@ describe("Machine", () => {
         m.mem.write(0x100000, Uint8Array.from(MAIN));
         m.mem.write(0x100100, Uint8Array.from(F(1)));
         m.enter({ eip: 0x100000, eax: 0, ebx: 0, ...GDT });
-        expect((await m.run()).stop).toMatchObject({ kind: "exit", code: 1 });
+        expect((await m.run()).stop).toMatchObject({ kind: "exit", value: 1 });
         m.mem.write(0x100100, Uint8Array.from(F(2)));
         m.enter({ eip: 0x100000, eax: 0, ebx: 0, ...GDT });
-        expect((await m.run()).stop).toMatchObject({ kind: "exit", code: 2 });
+        expect((await m.run()).stop).toMatchObject({ kind: "exit", value: 2 });
         m.mem.write32(0x100101, 3); // a 32-bit write path too
         m.enter({ eip: 0x100000, eax: 0, ebx: 0, ...GDT });
-        expect((await m.run()).stop).toMatchObject({ kind: "exit", code: 3 });
+        expect((await m.run()).stop).toMatchObject({ kind: "exit", value: 3 });
         await m.destroy();
     });
 
@@ -82,7 +82,7 @@ describe("Machine", () => {
                     m.enter({ eip: 0x100000, eax: 0, ebx: 0, gdtBase: 0, gdtLimit: 0 });
                     const r = await m.run();
                     await m.destroy();
-                    console.log("stopped", r.stop.kind, r.stop.code);`,
+                    console.log("stopped", r.stop.kind, (r.stop.kind === "exit" ? r.stop.value : ""));`,
                 resolveDir: ROOT,
                 loader: "ts",
             },
