@@ -120,7 +120,7 @@ static void print_entry(void)
 
 static void print_words(const struct mb_info *mbi)
 {
-    const u32 *w = (const u32 *)(u32)mbi;
+    const u32 *w = (const u32 *)low_ptr((u32)(const void *)mbi);
     for (u32 i = 0; i < 22; i += 11) {
         puts(i ? "mbi words 11-21:" : "mbi words 0-10:");
         for (u32 j = i; j < i + 11; j++) {
@@ -229,7 +229,7 @@ static void print_sections(const struct mb_info *mbi)
 /* Words 22-29 (framebuffer), meaningful with flag 12 (GRUB sets it for EGA text). */
 static void print_framebuffer(const struct mb_info *mbi)
 {
-    const u32 *w = (const u32 *)(u32)mbi;
+    const u32 *w = (const u32 *)low_ptr((u32)(const void *)mbi);
     puts("mbi words 22-29:");
     for (u32 j = 22; j < 30; j++) {
         puts(" ");
