@@ -131,7 +131,7 @@ export class Machine implements Mmu {
     enter(state: EntryState): void {
         this.exitValue = undefined;
         this.stopWith = undefined;
-        this.cpu.enterProtectedMode(state.eip, state.eax, state.ebx, state.gdtBase, state.gdtLimit);
+        this.cpu.enterProtectedMode(state);
     }
 
     /** Run the guest until it stops; never throws for anything the guest does. */

@@ -21,7 +21,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { V86 } from "v86";
-import type { CpuState } from "./types.ts";
+import type { CpuState, EntryState, PicState } from "./types.ts";
 
 /** v86 rounds RAM to 128 KiB and clamps anything ≥ 2 GiB to this (cpu.js create_memory). */
 export const V86_MAX_RAM = 2 ** 31 - 128 * 1024;
@@ -323,22 +323,16 @@ export class V86Cpu {
         r[REG.EBP] = regs.ebp | 0;
     }
 
-    /** Flat 32-bit protected mode, paging off, IF=0: the multiboot entry state. */
-    enterProtectedMode(
-        eip: number,
-        eax: number,
-        ebx: number,
-        gdtBase: number,
-        gdtLimit: number,
-    ): void {
+    /** Flat 32-bit protected mode, paging off: the multiboot entry state. */
+    enterProtectedMode(s: EntryState): void {
         const cpu = this.cpu;
-        cpu.gdtr_offset[0] = gdtBase;
-        cpu.gdtr_size[0] = gdtLimit;
-        cpu.idtr_offset[0] = 0;
-        cpu.idtr_size[0] = 0;
+        cpu.gdtr_offset[0] = s.gdtBase;
+        cpu.gdtr_size[0] = s.gdtLimit;
+        cpu.idtr_offset[0] = s.idtBase ?? 0;
+        cpu.idtr_size[0] = s.idtLimit ?? 0;
         cpu.cr[0] = 0x11; // PE | ET
         cpu.protected_mode[0] = 1;
-        cpu.flags[0] = 2;
+        cpu.flags[0] = (s.eflags ?? 2) | 2;
         cpu.is_32[0] = 1;
         cpu.stack_size_32[0] = 1;
         cpu.cpl[0] = 0;
@@ -347,14 +341,50 @@ export class V86Cpu {
             cpu.segment_is_null[seg] = 0;
             cpu.segment_offsets[seg] = 0;
             cpu.segment_limits[seg] = 0xffffffff;
-            cpu.sreg[seg] = seg === SEG.CS ? 0x08 : 0x10;
+            cpu.sreg[seg] = seg === SEG.CS ? (s.cs ?? 0x08) : (s.ds ?? 0x10);
         }
         cpu.reg32.fill(0);
-        cpu.reg32[REG.EAX] = eax | 0;
-        cpu.reg32[REG.EBX] = ebx | 0;
-        cpu.instruction_pointer[0] = eip | 0;
+        const regs: [number, number | undefined][] = [
+            [REG.EAX, s.eax],
+            [REG.EBX, s.ebx],
+            [REG.ECX, s.ecx],
+            [REG.EDX, s.edx],
+            [REG.ESI, s.esi],
+            [REG.EDI, s.edi],
+            [REG.EBP, s.ebp],
+            [REG.ESP, s.esp],
+        ];
+        for (const [r, v] of regs) cpu.reg32[r] = (v ?? 0) | 0;
+        cpu.instruction_pointer[0] = s.eip | 0;
         cpu.update_state_flags();
         cpu.full_clear_tlb();
+        if (s.pic) this.programPic(s.pic);
+    }
+
+    /**
+     * Initialise both 8259s as a BIOS does: ICW1-4, then the masks. v86's PIC
+     * lives in its Rust core behind the port dispatch, so the writes go
+     * through its own `out imm8, al` (exported as instr_E6) at CPL 0.
+     */
+    private programPic(p: PicState): void {
+        const cpu = this.cpu;
+        const saved = cpu.reg32[REG.EAX];
+        const out = (port: number, v: number) => {
+            cpu.reg32[REG.EAX] = v & 0xff;
+            cpu.wm.exports.instr_E6(port);
+        };
+        for (const [cmd, data, base, icw3] of [
+            [0x20, 0x21, p.masterBase, 0x04],
+            [0xa0, 0xa1, p.slaveBase, 0x02],
+        ] as const) {
+            out(cmd, 0x11); // ICW1: edge triggered, cascade, ICW4 follows
+            out(data, base); // ICW2: vector base
+            out(data, icw3); // ICW3: slave on IRQ2 / cascade identity 2
+            out(data, 0x01); // ICW4: 8086 mode
+        }
+        out(0x21, p.masterMask);
+        out(0xa1, p.slaveMask);
+        cpu.reg32[REG.EAX] = saved;
     }
 
     /** Load paging registers from the host (used by the emu tier to test translation). */
