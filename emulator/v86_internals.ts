@@ -288,6 +288,68 @@ export class V86Cpu {
         this.cpu.io.register_read(port, {}, fn, undefined, undefined);
     }
 
+    onWrite16(port: number, fn: PortWrite): void {
+        this.cpu.io.register_write(port, {}, undefined, fn, undefined);
+    }
+
+    /**
+     * Put `fn` in front of the byte-write handler v86 has on `port` (the
+     * 8042, the PCI reset register, the DMA controller): `fn` sees each value
+     * and calls `pass()` to hand it to v86's device as before.
+     */
+    interceptWrite8(port: number, fn: (value: number, pass: () => void) => void): void {
+        const entry = this.cpu.io.ports[port];
+        const original = entry.write8;
+        entry.write8 = function (this: unknown, value: number) {
+            fn(value, () => original.call(this, value));
+        };
+    }
+
+    /** Linear address of the instruction being executed (inside a port handler: the OUT). */
+    previousIp(): number {
+        return this.cpu.previous_ip[0] >>> 0;
+    }
+
+    /** Make the next instruction the one at linear address `ip` (inside a port handler). */
+    setInstructionPointer(ip: number): void {
+        this.cpu.instruction_pointer[0] = ip | 0;
+    }
+
+    /** Physical address of an executable linear address (v86 aborts on unmapped ones). */
+    translateCode(linear: number): number {
+        if (!(this.cpu.cr[0] & 0x80000000)) return linear >>> 0;
+        return this.translate(linear);
+    }
+
+    // ---- VGA -----------------------------------------------------------------
+
+    /** v86's VGA (its text buffer is VGA memory, not RAM). */
+    private get vga(): any {
+        return this.emu.v86.cpu.devices.vga;
+    }
+
+    /**
+     * Set the VGA's memory map to text mode 3 as a PC BIOS leaves it
+     * (graphics misc register 0x0E: 0xB8000–0xBFFFF, odd/even, text). v86
+     * starts with no BIOS and map 0 (0xA0000), where a write to 0xB8000 would
+     * not land in the text buffer.
+     */
+    vgaTextMode(): void {
+        this.vga.miscellaneous_graphics_register = 0x0e;
+    }
+
+    /** The `len` bytes of VGA memory that 0xB8000 shows in the current map, or undefined. */
+    vgaText(len: number): Uint8Array | undefined {
+        const vga = this.vga;
+        if (!vga || vga.graphical_mode || vga.svga_enabled) return undefined;
+        const map = (vga.miscellaneous_graphics_register >> 2) & 3;
+        const base = [0xa0000, 0xa0000, 0xb0000, 0xb8000][map]!;
+        const size = [0x20000, 0x10000, 0x8000, 0x8000][map]!;
+        const off = 0xb8000 - base;
+        if (off + len > size) return undefined;
+        return (vga.vga_memory as Uint8Array).slice(off, off + len);
+    }
+
     // ---- CPU state -------------------------------------------------------
 
     /** The object getRegs() fills: one per CPU, so a hypercall allocates nothing. */
@@ -337,6 +399,7 @@ export class V86Cpu {
         cpu.stack_size_32[0] = 1;
         cpu.cpl[0] = 0;
         cpu.in_hlt[0] = 0;
+        this.stopSaved = undefined;
         for (const seg of Object.values(SEG)) {
             cpu.segment_is_null[seg] = 0;
             cpu.segment_offsets[seg] = 0;
@@ -432,10 +495,29 @@ export class V86Cpu {
         return this.cpu.in_hlt[0] !== 0 && (this.cpu.flags[0] & FLAG_IF) === 0;
     }
 
-    /** Make main_loop return at the next instruction boundary (used by the exit port). */
+    /** IF and HLT as they were before requestStop, to put back once main_loop returned. */
+    private stopSaved: { hlt: number; intr: number } | undefined;
+
+    /**
+     * Make main_loop return at the next instruction boundary: v86 checks
+     * in_hlt between instructions (port I/O ends a JIT block), and with IF=0
+     * nothing wakes it. clearStopRequest() puts IF and HLT back.
+     */
     requestStop(): void {
+        if (!this.stopSaved) {
+            this.stopSaved = { hlt: this.cpu.in_hlt[0], intr: this.cpu.flags[0] & FLAG_IF };
+        }
         this.cpu.in_hlt[0] = 1;
         this.cpu.flags[0] &= ~FLAG_IF;
+    }
+
+    /** Undo requestStop: the state is the guest's again (its IF, not halted unless it was). */
+    clearStopRequest(): void {
+        const s = this.stopSaved;
+        if (!s) return;
+        this.cpu.in_hlt[0] = s.hlt;
+        this.cpu.flags[0] = this.cpu.flags[0] | s.intr;
+        this.stopSaved = undefined;
     }
 
     state(): CpuState {
