@@ -35,6 +35,7 @@ export interface GuestBoot {
 export interface GuestRun {
     result: RunResult;
     console: string;
+    debugcon: string;
     info: BootInfo;
     machine: Machine;
 }
@@ -61,12 +62,12 @@ export async function run_guest(g: GuestBoot): Promise<GuestRun> {
     m.enter(info.entry);
     g.before?.(m, info);
     const result = await m.run({ maxInstructions: 200_000_000, ...g.limits });
-    return { result, console: m.console.text(), info, machine: m };
+    return { result, console: m.console.text(), debugcon: m.debugcon.text(), info, machine: m };
 }
 
 /** Boot, run, destroy; the console and the stop. */
 export async function boot_guest(g: GuestBoot): Promise<Omit<GuestRun, "machine">> {
     const r = await run_guest(g);
     await r.machine.destroy();
-    return { result: r.result, console: r.console, info: r.info };
+    return { result: r.result, console: r.console, debugcon: r.debugcon, info: r.info };
 }
