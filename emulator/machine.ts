@@ -208,8 +208,12 @@ export class Machine implements Mmu {
         this.cpu.enterProtectedMode(state);
     }
 
-    /** Run the guest until it stops; never throws for anything the guest does. */
+    /**
+     * Run the guest until it stops; never throws for anything the guest does.
+     * After a stop_point or a timeout, run() again continues from there.
+     */
     async run(limits: RunLimits = {}): Promise<RunResult> {
+        this.stopWith = undefined; // a second run() continues where the last one stopped
         const start = performance.now();
         let lastYield = start;
         let stop: StopReason | undefined;
