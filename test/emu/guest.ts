@@ -43,6 +43,7 @@ export interface GuestRun {
 /** Boot, run to the stop, and keep the machine (the caller destroys it). */
 export async function run_guest(g: GuestBoot): Promise<GuestRun> {
     const m = await Machine.create({ memory: machine_ram_for(g.ramSize), ...g.machine });
+    const kernelBytes = readFileSync(g.kernel.startsWith("/") ? g.kernel : join(ROOT, g.kernel));
     const modules = (g.modules ?? []).map((spec) => {
         const nounzip = spec.startsWith("!");
         const text = nounzip ? spec.slice(1) : spec;
@@ -52,7 +53,7 @@ export async function run_guest(g: GuestBoot): Promise<GuestRun> {
         return { path, args, nounzip, bytes: readFileSync(join(ROOT, path)) };
     });
     const info = multiboot_load(m.mem, {
-        kernel: { path: g.kernel, bytes: readFileSync(join(ROOT, g.kernel)) },
+        kernel: { path: g.kernel, bytes: kernelBytes },
         modules,
         cmdline: g.cmdline ?? "",
         ramSize: g.ramSize,
