@@ -50,7 +50,7 @@ describe("cli: mach86 boot", () => {
     });
 
     it("a guest crash exits 1 with a diagnosis, not a stack trace", () => {
-        const r = cli(["boot", "--kernel", image("noidt")]);
+        const r = cli(["boot", "--kernel", image("stop"), "--cmdline", "how=10"]);
         expect(r.code).toBe(1);
         expect(r.stderr).toMatch(/guest crashed/);
         expect(r.stderr).not.toMatch(/\n\s+at /);

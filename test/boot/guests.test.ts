@@ -27,23 +27,37 @@ describe("boot: guest outcomes", () => {
         expect(wide.result?.stop).toMatchObject({ kind: "exit", value: 300 });
     });
 
-    it("a fault without a usable IDT is a reported guest crash, exit 1", async () => {
+    it("a fault without a usable IDT resets the machine (triple fault), as on QEMU -no-reboot", async () => {
         const r = await boot({ kernel: image("noidt") });
         expect(r.exitCode).toBe(1);
-        expect(r.stderr).toMatch(/^mach86: guest crashed: CPU exception #\w+ with no IDT/m);
+        expect(r.stderr).toMatch(/^mach86: machine reset \(triple fault\) at eip=0x[0-9a-f]{8}/m);
+        expect(r.result?.stop).toMatchObject({ kind: "reset", cause: "triple fault" });
+        expect(r.result?.stop.kind === "reset" && r.result.stop.detail).toMatch(
+            /the IDT \(limit 0x0\) has no gate for vector 8/,
+        );
+        expect(r.console).toContain("about to fault");
+    });
+
+    it("a triple fault through a dead IDT resets the machine", async () => {
+        const r = await boot({ kernel: image("triple") });
+        expect(r.exitCode).toBe(1);
+        expect(r.result?.stop).toMatchObject({ kind: "reset", cause: "triple fault" });
+        expect(r.result?.stop.kind === "reset" && r.result.stop.detail).toMatch(
+            /IDT gate 8 \(#DF\) at 0x[0-9a-f]+ is not present/,
+        );
+        expect(r.console).toContain("about to triple fault");
+    });
+
+    it("a double fault v86 cannot deliver through a valid gate 8 is a reported guest crash, exit 1", async () => {
+        const r = await boot({ kernel: image("stop"), cmdline: "how=10" });
+        expect(r.exitCode).toBe(1);
+        expect(r.stderr).toMatch(
+            /^mach86: guest crashed: CPU exception #\w+ could not be delivered .*gate 8/m,
+        );
         expect(r.stderr).toMatch(
             /eip=0x[0-9a-f]{8} .*cr0=0x[0-9a-f]{8} cr2=0x[0-9a-f]{8} cr3=0x[0-9a-f]{8}/,
         );
-        expect(r.stderr).toContain("| about to fault");
-    });
-
-    it("a triple fault is a reported guest crash, exit 1", async () => {
-        const r = await boot({ kernel: image("triple") });
-        expect(r.exitCode).toBe(1);
-        expect(r.stderr).toMatch(
-            /^mach86: guest crashed: CPU exception #\w+ could not be delivered .*triple-fault/m,
-        );
-        expect(r.stderr).toContain("| about to triple fault");
+        expect(r.stderr).toContain("| stop 10");
     });
 
     it("cli; hlt stops the machine with exit 0", async () => {

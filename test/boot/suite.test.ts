@@ -55,8 +55,9 @@ beforeAll(() => {
                 },
                 {
                     name: "crash",
-                    kernel: join(IMAGES, "noidt.elf"),
-                    expect: { panic: "#GP with no IDT", console: ["about to fault"] },
+                    kernel: join(IMAGES, "stop.elf"),
+                    cmdline: "how=10",
+                    expect: { panic: "double-fault handler", console: ["stop 10"] },
                 },
                 {
                     name: "hang",
