@@ -17,7 +17,7 @@ import { DW_ATE } from "../debuginfo/dwarf_const.ts";
 import type { DebugInfo } from "../debuginfo/debuginfo.ts";
 import { DebugInfoError } from "../debuginfo/errors.ts";
 import { type CType, type Member, type StructType, strip, typeName } from "../debuginfo/types.ts";
-import type { KernelMemory } from "./memory.ts";
+import { type KernelMemory, UnmappedError } from "./memory.ts";
 
 /** A kernel's debug information and memory, read together. */
 export class KernelView {
@@ -120,7 +120,20 @@ export class Ref {
     index(i: number): Ref {
         const t = this.real;
         if (t.kind === "array") {
-            const el = t.element;
+            // int grid[3][5]: grid[i] is an int[5].
+            const el: CType =
+                t.dims.length > 1
+                    ? {
+                          ...t,
+                          dims: t.dims.slice(1),
+                          size: t.dims
+                              .slice(1)
+                              .reduce<number>(
+                                  (s, n) => s * (n ?? 0),
+                                  sizeOf(this.view.dbg, t.element),
+                              ),
+                      }
+                    : t.element;
             return new Ref(this.view, this.addr + i * sizeOf(this.view.dbg, el), el);
         }
         if (t.kind === "pointer") {
@@ -149,10 +162,24 @@ export class Ref {
         if (t.kind === "base" && t.encoding === DW_ATE.float)
             throw this.error("is a floating-point value");
         const b = this.view.mem.read(this.addr, size);
-        let v = 0;
-        for (let i = size - 1; i >= 0; i--) v = v * 256 + b[i]!;
-        if (signed(t) && size > 0 && b[size - 1]! & 0x80) v -= 2 ** (8 * size);
-        return v;
+        const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+        const sg = signed(t);
+        switch (size) {
+            case 1:
+                return sg ? dv.getInt8(0) : dv.getUint8(0);
+            case 2:
+                return sg ? dv.getInt16(0, true) : dv.getUint16(0, true);
+            case 4:
+                return sg ? dv.getInt32(0, true) : dv.getUint32(0, true);
+            case 8:
+                // Exact below 2^53 in magnitude, the nearest double beyond.
+                return (
+                    (sg ? dv.getInt32(4, true) : dv.getUint32(4, true)) * 0x100000000 +
+                    dv.getUint32(0, true)
+                );
+            default:
+                throw this.error(`has a size (${size}) mach86 does not read as a number`);
+        }
     }
 
     /** num() !== 0. */
@@ -252,13 +279,21 @@ function findMember(
     return undefined;
 }
 
-/** The NUL-terminated string at `addr` (at most `max` bytes), read page by page. */
+/** The NUL-terminated string at `addr` (at most `max` bytes). */
 export function c_string(mem: KernelMemory, addr: number, max = 4096): string {
     const out: number[] = [];
-    // A string near the end of a mapped page must not fault on the next one.
     while (out.length < max) {
-        const n = Math.min(max - out.length, 4096 - ((addr + out.length) % 4096));
-        const chunk = mem.read(addr + out.length, n);
+        // Up to the page end (a string at the end of a mapped page must not fault on the
+        // next one); byte by byte when that range is not all readable (the end of an ELF section).
+        const at = addr + out.length;
+        const n = Math.min(max - out.length, 4096 - (at % 4096));
+        let chunk: Uint8Array;
+        try {
+            chunk = mem.read(at, n);
+        } catch (e) {
+            if (!(e instanceof UnmappedError) || n === 1) throw e;
+            chunk = mem.read(at, 1);
+        }
         const z = chunk.indexOf(0);
         if (z >= 0) {
             out.push(...chunk.subarray(0, z));
