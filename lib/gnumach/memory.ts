@@ -35,8 +35,8 @@ const PAGE = 4096;
 export class GuestMemory implements KernelMemory {
     private readonly mem: PhysMem;
     private readonly mode: PagingMode;
-    /** Virtual page number -> physical page address (-1: not mapped). */
-    private readonly pages = new Map<number, number>();
+    /** Virtual page number -> physical page address, or the walker's reason it is not mapped. */
+    private readonly pages = new Map<number, number | string>();
 
     constructor(mem: PhysMem, mode: PagingMode) {
         this.mem = mem;
@@ -50,11 +50,10 @@ export class GuestMemory implements KernelMemory {
         let pa = this.pages.get(vpn);
         if (pa === undefined) {
             const w = page_walk(this.mem, this.mode, vpn * PAGE);
-            pa = w.pa === null ? -1 : w.pa;
+            pa = w.pa === null ? (w.fault ?? "not mapped") : w.pa;
             this.pages.set(vpn, pa);
-            if (pa < 0) throw new UnmappedError(va, w.fault ?? "not mapped");
         }
-        if (pa < 0) throw new UnmappedError(va, "not mapped");
+        if (typeof pa === "string") throw new UnmappedError(va, pa);
         return pa + (va % PAGE);
     }
 
