@@ -68,9 +68,10 @@ for (const [name, mib] of CASES) {
         let rec: RecordingMemory;
         let guest: GuestMemory;
         let km: MapInfo;
-        const dir = mkdtempSync(join(tmpdir(), "mach86-gnumach-"));
+        let dir: string;
 
         beforeAll(async () => {
+            dir = mkdtempSync(join(tmpdir(), "mach86-gnumach-"));
             b = await boot_to_kmap(k.path!, mib * MIB);
             const s = b.machine.cpuState();
             guest = new GuestMemory(b.machine.mem, s);
@@ -80,7 +81,7 @@ for (const [name, mib] of CASES) {
         }, 180_000);
         afterAll(async () => {
             await b?.machine.destroy();
-            rmSync(dir, { recursive: true, force: true });
+            if (dir) rmSync(dir, { recursive: true, force: true });
         });
 
         it("stops inside the kernel's printf of the last kmap line, before the boot script runs", () => {
