@@ -1,0 +1,163 @@
+/*
+ * Boot tier: every preset named after a real GNU Mach kernel reproduces
+ * that kernel's kernel_map, entry by entry, at the "multiboot modules" line.
+ *
+ * The real kernels (env MACH86_GNUMACH_DIR) print kernel_map->size and one
+ * "kmap" line per kernel_map entry right after "N multiboot modules" (two
+ * debug printfs added to their builds; they only read the map). Each one is
+ * booted on mach86 with the d-i image's three modules in the image's order
+ * and the same RAM, and compared with the model's layout at the same point.
+ *
+ * mach86's --module-nounzip modules come after every --module one, so the
+ * initrd, which d-i loads first and still compressed, is handed over as a
+ * --module gzip of the compressed file: the loader unzips it once, leaving
+ * the same bytes in the same place in the order.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { afterAll, describe, expect, it } from "vitest";
+import { run_image } from "../../cli/kcommands.ts";
+import type { Layout, LayoutEntry } from "../../kernel/layout.ts";
+import { PRESETS } from "../../kernel/presets.ts";
+import { CLI, ROOT } from "./helpers.ts";
+
+const DI = join(ROOT, "images/debian-installer");
+const FILES = join(ROOT, "build/images/debian-installer");
+const GNUMACH = process.env["MACH86_GNUMACH_DIR"];
+/** Past the kmap lines (6.0-6.5 G instructions at 1856M), well before the panic's reboot. */
+const MAX_INSTRUCTIONS = 7_500_000_000;
+
+const REAL = PRESETS.filter((p) => p.kernel !== undefined);
+const missing =
+    GNUMACH === undefined
+        ? "MACH86_GNUMACH_DIR is not set"
+        : REAL.map((p) => join(GNUMACH, p.kernel!)).find((f) => !existsSync(f));
+if (missing) console.log(`presets_real: skipped, real GNU Mach kernels unavailable: ${missing}`);
+
+const tmp = mkdtempSync(join(tmpdir(), "mach86-presets-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+interface RealMap {
+    size: number;
+    free: number;
+    largest: number;
+    entries: { start: number; end: number; submap: boolean; wired: boolean }[];
+    ramdisk: string;
+}
+
+/** Boot the real kernel with the image's modules; resolves with its console. */
+function boot_real(kernel: string, memory: string): Promise<string> {
+    const initrd = join(tmp, "initrd.gz.gz");
+    if (!existsSync(initrd))
+        writeFileSync(initrd, gzipSync(readFileSync(join(FILES, "initrd.gz"))));
+    const args = [
+        CLI,
+        "boot",
+        "--kernel",
+        kernel,
+        "--module",
+        `${initrd} initrd $(ramdisk-create)`,
+        "--module",
+        `${join(FILES, "ext2fs.static")} ext2fs --multiboot-command-line=\${kernel-command-line} ` +
+            "--host-priv-port=${host-port} --device-master-port=${device-port} " +
+            "--exec-server-task=${exec-task} -T typed gunzip:device:rd0 $(task-create) $(task-resume)",
+        "--module",
+        `${join(FILES, "ld.so.1")} exec /hurd/exec $(exec-task=task-create)`,
+        "--cmdline",
+        "console=com0 root=gunzip:device:rd0",
+        "--memory",
+        memory,
+        "--max-instructions",
+        String(MAX_INSTRUCTIONS),
+        "--quiet",
+        "--json",
+    ];
+    return new Promise((resolve, reject) => {
+        const p = spawn(process.execPath, args, { cwd: ROOT });
+        let out = "";
+        p.stdout.on("data", (d: Buffer) => (out += d.toString()));
+        p.on("error", reject);
+        p.on("close", () => {
+            try {
+                resolve((JSON.parse(out) as { console: string }).console);
+            } catch (e) {
+                reject(new Error(`${kernel}: no JSON result (${String(e)}): ${out.slice(0, 300)}`));
+            }
+        });
+    });
+}
+
+function parse_real(console: string): RealMap {
+    const head =
+        /kernel_map->size = (\d+) \[0x[0-9a-f]+-0x[0-9a-f]+\] free (\d+) largest hole (\d+)/.exec(
+            console,
+        );
+    expect(head, "the kernel printed kernel_map->size").not.toBeNull();
+    const entries = [
+        ...console.matchAll(
+            /^kmap 0x([0-9a-f]+)-0x([0-9a-f]+) +\d+ (submap )?obj \w+ wired (\d+)/gm,
+        ),
+    ].map((m) => ({
+        start: parseInt(m[1]!, 16),
+        end: parseInt(m[2]!, 16),
+        submap: m[3] !== undefined,
+        wired: m[4] !== "0",
+    }));
+    return {
+        size: Number(head![1]),
+        free: Number(head![2]),
+        largest: Number(head![3]),
+        entries,
+        ramdisk: /rd0: \d+ bytes @[0-9a-f]+/.exec(console)?.[0] ?? "",
+    };
+}
+
+async function model(preset: string, memory: string): Promise<{ layout: Layout; console: string }> {
+    const r = await run_image(
+        { image: DI, preset, memory, engine: "none" },
+        { points: new Set(["modules" as const]) },
+    );
+    return { layout: r.kernel!.snapshots.get("modules") as Layout, console: r.console };
+}
+
+describe.skipIf(Boolean(missing))("presets true to the real kernels they name", () => {
+    it(
+        "each kernel's kernel_map at 'multiboot modules' (1856M) equals its preset's, entry by entry",
+        async () => {
+            const memory = "1856M";
+            const real = await Promise.all(
+                REAL.map((p) => boot_real(join(GNUMACH!, p.kernel!), memory)),
+            );
+            for (const [i, p] of REAL.entries()) {
+                const r = parse_real(real[i]!);
+                const m = await model(p.name, memory);
+                const km = m.layout.kernel_map;
+                const entries = km.entries.filter((e: LayoutEntry) => e.kind !== "hole");
+                const holes = km.entries.filter((e: LayoutEntry) => e.kind === "hole");
+                console.log(
+                    `${p.name} vs ${p.kernel}: kernel_map->size ${km.size} / ${r.size}, ` +
+                        `${entries.length} / ${r.entries.length} entries, largest free ` +
+                        `${km.largest_free.size} / ${r.largest}`,
+                );
+                expect(km.size, `${p.name}: kernel_map->size`).toBe(r.size);
+                expect(
+                    entries.map((e) => ({
+                        start: e.start,
+                        end: e.end,
+                        submap: e.kind === "submap",
+                        wired: e.wired,
+                    })),
+                    `${p.name}: the entries of kernel_map`,
+                ).toEqual(r.entries);
+                expect(holes.reduce((s, h) => s + h.size, 0)).toBe(r.free);
+                expect(km.largest_free.size).toBe(r.largest);
+                expect(m.console).toContain(r.ramdisk);
+            }
+        },
+        // Four real boots of ~7 G instructions each, two at a time on a 2-core machine.
+        300_000,
+    );
+});
