@@ -67,6 +67,8 @@ export interface VmPageTable {
     vm_page_inactive_count: number;
     vm_page_laundry_count: number;
     vm_page_free_count_minimum: number;
+    /** Set by each vm_pageout_scan loop (2/3 of the pageable pages); 0 until the first scan. */
+    vm_page_inactive_target: number;
     /** Threads waiting in vm_page_wait (the pageout daemon's wakeup condition). */
     vm_page_free_wanted: number;
     stats: VmPageStats;
@@ -95,6 +97,7 @@ export function vm_page_table_create(capacity: number, max_pfn: number): VmPageT
         vm_page_inactive_count: 0,
         vm_page_laundry_count: 0,
         vm_page_free_count_minimum: 0,
+        vm_page_inactive_target: 0,
         vm_page_free_wanted: 0,
         stats: {
             zero_fill_count: 0,
