@@ -76,6 +76,7 @@ import {
     VM_INHERIT_SHARE,
     VM_PROT_ALL,
     VM_PROT_DEFAULT,
+    VM_PROT_NOTIFY,
     VM_PROT_WRITE,
     vm_prot_string,
 } from "./vm_prot.ts";
@@ -715,7 +716,8 @@ export function vm_map_protect(
     const first = hit.found ? hit.entry : vm_map_next(map, hit.entry);
     for (let e = first; e !== null && e.vme_start < end; e = vm_map_next(map, e)) {
         if (e.is_sub_map) return KERN_INVALID_ARGUMENT;
-        if ((new_prot & e.max_protection) !== new_prot) return KERN_PROTECTION_FAILURE;
+        if ((new_prot & (VM_PROT_NOTIFY | e.max_protection)) !== new_prot)
+            return KERN_PROTECTION_FAILURE;
     }
     for (let e = first; e !== null && e.vme_start < end; e = vm_map_next(map, e)) {
         vm_map_clip_end(map, e, end);

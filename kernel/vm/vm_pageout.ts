@@ -359,7 +359,10 @@ export function vm_pagein(
     i: number,
 ): void {
     const slot = object.pager!.get(offset)!;
-    k.mem.write(k.vm_page!.phys[i]!, default_pager_read(vm.pager, slot));
+    const pa = k.vm_page!.phys[i]!;
+    k.mem.write(pa, default_pager_read(vm.pager, slot));
+    // memory_object_data_supply: the page arrives clean.
+    pmap_phys_clear_modify(k.kernel_pmap!.globals, pa);
     k.vm_page!.stats.pageins++;
 }
 
