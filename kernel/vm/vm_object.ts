@@ -35,8 +35,12 @@ export interface VmObject {
     /** Copy-on-write: the object this one shadows, and where in it offset 0 lies. */
     shadow: VmObject | null;
     shadow_offset: number;
-    /** Anonymous memory (pager_created on first pageout: the default pager). */
+    /** Anonymous memory (pager_created on first pageout: the default pager); also Mach's `temporary`. */
     internal: boolean;
+    /** A symmetric copy was made of it (vm_object_copy_temporary): sharing it needs a shadow first. */
+    shadowed: boolean;
+    /** Shared by vm_map_fork's SHARE: later copies would use the delayed (copy object) strategy. */
+    use_shared_copy: boolean;
     /** The default pager's copy of paged-out pages: offset → paging-area slot. */
     pager: Map<number, number> | null;
     /** Called when the last reference goes (vm_object_terminate); set by the VM that owns pages. */
@@ -63,6 +67,8 @@ export function vm_object_allocate(size: number, name = "vm_object"): VmObject {
         shadow: null,
         shadow_offset: 0,
         internal: false,
+        shadowed: false,
+        use_shared_copy: false,
         pager: null,
         terminate: null,
         page_remove: null,

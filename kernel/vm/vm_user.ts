@@ -29,6 +29,7 @@ import {
     pmap_pte,
     pmap_remove,
     pte_to_pa,
+    type Pmap,
 } from "../i386/pmap.ts";
 import { round_page, trunc_page } from "../i386/vm_param.ts";
 import {
@@ -56,7 +57,51 @@ export function user_map_hooks(k: Kernel, task: Task): VmMapHooks {
         entry_delete: (_map, _entry, start, end) => pmap_remove(task.pmap, start, end),
         protect: (_map, start, end, prot) => pmap_protect(task.pmap, start, end, prot),
         printf: (s) => k.printf(s),
+        object_allocate: (_map, size) => vm_object_anonymous(k, size, `${task.name} shared`),
+        object_pmap_protect: (_map, e, all_maps, prot) =>
+            vm_object_pmap_protect(
+                k,
+                e.object,
+                e.offset,
+                e.vme_end - e.vme_start,
+                all_maps ? null : task.pmap,
+                e.vme_start,
+                prot,
+            ),
     };
+}
+
+/**
+ * vm_object_pmap_protect: lower to `prot` the mappings of the object's pages
+ * in [offset, offset + size). With a pmap that holds more than half of the
+ * range resident, the whole range of that pmap at `start`; otherwise page by
+ * page, on that pmap, or on every mapping when `pmap` is null. NONE follows
+ * the shadow chain (pages of shadowed objects are never writable).
+ */
+function vm_object_pmap_protect(
+    k: Kernel,
+    object: VmObject | null,
+    offset: number,
+    size: number,
+    pmap: Pmap | null,
+    start: number,
+    prot: number,
+): void {
+    const t = k.vm_page!;
+    const g = k.kernel_pmap!.globals;
+    for (let o = object; o !== null; o = o.shadow) {
+        if (pmap !== null && o.pages.size > Math.floor(size / 4096 / 2)) {
+            pmap_protect(pmap, start, start + size, prot);
+            return;
+        }
+        for (const [off, i] of o.pages) {
+            if (off < offset || off >= offset + size) continue;
+            if (pmap === null) pmap_page_protect(g, t.phys[i]!, prot);
+            else pmap_protect(pmap, start + (off - offset), start + (off - offset) + 4096, prot);
+        }
+        if (prot !== VM_PROT_NONE) return;
+        offset += o.shadow_offset;
+    }
 }
 
 /** vm_object_terminate for anonymous memory. */

@@ -31,7 +31,11 @@ import {
 import { task_create, type Task } from "../../../../kernel/kern/task.ts";
 import { task_end } from "../../../../kernel/kern/task_end.ts";
 import { vm_fault } from "../../../../kernel/vm/vm_fault.ts";
-import { vm_map_fork, vm_map_lookup_entry } from "../../../../kernel/vm/vm_map.ts";
+import {
+    VM_INHERIT_SHARE,
+    vm_map_fork,
+    vm_map_lookup_entry,
+} from "../../../../kernel/vm/vm_map.ts";
 import { vm_pageout_scan } from "../../../../kernel/vm/vm_pageout.ts";
 import {
     PAGE_ACTIVE,
@@ -57,7 +61,9 @@ async function boot(set: string[] = [], memory = "16M"): Promise<{ k: Kernel; ta
     const r = await run_image({ image: HELLO, engine: "none", memory, set });
     expect(r.status, r.reason).toBe("ok");
     const k = r.kernel!;
-    return { k, task: k.sched!.tasks[0]! };
+    const task = k.sched!.tasks[0]!;
+    kernels.set(task, k);
+    return { k, task };
 }
 
 /** A page whose every byte depends on `tag` and the page number. */
@@ -415,3 +421,108 @@ describe("vm_allocate and vm_protect (vm/vm_user.c, 8d03c760)", () => {
         clean(k);
     });
 });
+
+/*
+ * vm_map_fork (vm/vm_map.c, 8d03c760) by inheritance: SHARE gives an entry
+ * with no object one to share, and gives a shadow first to an object that a
+ * copy or a larger object could see change; COPY makes both sides need a copy
+ * and write-protects the parent through vm_object_pmap_protect; a submap
+ * panics.
+ */
+describe("vm_map_fork (8d03c760)", () => {
+    async function forked(setup: (parent: Task, a: number) => void) {
+        const { k, task: parent } = await boot();
+        const a = vm_allocate(parent, 0, 2 * PG, true).addr;
+        setup(parent, a);
+        const child = task_create(k, k.sched!.tasks, "child");
+        expect(vm_map_fork(parent.map!, child.map!)).toBe(KERN_SUCCESS);
+        return { k, parent, child, a };
+    }
+    const entry = (t: Task, va: number) => vm_map_lookup_entry(t.map!, va).entry!;
+
+    it("SHARE, no object yet: the parent's entry gets one, and both sides write the same memory", async () => {
+        const { k, parent, child, a } = await forked((p, a) => {
+            entry(p, a).inheritance = VM_INHERIT_SHARE;
+        });
+        const o = entry(parent, a).object;
+        expect(o).not.toBeNull();
+        expect(entry(child, a).object).toBe(o);
+        expect(entry(parent, a).is_shared && entry(child, a).is_shared).toBe(true);
+        expect(o!.use_shared_copy).toBe(true);
+        expect(copyout(k, child, a, pattern(12, 0))).toBe(true);
+        expect(same(copyin(k, parent, a, PG), pattern(12, 0))).toBe(true);
+        expect(copyout(k, parent, a + PG, pattern(12, 1))).toBe(true);
+        expect(same(copyin(k, child, a + PG, PG), pattern(12, 1))).toBe(true);
+        clean(k);
+    });
+
+    it("SHARE of an object a copy was made of: a shadow first, so later writes stay shared and the copy keeps its view", async () => {
+        const { k, task: parent } = await boot();
+        const a = vm_allocate(parent, 0, PG, true).addr;
+        expect(copyout(k, parent, a, pattern(13, 0))).toBe(true);
+        const copy = task_create(k, k.sched!.tasks, "copy");
+        expect(vm_map_fork(parent.map!, copy.map!)).toBe(KERN_SUCCESS); // COPY: shadowed
+        const original = entry(parent, a).object!;
+        expect(original.shadowed).toBe(true);
+        expect(entry(parent, a).needs_copy).toBe(true);
+        entry(parent, a).inheritance = VM_INHERIT_SHARE;
+        const sharer = task_create(k, k.sched!.tasks, "sharer");
+        expect(vm_map_fork(parent.map!, sharer.map!)).toBe(KERN_SUCCESS);
+        const shadow = entry(parent, a).object!;
+        expect(shadow).not.toBe(original);
+        expect(shadow.shadow).toBe(original);
+        expect(entry(parent, a).needs_copy).toBe(false);
+        expect(entry(sharer, a).object).toBe(shadow);
+        // The sharer writes: the parent sees it, the copy does not.
+        expect(copyout(k, sharer, a, pattern(13, 1))).toBe(true);
+        expect(same(copyin(k, parent, a, PG), pattern(13, 1))).toBe(true);
+        expect(same(copyin(k, copy, a, PG), pattern(13, 0))).toBe(true);
+        clean(k);
+    });
+
+    it("SHARE of an object larger than the entry: a shadow of the entry's size", async () => {
+        const { k, parent, child, a } = await forked((p, a) => {
+            expect(copyout(k_of(p), p, a, pattern(14, 0))).toBe(true);
+            expect(vm_deallocate(p, a + PG, PG)).toBe(KERN_SUCCESS); // the object keeps its 2 pages
+            entry(p, a).inheritance = VM_INHERIT_SHARE;
+        });
+        const e = entry(parent, a);
+        expect(e.vme_end - e.vme_start).toBe(PG);
+        expect(e.object!.size).toBe(PG);
+        expect(e.object!.shadow!.size).toBe(2 * PG);
+        expect(entry(child, a).object).toBe(e.object);
+        expect(same(copyin(k, child, a, PG), pattern(14, 0))).toBe(true);
+        clean(k);
+    });
+
+    it("COPY of an entry that is not writable: both sides need a copy, and the object is marked shadowed", async () => {
+        const { k, parent, child, a } = await forked((p, a) => {
+            expect(copyout(k_of(p), p, a, pattern(15, 0))).toBe(true);
+            expect(vm_protect(p, a, 2 * PG, false, VM_PROT_READ | VM_PROT_EXECUTE)).toBe(
+                KERN_SUCCESS,
+            );
+        });
+        expect(entry(parent, a).needs_copy && entry(child, a).needs_copy).toBe(true);
+        expect(entry(parent, a).object!.shadowed).toBe(true);
+        expect(entry(parent, a).object!.ref_count).toBe(2);
+        expect(same(copyin(k, child, a, PG), pattern(15, 0))).toBe(true);
+        clean(k);
+    });
+
+    it("a submap in a task's map panics", async () => {
+        const { k, task } = await boot();
+        const a = vm_allocate(task, 0, PG, true).addr;
+        const e = entry(task, a);
+        e.is_sub_map = true;
+        const child = task_create(k, k.sched!.tasks, "child");
+        expect(() => vm_map_fork(task.map!, child.map!)).toThrow(
+            "panic: vm_map_fork: encountered a submap",
+        );
+        e.is_sub_map = false;
+    });
+});
+
+const kernels = new WeakMap<Task, Kernel>();
+function k_of(t: Task): Kernel {
+    return kernels.get(t)!;
+}
