@@ -70,12 +70,7 @@
  */
 import type { Mmu, PhysMem } from "../../emulator/types.ts";
 import { assert, panic } from "../kern/debug.ts";
-import {
-    VM_PROT_ALL,
-    VM_PROT_EXECUTE,
-    VM_PROT_READ,
-    VM_PROT_WRITE,
-} from "../vm/vm_prot.ts";
+import { VM_PROT_ALL, VM_PROT_EXECUTE, VM_PROT_READ, VM_PROT_WRITE } from "../vm/vm_prot.ts";
 import { PAGE_SIZE, page_aligned } from "./vm_param.ts";
 
 /* ---- pmap.h: PTE bits ---- */

@@ -92,7 +92,7 @@ export interface Kernel {
 
     /** Layout snapshots taken at named boot points. */
     snapshots: Map<BootPoint, unknown>;
-    /** Messages printed once (Mach's printf_once). */
+    /** The printf_once call sites that have printed (Mach's static flags). */
     printed_once: Set<string>;
     failed: FailedRequest | null;
     /** kernel_map->size at the "%d multiboot modules" line. */
@@ -172,10 +172,14 @@ export function kernel_create(
     };
 }
 
-/** Mach's printf_once: the message is printed the first time only. */
-export function printf_once(k: Kernel, s: string): void {
-    if (k.printed_once.has(s)) return;
-    k.printed_once.add(s);
+/**
+ * Mach's printf_once (kern/printf.h): a static flag at each call site, so a
+ * site prints once per boot whatever its arguments. `site` names the call
+ * site, as file:line in GNU Mach 8d03c760 (e.g. "vm/vm_kern.c:404").
+ */
+export function printf_once(k: Kernel, site: string, s: string): void {
+    if (k.printed_once.has(site)) return;
+    k.printed_once.add(site);
     k.printf(s);
 }
 

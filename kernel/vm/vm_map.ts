@@ -33,10 +33,10 @@
  *   vm_map_delete panics instead of waiting for one. A full map with
  *   wait_for_space asks hooks.wait_for_space whether to retry instead of
  *   sleeping; without that hook it fails as if the flag were clear.
- * - printf_once is once per hooks object (one object per boot stands for the
- *   static flags of one kernel). `%p` is the map's address in hex without
- *   "0x", as Mach's _doprnt prints it: map.kva, or min_offset when the
- *   struct vm_map has no modelled address.
+ * - printf_once is once per call site and boot through hooks.printf_once
+ *   (the kernel's flags), else once per site and hooks object. `%p` is the
+ *   map's address in hex without "0x", as Mach's _doprnt prints it: map.kva,
+ *   or min_offset when the struct vm_map has no modelled address.
  * - Sizes must be non-zero and page aligned (asserted); Mach trusts callers.
  * - vm_map_find_entry stores the object it is given in a new entry (taking
  *   a reference) at offset = the entry's address. In Mach the entry comes
@@ -146,6 +146,11 @@ export interface VmMapHooks {
     entry_delete?(map: VmMap, entry: VmMapEntry, start: number, end: number): void;
     /** Mach's printf (the printf_once messages); the text ends with "\n" as Mach's does. */
     printf?(msg: string): void;
+    /**
+     * Mach's printf_once with the kernel's per-site flags (`site` is file:line
+     * in 8d03c760); without it, the flags are per hooks object and `printf` prints.
+     */
+    printf_once?(site: string, msg: string): void;
     /** A wait_for_space map is full: true = space may have been freed, scan again. */
     wait_for_space?(map: VmMap, size: number): boolean;
     /** pmap_protect for [start, end) of a user map: the protection was lowered to `prot`. */
@@ -212,10 +217,27 @@ export interface VmMapRange {
     end: number;
 }
 
-/* printf_once flags, one set per hooks object (per boot). */
+/* printf_once flags of maps whose hooks have no printf_once: one set per hooks object. */
 const vm_map_printed_once = new WeakMap<VmMapHooks, Set<string>>();
 
-function vm_map_printf_once(map: VmMap, site: string): void {
+/** Where vm_map.c's printf_once calls are in 8d03c760: the wrap test and the end test of each search. */
+const VM_MAP_ONCE_SITES = {
+    vm_map_find_entry: { wrap: "vm/vm_map.c:558", full: "vm/vm_map.c:565" },
+    vm_map_enter: { wrap: "vm/vm_map.c:824", full: "vm/vm_map.c:841" },
+} as const;
+
+function vm_map_printf_once(
+    map: VmMap,
+    fn: keyof typeof VM_MAP_ONCE_SITES,
+    why: "wrap" | "full",
+): void {
+    const site = VM_MAP_ONCE_SITES[fn][why];
+    const p = (map.kva !== 0 ? map.kva : map.min_offset).toString(16);
+    const msg = `no more room for ${fn} in ${p}\n`;
+    if (map.hooks.printf_once) {
+        map.hooks.printf_once(site, msg);
+        return;
+    }
     let done = vm_map_printed_once.get(map.hooks);
     if (done === undefined) {
         done = new Set();
@@ -223,8 +245,7 @@ function vm_map_printf_once(map: VmMap, site: string): void {
     }
     if (done.has(site)) return;
     done.add(site);
-    const p = (map.kva !== 0 ? map.kva : map.min_offset).toString(16);
-    map.hooks.printf?.(`no more room for ${site} in ${p}\n`);
+    map.hooks.printf?.(msg);
 }
 
 /** vm_map_setup on a new map (vm_map_create). */
@@ -449,7 +470,7 @@ export function vm_map_find_entry(
     const ff = map.first_free;
     const fit = vm_map_first_fit(map, ff, ff === null ? map.min_offset : ff.vme_end, size, mask);
     if (typeof fit === "string") {
-        vm_map_printf_once(map, "vm_map_find_entry");
+        vm_map_printf_once(map, "vm_map_find_entry", fit);
         return { kr: KERN_NO_SPACE, addr: 0, entry: null };
     }
     const { start, end, prev } = fit;
@@ -611,7 +632,7 @@ function vm_map_enter_find_space(
         ) {
             continue;
         }
-        vm_map_printf_once(map, "vm_map_enter");
+        vm_map_printf_once(map, "vm_map_enter", fit);
         return KERN_NO_SPACE;
     }
 }

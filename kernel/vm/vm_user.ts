@@ -17,7 +17,7 @@
  * fields live on the host; vm_object_terminate frees the pages at once
  * (no object cache, no pager termination messages).
  */
-import type { Kernel } from "../kern/kernel.ts";
+import { printf_once, type Kernel } from "../kern/kernel.ts";
 import { kobj_alloc, kobj_free } from "../kern/kobj.ts";
 import { KERN_INVALID_ARGUMENT, KERN_SUCCESS, type KernReturn } from "../kern/kern_return.ts";
 import type { Task } from "../kern/task.ts";
@@ -56,7 +56,7 @@ export function user_map_hooks(k: Kernel, task: Task): VmMapHooks {
     return {
         entry_delete: (_map, _entry, start, end) => pmap_remove(task.pmap, start, end),
         protect: (_map, start, end, prot) => pmap_protect(task.pmap, start, end, prot),
-        printf: (s) => k.printf(s),
+        printf_once: (site, s) => printf_once(k, site, s),
         object_allocate: (_map, size) => vm_object_anonymous(k, size, `${task.name} shared`),
         object_pmap_protect: (_map, e, all_maps, prot) =>
             vm_object_pmap_protect(

@@ -16,6 +16,7 @@ import { copyin } from "../../../../kernel/i386/copyinout.ts";
 import { pmap_phys_clear_reference } from "../../../../kernel/i386/pmap.ts";
 import type { Kernel } from "../../../../kernel/kern/kernel.ts";
 import { kernel_verify } from "../../../../kernel/kern/kernel_verify.ts";
+import { kmem_alloc, kmem_alloc_wired } from "../../../../kernel/vm/vm_kern.ts";
 import { vm_map_lookup_entry } from "../../../../kernel/vm/vm_map.ts";
 import {
     PAGE_ACTIVE,
@@ -236,5 +237,28 @@ describe("vm_pageout_scan's bookkeeping (8d03c760)", () => {
             PG_REFERENCE,
         );
         expect(kernel_verify(k)).toEqual([]);
+    });
+});
+
+/*
+ * printf_once (kern/printf.h) is a static flag per call site: each "no more
+ * room" site speaks once per boot, whatever map or size it is about.
+ */
+describe("printf_once: once per call site", () => {
+    it("kmem_alloc and vm_map_find_entry failing on two maps print their lines once each", async () => {
+        const r = await run_image({ image: HELLO, engine: "none", memory: "16M" });
+        const k = r.kernel!;
+        const before = k.console.length;
+        for (const map of [k.kernel_map!, k.kmem_map!, k.kernel_map!])
+            expect(kmem_alloc(k, map, 0x7ff00000, "too big").kr).not.toBe(0);
+        const lines = k.console.slice(before).join("").split("\n").filter(Boolean);
+        expect(lines.filter((l) => l.startsWith("no more room for kmem_alloc in"))).toHaveLength(1);
+        expect(
+            lines.filter((l) => l.startsWith("no more room for vm_map_find_entry in")),
+        ).toHaveLength(1);
+        expect(lines).toHaveLength(2);
+        // Another site of the same file still speaks once.
+        expect(kmem_alloc_wired(k, k.kmem_map!, 0x7ff00000, "too big").kr).not.toBe(0);
+        expect(k.console.slice(before).join("")).toContain("no more room for kmem_alloc_wired in");
     });
 });
