@@ -42,6 +42,7 @@ import {
     PG_REFERENCE,
     vm_page_activate,
     vm_page_deactivate,
+    vm_page_flags,
     vm_page_insert,
     vm_page_wire,
 } from "./vm_page.ts";
@@ -158,6 +159,6 @@ export function vm_fault(k: Kernel, task: Task, va: number, fault_type: number):
     pmap_enter(task.pmap, va, t.phys[i]!, prot, false);
     // software_reference_bits: a page on a pageout queue stays there, marked referenced.
     if (t.state[i] !== PAGE_ACTIVE && t.state[i] !== PAGE_INACTIVE) vm_page_activate(t, i);
-    t.flags[i]! |= PG_REFERENCE;
+    vm_page_flags(t, i, PG_REFERENCE);
     return KERN_SUCCESS;
 }

@@ -63,6 +63,7 @@ import {
     PG_REFERENCE,
     vm_page_activate,
     vm_page_deactivate,
+    vm_page_flags,
     vm_page_grab,
     vm_page_release,
     type VmPageTable,
@@ -220,7 +221,7 @@ function page_referenced(k: Kernel, t: VmPageTable, i: number): boolean {
 
 /** vm_page_deactivate's reference clearing, both the software and the PTE bits. */
 function clear_reference(k: Kernel, t: VmPageTable, i: number): void {
-    t.flags[i]! &= ~PG_REFERENCE;
+    vm_page_flags(t, i, 0, PG_REFERENCE);
     pmap_phys_clear_reference(k.kernel_pmap!.globals, t.phys[i]!);
 }
 
@@ -279,7 +280,7 @@ function scan_one(
     }
     const pa = t.phys[i]!;
     pmap_page_protect(g, pa, VM_PROT_NONE);
-    if (pmap_phys_is_modified(g, pa)) t.flags[i]! |= PG_DIRTY;
+    if (pmap_phys_is_modified(g, pa)) vm_page_flags(t, i, PG_DIRTY);
     pmap_phys_clear_modify(g, pa);
     pmap_phys_clear_reference(g, pa);
     if (!(t.flags[i]! & PG_DIRTY)) {
