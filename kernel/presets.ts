@@ -66,6 +66,12 @@ export interface LayoutParams {
     pageout_2014_08: number;
     /** The default pager's paging area in bytes (0 = none: anonymous memory cannot be paged out). */
     swap_size: number;
+    /**
+     * Not a kernel constant: the size of the image's post-boot device_read
+     * steps (0 = what the image says, e.g. the whole ramdisk). For exploring
+     * which contiguous kernel_map demand puts the boot cliff where.
+     */
+    device_read_size: number;
 }
 
 export interface Preset {
@@ -112,6 +118,7 @@ const DEBIAN_1_4_4: LayoutParams = {
     vm_page_free_reserved: 50,
     pageout_2014_08: 0,
     swap_size: 0,
+    device_read_size: 0,
 };
 
 /**
@@ -260,6 +267,7 @@ export const SIZE_PARAMS: ReadonlySet<keyof LayoutParams> = new Set<keyof Layout
     "kernel_bss",
     "kentry_map_size",
     "swap_size",
+    "device_read_size",
 ]);
 
 export function preset_find(name: string): Preset | undefined {
