@@ -217,9 +217,14 @@ export interface VmPageRam {
     /** Physical address of each 4 KiB page of the array, from trunc_page(base). */
     page0: number;
     pages: Float64Array;
-    /** Structs of later pages (vm_page_create: from vm_page_cache), index − count: kernel VA and physical address. */
+    /**
+     * Structs of later pages (vm_page_create: from vm_page_cache, or the
+     * "vm pages" zone), index − count: kernel VA, physical address, and the
+     * physical address of the part past a page boundary (0: none).
+     */
     extra_va: number[];
     extra_pa: number[];
+    extra_pa_hi: number[];
     globals: VmPageGlobals;
     /** phystokv of the globals (VM_MIN_KERNEL_ADDRESS). */
     kernelbase: number;
@@ -232,7 +237,11 @@ export function vm_page_ram_va(r: VmPageRam, i: number): number {
 
 /** Physical address of byte `off` of page i's struct (a word never straddles a page: structs are 4-aligned). */
 export function vm_page_ram_pa(r: VmPageRam, i: number, off: number): number {
-    if (i >= r.count) return r.extra_pa[i - r.count]! + off;
+    if (i >= r.count) {
+        const j = i - r.count;
+        const split = 4096 - (r.extra_va[j]! & 0xfff);
+        return off < split ? r.extra_pa[j]! + off : r.extra_pa_hi[j]! + (off - split);
+    }
     const va = r.base + i * r.layout.size + off;
     return r.pages[(va - r.page0) >>> 12]! + (va & 0xfff);
 }

@@ -182,6 +182,7 @@ function write_vm_page_array(k: Kernel): void {
         pages,
         extra_va: [],
         extra_pa: [],
+        extra_pa_hi: [],
         globals,
         kernelbase: k.params.vm_min_kernel_address,
     };
@@ -233,8 +234,12 @@ export function vm_page_create(
         const i = vm_page_init(t, pa);
         const r = t.ram;
         if (r) {
-            r.extra_va[i - r.count] = kva;
-            r.extra_pa[i - r.count] = pmap_extract(k.kernel_pmap!, kva);
+            const j = i - r.count;
+            const split = 4096 - (kva & 0xfff);
+            r.extra_va[j] = kva;
+            r.extra_pa[j] = pmap_extract(k.kernel_pmap!, kva);
+            r.extra_pa_hi[j] =
+                split < r.layout.size ? pmap_extract(k.kernel_pmap!, kva + split) : 0;
             vm_page_ram_init(r, i, pa);
         }
         vm_page_release(t, i);

@@ -17,12 +17,13 @@ import { elf32_symbols } from "../../../../kernel/kern/kernel_image.ts";
 import { kernel_verify } from "../../../../kernel/kern/kernel_verify.ts";
 import { kmem_alloc } from "../../../../kernel/vm/vm_kern.ts";
 import { vm_map_lookup_entry } from "../../../../kernel/vm/vm_map.ts";
-import { vm_page_lookup_phys } from "../../../../kernel/vm/vm_page.ts";
+import { vm_page_lookup_phys, vm_page_verify } from "../../../../kernel/vm/vm_page.ts";
 import { vm_page_ram_va } from "../../../../kernel/vm/vm_page_ram.ts";
 import { vm_allocate } from "../../../../kernel/vm/vm_user.ts";
 
 const ROOT = join(import.meta.dirname, "../../../..");
 const HELLO = join(ROOT, "images/user-hello");
+const DI = join(ROOT, "images/debian-installer");
 const STUB = join(ROOT, "build/images/mach86-kernel.elf");
 const PG = 4096;
 
@@ -176,4 +177,25 @@ describe("the kernel image's own symbols", () => {
         expect(g.text_start).toBe(0x100000);
         expect(kernel_verify(k)).toEqual([]);
     });
+});
+
+describe("structs of the pages handed over after boot (vm_page_create)", () => {
+    it.each(["debian-2014-fix", "zalloc-2011"])(
+        "%s: each module page's struct, from vm_page_cache or the 'vm pages' zone, is written and kept (some straddle a page)",
+        async (preset) => {
+            const r = await run_image({ image: DI, engine: "none", memory: "512M", preset });
+            const k = r.kernel!;
+            const ram = k.vm_page!.ram!;
+            expect(ram.extra_va.length).toBeGreaterThan(1000);
+            const straddling = ram.extra_pa_hi.filter((pa) => pa !== 0).length;
+            if (preset === "zalloc-2011") expect(straddling).toBeGreaterThan(0);
+            // The first module page's struct: free, busy, its frame.
+            const rd = reader(k, 48);
+            const i = ram.count;
+            const va = vm_page_ram_va(ram, i);
+            expect(va).toBe(ram.extra_va[0]);
+            expect(rd.field(va, rd.f.phys_addr)).toBe(k.vm_page!.phys[i]);
+            expect(vm_page_verify(k.vm_page!)).toEqual([]);
+        },
+    );
 });
