@@ -8,11 +8,16 @@
  * index), a shadow (the object it was copied from, for copy-on-write) and
  * what the default pager holds for it (offset → paging-area slot). Kernel
  * objects (kernel_object, the submap object, kmem_alloc objects) never get
- * pages here: kernel memory is tracked by the pmap and the allocators. Copy
- * objects, pager ports, paging_in_progress and the object cache are not
- * modelled; vm_object_coalesce refuses objects that have pages or a shadow,
- * as Mach refuses paged or shadowed ones. Objects live in the host heap; user
- * objects also take a struct vm_object from vm_object_cache (kva).
+ * pages here: kernel memory is tracked by the pmap and the allocators.
+ * vm_object_coalesce refuses an object referenced more than once, paged out
+ * or shadowing another, as Mach does. `shadowed` and `use_shared_copy` are
+ * Mach's flags for vm_map_fork's copy strategies.
+ *
+ * Departures: copy objects, pager ports, paging_in_progress, the object
+ * cache and vm_object_collapse (which vm_object_coalesce tries first in
+ * Mach) are not modelled. Objects live in the host heap; user objects also
+ * take a struct vm_object from vm_object_cache (kva), whose fields are not
+ * written.
  *
  * kernel_object and vm_submap_object are statically allocated in Mach and
  * set up by vm_object_bootstrap; here the boot code creates them with
