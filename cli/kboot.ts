@@ -24,6 +24,7 @@ import type { LayoutParams } from "../kernel/presets.ts";
 import { kmem_alloc } from "../kernel/vm/vm_kern.ts";
 import { frame_is_user, user_start, user_trap } from "../kernel/i386/trap.ts";
 import { kernel_write } from "../kernel/vm/vm_resident.ts";
+import { VM_PAGE_LAYOUTS } from "../kernel/vm/vm_page_ram.ts";
 import { UsageError } from "./units.ts";
 
 export type Engine = "v86" | "none";
@@ -201,12 +202,16 @@ function test_words(k: Kernel): {
             what: "kernel image through the direct map",
         },
         { va: r.addr + 0x800, expected: pattern, what: "kmem_alloc'd page above the direct map" },
-        {
-            va: k.vm_page_array + 32,
+    ];
+    // struct vm_page is written in guest RAM for the layouts the model knows (44 and 48 B).
+    const phys_addr = VM_PAGE_LAYOUTS[k.params.vm_page_size]?.phys_addr;
+    if (phys_addr !== undefined) {
+        expect.push({
+            va: k.vm_page_array + phys_addr,
             expected: k.vm_page!.phys[0]!,
             what: "vm_page[0].phys_addr in the stolen array",
-        },
-    ];
+        });
+    }
     const table = new Uint32Array(expect.length * 2);
     expect.forEach((e, i) => {
         table[2 * i] = e.va >>> 0;
@@ -236,7 +241,7 @@ function boot_kernel(
     const k = kernel_create(mem, mmu, req.params, mbi_parse(mem, mbi), {
         start: 0x100000,
         end: boot.kernelEnd,
-        text_end: 0x100000,
+        file: req.load.kernel.bytes,
     });
     // Mach starts some lines with "\r" to overwrite the last one; a log shows them on a new line.
     k.printf = (s: string) => {

@@ -2,8 +2,10 @@
  * kernel/presets.ts — layout parameters as data, with provenance.
  *
  * A preset is a named set of the constants that shape GNU Mach's kernel
- * address space in one era or distribution (sources: shared/reference/
- * gnumach-memory.md §1, §2, §13, and the commits named below). `--set
+ * address space in one era or distribution. Each one says where every
+ * value comes from: the four presets named after a real kernel were read
+ * from that kernel's ELF file with gdb (see `checked`); the others from the
+ * GNU Mach sources at the commits they name. `--set
  * name=value` overrides any parameter; `params_validate` refuses layouts
  * that cannot be built (bad input, exit 2), while a layout that boots into
  * failure is a kernel panic (exit 1).
@@ -34,7 +36,7 @@ export interface LayoutParams {
     kentry_map_size: number;
     /** sizeof(struct vm_map_entry) (48 before 2012-04, 60 after). */
     vm_map_entry_size: number;
-    /** sizeof(struct vm_page) (44 in 2011–2015). */
+    /** sizeof(struct vm_page): 48 up to v1.4 (Debian's 2014 packages), 44 from 2014-01-02 (upstream 8d03c760). */
     vm_page_size: number;
     /** sizeof(struct pv_entry). */
     pv_entry_size: number;
@@ -64,17 +66,34 @@ export interface LayoutParams {
     pageout_2014_08: number;
     /** The default pager's paging area in bytes (0 = none: anonymous memory cannot be paged out). */
     swap_size: number;
+    /**
+     * Not a kernel constant: the size of the image's post-boot device_read
+     * steps (0 = what the image says, e.g. the whole ramdisk). For exploring
+     * which contiguous kernel_map demand puts the boot cliff where.
+     */
+    device_read_size: number;
 }
 
 export interface Preset {
     name: string;
     summary: string;
-    /** Where each value comes from. */
+    /** Where each value comes from, and what it was checked against. */
     source: string;
+    /**
+     * The real GNU Mach kernel (file name of the test fixtures built from
+     * the original sources) whose values this preset reproduces, if any.
+     */
+    kernel?: string;
     params: LayoutParams;
 }
 
-const DEBIAN_2014: LayoutParams = {
+/**
+ * Debian's 2014 kernels: GNU Mach v1.4 with Debian's 2:1.4-x patch series
+ * (60_bigmem: 2G/2G split; 50_initrd: the ramdisk; git-kentry_data_size:
+ * 256 kentry pages). v1.4 predates the three 2014-01-02 commits (70833d9d,
+ * 93b9dca0, 2f8477fb) that shrank struct vm_page from 48 to 44 bytes.
+ */
+const DEBIAN_1_4_4: LayoutParams = {
     vm_min_kernel_address: 0x80000000,
     vm_max_kernel_address: 0xffffffff,
     vm_kernel_map_size: 192 * MiB,
@@ -86,7 +105,7 @@ const DEBIAN_2014: LayoutParams = {
     kentry_pages: 256,
     kentry_map_size: 0,
     vm_map_entry_size: 60,
-    vm_page_size: 44,
+    vm_page_size: 48,
     pv_entry_size: 12,
     vm_page_bucket_size: 4,
     pae: 0,
@@ -99,30 +118,91 @@ const DEBIAN_2014: LayoutParams = {
     vm_page_free_reserved: 50,
     pageout_2014_08: 0,
     swap_size: 0,
+    device_read_size: 0,
 };
+
+/**
+ * How the values of a preset checked against one of the real kernels were
+ * read from that kernel's ELF file (DWARF and code, gdb 13): the struct
+ * sizes with `p sizeof(...)`, kentry_data_size and ipc_kernel_map_size with
+ * `p` on the variables, and the macros from the constants in the code that
+ * uses them: KMEM_MAP_SIZE is the size slab_init passes to kmem_submap,
+ * DEVICE_IO_MAP_SIZE the one mach_device_init passes, VM_MIN_KERNEL_ADDRESS
+ * phystokv's 0x80000000, VM_KERNEL_MAP_SIZE what pmap_bootstrap adds to
+ * phys_last_addr for kernel_virtual_end (`sub $0x74000000` = + 0x8C000000 =
+ * phystokv + 0xC000000), VM_PAGE_FREE_RESERVED the 0x32 vm_pageout stores.
+ */
+function checked(kernel: string, values: string): string {
+    return (
+        `checked against the real kernel ${kernel} (gdb on its ELF): ${values}; ` +
+        "VM_MIN_KERNEL_ADDRESS 0x80000000 (phystokv), VM_KERNEL_MAP_SIZE 192 MiB " +
+        "(pmap_bootstrap's kernel_virtual_end), kentry_data_size 1048576 = 256 pages, " +
+        "ipc_kernel_map_size 8 MiB, DEVICE_IO_MAP_SIZE 16 MiB (mach_device_init), " +
+        "sizeof(struct vm_map_entry) 60, sizeof(struct pv_entry) 12, " +
+        "sizeof(vm_page_bucket_t) 4, VM_PAGE_FREE_RESERVED 50 (vm_pageout)"
+    );
+}
 
 export const PRESETS: readonly Preset[] = [
     {
         name: "debian-2014",
+        kernel: "gnumach-debian-1.4-4",
         summary:
-            "Debian gnumach 1.4-2..1.4-5 (Jan-Feb 2014): 2G/2G split, kmem_map 128 MiB, KENTRY 256 pages — the layout that broke d-i at 1856 MiB",
-        source: "60_bigmem.patch (VM_MIN_KERNEL_ADDRESS 0x80000000); 3d4e83e3 (VM_KERNEL_MAP_SIZE 192 MiB); 2d2da4aa (KMEM_MAP_SIZE 128 MiB); dd0989ad via Debian 1.4-2 (KENTRY_DATA_SIZE 256 pages); 38154426 (ipc_kernel_map 8 MiB); 07dc2f7b (DEVICE_IO_MAP_SIZE 16 MiB); 1c9690b8 (vm_map_entry 60 B)",
-        params: DEBIAN_2014,
+            "Debian gnumach 2:1.4-4 (Jan-Feb 2014, the package that broke d-i at 1856 MiB): v1.4 + Debian's patches, 2G/2G split, kmem_map 128 MiB, KENTRY 256 pages, 48-byte struct vm_page",
+        source:
+            "v1.4 + Debian 2:1.4-4 (60_bigmem.patch: VM_MIN_KERNEL_ADDRESS 0x80000000; dd0989ad via git-kentry_data_size.patch: 256 kentry pages); " +
+            checked(
+                "gnumach-debian-1.4-4",
+                "sizeof(struct vm_page) 48, KMEM_MAP_SIZE 128 MiB (slab_init: kmem_submap 0x8000000)",
+            ),
+        params: DEBIAN_1_4_4,
     },
     {
         name: "debian-2014-fix",
+        kernel: "gnumach-debian-1.4-6",
         summary:
-            "Debian gnumach 1.4-6 / upstream 8d03c760 (12 Feb 2014): kmem_map reduced to 96 MiB",
-        source: "8d03c760 'Reduce kmem_map to make room for kentry_data_size' (kern/slab.c KMEM_MAP_SIZE 128 -> 96 MiB); otherwise as debian-2014",
-        params: { ...DEBIAN_2014, kmem_map_size: 96 * MiB },
+            "Debian gnumach 2:1.4-6 (11 Feb 2014, the fix for d-i): as debian-2014 with kmem_map reduced to 96 MiB; 48-byte struct vm_page",
+        source:
+            "v1.4 + Debian 2:1.4-6 (1.4-4's series plus the kmem_map reduction that became upstream 8d03c760); " +
+            checked(
+                "gnumach-debian-1.4-6",
+                "sizeof(struct vm_page) 48, KMEM_MAP_SIZE 96 MiB (slab_init: kmem_submap 0x6000000)",
+            ),
+        params: { ...DEBIAN_1_4_4, kmem_map_size: 96 * MiB },
+    },
+    {
+        name: "gnumach-8d03c760-debian",
+        kernel: "gnumach-8d03c760-debian",
+        summary:
+            "upstream 8d03c760 (12 Feb 2014, 'Reduce kmem_map to make room for kentry_data_size') with Debian's 50_initrd and 60_bigmem: 2G/2G split, kmem_map 96 MiB, 44-byte struct vm_page",
+        source:
+            "8d03c760 + Debian 50_initrd.patch and 60_bigmem.patch; " +
+            checked(
+                "gnumach-8d03c760-debian",
+                "sizeof(struct vm_page) 44, KMEM_MAP_SIZE 96 MiB (slab_init: kmem_submap 0x6000000)",
+            ),
+        params: { ...DEBIAN_1_4_4, kmem_map_size: 96 * MiB, vm_page_size: 44 },
+    },
+    {
+        name: "gnumach-8d03c760-debian-kmem128",
+        kernel: "gnumach-8d03c760-debian-kmem128",
+        summary:
+            "gnumach-8d03c760-debian with 8d03c760 reverted: kmem_map 128 MiB, 44-byte struct vm_page",
+        source:
+            "8d03c760 with its KMEM_MAP_SIZE change reverted + Debian 50_initrd.patch and 60_bigmem.patch; " +
+            checked(
+                "gnumach-8d03c760-debian-kmem128",
+                "sizeof(struct vm_page) 44, KMEM_MAP_SIZE 128 MiB (slab_init: kmem_submap 0x8000000)",
+            ),
+        params: { ...DEBIAN_1_4_4, vm_page_size: 44 },
     },
     {
         name: "x15-kentry",
         summary:
             "debian-2014-fix with x15's alternative to the fixed kentry area: a 16 MiB kentry_map submap whose single entry is extended on growth (one stolen page bootstraps it)",
-        source: "braunr's description of x15's kentry_map (reference §13: 'similar to the way pmap_growkernel() works'); otherwise as debian-2014-fix",
+        source: "not a GNU Mach kernel: braunr's description of x15's kentry_map (Hurd wiki, gnumach memory management: 'similar to the way pmap_growkernel() works'); every other value as debian-2014-fix",
         params: {
-            ...DEBIAN_2014,
+            ...DEBIAN_1_4_4,
             kmem_map_size: 96 * MiB,
             kentry_pages: 1,
             kentry_map_size: 16 * MiB,
@@ -131,17 +211,22 @@ export const PRESETS: readonly Preset[] = [
     {
         name: "upstream-2014",
         summary:
-            "upstream GNU Mach at 8d03c760: 3G/1G split, so RAM is truncated at 832 MiB - 4 KiB",
-        source: "b3027e26 (VM_MIN_KERNEL_ADDRESS 0xC0000000); 3d4e83e3 (VM_KERNEL_MAP_SIZE 192 MiB); 8d03c760 (KMEM_MAP_SIZE 96 MiB)",
-        params: { ...DEBIAN_2014, vm_min_kernel_address: 0xc0000000, kmem_map_size: 96 * MiB },
+            "upstream GNU Mach at 8d03c760: 3G/1G split, so RAM is truncated at 832 MiB - 4 KiB; 44-byte struct vm_page",
+        source: "upstream 8d03c760, read from its sources (no upstream build is among the real kernels): i386/i386/vm_param.h VM_MIN_KERNEL_ADDRESS 0xC0000000 (b3027e26) and VM_KERNEL_MAP_SIZE 192 MiB (3d4e83e3); kern/slab.c KMEM_MAP_SIZE 96 MiB (8d03c760); struct vm_page 44 B after 70833d9d/93b9dca0/2f8477fb, the same struct as gnumach-8d03c760-debian's (gdb); the other sizes as in that kernel",
+        params: {
+            ...DEBIAN_1_4_4,
+            vm_min_kernel_address: 0xc0000000,
+            kmem_map_size: 96 * MiB,
+            vm_page_size: 44,
+        },
     },
     {
         name: "zalloc-2011",
         summary:
-            "GNU Mach before the slab merge (2011-08..2011-12): zone_map 64 MiB, kalloc_map 64 MiB, no kmem_map, 256 kentries of 48 B, kernel at linear 0xC0000000 via segmentation",
-        source: "fa6c711d (zone_map_size 64 MiB); 07dc2f7b (kalloc_map 64 MiB, DEVICE_IO_MAP_SIZE 16 MiB); 38154426 (ipc_kernel_map 8 MiB); 3d4e83e3 (VM_KERNEL_MAP_SIZE 192 MiB); kentry_count 256 x 48 B = 3 pages (vm/vm_map.c, a12a1067)",
+            "GNU Mach before the slab merge (2011-08..2011-12): zone_map 64 MiB, kalloc_map 64 MiB, no kmem_map, 256 kentries of 48 B, kernel at linear 0xC0000000 via segmentation; 48-byte struct vm_page",
+        source: "upstream sources at a12a1067 (2012-01-22, the last pre-slab master), read, not built: fa6c711d (zone_map_size 64 MiB); 07dc2f7b (kalloc_map 64 MiB, DEVICE_IO_MAP_SIZE 16 MiB); 38154426 (ipc_kernel_map 8 MiB); 3d4e83e3 (VM_KERNEL_MAP_SIZE 192 MiB); vm/vm_map.c kentry_count 256 x 48 B = 3 pages; vm/vm_page.h struct vm_page 48 B (wire_count:16 and two bit-field words, as v1.4's, whose size gdb reads as 48 in gnumach-debian-1.4-4)",
         params: {
-            ...DEBIAN_2014,
+            ...DEBIAN_1_4_4,
             vm_min_kernel_address: 0xc0000000,
             kmem_map_size: 0,
             kalloc_map_size: 64 * MiB,
@@ -155,9 +240,9 @@ export const PRESETS: readonly Preset[] = [
         name: "head",
         summary:
             "GNU Mach HEAD (2026) i386 layout parameters: 3G/1G, VM_KERNEL_MAP_SIZE 170 MiB, no kmem_map, no kentry area",
-        source: "b2f1eea9 (VM_KERNEL_MAP_SIZE 170 MiB); a8fd18db (kmem_map removed); 5e9f6f52 (kentry area removed); vm_page 52 B (HEAD struct); 91f0887c (VM_PAGE_FREE_RESERVED 500 and the 2014-08 pageout thresholds). The physical allocator (biosmem/vm_page segments) is not modelled: the 2014 boot path runs with these sizes",
+        source: "upstream sources at 970604df (2026-04-26), read, not built: b2f1eea9 (VM_KERNEL_MAP_SIZE 170 MiB); a8fd18db (kmem_map removed); 5e9f6f52 (kentry area removed); vm/vm_page.h struct vm_page 52 B (computed from its definition with i386 GCC bit-field packing); 91f0887c (VM_PAGE_FREE_RESERVED 500 and the 2014-08 pageout thresholds). The physical allocator (biosmem/vm_page segments) is not modelled: the 2014 boot path runs with these sizes",
         params: {
-            ...DEBIAN_2014,
+            ...DEBIAN_1_4_4,
             vm_min_kernel_address: 0xc0000000,
             vm_kernel_map_size: 170 * MiB,
             kmem_map_size: 0,
@@ -182,6 +267,7 @@ export const SIZE_PARAMS: ReadonlySet<keyof LayoutParams> = new Set<keyof Layout
     "kernel_bss",
     "kentry_map_size",
     "swap_size",
+    "device_read_size",
 ]);
 
 export function preset_find(name: string): Preset | undefined {
@@ -189,7 +275,7 @@ export function preset_find(name: string): Preset | undefined {
 }
 
 export function param_names(): (keyof LayoutParams)[] {
-    return Object.keys(DEBIAN_2014) as (keyof LayoutParams)[];
+    return Object.keys(DEBIAN_1_4_4) as (keyof LayoutParams)[];
 }
 
 /** `--set` names that stand for another parameter with words as values. */
@@ -210,7 +296,7 @@ export const SWITCH_WORDS: Readonly<Record<string, number>> = {
 };
 
 export function is_param(name: string): name is keyof LayoutParams {
-    return Object.hasOwn(DEBIAN_2014, name);
+    return Object.hasOwn(DEBIAN_1_4_4, name);
 }
 
 const PAGE = 4096;

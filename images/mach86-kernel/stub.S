@@ -602,4 +602,27 @@ boot_stack:
     .skip STACK_SIZE
 boot_stack_top:
 
+/* GNU Mach's resident-page globals (vm/vm_resident.c), under Mach's names.
+ * The stub never touches them: the host kernel keeps them current with its
+ * vm_page array (kernel/vm/vm_page_ram.ts), so a dump or a reader of Mach's
+ * structures finds the queues the structs link into, and the counts. */
+    .balign 4
+    .globl vm_page_queue_free, vm_page_queue_active, vm_page_queue_inactive
+    .globl vm_page_free_count, vm_page_active_count, vm_page_inactive_count
+    .globl vm_page_wire_count
+vm_page_queue_free:                 /* vm_page_t: LIFO through pageq.next */
+    .skip 4
+vm_page_queue_active:               /* queue_head_t {next, prev} */
+    .skip 8
+vm_page_queue_inactive:             /* queue_head_t {next, prev} */
+    .skip 8
+vm_page_free_count:
+    .skip 4
+vm_page_active_count:
+    .skip 4
+vm_page_inactive_count:
+    .skip 4
+vm_page_wire_count:
+    .skip 4
+
     .section .note.GNU-stack, "", @progbits

@@ -14,7 +14,7 @@ import type { Kernel } from "../kern/kernel.ts";
 import type { Task } from "../kern/task.ts";
 import { INTEL_PTE_VALID, INTEL_PTE_WRITE, pmap_entry_read, pmap_pte, pte_to_pa } from "./pmap.ts";
 import { vm_fault } from "../vm/vm_fault.ts";
-import { PG_DIRTY, PG_REFERENCE, vm_page_lookup_phys } from "../vm/vm_page.ts";
+import { PG_DIRTY, PG_REFERENCE, vm_page_flags, vm_page_lookup_phys } from "../vm/vm_page.ts";
 import { VM_PROT_READ, VM_PROT_WRITE } from "../vm/vm_prot.ts";
 
 /** The physical address of user `va` for this access, faulting it in as needed; −1 = bad address. */
@@ -26,7 +26,8 @@ function user_pa(k: Kernel, task: Task, va: number, write: boolean): number {
         if (e & INTEL_PTE_VALID && (!write || e & INTEL_PTE_WRITE)) {
             const pa = pte_to_pa(e, task.pmap.pae) + (va & 0xfff);
             const i = vm_page_lookup_phys(k.vm_page!, pa);
-            if (i >= 0) k.vm_page!.flags[i]! |= write ? PG_DIRTY | PG_REFERENCE : PG_REFERENCE;
+            if (i >= 0)
+                vm_page_flags(k.vm_page!, i, write ? PG_DIRTY | PG_REFERENCE : PG_REFERENCE);
             return pa;
         }
         if (

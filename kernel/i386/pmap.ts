@@ -25,6 +25,9 @@
  *     the same page keeps only the MOD bit. Non-bootstrap kernel mappings are
  *     not global (Mach sets INTEL_PTE_GLOBAL only in pmap_bootstrap and
  *     pmap_map_bd).
+ *   - pmap_page_protect's protection switch: READ and READ|EXECUTE
+ *     write-protect, VM_PROT_ALL does nothing, everything else removes
+ *     (panicking on a wired mapping), as pmap_protect's does for a range.
  *   - User PDEs VALID|USER|WRITE; user PTPs are freed only by pmap_destroy.
  *   - resident_count counts every non-zero PTE entered or removed (not the
  *     bootstrap direct map), wired_count the WIRED ones.
@@ -67,13 +70,7 @@
  */
 import type { Mmu, PhysMem } from "../../emulator/types.ts";
 import { assert, panic } from "../kern/debug.ts";
-import {
-    VM_PROT_ALL,
-    VM_PROT_EXECUTE,
-    VM_PROT_NONE,
-    VM_PROT_READ,
-    VM_PROT_WRITE,
-} from "../vm/vm_prot.ts";
+import { VM_PROT_ALL, VM_PROT_EXECUTE, VM_PROT_READ, VM_PROT_WRITE } from "../vm/vm_prot.ts";
 import { PAGE_SIZE, page_aligned } from "./vm_param.ts";
 
 /* ---- pmap.h: PTE bits ---- */
@@ -883,14 +880,34 @@ export function pmap_pv_list(g: PmapGlobals, pa: number): PvEntry[] {
 }
 
 /**
- * pmap_page_protect: lower every user mapping of `pa` to `prot`. NONE
- * removes them all (vm_pageout_scan before freeing or cleaning a page);
- * READ write-protects them (copy-on-write).
+ * pmap_page_protect: lower every user mapping of `pa` to `prot`, as Mach's
+ * switch decides: READ and READ|EXECUTE write-protect them (copy-on-write),
+ * VM_PROT_ALL leaves them, any other protection — NONE (vm_pageout_scan
+ * before freeing or cleaning a page), but also READ|WRITE or EXECUTE —
+ * removes them all, harvesting their REF/MOD bits; removing a wired one
+ * panics.
  */
 export function pmap_page_protect(g: PmapGlobals, pa: number, prot: number): void {
+    let remove: boolean;
+    switch (prot) {
+        case VM_PROT_READ:
+        case VM_PROT_READ | VM_PROT_EXECUTE:
+            remove = false;
+            break;
+        case VM_PROT_ALL:
+            return;
+        default:
+            remove = true;
+    }
     for (const { pmap, va } of pmap_pv_list(g, pa)) {
-        if (prot === VM_PROT_NONE) pmap_remove(pmap, va, va + PAGE_SIZE);
-        else if (!(prot & VM_PROT_WRITE)) pmap_protect(pmap, va, va + PAGE_SIZE, VM_PROT_READ);
+        if (remove) {
+            const pte = pmap_pte(pmap, va);
+            if (pte !== null && pmap.mem.read32(pte) & INTEL_PTE_WIRED)
+                panic("pmap_remove_all removing a wired page");
+            pmap_remove(pmap, va, va + PAGE_SIZE);
+        } else {
+            pmap_protect(pmap, va, va + PAGE_SIZE, VM_PROT_READ);
+        }
     }
 }
 

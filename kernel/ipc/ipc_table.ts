@@ -4,9 +4,13 @@
  * ipc_table_fill, and ipc_entry_grow_table, which reallocates a space's
  * entry table in kmem_map with kmem_realloc once it is a page or more.
  *
- * This is the fakeroot port-leak mechanism (reference §12): each growth
- * needs a fresh contiguous hole 32 KiB larger than the last, found while
- * the old table is still mapped.
+ * This is the fakeroot port-leak mechanism: each growth needs a fresh
+ * contiguous hole 32 KiB larger than the last, found while the old table is
+ * still mapped.
+ *
+ * Departure: the "no more room for ipc_entry_grow_table in space %p" line
+ * (printf_once, as in Mach) prints the table's address where Mach prints
+ * the struct ipc_space's, which the model does not lay out.
  */
 import {
     KERN_NO_SPACE,
@@ -14,7 +18,7 @@ import {
     KERN_SUCCESS,
     type KernReturn,
 } from "../kern/kern_return.ts";
-import { ptr, type Kernel } from "../kern/kernel.ts";
+import { printf_once, ptr, type Kernel } from "../kern/kernel.ts";
 import { kmem_alloc, kmem_free, kmem_realloc } from "../vm/vm_kern.ts";
 import { kalloc, kfree } from "../kern/kalloc.ts";
 import { zkalloc, zkfree } from "../kern/zalloc.ts";
@@ -86,7 +90,11 @@ function ipc_table_alloc(
 /** ipc_entry_grow_table: the next size of the series, reallocated in place when it can be. */
 export function ipc_entry_grow_table(k: Kernel, hooks: IpcHooks, space: IpcSpace): KernReturn {
     if (space.table !== 0 && space.its + 1 >= SIZES.length - 1) {
-        k.printf(`no more room for ipc_entry_grow_table in space ${ptr(space.table)}\n`);
+        printf_once(
+            k,
+            "ipc/ipc_entry.c:580",
+            `no more room for ipc_entry_grow_table in space ${ptr(space.table)}\n`,
+        );
         return KERN_NO_SPACE;
     }
     const next = space.table === 0 ? 0 : space.its + 1;

@@ -12,6 +12,8 @@ export const KERN_NO_SPACE = 3;
 export const KERN_INVALID_ARGUMENT = 4;
 export const KERN_FAILURE = 5;
 export const KERN_RESOURCE_SHORTAGE = 6;
+/** A write to a page marked VM_PROT_NOTIFY. */
+export const KERN_WRITE_PROTECTION_FAILURE = 24;
 
 export type KernReturn = number;
 
@@ -23,6 +25,7 @@ const NAMES: Record<number, string> = {
     [KERN_INVALID_ARGUMENT]: "KERN_INVALID_ARGUMENT",
     [KERN_FAILURE]: "KERN_FAILURE",
     [KERN_RESOURCE_SHORTAGE]: "KERN_RESOURCE_SHORTAGE",
+    [KERN_WRITE_PROTECTION_FAILURE]: "KERN_WRITE_PROTECTION_FAILURE",
 };
 
 export function kern_return_name(kr: KernReturn): string {

@@ -20,6 +20,7 @@ import type { Task } from "./task.ts";
 import type { VmMapEntrySource, VmMapHooks } from "../vm/vm_map.ts";
 import type { VmRuntime } from "../vm/vm_pageout.ts";
 import type { Zalloc } from "./zalloc.ts";
+import { kernel_image_read, type KernelImageSymbol } from "./kernel_image.ts";
 
 /** A named moment of the boot, for `mach86 layout --at`. */
 export type BootPoint = "vm" | "submaps" | "modules" | "end";
@@ -45,8 +46,10 @@ export interface Kernel {
     /** Physical extent of the loaded kernel image (start .. end incl. BSS). */
     kernel_start: number;
     kernel_end: number;
-    /** Physical [start, end) of the kernel's text (mapped read-only). */
+    /** Physical end of the kernel's text (etext): [kernel_start, etext) is mapped read-only. */
     kernel_text_end: number;
+    /** The image's own symbols the model uses (kernel_image.ts), at their physical addresses. */
+    kernel_symbols: ReadonlyMap<KernelImageSymbol, number>;
 
     phys_first_addr: number;
     phys_last_addr: number;
@@ -92,7 +95,7 @@ export interface Kernel {
 
     /** Layout snapshots taken at named boot points. */
     snapshots: Map<BootPoint, unknown>;
-    /** Messages printed once (Mach's printf_once). */
+    /** The printf_once call sites that have printed (Mach's static flags). */
     printed_once: Set<string>;
     failed: FailedRequest | null;
     /** kernel_map->size at the "%d multiboot modules" line. */
@@ -113,8 +116,9 @@ export function kernel_create(
     mmu: Mmu | null,
     params: LayoutParams,
     boot_info: ParsedMbi,
-    image: { start: number; end: number; text_end: number },
+    image: { start: number; end: number; file: Uint8Array },
 ): Kernel {
+    const own = kernel_image_read(image.file);
     const console: string[] = [];
     return {
         mem,
@@ -127,7 +131,8 @@ export function kernel_create(
         boot_info,
         kernel_start: image.start,
         kernel_end: image.end,
-        kernel_text_end: image.text_end,
+        kernel_text_end: own.text_end ?? image.start,
+        kernel_symbols: own.symbols,
         phys_first_addr: 0,
         phys_last_addr: 0,
         avail_next: 0,
@@ -172,10 +177,14 @@ export function kernel_create(
     };
 }
 
-/** Mach's printf_once: the message is printed the first time only. */
-export function printf_once(k: Kernel, s: string): void {
-    if (k.printed_once.has(s)) return;
-    k.printed_once.add(s);
+/**
+ * Mach's printf_once (kern/printf.h): a static flag at each call site, so a
+ * site prints once per boot whatever its arguments. `site` names the call
+ * site, as file:line in GNU Mach 8d03c760 (e.g. "vm/vm_kern.c:404").
+ */
+export function printf_once(k: Kernel, site: string, s: string): void {
+    if (k.printed_once.has(site)) return;
+    k.printed_once.add(site);
     k.printf(s);
 }
 
@@ -187,7 +196,7 @@ export function kvtophys_direct(k: Kernel, va: number): number {
     return (va - k.params.vm_min_kernel_address) >>> 0;
 }
 
-/** "%p" as GNU Mach prints it. */
+/** "%p" as GNU Mach's _doprnt prints it: the same as "%x", bare hex without "0x". */
 export function ptr(x: number): string {
-    return "0x" + (x >>> 0).toString(16);
+    return (x >>> 0).toString(16);
 }

@@ -200,11 +200,15 @@ function vm_runtime_create(k: Kernel, tasks: Task[]): VmRuntime {
     };
 }
 
-/** The image's first steps on the tasks' behalf; a failed read leaves the boot stuck (no panic). */
+/**
+ * The image's first steps on the tasks' behalf; a failed read leaves the
+ * boot stuck (no panic). `device_read_size` (when not 0) replaces each
+ * read's size, to explore other demands.
+ */
 function run_steps(k: Kernel, steps: BootStep[], ramdisks: Ramdisk[]): string | undefined {
     for (const s of steps) {
         const rd = ramdisks.find((r) => `rd${r.unit}` === s.device);
-        const size = s.size === "whole" ? (rd?.size ?? 0) : s.size;
+        const size = k.params.device_read_size || (s.size === "whole" ? (rd?.size ?? 0) : s.size);
         const r = device_read_alloc(k, size, `${s.task} reads ${s.device}`);
         if (r.kr !== 0) {
             return (

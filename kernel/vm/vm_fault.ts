@@ -1,36 +1,53 @@
 /*
- * kernel/vm/vm_fault.ts — models vm/vm_fault.c of GNU Mach 2014 for
- * anonymous memory: vm_map_lookup (the entry, its protection, a zero-fill
- * object made at the first fault, the shadow object a write makes on a
- * needs_copy entry), the page lookup down the shadow chain, page-in from
- * the default pager, zero fill, the copy-on-write copy, and pmap_enter of
- * the result into the task's page tables in guest RAM.
+ * kernel/vm/vm_fault.ts — models vm/vm_fault.c of GNU Mach 8d03c760 (2014)
+ * for anonymous memory: vm_map_lookup (the entry, its protection, a
+ * zero-fill object made at the first fault, the shadow object a write
+ * makes on a needs_copy entry), the page lookup down the shadow chain,
+ * page-in from the default pager, zero fill, the copy-on-write copy, and
+ * pmap_enter of the result into the task's page tables in guest RAM.
+ *
+ * As in Mach (software_reference_bits, vm_fault_dirty_handling off): the
+ * faulted page is activated only if it is on no pageout queue, and marked
+ * referenced; a zero-filled or paged-in page has its modify attribute
+ * cleared; the copy-on-write copy is not marked dirty (the write that
+ * faulted will dirty it); its source is deactivated and loses every
+ * mapping (pmap_page_protect NONE), since the maps sharing it cannot be
+ * told apart. A write to a VM_PROT_NOTIFY entry without write permission
+ * is KERN_WRITE_PROTECTION_FAILURE.
  *
  * Departures: no object locking, busy pages or paging_in_progress (one
- * CPU, the pager is synchronous); no shadow-chain collapse; unprivileged
- * page allocation waits by running the pageout daemon (vm_page_wait).
+ * CPU, the pager is synchronous): the source of a copy is taken off the
+ * queues by vm_page_wire while the copy is made; no shadow-chain collapse;
+ * no copy objects (copy_object pushes); unprivileged page allocation waits
+ * by running the pageout daemon (vm_page_wait); no wiring faults
+ * (change_wiring, user wiring does not exist); only anonymous (internal)
+ * objects.
  */
 import type { Kernel } from "../kern/kernel.ts";
 import {
     KERN_INVALID_ADDRESS,
     KERN_PROTECTION_FAILURE,
     KERN_SUCCESS,
+    KERN_WRITE_PROTECTION_FAILURE,
     type KernReturn,
 } from "../kern/kern_return.ts";
 import type { Task } from "../kern/task.ts";
-import { pmap_enter } from "../i386/pmap.ts";
+import { pmap_enter, pmap_page_protect, pmap_phys_clear_modify } from "../i386/pmap.ts";
 import { trunc_page } from "../i386/vm_param.ts";
 import { vm_map_lookup_entry, type VmMapEntry } from "./vm_map.ts";
 import type { VmObject } from "./vm_object.ts";
 import {
-    PG_DIRTY,
+    PAGE_ACTIVE,
+    PAGE_INACTIVE,
     PG_REFERENCE,
     vm_page_activate,
+    vm_page_deactivate,
+    vm_page_flags,
     vm_page_insert,
     vm_page_wire,
 } from "./vm_page.ts";
 import { vm_page_grab_user, vm_page_wait, vm_pagein, type VmRuntime } from "./vm_pageout.ts";
-import { VM_PROT_WRITE } from "./vm_prot.ts";
+import { VM_PROT_NONE, VM_PROT_NOTIFY, VM_PROT_WRITE } from "./vm_prot.ts";
 import { vm_object_anonymous } from "./vm_user.ts";
 
 /** A page for `what`, waiting (running the pageout daemon) while free memory is below the reserve. */
@@ -91,7 +108,11 @@ export function vm_fault(k: Kernel, task: Task, va: number, fault_type: number):
     const hit = vm_map_lookup_entry(map, va);
     if (!hit.found || hit.entry === null) return KERN_INVALID_ADDRESS;
     const e = hit.entry;
-    if ((fault_type & e.protection) !== fault_type) return KERN_PROTECTION_FAILURE;
+    if ((fault_type & e.protection) !== fault_type) {
+        return e.protection & VM_PROT_NOTIFY && fault_type & VM_PROT_WRITE
+            ? KERN_WRITE_PROTECTION_FAILURE
+            : KERN_PROTECTION_FAILURE;
+    }
     const write = (fault_type & VM_PROT_WRITE) !== 0;
     const top = entry_object(k, task, e, write);
     const top_offset = e.offset + (va - e.vme_start);
@@ -113,28 +134,31 @@ export function vm_fault(k: Kernel, task: Task, va: number, fault_type: number):
         // Nowhere in the chain: zero fill in the top object.
         i = page_grab(k, vm, who);
         k.mem.fill(t.phys[i]!, 4096, 0);
+        pmap_phys_clear_modify(k.kernel_pmap!.globals, t.phys[i]!);
         vm_page_insert(t, i, top, top_offset);
         t.stats.zero_fill_count++;
         object = top;
     } else if (object !== top) {
         if (write) {
             // Copy-on-write: the first write gets the top object its own copy.
-            // Wired while the copy is made, so the daemon cannot take the source away.
+            // Off the queues while the copy is made, so the daemon cannot take the source away.
             const src = i;
             vm_page_wire(t, src);
             i = page_grab(k, vm, who);
-            vm_page_activate(t, src);
             k.mem.write(t.phys[i]!, k.mem.read(t.phys[src]!, 4096));
+            // Other maps may share the source: every use of it goes, and it ages on the inactive queue.
+            vm_page_deactivate(t, src);
+            pmap_page_protect(k.kernel_pmap!.globals, t.phys[src]!, VM_PROT_NONE);
             vm_page_insert(t, i, top, top_offset);
-            t.flags[i]! |= PG_DIRTY;
             t.stats.cow_faults++;
         } else {
             prot &= ~VM_PROT_WRITE; // a backing page is never written through
         }
     }
     if (e.needs_copy) prot &= ~VM_PROT_WRITE;
-    t.flags[i]! |= PG_REFERENCE;
-    vm_page_activate(t, i);
     pmap_enter(task.pmap, va, t.phys[i]!, prot, false);
+    // software_reference_bits: a page on a pageout queue stays there, marked referenced.
+    if (t.state[i] !== PAGE_ACTIVE && t.state[i] !== PAGE_INACTIVE) vm_page_activate(t, i);
+    vm_page_flags(t, i, PG_REFERENCE);
     return KERN_SUCCESS;
 }

@@ -6,10 +6,16 @@
  * As in Mach, a shortage of kernel VA fails (KERN_NO_SPACE, with Mach's
  * printf_once message, after one slab_collect() retry as from 134d5b6b)
  * while a shortage of physical pages would block in VM_PAGE_WAIT.
+ * printf_once flags are per call site, as Mach's.
+ *
  * Departures: the functions take the Kernel as first argument and return
  * {kr, addr} instead of writing through a pointer; a physical shortage
  * during boot panics (nothing could ever wake the waiter); `tag` names the
- * caller for the layout tree.
+ * caller for the layout tree; the "no more room" messages name the map
+ * ("kernel_map") where Mach prints its address (%p); kmem_alloc_pages
+ * neither inserts the pages into an object nor wires them through
+ * vm_page_wire (they are grabbed wired, see vm_resident.ts for what the
+ * vm_page array shows of them).
  */
 import { KERN_SUCCESS, type KernReturn } from "../kern/kern_return.ts";
 import { panic } from "../kern/debug.ts";
@@ -56,7 +62,7 @@ export function kmem_hooks(k: Kernel): VmMapHooks {
             }
             pmap_remove(k.kernel_pmap!, start, end);
         },
-        printf: (s: string) => printf_once(k, s + "\n"),
+        printf_once: (site: string, s: string) => printf_once(k, site, s),
     };
 }
 
@@ -119,16 +125,31 @@ function collect(k: Kernel): void {
     if (k.kmem) slab_collect(k.kmem);
 }
 
+/** vm_kern.c's printf_once calls in 8d03c760: site and text (kmem_alloc_aligned's has three o's). */
+const KMEM_ONCE = {
+    kmem_alloc: { site: "vm/vm_kern.c:404", text: "no more room for kmem_alloc" },
+    kmem_realloc: { site: "vm/vm_kern.c:481", text: "no more room for kmem_realloc" },
+    kmem_alloc_wired: { site: "vm/vm_kern.c:578", text: "no more room for kmem_alloc_wired" },
+    kmem_alloc_aligned: {
+        site: "vm/vm_kern.c:664",
+        text: "no more rooom for kmem_alloc_aligned",
+    },
+    kmem_alloc_pageable: {
+        site: "vm/vm_kern.c:726",
+        text: "no more room for kmem_alloc_pageable",
+    },
+} as const;
+
 function fail(
     k: Kernel,
-    fn: string,
+    fn: keyof typeof KMEM_ONCE,
     map: VmMap,
     size: number,
     kr: KernReturn,
     tag: string,
 ): KmemResult {
-    // Mach prints the map's address (%p); mach86 prints its name.
-    printf_once(k, `no more room for ${fn} in ${map.name}\n`);
+    const once = KMEM_ONCE[fn];
+    printf_once(k, once.site, `${once.text} in ${map.name}\n`);
     k.failed = {
         what: `${fn}(${map.name}, ${round_page(size)}) for ${tag}`,
         map: map.name,

@@ -13,8 +13,8 @@
  *
  * first_free is a hint, not the first hole: vm_map_find_entry sets it to the
  * entry it just made, so holes skipped by a large request stay invisible to
- * later requests until a vm_map_delete at or below first_free moves it back
- * (reference §7.2). vm_map_enter only advances it over an entry that directly
+ * later requests until a vm_map_delete at or below first_free moves it back.
+ * vm_map_enter only advances it over an entry that directly
  * follows it. Both quirks are Mach's and are kept.
  *
  * Every entry, including the one a clip splits off, is created through the
@@ -33,10 +33,10 @@
  *   vm_map_delete panics instead of waiting for one. A full map with
  *   wait_for_space asks hooks.wait_for_space whether to retry instead of
  *   sleeping; without that hook it fails as if the flag were clear.
- * - printf_once is once per hooks object (one object per boot stands for the
- *   static flags of one kernel). `%p` is the map's address in hex without
- *   "0x", as Mach's _doprnt prints it: map.kva, or min_offset when the
- *   struct vm_map has no modelled address.
+ * - printf_once is once per call site and boot through hooks.printf_once
+ *   (the kernel's flags), else once per site and hooks object. `%p` is the
+ *   map's address in hex without "0x", as Mach's _doprnt prints it: map.kva,
+ *   or min_offset when the struct vm_map has no modelled address.
  * - Sizes must be non-zero and page aligned (asserted); Mach trusts callers.
  * - vm_map_find_entry stores the object it is given in a new entry (taking
  *   a reference) at offset = the entry's address. In Mach the entry comes
@@ -52,6 +52,12 @@
  * - Each entry carries `kva` (where its storage lives) and `tag` (which
  *   caller made it), for whatis and layout dumps. Clipped pieces keep the tag;
  *   a merge keeps the tag of the entry that grew.
+ * - vm_map_fork fills a new map the caller made (Mach creates it, with its
+ *   pmap). Copy objects are not modelled: copying an entry whose object is
+ *   shared (use_shared_copy, vm_object_copy_delayed in Mach) is refused by an
+ *   assertion; so are wired entries and non-temporary objects (vm_map_copyin's
+ *   path). None of them can occur in a user map of the model (no vm_inherit,
+ *   no vm_wire, only anonymous objects).
  */
 import { assert, panic } from "../kern/debug.ts";
 import {
@@ -76,6 +82,7 @@ import {
     VM_INHERIT_SHARE,
     VM_PROT_ALL,
     VM_PROT_DEFAULT,
+    VM_PROT_NOTIFY,
     VM_PROT_WRITE,
     vm_prot_string,
 } from "./vm_prot.ts";
@@ -139,10 +146,22 @@ export interface VmMapHooks {
     entry_delete?(map: VmMap, entry: VmMapEntry, start: number, end: number): void;
     /** Mach's printf (the printf_once messages); the text ends with "\n" as Mach's does. */
     printf?(msg: string): void;
+    /**
+     * Mach's printf_once with the kernel's per-site flags (`site` is file:line
+     * in 8d03c760); without it, the flags are per hooks object and `printf` prints.
+     */
+    printf_once?(site: string, msg: string): void;
     /** A wait_for_space map is full: true = space may have been freed, scan again. */
     wait_for_space?(map: VmMap, size: number): boolean;
     /** pmap_protect for [start, end) of a user map: the protection was lowered to `prot`. */
     protect?(map: VmMap, start: number, end: number, prot: number): void;
+    /** vm_object_allocate for a user map (vm_map_fork's SHARE: an object, or a shadow). */
+    object_allocate?(map: VmMap, size: number): VmObject;
+    /**
+     * vm_object_pmap_protect of `entry`'s object range: on every mapping of its
+     * pages when `all_maps` (a shared entry), else on `map`'s pmap.
+     */
+    object_pmap_protect?(map: VmMap, entry: VmMapEntry, all_maps: boolean, prot: number): void;
 }
 
 export interface VmMap {
@@ -198,10 +217,27 @@ export interface VmMapRange {
     end: number;
 }
 
-/* printf_once flags, one set per hooks object (per boot). */
+/* printf_once flags of maps whose hooks have no printf_once: one set per hooks object. */
 const vm_map_printed_once = new WeakMap<VmMapHooks, Set<string>>();
 
-function vm_map_printf_once(map: VmMap, site: string): void {
+/** Where vm_map.c's printf_once calls are in 8d03c760: the wrap test and the end test of each search. */
+const VM_MAP_ONCE_SITES = {
+    vm_map_find_entry: { wrap: "vm/vm_map.c:558", full: "vm/vm_map.c:565" },
+    vm_map_enter: { wrap: "vm/vm_map.c:824", full: "vm/vm_map.c:841" },
+} as const;
+
+function vm_map_printf_once(
+    map: VmMap,
+    fn: keyof typeof VM_MAP_ONCE_SITES,
+    why: "wrap" | "full",
+): void {
+    const site = VM_MAP_ONCE_SITES[fn][why];
+    const p = (map.kva !== 0 ? map.kva : map.min_offset).toString(16);
+    const msg = `no more room for ${fn} in ${p}\n`;
+    if (map.hooks.printf_once) {
+        map.hooks.printf_once(site, msg);
+        return;
+    }
     let done = vm_map_printed_once.get(map.hooks);
     if (done === undefined) {
         done = new Set();
@@ -209,8 +245,7 @@ function vm_map_printf_once(map: VmMap, site: string): void {
     }
     if (done.has(site)) return;
     done.add(site);
-    const p = (map.kva !== 0 ? map.kva : map.min_offset).toString(16);
-    map.hooks.printf?.(`no more room for ${site} in ${p}\n`);
+    map.hooks.printf?.(msg);
 }
 
 /** vm_map_setup on a new map (vm_map_create). */
@@ -435,7 +470,7 @@ export function vm_map_find_entry(
     const ff = map.first_free;
     const fit = vm_map_first_fit(map, ff, ff === null ? map.min_offset : ff.vme_end, size, mask);
     if (typeof fit === "string") {
-        vm_map_printf_once(map, "vm_map_find_entry");
+        vm_map_printf_once(map, "vm_map_find_entry", fit);
         return { kr: KERN_NO_SPACE, addr: 0, entry: null };
     }
     const { start, end, prev } = fit;
@@ -597,7 +632,7 @@ function vm_map_enter_find_space(
         ) {
             continue;
         }
-        vm_map_printf_once(map, "vm_map_enter");
+        vm_map_printf_once(map, "vm_map_enter", fit);
         return KERN_NO_SPACE;
     }
 }
@@ -715,7 +750,8 @@ export function vm_map_protect(
     const first = hit.found ? hit.entry : vm_map_next(map, hit.entry);
     for (let e = first; e !== null && e.vme_start < end; e = vm_map_next(map, e)) {
         if (e.is_sub_map) return KERN_INVALID_ARGUMENT;
-        if ((new_prot & e.max_protection) !== new_prot) return KERN_PROTECTION_FAILURE;
+        if ((new_prot & (VM_PROT_NOTIFY | e.max_protection)) !== new_prot)
+            return KERN_PROTECTION_FAILURE;
     }
     for (let e = first; e !== null && e.vme_start < end; e = vm_map_next(map, e)) {
         vm_map_clip_end(map, e, end);
@@ -732,46 +768,109 @@ export function vm_map_protect(
 }
 
 /**
- * vm_map_fork (kern/task.c task_create with inherit_memory): a copy of
- * `old_map`'s user entries in the empty `new_map` by inheritance — NONE
- * skips, SHARE maps the same object, COPY maps it copy-on-write: both
- * entries get needs_copy and the parent's writable pages are
- * write-protected through hooks.protect, so the first write on either side
- * takes a fault and copies (vm_fault). Entries without an object stay so
- * in both: each side gets its own zero-fill object at its first fault.
+ * vm_map_fork (task_create with inherit_memory): a copy of `old_map`'s
+ * entries in the empty `new_map`, by inheritance, as vm/vm_map.c does it:
+ *  - NONE: skipped;
+ *  - SHARE: both entries map the same object (is_shared). An entry with no
+ *    object gets one first; an object that needs a copy, has been copied
+ *    (shadowed), or is larger than the entry gets a shadow first, and the
+ *    parent loses write access unless it already needed a copy. The object
+ *    then uses the shared (delayed) copy strategy for later copies;
+ *  - COPY (vm_object_copy_temporary): no object stays none on both sides;
+ *    otherwise both entries need a copy, the object is marked shadowed, and
+ *    unless the parent already needed a copy its pages are write-protected
+ *    (vm_object_pmap_protect: every mapping when the entry is shared, else
+ *    the parent's), so the first write on either side copies (vm_fault).
+ * A submap panics. pmap_copy is a no-op on i386.
  */
 export function vm_map_fork(old_map: VmMap, new_map: VmMap): KernReturn {
     assert(new_map.entries.length === 0, "vm_map_fork: the new map must be empty");
     old_map.timestamp++;
     new_map.timestamp++;
     let prev: VmMapEntry | null = null;
-    for (const old of old_map.entries) {
-        if (old.inheritance === VM_INHERIT_NONE || old.is_sub_map) continue;
-        const e = vm_map_entry_create(new_map);
-        vm_map_entry_copy_full(e, old);
-        e.wired_count = 0;
-        e.user_wired_count = 0;
-        if (old.object !== null) {
-            vm_object_reference(old.object);
-            if (old.inheritance === VM_INHERIT_SHARE) {
-                old.is_shared = e.is_shared = true;
-            } else if (!old.needs_copy) {
-                old.needs_copy = e.needs_copy = true;
-                if (old.protection & VM_PROT_WRITE) {
-                    old_map.hooks.protect?.(
-                        old_map,
-                        old.vme_start,
-                        old.vme_end,
-                        old.protection & ~VM_PROT_WRITE,
-                    );
-                }
-            }
-        }
+    for (const old of [...old_map.entries]) {
+        if (old.is_sub_map) panic("vm_map_fork: encountered a submap");
+        let e: VmMapEntry;
+        if (old.inheritance === VM_INHERIT_NONE) continue;
+        if (old.inheritance === VM_INHERIT_SHARE) e = vm_map_fork_share(old_map, new_map, old);
+        else e = vm_map_fork_copy(old_map, new_map, old);
         vm_map_entry_link(new_map, prev, e);
         new_map.size += e.vme_end - e.vme_start;
         prev = e;
     }
     return KERN_SUCCESS;
+}
+
+/** vm_map_entry_copy: the fields of `old`, unshared and unwired. */
+function vm_map_fork_entry(new_map: VmMap, old: VmMapEntry): VmMapEntry {
+    const e = vm_map_entry_create(new_map);
+    vm_map_entry_copy_full(e, old);
+    e.is_shared = false;
+    e.in_transition = false;
+    e.wired_count = 0;
+    e.user_wired_count = 0;
+    return e;
+}
+
+function vm_map_fork_share(old_map: VmMap, new_map: VmMap, old: VmMapEntry): VmMapEntry {
+    const size = old.vme_end - old.vme_start;
+    const hooks = old_map.hooks;
+    let object = old.object;
+    if (object === null) {
+        assert(hooks.object_allocate !== undefined, "vm_map_fork: no object allocator");
+        object = hooks.object_allocate(old_map, size);
+        old.object = object;
+        old.offset = 0;
+    } else if (
+        old.needs_copy ||
+        object.shadowed ||
+        (object.internal && !old.is_shared && object.size > size)
+    ) {
+        // vm_object_shadow: the entry's reference passes to the shadow link.
+        assert(hooks.object_allocate !== undefined, "vm_map_fork: no object allocator");
+        const shadow = hooks.object_allocate(old_map, size);
+        shadow.shadow = object;
+        shadow.shadow_offset = old.offset;
+        old.object = object = shadow;
+        old.offset = 0;
+        if (!old.needs_copy && old.protection & VM_PROT_WRITE)
+            hooks.protect?.(old_map, old.vme_start, old.vme_end, old.protection & ~VM_PROT_WRITE);
+        old.needs_copy = false;
+    }
+    object.use_shared_copy = true;
+    vm_object_reference(object);
+    const e = vm_map_fork_entry(new_map, old);
+    old.is_shared = e.is_shared = true;
+    return e;
+}
+
+function vm_map_fork_copy(old_map: VmMap, new_map: VmMap, old: VmMapEntry): VmMapEntry {
+    // vm_map_copyin's path (wired memory, non-temporary objects) is never taken: neither exists in user maps.
+    assert(old.wired_count === 0, "vm_map_fork: wired user memory is not modelled");
+    const e = vm_map_fork_entry(new_map, old);
+    const object = old.object;
+    if (object === null) {
+        e.needs_copy = false;
+        return e;
+    }
+    assert(object.internal, () => `vm_map_fork: ${object.name} is not a temporary object`);
+    assert(
+        !object.use_shared_copy,
+        "vm_map_fork: copying a shared object needs a copy object (vm_object_copy_delayed), not modelled",
+    );
+    vm_object_reference(object);
+    object.shadowed = true;
+    if (!old.needs_copy) {
+        old_map.hooks.object_pmap_protect?.(
+            old_map,
+            old,
+            old.is_shared,
+            old.protection & ~VM_PROT_WRITE,
+        );
+        old.needs_copy = true;
+    }
+    e.needs_copy = true;
+    return e;
 }
 
 /**

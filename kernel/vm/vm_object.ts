@@ -8,11 +8,16 @@
  * index), a shadow (the object it was copied from, for copy-on-write) and
  * what the default pager holds for it (offset → paging-area slot). Kernel
  * objects (kernel_object, the submap object, kmem_alloc objects) never get
- * pages here: kernel memory is tracked by the pmap and the allocators. Copy
- * objects, pager ports, paging_in_progress and the object cache are not
- * modelled; vm_object_coalesce refuses objects that have pages or a shadow,
- * as Mach refuses paged or shadowed ones. Objects live in the host heap; user
- * objects also take a struct vm_object from vm_object_cache (kva).
+ * pages here: kernel memory is tracked by the pmap and the allocators.
+ * vm_object_coalesce refuses an object referenced more than once, paged out
+ * or shadowing another, as Mach does. `shadowed` and `use_shared_copy` are
+ * Mach's flags for vm_map_fork's copy strategies.
+ *
+ * Departures: copy objects, pager ports, paging_in_progress, the object
+ * cache and vm_object_collapse (which vm_object_coalesce tries first in
+ * Mach) are not modelled. Objects live in the host heap; user objects also
+ * take a struct vm_object from vm_object_cache (kva), whose fields are not
+ * written.
  *
  * kernel_object and vm_submap_object are statically allocated in Mach and
  * set up by vm_object_bootstrap; here the boot code creates them with
@@ -35,8 +40,12 @@ export interface VmObject {
     /** Copy-on-write: the object this one shadows, and where in it offset 0 lies. */
     shadow: VmObject | null;
     shadow_offset: number;
-    /** Anonymous memory (pager_created on first pageout: the default pager). */
+    /** Anonymous memory (pager_created on first pageout: the default pager); also Mach's `temporary`. */
     internal: boolean;
+    /** A symmetric copy was made of it (vm_object_copy_temporary): sharing it needs a shadow first. */
+    shadowed: boolean;
+    /** Shared by vm_map_fork's SHARE: later copies would use the delayed (copy object) strategy. */
+    use_shared_copy: boolean;
     /** The default pager's copy of paged-out pages: offset → paging-area slot. */
     pager: Map<number, number> | null;
     /** Called when the last reference goes (vm_object_terminate); set by the VM that owns pages. */
@@ -63,6 +72,8 @@ export function vm_object_allocate(size: number, name = "vm_object"): VmObject {
         shadow: null,
         shadow_offset: 0,
         internal: false,
+        shadowed: false,
+        use_shared_copy: false,
         pager: null,
         terminate: null,
         page_remove: null,

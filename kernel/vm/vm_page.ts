@@ -1,28 +1,59 @@
 /*
  * kernel/vm/vm_page.ts — the resident page table and its queues, models the
- * queue part of vm/vm_resident.c and vm/vm_page.h (GNU Mach 2014).
+ * queue part of vm/vm_resident.c and vm/vm_page.h (GNU Mach 8d03c760).
  *
- * Departure: Mach keeps a `struct vm_page` per page in the stolen vm_page
- * array (which mach86 allocates and fills in guest RAM, see vm_resident.ts);
- * the host-side bookkeeping is a structure of arrays indexed by page number
- * so that 470k pages cost a few MiB, not 470k objects. The free queue is a
- * LIFO through `next`, as Mach's vm_page_queue_free is; the active and
- * inactive queues are FIFOs (queue_enter at the tail, vm_pageout_scan takes
- * from the head) through `qnext`/`qprev`.
+ * The free queue is a LIFO through `next`, as Mach's vm_page_queue_free is;
+ * the active and inactive queues are FIFOs (queue_enter at the tail,
+ * vm_pageout_scan takes from the head) through `qnext`/`qprev`. A double
+ * release panics "vm_page_release", as in Mach.
  *
  * A page is in exactly one state: free, wired (kernel memory, page tables,
  * or a user page being worked on), active or inactive (pageable user
- * memory, owned by a vm_object at an offset), or fictitious.
+ * memory, owned by a vm_object at an offset).
+ *
+ * Every change of a page's state is also written to its struct vm_page in
+ * guest RAM, and to the queue heads and counts there, once the boot has set
+ * `ram` (vm_page_ram.ts says which fields, and how).
+ *
+ * Departures:
+ * - The host bookkeeping is a structure of arrays indexed by page number
+ *   (470k pages cost a few MiB, not 470k objects); the struct vm_page in
+ *   guest RAM mirrors it. Pages are found by physical frame (by_pfn) and in
+ *   their object's host map, not through the VP hash buckets.
+ * - vm_page_grab hands out a wired page (counted in vm_page_wire_count at
+ *   once); Mach's leaves it on no queue and unwired until the caller wires
+ *   or activates it. wire_count is 0 or 1 (no nested wiring).
+ * - vm_page_release also does vm_page_free's part (off the queues, out of
+ *   its object, laundry cleared); there are no fictitious or private pages
+ *   and no external page counts; vm_page_free_wanted's wakeups are the
+ *   pageout daemon's business (vm_pageout.ts).
  */
 import { panic } from "../kern/debug.ts";
 import type { VmObject } from "./vm_object.ts";
+import {
+    VM_PAGE_RAM_ACTIVE,
+    VM_PAGE_RAM_BUSY,
+    VM_PAGE_RAM_DIRTY,
+    VM_PAGE_RAM_FREE,
+    VM_PAGE_RAM_INACTIVE,
+    VM_PAGE_RAM_LAUNDRY,
+    VM_PAGE_RAM_REFERENCE,
+    VM_PAGE_RAM_TABLED,
+    VM_PAGE_RAM_WIRED,
+    vm_page_bits_pack,
+    vm_page_ram_global,
+    vm_page_ram_head_va,
+    vm_page_ram_pa,
+    vm_page_ram_state,
+    vm_page_ram_va,
+    type VmPageRam,
+    type VmPageWords,
+} from "./vm_page_ram.ts";
 
 export const PAGE_FREE = 1;
 export const PAGE_WIRED = 2;
 export const PAGE_ACTIVE = 3;
 export const PAGE_INACTIVE = 4;
-/** Created by vm_page_create for memory handed over after boot (the modules). */
-export const PAGE_FICTITIOUS = 5;
 
 /** Bits of `flags` (struct vm_page's bitfield, the ones the model uses). */
 export const PG_DIRTY = 1;
@@ -67,9 +98,13 @@ export interface VmPageTable {
     vm_page_inactive_count: number;
     vm_page_laundry_count: number;
     vm_page_free_count_minimum: number;
+    /** Set by each vm_pageout_scan loop (2/3 of the pageable pages); 0 until the first scan. */
+    vm_page_inactive_target: number;
     /** Threads waiting in vm_page_wait (the pageout daemon's wakeup condition). */
     vm_page_free_wanted: number;
     stats: VmPageStats;
+    /** The structs and globals in guest RAM, once pmap_startup has written them; null = host only. */
+    ram: VmPageRam | null;
 }
 
 export function vm_page_table_create(capacity: number, max_pfn: number): VmPageTable {
@@ -95,6 +130,7 @@ export function vm_page_table_create(capacity: number, max_pfn: number): VmPageT
         vm_page_inactive_count: 0,
         vm_page_laundry_count: 0,
         vm_page_free_count_minimum: 0,
+        vm_page_inactive_target: 0,
         vm_page_free_wanted: 0,
         stats: {
             zero_fill_count: 0,
@@ -104,6 +140,7 @@ export function vm_page_table_create(capacity: number, max_pfn: number): VmPageT
             pageouts: 0,
             reactivations: 0,
         },
+        ram: null,
     };
 }
 
@@ -142,6 +179,113 @@ export function vm_page_init(t: VmPageTable, pa: number): number {
     return i;
 }
 
+/* ---- the structs and globals in guest RAM ---- */
+
+/** What page i's state sets in its struct: links, bits, object, offset. */
+function ram_words(t: VmPageTable, r: VmPageRam, i: number): VmPageWords {
+    const s = t.state[i]!;
+    const f = t.flags[i]!;
+    let next = 0;
+    let prev = 0;
+    if (s === PAGE_FREE) {
+        if (t.next[i]! >= 0) next = vm_page_ram_va(r, t.next[i]!);
+    } else if (s === PAGE_ACTIVE || s === PAGE_INACTIVE) {
+        const head = vm_page_ram_head_va(
+            r,
+            s === PAGE_INACTIVE ? "vm_page_queue_inactive" : "vm_page_queue_active",
+        );
+        next = t.qnext[i]! >= 0 ? vm_page_ram_va(r, t.qnext[i]!) : head;
+        prev = t.qprev[i]! >= 0 ? vm_page_ram_va(r, t.qprev[i]!) : head;
+    }
+    const o = t.object[i];
+    return {
+        pageq_next: next,
+        pageq_prev: prev,
+        object: o?.kva ?? 0,
+        offset: o ? t.offset[i]! : 0,
+        bits: {
+            wire_count: s === PAGE_WIRED ? 1 : 0,
+            inactive: s === PAGE_INACTIVE ? 1 : 0,
+            active: s === PAGE_ACTIVE ? 1 : 0,
+            free: s === PAGE_FREE ? 1 : 0,
+            busy: s === PAGE_FREE ? 1 : 0,
+            laundry: f & PG_LAUNDRY ? 1 : 0,
+            reference: f & PG_REFERENCE ? 1 : 0,
+            dirty: f & PG_DIRTY ? 1 : 0,
+            tabled: o ? 1 : 0,
+        },
+    };
+}
+
+/** Write page i's links, bits, object and offset (nothing for i < 0 or without `ram`). */
+function ram_sync(t: VmPageTable, i: number): void {
+    const r = t.ram;
+    if (r === null || i < 0) return;
+    const s = t.state[i]!;
+    const f = t.flags[i]!;
+    let next = 0;
+    let prev = 0;
+    let state = 0;
+    if (s === PAGE_FREE) {
+        if (t.next[i]! >= 0) next = vm_page_ram_va(r, t.next[i]!);
+        state = VM_PAGE_RAM_FREE | VM_PAGE_RAM_BUSY;
+    } else if (s === PAGE_ACTIVE || s === PAGE_INACTIVE) {
+        const head = vm_page_ram_head_va(
+            r,
+            s === PAGE_INACTIVE ? "vm_page_queue_inactive" : "vm_page_queue_active",
+        );
+        next = t.qnext[i]! >= 0 ? vm_page_ram_va(r, t.qnext[i]!) : head;
+        prev = t.qprev[i]! >= 0 ? vm_page_ram_va(r, t.qprev[i]!) : head;
+        state = s === PAGE_INACTIVE ? VM_PAGE_RAM_INACTIVE : VM_PAGE_RAM_ACTIVE;
+    } else if (s === PAGE_WIRED) {
+        state = VM_PAGE_RAM_WIRED;
+    }
+    if (f & PG_LAUNDRY) state |= VM_PAGE_RAM_LAUNDRY;
+    if (f & PG_REFERENCE) state |= VM_PAGE_RAM_REFERENCE;
+    if (f & PG_DIRTY) state |= VM_PAGE_RAM_DIRTY;
+    const o = t.object[i];
+    if (o) state |= VM_PAGE_RAM_TABLED;
+    vm_page_ram_state(r, i, next, prev, o?.kva ?? 0, o ? t.offset[i]! : 0, state);
+}
+
+/** vm_page_queue_free and vm_page_free_count. */
+function ram_free(t: VmPageTable): void {
+    const r = t.ram!;
+    vm_page_ram_global(
+        r,
+        "vm_page_queue_free",
+        t.free_head < 0 ? 0 : vm_page_ram_va(r, t.free_head),
+    );
+    vm_page_ram_global(r, "vm_page_free_count", t.vm_page_free_count);
+}
+
+/** A queue head {next, prev} (itself when empty) and its count. */
+function ram_queue(t: VmPageTable, inactive: boolean): void {
+    const r = t.ram!;
+    const name = inactive ? "vm_page_queue_inactive" : "vm_page_queue_active";
+    const self = vm_page_ram_head_va(r, name);
+    const first = inactive ? t.inactive_head : t.active_head;
+    const last = inactive ? t.inactive_tail : t.active_tail;
+    vm_page_ram_global(r, name, first < 0 ? self : vm_page_ram_va(r, first), 0);
+    vm_page_ram_global(r, name, last < 0 ? self : vm_page_ram_va(r, last), 4);
+    if (inactive) vm_page_ram_global(r, "vm_page_inactive_count", t.vm_page_inactive_count);
+    else vm_page_ram_global(r, "vm_page_active_count", t.vm_page_active_count);
+}
+
+/** Every global, from the host state (after the boot's bulk write). */
+export function vm_page_ram_globals(t: VmPageTable): void {
+    if (t.ram === null) return;
+    ram_free(t);
+    ram_queue(t, false);
+    ram_queue(t, true);
+    vm_page_ram_global(t.ram, "vm_page_wire_count", t.vm_page_wire_count);
+}
+
+/** Write page i's whole struct from the host state (vm_page_create's new pages). */
+export function vm_page_ram_sync(t: VmPageTable, i: number): void {
+    ram_sync(t, i);
+}
+
 /* ---- active / inactive queues ---- */
 
 function queue_remove(t: VmPageTable, i: number): void {
@@ -157,6 +301,11 @@ function queue_remove(t: VmPageTable, i: number): void {
     t.qnext[i] = t.qprev[i] = -1;
     if (inactive) t.vm_page_inactive_count--;
     else t.vm_page_active_count--;
+    if (t.ram) {
+        ram_sync(t, p);
+        ram_sync(t, n);
+        ram_queue(t, inactive);
+    }
 }
 
 function queue_enter(t: VmPageTable, i: number, inactive: boolean): void {
@@ -174,14 +323,21 @@ function queue_enter(t: VmPageTable, i: number, inactive: boolean): void {
         t.vm_page_active_count++;
     }
     t.state[i] = inactive ? PAGE_INACTIVE : PAGE_ACTIVE;
+    if (t.ram) {
+        ram_sync(t, tail);
+        ram_sync(t, i);
+        ram_queue(t, inactive);
+    }
 }
 
 /** VM_PAGE_QUEUES_REMOVE plus leaving the wired state: the page is on no queue afterwards. */
 function vm_page_leave(t: VmPageTable, i: number): void {
     const s = t.state[i];
     if (s === PAGE_ACTIVE || s === PAGE_INACTIVE) queue_remove(t, i);
-    else if (s === PAGE_WIRED) t.vm_page_wire_count--;
-    else if (s === PAGE_FREE) panic("vm_page_leave: free page");
+    else if (s === PAGE_WIRED) {
+        t.vm_page_wire_count--;
+        if (t.ram) vm_page_ram_global(t.ram, "vm_page_wire_count", t.vm_page_wire_count);
+    } else if (s === PAGE_FREE) panic("vm_page_leave: free page");
     t.state[i] = 0;
 }
 
@@ -205,6 +361,18 @@ export function vm_page_wire(t: VmPageTable, i: number): void {
     vm_page_leave(t, i);
     t.state[i] = PAGE_WIRED;
     t.vm_page_wire_count++;
+    if (t.ram) {
+        ram_sync(t, i);
+        vm_page_ram_global(t.ram, "vm_page_wire_count", t.vm_page_wire_count);
+    }
+}
+
+/** Set and clear PG_* flags (the reference, dirty and laundry bits of the struct). */
+export function vm_page_flags(t: VmPageTable, i: number, set: number, clear = 0): void {
+    const f = (t.flags[i]! & ~clear) | set;
+    if (f === t.flags[i]) return;
+    t.flags[i] = f;
+    ram_sync(t, i);
 }
 
 /* ---- object membership (vm_page_insert / vm_page_remove) ---- */
@@ -216,6 +384,7 @@ export function vm_page_insert(t: VmPageTable, i: number, object: VmObject, offs
     pages.set(offset, i);
     t.object[i] = object;
     t.offset[i] = offset;
+    ram_sync(t, i);
 }
 
 export function vm_page_remove(t: VmPageTable, i: number): void {
@@ -224,6 +393,7 @@ export function vm_page_remove(t: VmPageTable, i: number): void {
     object.pages.delete(t.offset[i]!);
     t.object[i] = null;
     t.offset[i] = 0;
+    ram_sync(t, i);
 }
 
 /* ---- free queue ---- */
@@ -232,8 +402,10 @@ export function vm_page_remove(t: VmPageTable, i: number): void {
 export function vm_page_release(t: VmPageTable, i: number): void {
     const s = t.state[i];
     if (s === PAGE_FREE) panic("vm_page_release");
-    if (s === PAGE_WIRED) t.vm_page_wire_count--;
-    else if (s === PAGE_ACTIVE || s === PAGE_INACTIVE) queue_remove(t, i);
+    if (s === PAGE_WIRED) {
+        t.vm_page_wire_count--;
+        if (t.ram) vm_page_ram_global(t.ram, "vm_page_wire_count", t.vm_page_wire_count);
+    } else if (s === PAGE_ACTIVE || s === PAGE_INACTIVE) queue_remove(t, i);
     if (t.flags[i]! & PG_LAUNDRY) t.vm_page_laundry_count--;
     t.flags[i] = 0;
     if (t.object[i] !== null) vm_page_remove(t, i);
@@ -241,6 +413,10 @@ export function vm_page_release(t: VmPageTable, i: number): void {
     t.next[i] = t.free_head;
     t.free_head = i;
     t.vm_page_free_count++;
+    if (t.ram) {
+        ram_sync(t, i);
+        ram_free(t);
+    }
 }
 
 /** vm_page_grab: pop the free LIFO and wire the page; −1 when empty. */
@@ -255,6 +431,11 @@ export function vm_page_grab(t: VmPageTable): number {
     t.vm_page_wire_count++;
     if (t.vm_page_free_count < t.vm_page_free_count_minimum) {
         t.vm_page_free_count_minimum = t.vm_page_free_count;
+    }
+    if (t.ram) {
+        ram_sync(t, i);
+        ram_free(t);
+        vm_page_ram_global(t.ram, "vm_page_wire_count", t.vm_page_wire_count);
     }
     return i;
 }
@@ -326,7 +507,59 @@ export function vm_page_verify(t: VmPageTable): string[] {
         out.push("active queue length != active pages");
     if (verify_queue(t, out, true) !== c(PAGE_INACTIVE))
         out.push("inactive queue length != inactive pages");
+    if (t.ram) verify_ram(t, t.ram, out);
     return out;
+}
+
+/** The structs and globals in guest RAM say what the host state says. */
+function verify_ram(t: VmPageTable, r: VmPageRam, out: string[]): void {
+    const l = r.layout;
+    const mem = r.mem;
+    const bad = (what: string) => {
+        if (out.length < 50) out.push(what);
+    };
+    for (let i = 0; i < t.count; i++) {
+        const w = ram_words(t, r, i);
+        const at = (off: number) => mem.read32(vm_page_ram_pa(r, i, off)) >>> 0;
+        const words: [string, number, number][] = [
+            ["pageq.next", l.pageq_next, w.pageq_next],
+            ["pageq.prev", l.pageq_prev, w.pageq_prev],
+            ["object", l.object, w.object],
+            ["offset", l.offset, w.offset],
+            ["phys_addr", l.phys_addr, t.phys[i]!],
+        ];
+        vm_page_bits_pack(l, w.bits).forEach((v, n) =>
+            words.push([`bits@${l.bit_words[n]}`, l.bit_words[n]!, v]),
+        );
+        for (const [name, off, want] of words) {
+            const got = at(off);
+            if (got !== want >>> 0)
+                bad(
+                    `page ${i} in guest RAM: ${name} = 0x${got.toString(16)}, expected 0x${(want >>> 0).toString(16)}`,
+                );
+        }
+    }
+    const g = (name: keyof VmPageRam["globals"], want: number, off = 0) => {
+        const pa = r.globals[name];
+        if (pa === undefined) return;
+        const got = mem.read32(pa + off) >>> 0;
+        if (got !== want >>> 0)
+            bad(
+                `${name}${off ? "+" + off : ""} in guest RAM = 0x${got.toString(16)}, expected 0x${(want >>> 0).toString(16)}`,
+            );
+    };
+    const va = (i: number, head: number) => (i < 0 ? head : vm_page_ram_va(r, i));
+    g("vm_page_queue_free", va(t.free_head, 0));
+    const ah = vm_page_ram_head_va(r, "vm_page_queue_active");
+    const ih = vm_page_ram_head_va(r, "vm_page_queue_inactive");
+    g("vm_page_queue_active", va(t.active_head, ah));
+    g("vm_page_queue_active", va(t.active_tail, ah), 4);
+    g("vm_page_queue_inactive", va(t.inactive_head, ih));
+    g("vm_page_queue_inactive", va(t.inactive_tail, ih), 4);
+    g("vm_page_free_count", t.vm_page_free_count);
+    g("vm_page_active_count", t.vm_page_active_count);
+    g("vm_page_inactive_count", t.vm_page_inactive_count);
+    g("vm_page_wire_count", t.vm_page_wire_count);
 }
 
 export function vm_page_info(t: VmPageTable, print: (line: string) => void): void {

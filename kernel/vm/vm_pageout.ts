@@ -1,25 +1,44 @@
 /*
- * kernel/vm/vm_pageout.ts — models vm/vm_pageout.c of GNU Mach (2011–2014,
- * and the 2014-08-30 thresholds of 91f0887c): the free-page thresholds set
- * in vm_pageout(), vm_page_grab's policy for unprivileged allocations,
- * vm_page_wait, and vm_pageout_scan (reference §10.3, §11).
+ * kernel/vm/vm_pageout.ts — models vm/vm_pageout.c of GNU Mach 8d03c760
+ * (2014; and the 2014-08-30 thresholds of 91f0887c): the free-page
+ * thresholds set in vm_pageout(), vm_page_grab's policy for unprivileged
+ * allocations (vm/vm_resident.c), vm_page_wait, and vm_pageout_scan.
  *
  * The CPU bits are real: a page's reference and modify state come from the
  * accessed/dirty bits the emulated CPU set in the guest PTEs (pmap_phys_*),
  * plus PG_DIRTY for pages the kernel itself wrote (copyout, COW copies).
+ *
+ * As in Mach: vm_page_inactive_target is a global the scan recomputes on
+ * each loop (0 until the first scan) and vm_page_grab only reads; only
+ * pages sent to the pager count towards a burst (clean frees do not); a
+ * referenced inactive page is reactivated with its reference bit left set.
  *
  * Departures:
  * - The daemon runs on the host, synchronously: it is given the CPU when a
  *   trap finds it woken (vm_page_free_wanted, or free below free_min), and a
  *   thread in vm_page_wait runs one scan in its place. Pauses (bursts,
  *   empty inactive queue) are counted and charged to the virtual clock
- *   (k.ticks) but do not hand the CPU to user threads.
+ *   (k.ticks) but do not hand the CPU to user threads. A burst pause goes
+ *   on with the same scan (Mach's continuation re-enters vm_pageout_scan,
+ *   collectors first); vm_pageout_burst_wait stays 10 ms/page
+ *   (vm_pageout_scan_continue's adaptation is not modelled).
+ * - A scan looks at each pageable page at most once (a page reactivated now,
+ *   say the one a thread just faulted in, is not reconsidered before its
+ *   thread has run), and it ends at free_target even while threads wait in
+ *   vm_page_wait: a waiter runs its own scan, and vm_page_release would
+ *   have woken it once the free count reached the reserve.
  * - Cleaning is synchronous: a dirty anonymous page is written to the
  *   default pager (default_pager.ts) and freed at once, so the laundry
- *   queue is always empty between scans. External objects do not exist.
+ *   queue is always empty between scans. External objects do not exist, so
+ *   every page is a candidate (want_pages is always true) and there is no
+ *   double paging. A dirty page the pager cannot take goes back to the
+ *   active queue.
+ * - A page the scan frees or cleans has its harvested reference and modify
+ *   bits cleared; Mach clears only the modify bit (vm_pageout_page) and
+ *   leaves pmap_phys_attributes stale on a freed page.
  * - stack_collect, net_kmsg_collect and the task/thread collectors have
- *   nothing to collect in the model; slab_collect (zone_gc in the zone era)
- *   runs first, as the reference orders it.
+ *   nothing to collect in the model; slab_collect (consider_zone_gc in the
+ *   zone era) runs before the loop, last of the collectors, as in Mach.
  */
 import { panic } from "../kern/debug.ts";
 import type { Kernel } from "../kern/kernel.ts";
@@ -44,6 +63,7 @@ import {
     PG_REFERENCE,
     vm_page_activate,
     vm_page_deactivate,
+    vm_page_flags,
     vm_page_grab,
     vm_page_release,
     type VmPageTable,
@@ -142,13 +162,11 @@ export function vm_page_grab_user(k: Kernel, vm: VmRuntime): number {
         vm.stats.user_free_min = t.vm_page_free_count;
     const i = vm_page_grab(t);
     if (i < 0) panic("vm_page_grab");
-    const inactive_target = Math.floor(
-        ((t.vm_page_active_count + t.vm_page_inactive_count) * 2) / 3,
-    );
+    // vm_page_inactive_target as the last scan left it (0 before the first scan).
     if (
         t.vm_page_free_count < th.vm_page_free_min ||
         (t.vm_page_free_count < th.vm_page_free_target &&
-            t.vm_page_inactive_count < inactive_target)
+            t.vm_page_inactive_count < t.vm_page_inactive_target)
     ) {
         vm.pageout_wanted = true;
     }
@@ -203,14 +221,19 @@ function page_referenced(k: Kernel, t: VmPageTable, i: number): boolean {
 
 /** vm_page_deactivate's reference clearing, both the software and the PTE bits. */
 function clear_reference(k: Kernel, t: VmPageTable, i: number): void {
-    t.flags[i]! &= ~PG_REFERENCE;
+    vm_page_flags(t, i, 0, PG_REFERENCE);
     pmap_phys_clear_reference(k.kernel_pmap!.globals, t.phys[i]!);
 }
 
-/** Move pages active → inactive until the inactive queue holds 2/3 of the pageable pages. */
+/**
+ * Recompute vm_page_inactive_target (VM_PAGE_INACTIVE_TARGET: 2/3 of the
+ * pageable pages) and move pages active → inactive until it is reached.
+ */
 function refill_inactive(k: Kernel, t: VmPageTable): void {
-    const target = Math.floor(((t.vm_page_active_count + t.vm_page_inactive_count) * 2) / 3);
-    while (t.vm_page_inactive_count < target && t.active_head >= 0) {
+    t.vm_page_inactive_target = Math.floor(
+        ((t.vm_page_active_count + t.vm_page_inactive_count) * 2) / 3,
+    );
+    while (t.vm_page_inactive_count < t.vm_page_inactive_target && t.active_head >= 0) {
         const i = t.active_head;
         clear_reference(k, t, i);
         vm_page_deactivate(t, i);
@@ -238,19 +261,26 @@ function vm_pageout_page(k: Kernel, vm: VmRuntime, t: VmPageTable, i: number): b
     return true;
 }
 
-/** Take one page from the inactive head: reactivate, free, or clean it. */
-function scan_one(k: Kernel, vm: VmRuntime, t: VmPageTable): "freed" | "reactivated" | "kept" {
+/**
+ * Take one page from the inactive head: reactivate it (its reference bit
+ * stays set: vm_page_activate does not clear it, the next deactivation
+ * does), free it when clean, or clean it ("paged out").
+ */
+function scan_one(
+    k: Kernel,
+    vm: VmRuntime,
+    t: VmPageTable,
+): "freed" | "paged out" | "reactivated" | "kept" {
     const i = t.inactive_head;
     const g = k.kernel_pmap!.globals;
     if (page_referenced(k, t, i)) {
-        clear_reference(k, t, i);
         vm_page_activate(t, i);
         t.stats.reactivations++;
         return "reactivated";
     }
     const pa = t.phys[i]!;
     pmap_page_protect(g, pa, VM_PROT_NONE);
-    if (pmap_phys_is_modified(g, pa)) t.flags[i]! |= PG_DIRTY;
+    if (pmap_phys_is_modified(g, pa)) vm_page_flags(t, i, PG_DIRTY);
     pmap_phys_clear_modify(g, pa);
     pmap_phys_clear_reference(g, pa);
     if (!(t.flags[i]! & PG_DIRTY)) {
@@ -258,7 +288,7 @@ function scan_one(k: Kernel, vm: VmRuntime, t: VmPageTable): "freed" | "reactiva
         vm_page_release(t, i);
         return "freed";
     }
-    if (vm_pageout_page(k, vm, t, i)) return "freed";
+    if (vm_pageout_page(k, vm, t, i)) return "paged out";
     // Nowhere to put it: keep it, at the back of the active queue.
     vm.stats.no_pager++;
     vm_page_activate(t, i);
@@ -297,7 +327,8 @@ export function vm_pageout_scan(k: Kernel, vm: VmRuntime): number {
             pause(k, vm, burst * VM_PAGEOUT_BURST_WAIT_MS);
             burst = 0;
         }
-        if (scan_one(k, vm, t) === "freed") burst++;
+        // Only pages sent to the pager count towards a burst (burst_count++ after vm_pageout_page).
+        if (scan_one(k, vm, t) === "paged out") burst++;
     }
     const freed = t.vm_page_free_count - start_free;
     vm.futile_free = freed > 0 ? -1 : t.vm_page_free_count;
@@ -329,7 +360,10 @@ export function vm_pagein(
     i: number,
 ): void {
     const slot = object.pager!.get(offset)!;
-    k.mem.write(k.vm_page!.phys[i]!, default_pager_read(vm.pager, slot));
+    const pa = k.vm_page!.phys[i]!;
+    k.mem.write(pa, default_pager_read(vm.pager, slot));
+    // memory_object_data_supply: the page arrives clean.
+    pmap_phys_clear_modify(k.kernel_pmap!.globals, pa);
     k.vm_page!.stats.pageins++;
 }
 

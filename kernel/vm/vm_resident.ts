@@ -6,23 +6,33 @@
  * The stolen areas are real: their kernel VA lies above the direct map
  * (this is what eats kernel_map as RAM grows), every page is backed by a
  * physical page from pmap_next_page and entered in the kernel pmap, and the
- * vm_page array holds a 44-byte struct vm_page per page in guest RAM with
- * phys_addr, the free bit and the free-queue link filled in.
+ * vm_page array holds a struct vm_page per page in guest RAM, laid out as
+ * the modelled version's (44 or 48 bytes) and kept current with the model's
+ * state (vm_page_ram.ts); so are the structs vm_page_create takes from
+ * vm_page_cache for the module pages.
+ *
+ * Departures: the VP hash buckets are stolen but stay empty (the model looks
+ * pages up on the host); the host keeps its own page table (vm_page.ts).
  */
 import { panic } from "../kern/debug.ts";
 import type { Kernel } from "../kern/kernel.ts";
 import { pmap_enter, pmap_extract } from "../i386/pmap.ts";
 import { pmap_free_pages, pmap_next_page } from "../i386at/model_dep.ts";
 import { round_page, trunc_page } from "../i386/vm_param.ts";
-import { vm_page_init, vm_page_release, vm_page_table_create } from "./vm_page.ts";
+import {
+    vm_page_init,
+    vm_page_ram_globals,
+    vm_page_release,
+    vm_page_table_create,
+} from "./vm_page.ts";
+import {
+    VM_PAGE_LAYOUTS,
+    vm_page_bits_pack,
+    vm_page_ram_init,
+    type VmPageGlobals,
+    type VmPageRam,
+} from "./vm_page_ram.ts";
 import { VM_PROT_READ, VM_PROT_WRITE } from "./vm_prot.ts";
-
-/** Offsets in struct vm_page (i386, 2011–2015): pageq 0, listq 8, next 16, object 20, offset 24, bits 28, phys_addr 32. */
-const VM_PAGE_PAGEQ_NEXT = 0;
-const VM_PAGE_BITS = 28;
-const VM_PAGE_PHYS_ADDR = 32;
-/** Bit of `free` in the bitfield word: after wire_count:15, inactive, active, laundry. */
-const VM_PAGE_BIT_FREE = 1 << 18;
 
 /**
  * Allocate `size` bytes of kernel VA above the direct map (4-byte rounded,
@@ -144,30 +154,65 @@ function pmap_startup(k: Kernel): void {
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-/** Fill the struct vm_page array in guest RAM: phys_addr, the free bit, the free-queue link. */
+/**
+ * The vm_page array in guest RAM after pmap_startup, in one bulk write:
+ * each struct as vm_page_init and vm_page_release leave it (busy and free,
+ * phys_addr, pageq.next linking the free list); then vm_page_queue_free and
+ * the counts. From here on vm_page.ts keeps it current (vm_page_ram.ts).
+ * Sizes without a known layout leave the array as stolen.
+ */
 function write_vm_page_array(k: Kernel): void {
     const t = k.vm_page!;
-    const size = k.params.vm_page_size;
-    const bytes = new Uint8Array(k.vm_page_array_count * size);
-    const link = (i: number) => (t.next[i]! < 0 ? 0 : k.vm_page_array + t.next[i]! * size);
-    if (LITTLE_ENDIAN && size % 4 === 0) {
+    const l = VM_PAGE_LAYOUTS[k.params.vm_page_size];
+    if (!l) return;
+    const base = k.vm_page_array;
+    const page0 = trunc_page(base);
+    const npages = (round_page(base + k.vm_page_array_count * l.size) - page0) / 4096;
+    const pages = new Float64Array(npages);
+    for (let j = 0; j < npages; j++) pages[j] = pmap_extract(k.kernel_pmap!, page0 + j * 4096);
+    const globals: VmPageGlobals = {};
+    for (const [name, pa] of k.kernel_symbols)
+        if (name.startsWith("vm_page_")) globals[name as keyof VmPageGlobals] = pa;
+    const r: VmPageRam = {
+        mem: k.mem,
+        layout: l,
+        base,
+        count: t.count,
+        page0,
+        pages,
+        extra_va: [],
+        extra_pa: [],
+        extra_pa_hi: [],
+        globals,
+        kernelbase: k.params.vm_min_kernel_address,
+    };
+    const bytes = new Uint8Array(k.vm_page_array_count * l.size);
+    const bits = vm_page_bits_pack(l, { busy: 1, free: 1 });
+    const link = (i: number) => (t.next[i]! < 0 ? 0 : base + t.next[i]! * l.size);
+    if (LITTLE_ENDIAN) {
         // Word stores: several times faster than DataView over ~500k pages.
         const w = new Uint32Array(bytes.buffer);
-        const stride = size / 4;
+        const stride = l.size / 4;
+        const next = l.pageq_next / 4;
+        const phys = l.phys_addr / 4;
+        const words = l.bit_words.map((off) => off / 4);
         for (let i = 0, at = 0; i < t.count; i++, at += stride) {
-            w[at + VM_PAGE_PAGEQ_NEXT / 4] = link(i);
-            w[at + VM_PAGE_BITS / 4] = VM_PAGE_BIT_FREE;
-            w[at + VM_PAGE_PHYS_ADDR / 4] = t.phys[i]!;
+            w[at + next] = link(i);
+            for (let n = 0; n < words.length; n++) w[at + words[n]!] = bits[n]!;
+            w[at + phys] = t.phys[i]!;
         }
     } else {
         const dv = new DataView(bytes.buffer);
         for (let i = 0; i < t.count; i++) {
-            dv.setUint32(i * size + VM_PAGE_PAGEQ_NEXT, link(i), true);
-            dv.setUint32(i * size + VM_PAGE_BITS, VM_PAGE_BIT_FREE, true);
-            dv.setUint32(i * size + VM_PAGE_PHYS_ADDR, t.phys[i]!, true);
+            const at = i * l.size;
+            dv.setUint32(at + l.pageq_next, link(i), true);
+            l.bit_words.forEach((off, n) => dv.setUint32(at + off, bits[n]!, true));
+            dv.setUint32(at + l.phys_addr, t.phys[i]!, true);
         }
     }
-    kernel_write(k, k.vm_page_array, bytes);
+    kernel_write(k, base, bytes);
+    t.ram = r;
+    vm_page_ram_globals(t);
 }
 
 /**
@@ -184,8 +229,20 @@ export function vm_page_create(
     const t = k.vm_page!;
     let n = 0;
     for (let pa = round_page(start); pa < trunc_page(end); pa += 4096) {
-        if (alloc_struct() === 0) panic("vm_page_create");
-        vm_page_release(t, vm_page_init(t, pa));
+        const kva = alloc_struct();
+        if (kva === 0) panic("vm_page_create");
+        const i = vm_page_init(t, pa);
+        const r = t.ram;
+        if (r) {
+            const j = i - r.count;
+            const split = 4096 - (kva & 0xfff);
+            r.extra_va[j] = kva;
+            r.extra_pa[j] = pmap_extract(k.kernel_pmap!, kva);
+            r.extra_pa_hi[j] =
+                split < r.layout.size ? pmap_extract(k.kernel_pmap!, kva + split) : 0;
+            vm_page_ram_init(r, i, pa);
+        }
+        vm_page_release(t, i);
         n++;
     }
     return n;

@@ -8,8 +8,16 @@
  *
  * Also here: the hooks that tie a user map to its task's pmap, and
  * vm_user_verify, the consistency check between the pmaps and the VM.
+ *
+ * Departures: the functions take the Task and return {kr, addr} instead of
+ * a map and an out-pointer (on failure the address given back is where
+ * vm_map_enter started); no projected buffers, so vm_protect's
+ * projected_buffer_in_range test never refuses; an object's struct
+ * vm_object is allocated from vm_object_cache for its kernel memory, but its
+ * fields live on the host; vm_object_terminate frees the pages at once
+ * (no object cache, no pager termination messages).
  */
-import type { Kernel } from "../kern/kernel.ts";
+import { printf_once, type Kernel } from "../kern/kernel.ts";
 import { kobj_alloc, kobj_free } from "../kern/kobj.ts";
 import { KERN_INVALID_ARGUMENT, KERN_SUCCESS, type KernReturn } from "../kern/kern_return.ts";
 import type { Task } from "../kern/task.ts";
@@ -21,6 +29,7 @@ import {
     pmap_pte,
     pmap_remove,
     pte_to_pa,
+    type Pmap,
 } from "../i386/pmap.ts";
 import { round_page, trunc_page } from "../i386/vm_param.ts";
 import {
@@ -34,15 +43,65 @@ import { vm_object_allocate, vm_object_deallocate, type VmObject } from "./vm_ob
 import { vm_page_lookup_phys, vm_page_release } from "./vm_page.ts";
 import { vm_object_pager_release } from "./vm_pageout.ts";
 import { default_pager_slot_free } from "../default_pager/default_pager.ts";
-import { VM_INHERIT_DEFAULT, VM_PROT_ALL, VM_PROT_DEFAULT, VM_PROT_NONE } from "./vm_prot.ts";
+import {
+    VM_INHERIT_DEFAULT,
+    VM_PROT_ALL,
+    VM_PROT_DEFAULT,
+    VM_PROT_NONE,
+    VM_PROT_NOTIFY,
+} from "./vm_prot.ts";
 
 /** The hooks of a user map: deleting and protecting reach the task's pmap. */
 export function user_map_hooks(k: Kernel, task: Task): VmMapHooks {
     return {
         entry_delete: (_map, _entry, start, end) => pmap_remove(task.pmap, start, end),
         protect: (_map, start, end, prot) => pmap_protect(task.pmap, start, end, prot),
-        printf: (s) => k.printf(s),
+        printf_once: (site, s) => printf_once(k, site, s),
+        object_allocate: (_map, size) => vm_object_anonymous(k, size, `${task.name} shared`),
+        object_pmap_protect: (_map, e, all_maps, prot) =>
+            vm_object_pmap_protect(
+                k,
+                e.object,
+                e.offset,
+                e.vme_end - e.vme_start,
+                all_maps ? null : task.pmap,
+                e.vme_start,
+                prot,
+            ),
     };
+}
+
+/**
+ * vm_object_pmap_protect: lower to `prot` the mappings of the object's pages
+ * in [offset, offset + size). With a pmap that holds more than half of the
+ * range resident, the whole range of that pmap at `start`; otherwise page by
+ * page, on that pmap, or on every mapping when `pmap` is null. NONE follows
+ * the shadow chain (pages of shadowed objects are never writable).
+ */
+function vm_object_pmap_protect(
+    k: Kernel,
+    object: VmObject | null,
+    offset: number,
+    size: number,
+    pmap: Pmap | null,
+    start: number,
+    prot: number,
+): void {
+    const t = k.vm_page!;
+    const g = k.kernel_pmap!.globals;
+    for (let o = object; o !== null; o = o.shadow) {
+        if (pmap !== null && o.pages.size > Math.floor(size / 4096 / 2)) {
+            pmap_protect(pmap, start, start + size, prot);
+            return;
+        }
+        for (const [off, i] of o.pages) {
+            if (off < offset || off >= offset + size) continue;
+            if (pmap === null) pmap_page_protect(g, t.phys[i]!, prot);
+            else pmap_protect(pmap, start + (off - offset), start + (off - offset) + 4096, prot);
+        }
+        if (prot !== VM_PROT_NONE) return;
+        offset += o.shadow_offset;
+    }
 }
 
 /** vm_object_terminate for anonymous memory. */
@@ -85,7 +144,12 @@ export function vm_object_anonymous(k: Kernel, size: number, name: string): VmOb
     return o;
 }
 
-/** vm_allocate: zero-fill memory, anywhere or at `addr`; the object comes at the first fault. */
+/**
+ * vm_allocate: zero-fill memory, anywhere or at trunc_page(addr), of
+ * round_page(size) bytes (vm_size_t: a size that rounds past 2^32 is 0, which
+ * vm_map_enter refuses); size 0 succeeds with address 0. The object comes at
+ * the first fault.
+ */
 export function vm_allocate(
     task: Task,
     addr: number,
@@ -94,16 +158,12 @@ export function vm_allocate(
 ): { kr: KernReturn; addr: number } {
     const map = task.map;
     if (!map) return { kr: KERN_INVALID_ARGUMENT, addr };
-    if (size === 0) return { kr: KERN_SUCCESS, addr };
+    if (size === 0) return { kr: KERN_SUCCESS, addr: 0 };
     const start = anywhere ? map.min_offset : trunc_page(addr);
-    const end = round_page(addr + size);
-    const len = anywhere ? round_page(size) : end - start;
-    if (len === 0 || len > map.max_offset - map.min_offset)
-        return { kr: KERN_INVALID_ARGUMENT, addr };
     const r = vm_map_enter(
         map,
         start,
-        len,
+        round_page(size) % 2 ** 32,
         0,
         anywhere,
         null,
@@ -114,7 +174,7 @@ export function vm_allocate(
         VM_INHERIT_DEFAULT,
         "vm_allocate",
     );
-    return { kr: r.kr, addr: r.kr === KERN_SUCCESS ? r.addr : addr };
+    return { kr: r.kr, addr: r.kr === KERN_SUCCESS ? r.addr : start };
 }
 
 /** vm_deallocate: remove [trunc(addr), round(addr + size)) — 32-bit arithmetic — clamped to the map, as Mach does. */
@@ -125,7 +185,11 @@ export function vm_deallocate(task: Task, addr: number, size: number): KernRetur
     return vm_map_remove(map, trunc_page(addr), round_page((addr + size) >>> 0));
 }
 
-/** vm_protect: KERN_INVALID_ARGUMENT for bits outside VM_PROT_ALL, else vm_map_protect (32-bit range, clamped). */
+/**
+ * vm_protect: KERN_INVALID_ARGUMENT for bits outside VM_PROT_ALL |
+ * VM_PROT_NOTIFY, else vm_map_protect (32-bit range, clamped). Mach also
+ * refuses a range with a projected buffer; the model has none.
+ */
 export function vm_protect(
     task: Task,
     addr: number,
@@ -134,7 +198,7 @@ export function vm_protect(
     prot: number,
 ): KernReturn {
     const map = task.map;
-    if (!map || (prot & ~VM_PROT_ALL) !== 0) return KERN_INVALID_ARGUMENT;
+    if (!map || (prot & ~(VM_PROT_ALL | VM_PROT_NOTIFY)) !== 0) return KERN_INVALID_ARGUMENT;
     return vm_map_protect(map, trunc_page(addr), round_page((addr + size) >>> 0), prot, set_max);
 }
 

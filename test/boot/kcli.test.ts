@@ -17,7 +17,7 @@ describe("cli: image commands", () => {
         expect(r.stdout).toMatch(/kmem_map \[submap\]/);
         expect(r.stdout).toMatch(/ramdisk rd0 \[wired\]/);
         expect(r.stdout).toMatch(/kernel_map->size, term by term:/);
-        expect(r.stdout).toMatch(/vm_page array +\d+ pages x 44 B/);
+        expect(r.stdout).toMatch(/vm_page array +\d+ pages x 48 B/);
         const j = cli(["layout", DI, "--engine", "none", "--at", "modules", "--json"]);
         const doc = JSON.parse(j.stdout);
         expect(doc.at).toBe("modules");
@@ -39,6 +39,8 @@ describe("cli: image commands", () => {
         for (const name of [
             "debian-2014",
             "debian-2014-fix",
+            "gnumach-8d03c760-debian",
+            "gnumach-8d03c760-debian-kmem128",
             "upstream-2014",
             "zalloc-2011",
             "head",
@@ -46,7 +48,7 @@ describe("cli: image commands", () => {
             expect(r.stdout).toContain(`${name}\n`);
         }
         expect(r.stdout).toContain("8d03c760");
-        expect(JSON.parse(cli(["presets", "--json"]).stdout)).toHaveLength(6);
+        expect(JSON.parse(cli(["presets", "--json"]).stdout)).toHaveLength(8);
     });
 
     it("bisect works on a layout parameter too (kmem_map_size at 1856M)", () => {

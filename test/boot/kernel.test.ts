@@ -9,6 +9,7 @@ import { pmap_extract } from "../../kernel/i386/pmap.ts";
 import type { Layout } from "../../kernel/layout.ts";
 import { cmd_bisect, run_image } from "../../cli/kcommands.ts";
 import { kernel_verify } from "../../kernel/kern/kernel_verify.ts";
+import { preset_find } from "../../kernel/presets.ts";
 import type { Io } from "../../cli/boot.ts";
 import { ROOT, cli } from "./helpers.ts";
 
@@ -32,7 +33,7 @@ function capture(): Io & { text: () => string } {
 }
 
 describe("d-i, debian-2014-fix (kmem_map 96 MiB)", () => {
-    it("boots at 1856M on the CPU: truncation, kernel_map->size within 2 MiB of history, CPU reads through the new tables", async () => {
+    it("boots at 1856M on the CPU: truncation, kernel_map->size within 64 KiB of history, CPU reads through the new tables", async () => {
         const r = await run_image({ image: DI, preset: "debian-2014-fix", memory: "1856M" });
         expect(r.status).toBe("ok");
         expect(r.console).toContain("Truncating memory to 1855MiB");
@@ -42,7 +43,9 @@ describe("d-i, debian-2014-fix (kmem_map 96 MiB)", () => {
             `kernel_map->size at "multiboot modules": ${size} (history: ${HISTORICAL_KERNEL_MAP_SIZE}, ` +
                 `difference ${((HISTORICAL_KERNEL_MAP_SIZE - size) / MiB).toFixed(3)} MiB)`,
         );
-        expect(Math.abs(size - HISTORICAL_KERNEL_MAP_SIZE)).toBeLessThan(2 * MiB);
+        // With Debian 1.4-6's 48-byte struct vm_page the model is 14 pages above history: the
+        // image's ramdisk is not the 2014 initrd byte for byte, and the 2014 RAM end is not known.
+        expect(Math.abs(size - HISTORICAL_KERNEL_MAP_SIZE)).toBeLessThan(64 * 1024);
         expect(r.checks.length).toBeGreaterThanOrEqual(4);
         for (const c of r.checks) expect(c.value, c.what).toBe(c.expected);
         expect(kernel_verify(r.kernel!)).toEqual([]);
@@ -154,8 +157,10 @@ describe("d-i, debian-2014 (kmem_map 128 MiB): the cliff", () => {
         console.log(
             `debian-2014 model cliff: boots at ${base}M, fails at ${base + 1}M (history: 1855M / 1856M)`,
         );
-        // Each MiB of RAM costs (44 B vm_page + 12 B pv + 1 B attr + 1/8 B lock) per 4 KiB page of kernel_map.
-        const perMiB = ((44 + 12 + 1 + 0.125) * 256) / MiB;
+        // Each MiB of RAM costs (vm_page + 12 B pv + 1 B attr + 1/8 B lock) per 4 KiB page of kernel_map.
+        const vm_page = preset_find("debian-2014")!.params.vm_page_size;
+        expect(vm_page).toBe(48); // Debian 1.4-4 is v1.4-based
+        const perMiB = ((vm_page + 12 + 1 + 0.125) * 256) / MiB;
         const moreKentry = await cliff(["kentry_pages=512"]);
         expect(Math.abs(base - moreKentry - 1 / perMiB)).toBeLessThan(3);
         // Half a MiB less kmem_map: the cliff moves up by 0.5 / perMiB ≈ 36 MiB (a whole MiB would move

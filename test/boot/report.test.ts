@@ -76,7 +76,7 @@ describe("report: HTML/SVG of the kernel layout", async () => {
 
     const dir = mkdtempSync(join(tmpdir(), "mach86-report-"));
     const file = join(dir, "report.html");
-    const points = await sweep(OPTS, parse_sweep("1664M..1920M:64M"), undefined);
+    const points = await sweep(OPTS, parse_sweep("1600M..1856M:64M"), undefined);
     const html = report_html(report_input(OPTS, r, undefined, points));
     writeFileSync(file, html);
 
@@ -94,7 +94,7 @@ describe("report: HTML/SVG of the kernel layout", async () => {
         expect(points.map((p) => p.ok)).toEqual([true, true, false, false, false]);
         expect(points[0]!.free).toBeGreaterThan(points[4]!.free);
         expect(html).toMatch(/class="boundary"/);
-        expect(html).toContain("boots ≤ 1728 MiB");
+        expect(html).toContain("boots ≤ 1664 MiB");
     });
 
     const browser = existsSync(CHROMIUM) ? it : it.skip;

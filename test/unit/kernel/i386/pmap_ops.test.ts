@@ -28,6 +28,7 @@ import {
     pmap_enter,
     pmap_extract,
     pmap_geometry,
+    pmap_page_protect,
     pmap_is_modified,
     pmap_is_referenced,
     pmap_pde,
@@ -728,5 +729,66 @@ describe(`pmap randomized (seed ${SEED})`, () => {
                 `users ${users.map((u) => `${u.name}:${u.resident_count}/${u.ptp_count}ptp`).join(" ")}`,
         );
         expect(stats.enter).toBeGreaterThan(ops / 3);
+    });
+});
+
+/*
+ * pmap_page_protect (i386/intel/pmap.c, 8d03c760): READ and READ|EXECUTE
+ * write-protect every mapping of the page, VM_PROT_ALL does nothing, every
+ * other protection removes them all — READ|WRITE and EXECUTE included —
+ * and removing a wired mapping panics.
+ */
+describe.each([false, true])("pmap_page_protect (pae=%s)", (pae) => {
+    const PA = 0x00456000;
+    const VA = 0x00400000;
+
+    function two_mappings(): { a: Pmap; b: Pmap } {
+        const s = setup(pae);
+        const a = new_user(s, "a");
+        const b = new_user(s, "b");
+        pmap_enter(a, VA, PA, VM_PROT_RW, false);
+        pmap_enter(b, VA + PAGE, PA, VM_PROT_RW, false);
+        return { a, b };
+    }
+
+    it.each([
+        ["READ", "write-protect", VM_PROT_READ],
+        ["READ|EXECUTE", "write-protect", VM_PROT_READ | VM_PROT_EXECUTE],
+        ["ALL", "keep", VM_PROT_READ | VM_PROT_WRITE | VM_PROT_EXECUTE],
+        ["NONE", "remove", 0],
+        ["READ|WRITE", "remove", VM_PROT_RW],
+        ["WRITE", "remove", VM_PROT_WRITE],
+        ["EXECUTE", "remove", VM_PROT_EXECUTE],
+        ["WRITE|EXECUTE", "remove", VM_PROT_WRITE | VM_PROT_EXECUTE],
+    ])("%s: %s every mapping", (_name, what, prot) => {
+        const { a, b } = two_mappings();
+        pmap_page_protect(a.globals, PA, prot);
+        for (const [p, va] of [
+            [a, VA],
+            [b, VA + PAGE],
+        ] as const) {
+            const e = pte_of(p, va);
+            if (what === "remove") expect(e & INTEL_PTE_VALID).toBe(0);
+            else {
+                expect(e & INTEL_PTE_VALID).toBe(INTEL_PTE_VALID);
+                expect(e & INTEL_PTE_WRITE).toBe(what === "keep" ? INTEL_PTE_WRITE : 0);
+            }
+        }
+        expect(pmap_pv_list(a.globals, PA)).toHaveLength(what === "remove" ? 0 : 2);
+        expect(pmap_verify(a)).toEqual([]);
+        expect(pmap_verify(b)).toEqual([]);
+    });
+
+    it("removing a wired mapping panics (pmap_remove_all)", () => {
+        const s = setup(pae);
+        const a = new_user(s, "a");
+        pmap_enter(a, VA, PA, VM_PROT_RW, true);
+        expect_panic(
+            () => pmap_page_protect(a.globals, PA, 0),
+            "pmap_remove_all removing a wired page",
+        );
+        // Write-protecting a wired mapping is allowed.
+        pmap_page_protect(a.globals, PA, VM_PROT_READ);
+        expect(pte_of(a, VA) & (INTEL_PTE_VALID | INTEL_PTE_WRITE)).toBe(INTEL_PTE_VALID);
     });
 });

@@ -10,25 +10,48 @@ import { describe, expect, it } from "vitest";
 import { run_image } from "../../../../cli/kcommands.ts";
 import { copyin, copyout } from "../../../../kernel/i386/copyinout.ts";
 import {
+    INTEL_PTE_MOD,
     INTEL_PTE_VALID,
     INTEL_PTE_WRITE,
     pmap_entry_read,
     pmap_extract,
+    pmap_page_protect,
+    pmap_phys_is_modified,
     pmap_pte,
 } from "../../../../kernel/i386/pmap.ts";
 import type { Kernel } from "../../../../kernel/kern/kernel.ts";
 import { kernel_verify } from "../../../../kernel/kern/kernel_verify.ts";
 import {
     KERN_INVALID_ADDRESS,
+    KERN_INVALID_ARGUMENT,
     KERN_PROTECTION_FAILURE,
     KERN_SUCCESS,
+    KERN_WRITE_PROTECTION_FAILURE,
 } from "../../../../kernel/kern/kern_return.ts";
 import { task_create, type Task } from "../../../../kernel/kern/task.ts";
 import { task_end } from "../../../../kernel/kern/task_end.ts";
 import { vm_fault } from "../../../../kernel/vm/vm_fault.ts";
-import { vm_map_fork, vm_map_lookup_entry } from "../../../../kernel/vm/vm_map.ts";
+import {
+    VM_INHERIT_SHARE,
+    vm_map_fork,
+    vm_map_lookup_entry,
+} from "../../../../kernel/vm/vm_map.ts";
 import { vm_pageout_scan } from "../../../../kernel/vm/vm_pageout.ts";
-import { VM_PROT_EXECUTE, VM_PROT_READ, VM_PROT_WRITE } from "../../../../kernel/vm/vm_prot.ts";
+import {
+    PAGE_ACTIVE,
+    PAGE_INACTIVE,
+    PG_DIRTY,
+    PG_REFERENCE,
+    vm_page_deactivate,
+    vm_page_lookup_phys,
+} from "../../../../kernel/vm/vm_page.ts";
+import {
+    VM_PROT_EXECUTE,
+    VM_PROT_NONE,
+    VM_PROT_NOTIFY,
+    VM_PROT_READ,
+    VM_PROT_WRITE,
+} from "../../../../kernel/vm/vm_prot.ts";
 import { vm_allocate, vm_deallocate, vm_protect } from "../../../../kernel/vm/vm_user.ts";
 
 const HELLO = join(import.meta.dirname, "../../../../images/user-hello");
@@ -38,7 +61,9 @@ async function boot(set: string[] = [], memory = "16M"): Promise<{ k: Kernel; ta
     const r = await run_image({ image: HELLO, engine: "none", memory, set });
     expect(r.status, r.reason).toBe("ok");
     const k = r.kernel!;
-    return { k, task: k.sched!.tasks[0]! };
+    const task = k.sched!.tasks[0]!;
+    kernels.set(task, k);
+    return { k, task };
 }
 
 /** A page whose every byte depends on `tag` and the page number. */
@@ -168,6 +193,102 @@ describe("vm_fault", () => {
         clean(k);
     });
 
+    // vm_fault_page's copy-on-write: "vm_page_deactivate(m); pmap_page_protect(m->phys_addr,
+    // VM_PROT_NONE)" — the source page goes inactive and loses every mapping, since the
+    // other maps that share it cannot be told apart from those that need the copy.
+    it("a copy-on-write copy deactivates its source page and removes every mapping of it", async () => {
+        const { k, task: parent } = await boot();
+        const t = k.vm_page!;
+        const a = vm_allocate(parent, 0, PG, true).addr;
+        expect(copyout(k, parent, a, pattern(7, 0))).toBe(true);
+        const child = task_create(k, k.sched!.tasks, "child");
+        expect(vm_map_fork(parent.map!, child.map!)).toBe(KERN_SUCCESS);
+        expect(same(copyin(k, child, a, PG), pattern(7, 0))).toBe(true);
+        const src_pa = pmap_extract(parent.pmap, a);
+        expect(pmap_extract(child.pmap, a)).toBe(src_pa);
+        const src = vm_page_lookup_phys(t, src_pa);
+        expect(copyout(k, child, a, new Uint8Array([1]))).toBe(true);
+        expect(pmap_extract(child.pmap, a)).not.toBe(src_pa);
+        expect(t.state[src], "the source page is deactivated").toBe(PAGE_INACTIVE);
+        expect(pte_of(parent, a) & INTEL_PTE_VALID, "the parent's mapping is gone").toBe(0);
+        // The parent faults it back in, read-only (its entry still needs a copy).
+        expect(same(copyin(k, parent, a, PG), pattern(7, 0))).toBe(true);
+        expect(pmap_extract(parent.pmap, a)).toBe(src_pa);
+        expect(pte_of(parent, a) & INTEL_PTE_WRITE).toBe(0);
+        clean(k);
+    });
+
+    // vm_fault_page marks nothing dirty on a copy-on-write copy (vm_fault_dirty_handling is
+    // FALSE): the write that faulted sets the PTE's dirty bit when the CPU retries it.
+    it("a copy-on-write fault alone leaves the copy clean", async () => {
+        const { k, task: parent } = await boot();
+        const t = k.vm_page!;
+        const a = vm_allocate(parent, 0, PG, true).addr;
+        expect(copyout(k, parent, a, pattern(10, 0))).toBe(true);
+        const child = task_create(k, k.sched!.tasks, "child");
+        expect(vm_map_fork(parent.map!, child.map!)).toBe(KERN_SUCCESS);
+        expect(vm_fault(k, child, a, VM_PROT_READ | VM_PROT_WRITE)).toBe(KERN_SUCCESS);
+        const pa = pmap_extract(child.pmap, a);
+        expect(pa).not.toBe(pmap_extract(parent.pmap, a));
+        const i = vm_page_lookup_phys(t, pa);
+        expect(t.flags[i]! & PG_DIRTY).toBe(0);
+        expect(pmap_phys_is_modified(k.kernel_pmap!.globals, pa)).toBe(false);
+        clean(k);
+    });
+
+    // vm_fault with software_reference_bits (TRUE in 8d03c760): a page already on a pageout
+    // queue stays there, marked referenced; only a page on no queue is activated.
+    it("a fault on an inactive page leaves it inactive with its reference bit set", async () => {
+        const { k, task } = await boot();
+        const t = k.vm_page!;
+        const a = vm_allocate(task, 0, PG, true).addr;
+        expect(copyout(k, task, a, pattern(8, 0))).toBe(true);
+        const i = vm_page_lookup_phys(t, pmap_extract(task.pmap, a));
+        expect(t.state[i]).toBe(PAGE_ACTIVE);
+        // What the scan does to an unreferenced page before it decides: inactive, unmapped.
+        t.flags[i]! &= ~PG_REFERENCE;
+        vm_page_deactivate(t, i);
+        pmap_page_protect(k.kernel_pmap!.globals, t.phys[i]!, VM_PROT_NONE);
+        expect(same(copyin(k, task, a, PG), pattern(8, 0))).toBe(true);
+        expect(t.state[i]).toBe(PAGE_INACTIVE);
+        expect(t.flags[i]! & PG_REFERENCE).toBe(PG_REFERENCE);
+        clean(k);
+    });
+
+    // vm_fault_page clears the modify attribute of a zero-filled page, and
+    // memory_object_data_supply that of a paged-in one: a frame's history does not make it dirty.
+    it("zero fill and page-in clear the frame's modify attribute", async () => {
+        const { k, task } = await boot(["swap_size=1M"]);
+        const g = k.kernel_pmap!.globals;
+        const a = vm_allocate(task, 0, PG, true).addr;
+        expect(copyout(k, task, a, pattern(9, 0))).toBe(true);
+        const frame = pmap_extract(task.pmap, a);
+        // The CPU wrote the page: the modify bit is in the PTE, then harvested when the object dies.
+        const pte = pmap_pte(task.pmap, a)!;
+        k.mem.write32(pte, k.mem.read32(pte) | INTEL_PTE_MOD);
+        expect(vm_deallocate(task, a, PG)).toBe(KERN_SUCCESS);
+        expect(pmap_phys_is_modified(g, frame), "harvested when the mapping went").toBe(true);
+        // The free list is LIFO: the next zero fill gets the same frame.
+        const b = vm_allocate(task, 0, PG, true).addr;
+        expect(same(copyin(k, task, b, PG), new Uint8Array(PG))).toBe(true);
+        expect(pmap_extract(task.pmap, b)).toBe(frame);
+        expect(pmap_phys_is_modified(g, frame)).toBe(false);
+
+        // Page-in: out with the modify bit set on its frame, back into a frame whose attribute is stale.
+        expect(copyout(k, task, b, pattern(9, 1))).toBe(true);
+        pageout_all(k, task);
+        const object = vm_map_lookup_entry(task.map!, b).entry!.object!;
+        expect(object.pages.size).toBe(0);
+        expect(object.pager!.size).toBe(1);
+        const t = k.vm_page!;
+        const next = t.free_head;
+        g.phys_attributes.set(t.phys[next]!, INTEL_PTE_MOD);
+        expect(same(copyin(k, task, b, PG), pattern(9, 1))).toBe(true);
+        expect(pmap_extract(task.pmap, b)).toBe(t.phys[next]);
+        expect(pmap_phys_is_modified(g, t.phys[next]!)).toBe(false);
+        clean(k);
+    });
+
     it("pages go out to the default pager and come back with their contents; slots stay the object's", async () => {
         const { k, task } = await boot(["swap_size=1M"]);
         const t = k.vm_page!;
@@ -258,3 +379,150 @@ describe("vm_fault", () => {
         clean(k);
     });
 });
+
+describe("vm_allocate and vm_protect (vm/vm_user.c, 8d03c760)", () => {
+    it("vm_allocate at a fixed address maps round_page(size) from trunc_page(addr); size 0 returns address 0", async () => {
+        const { k, task } = await boot();
+        const base = 0x07000000;
+        // Mach: *addr = trunc_page(*addr); size = round_page(size) — one page, not two.
+        const r = vm_allocate(task, base + 0x800, PG, false);
+        expect(r.kr).toBe(KERN_SUCCESS);
+        expect(r.addr).toBe(base);
+        const e = vm_map_lookup_entry(task.map!, base).entry!;
+        expect([e.vme_start, e.vme_end]).toEqual([base, base + PG]);
+        expect(vm_map_lookup_entry(task.map!, base + PG).found).toBe(false);
+        expect(vm_allocate(task, base + 0x3000, 0, false)).toEqual({ kr: KERN_SUCCESS, addr: 0 });
+        expect(vm_allocate(task, base + 0x3000, 0, true)).toEqual({ kr: KERN_SUCCESS, addr: 0 });
+        // A size that rounds past 2^32 is 0 in vm_size_t: vm_map_enter refuses it.
+        expect(vm_allocate(task, 0, 0xfffff001, true).kr).toBe(KERN_INVALID_ARGUMENT);
+        clean(k);
+    });
+
+    it("VM_PROT_NOTIFY: vm_protect takes it, and a write to such a read-only entry is KERN_WRITE_PROTECTION_FAILURE", async () => {
+        const { k, task } = await boot();
+        const a = vm_allocate(task, 0, 2 * PG, true).addr;
+        expect(copyout(k, task, a, pattern(11, 0))).toBe(true);
+        expect(vm_protect(task, a, PG, false, VM_PROT_READ | VM_PROT_NOTIFY)).toBe(KERN_SUCCESS);
+        const e = vm_map_lookup_entry(task.map!, a).entry!;
+        expect(e.protection).toBe(VM_PROT_READ | VM_PROT_NOTIFY);
+        // pmap_protect with a protection outside its cases removes the mappings.
+        expect(pte_of(task, a) & INTEL_PTE_VALID).toBe(0);
+        expect(vm_fault(k, task, a, VM_PROT_READ)).toBe(KERN_SUCCESS);
+        expect(pte_of(task, a) & INTEL_PTE_WRITE).toBe(0);
+        expect(vm_fault(k, task, a, VM_PROT_READ | VM_PROT_WRITE)).toBe(
+            KERN_WRITE_PROTECTION_FAILURE,
+        );
+        // Without NOTIFY it is the plain failure; bits beyond ALL|NOTIFY are refused.
+        expect(vm_protect(task, a + PG, PG, false, VM_PROT_READ)).toBe(KERN_SUCCESS);
+        expect(vm_fault(k, task, a + PG, VM_PROT_READ | VM_PROT_WRITE)).toBe(
+            KERN_PROTECTION_FAILURE,
+        );
+        expect(vm_protect(task, a, PG, false, 0x20)).toBe(KERN_INVALID_ARGUMENT);
+        clean(k);
+    });
+});
+
+/*
+ * vm_map_fork (vm/vm_map.c, 8d03c760) by inheritance: SHARE gives an entry
+ * with no object one to share, and gives a shadow first to an object that a
+ * copy or a larger object could see change; COPY makes both sides need a copy
+ * and write-protects the parent through vm_object_pmap_protect; a submap
+ * panics.
+ */
+describe("vm_map_fork (8d03c760)", () => {
+    async function forked(setup: (parent: Task, a: number) => void) {
+        const { k, task: parent } = await boot();
+        const a = vm_allocate(parent, 0, 2 * PG, true).addr;
+        setup(parent, a);
+        const child = task_create(k, k.sched!.tasks, "child");
+        expect(vm_map_fork(parent.map!, child.map!)).toBe(KERN_SUCCESS);
+        return { k, parent, child, a };
+    }
+    const entry = (t: Task, va: number) => vm_map_lookup_entry(t.map!, va).entry!;
+
+    it("SHARE, no object yet: the parent's entry gets one, and both sides write the same memory", async () => {
+        const { k, parent, child, a } = await forked((p, a) => {
+            entry(p, a).inheritance = VM_INHERIT_SHARE;
+        });
+        const o = entry(parent, a).object;
+        expect(o).not.toBeNull();
+        expect(entry(child, a).object).toBe(o);
+        expect(entry(parent, a).is_shared && entry(child, a).is_shared).toBe(true);
+        expect(o!.use_shared_copy).toBe(true);
+        expect(copyout(k, child, a, pattern(12, 0))).toBe(true);
+        expect(same(copyin(k, parent, a, PG), pattern(12, 0))).toBe(true);
+        expect(copyout(k, parent, a + PG, pattern(12, 1))).toBe(true);
+        expect(same(copyin(k, child, a + PG, PG), pattern(12, 1))).toBe(true);
+        clean(k);
+    });
+
+    it("SHARE of an object a copy was made of: a shadow first, so later writes stay shared and the copy keeps its view", async () => {
+        const { k, task: parent } = await boot();
+        const a = vm_allocate(parent, 0, PG, true).addr;
+        expect(copyout(k, parent, a, pattern(13, 0))).toBe(true);
+        const copy = task_create(k, k.sched!.tasks, "copy");
+        expect(vm_map_fork(parent.map!, copy.map!)).toBe(KERN_SUCCESS); // COPY: shadowed
+        const original = entry(parent, a).object!;
+        expect(original.shadowed).toBe(true);
+        expect(entry(parent, a).needs_copy).toBe(true);
+        entry(parent, a).inheritance = VM_INHERIT_SHARE;
+        const sharer = task_create(k, k.sched!.tasks, "sharer");
+        expect(vm_map_fork(parent.map!, sharer.map!)).toBe(KERN_SUCCESS);
+        const shadow = entry(parent, a).object!;
+        expect(shadow).not.toBe(original);
+        expect(shadow.shadow).toBe(original);
+        expect(entry(parent, a).needs_copy).toBe(false);
+        expect(entry(sharer, a).object).toBe(shadow);
+        // The sharer writes: the parent sees it, the copy does not.
+        expect(copyout(k, sharer, a, pattern(13, 1))).toBe(true);
+        expect(same(copyin(k, parent, a, PG), pattern(13, 1))).toBe(true);
+        expect(same(copyin(k, copy, a, PG), pattern(13, 0))).toBe(true);
+        clean(k);
+    });
+
+    it("SHARE of an object larger than the entry: a shadow of the entry's size", async () => {
+        const { k, parent, child, a } = await forked((p, a) => {
+            expect(copyout(k_of(p), p, a, pattern(14, 0))).toBe(true);
+            expect(vm_deallocate(p, a + PG, PG)).toBe(KERN_SUCCESS); // the object keeps its 2 pages
+            entry(p, a).inheritance = VM_INHERIT_SHARE;
+        });
+        const e = entry(parent, a);
+        expect(e.vme_end - e.vme_start).toBe(PG);
+        expect(e.object!.size).toBe(PG);
+        expect(e.object!.shadow!.size).toBe(2 * PG);
+        expect(entry(child, a).object).toBe(e.object);
+        expect(same(copyin(k, child, a, PG), pattern(14, 0))).toBe(true);
+        clean(k);
+    });
+
+    it("COPY of an entry that is not writable: both sides need a copy, and the object is marked shadowed", async () => {
+        const { k, parent, child, a } = await forked((p, a) => {
+            expect(copyout(k_of(p), p, a, pattern(15, 0))).toBe(true);
+            expect(vm_protect(p, a, 2 * PG, false, VM_PROT_READ | VM_PROT_EXECUTE)).toBe(
+                KERN_SUCCESS,
+            );
+        });
+        expect(entry(parent, a).needs_copy && entry(child, a).needs_copy).toBe(true);
+        expect(entry(parent, a).object!.shadowed).toBe(true);
+        expect(entry(parent, a).object!.ref_count).toBe(2);
+        expect(same(copyin(k, child, a, PG), pattern(15, 0))).toBe(true);
+        clean(k);
+    });
+
+    it("a submap in a task's map panics", async () => {
+        const { k, task } = await boot();
+        const a = vm_allocate(task, 0, PG, true).addr;
+        const e = entry(task, a);
+        e.is_sub_map = true;
+        const child = task_create(k, k.sched!.tasks, "child");
+        expect(() => vm_map_fork(task.map!, child.map!)).toThrow(
+            "panic: vm_map_fork: encountered a submap",
+        );
+        e.is_sub_map = false;
+    });
+});
+
+const kernels = new WeakMap<Task, Kernel>();
+function k_of(t: Task): Kernel {
+    return kernels.get(t)!;
+}

@@ -1,6 +1,6 @@
 /*
  * test/unit/kernel/vm/vm_map.test.ts — vm_map against GNU Mach's rules
- * (reference §7.2): first fit, alignment, merge from below, the first_free
+ * (vm/vm_map.c, 8d03c760): first fit, alignment, merge from below, the first_free
  * quirk, clipping, submaps, failures, lookups and the listing.
  */
 import { describe, expect, it } from "vitest";
