@@ -1,12 +1,11 @@
 /*
  * lib/gnumach reads the MODEL's structures too: the modelled kernel (d-i
- * image, debian-2014-fix, the none engine) keeps a real struct vm_page array
- * in guest RAM with 8d03c760's layout. Read through the model's own page
- * tables with the DWARF of the real 8d03c760 kernel, each page's phys_addr
- * and free bit are what the model's page table holds. (The model writes the
- * array at vm_page bootstrap, when every page is free, and keeps its state
- * host-side afterwards: see kernel/vm/vm_page.ts.) Skipped, with the reason
- * printed, without the real kernel.
+ * image, the gnumach-8d03c760-debian preset, the none engine) keeps a real
+ * struct vm_page array in guest RAM with 8d03c760's layout, kept current as
+ * pages change state (kernel/vm/vm_page_ram.ts). Read through the model's
+ * own page tables with the DWARF of the real 8d03c760 kernel, each page's
+ * phys_addr, free bit and wire count are what the model's page table holds
+ * after the boot. Skipped, with the reason printed, without the real kernel.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -17,6 +16,7 @@ import { SparsePhysMem } from "../../../emulator/physmem.ts";
 import { pmap_cr3, pmap_cr4_bits, pmap_extract } from "../../../kernel/i386/pmap.ts";
 import { kernel_create } from "../../../kernel/kern/kernel.ts";
 import { kernel_boot } from "../../../kernel/kern/startup.ts";
+import { PAGE_FREE, PAGE_WIRED } from "../../../kernel/vm/vm_page.ts";
 import { preset_find } from "../../../kernel/presets.ts";
 import { DebugInfo } from "../../../lib/debuginfo/index.ts";
 import { GnuMach, type GuestMemory } from "../../../lib/gnumach/index.ts";
@@ -31,8 +31,9 @@ describe.skipIf(!k8d.path)("lib/gnumach on the model's guest RAM", () => {
         const mem = new SparsePhysMem(memory);
         const stub = join(ROOT, "build/images/mach86-kernel.elf");
         const { modules, cmdline } = di_boot();
+        const file = new Uint8Array(readFileSync(stub));
         const boot = multiboot_load(mem, {
-            kernel: { path: stub, bytes: readFileSync(stub) },
+            kernel: { path: stub, bytes: file },
             modules,
             cmdline,
             ramSize: memory,
@@ -40,13 +41,9 @@ describe.skipIf(!k8d.path)("lib/gnumach on the model's guest RAM", () => {
         const k = kernel_create(
             mem,
             null,
-            preset_find("debian-2014-fix")!.params,
+            preset_find("gnumach-8d03c760-debian")!.params,
             mbi_parse(mem, boot.mbiAddr),
-            {
-                start: 0x100000,
-                end: boot.kernelEnd,
-                text_end: 0x100000,
-            },
+            { start: 0x100000, end: boot.kernelEnd, file },
         );
         kernel_boot(k);
         const p = k.kernel_pmap!;
@@ -59,7 +56,6 @@ describe.skipIf(!k8d.path)("lib/gnumach on the model's guest RAM", () => {
         const pages = g.view.at(k.vm_page_array, "struct vm_page");
         expect(pages.size).toBe(k.params.vm_page_size);
         let checked = 0;
-        // The array holds the pages of RAM; pages vm_page_create adds later (the modules) are host-side.
         for (let i = 0; i < k.vm_page_array_count; i += 997) {
             const m = g.view.at(k.vm_page_array + i * pages.size, "struct vm_page");
             // The page walker and the model's own pmap_extract agree on where the struct is.
@@ -69,7 +65,11 @@ describe.skipIf(!k8d.path)("lib/gnumach on the model's guest RAM", () => {
                 m.get("phys_addr").num(),
                 m.get("free").num(),
                 m.get("wire_count").num(),
-            ]).toEqual([t.phys[i], 1, 0]);
+            ]).toEqual([
+                t.phys[i],
+                t.state[i] === PAGE_FREE ? 1 : 0,
+                t.state[i] === PAGE_WIRED ? 1 : 0,
+            ]);
             checked++;
         }
         expect(checked).toBeGreaterThan(200);
