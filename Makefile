@@ -2,7 +2,7 @@
 # Both install npm dependencies on first use (npm ci from package-lock.json).
 
 NODE_STAMP := node_modules/.mach86-installed
-SOURCES := $(shell find cli boot emulator kernel bench -name '*.ts' 2>/dev/null)
+SOURCES := $(shell find cli lib boot emulator kernel bench -name '*.ts' 2>/dev/null)
 MACH86 := node dist/mach86.mjs
 
 .PHONY: all build images run test test-full test-unit test-emu test-boot test-fuzz lint format typecheck bench clean

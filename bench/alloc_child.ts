@@ -14,7 +14,7 @@
  * with their job (a build's lifetimes). Prints one JSON document.
  */
 import { join } from "node:path";
-import { run_image } from "../cli/kcommands.ts";
+import { run_image } from "../lib/kcommands.ts";
 import { kernel_sample, sample_fragmentation } from "../kernel/kern/kern_sample.ts";
 import type { Kernel } from "../kernel/kern/kernel.ts";
 import type { WorkloadResult } from "../kernel/kern/workload.ts";

@@ -4,7 +4,7 @@
  *
  *   node build/bench/user_child.mjs IMAGE_DIR [ARGS]
  *
- * Boots IMAGE_DIR on the v86 engine through cli/kboot.ts's public API
+ * Boots IMAGE_DIR on the v86 engine through lib/kboot.ts
  * (prepare + kboot, as `mach86 boot IMAGE` does); ARGS, if given, replaces
  * the first module's arguments before the boot-script words
  * (`$(task-create) $(task-resume)` are kept). Every console line is
@@ -14,8 +14,8 @@
  * Prints one JSON object: status, the run's UserSummary, the guest
  * instruction count, the whole kboot wall time and the stamped lines.
  */
-import { kboot } from "../cli/kboot.ts";
-import { prepare } from "../cli/kcommands.ts";
+import { kboot } from "../lib/kboot.ts";
+import { prepare } from "../lib/kcommands.ts";
 
 const [image, args] = process.argv.slice(2);
 const p = prepare({ image: image! });

@@ -6,7 +6,7 @@
  */
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
-import { boot_command, EXIT, processIo } from "./boot.ts";
+import { BootError, boot_command, EXIT, processIo } from "../lib/boot.ts";
 import {
     cmd_allocinfo,
     cmd_bisect,
@@ -17,10 +17,9 @@ import {
     cmd_whatis,
     cmd_workload,
     type KOptions,
-} from "./kcommands.ts";
-import { test_command } from "./suite/command.ts";
-import { UsageError } from "./units.ts";
-import { BootError } from "../boot/index.ts";
+} from "../lib/kcommands.ts";
+import { test_command } from "../lib/suite/command.ts";
+import { UsageError } from "../lib/units.ts";
 
 const EPILOG = `Exit codes:
   N   the guest wrote N to port 0xF4 (outl; mach86 exits with N & 0xFF)
@@ -396,7 +395,7 @@ async function main(argv: string[]): Promise<number> {
                         "the d-i layout and its RAM cliff",
                     ),
             async (a) => {
-                const { cmd_report } = await import("./report/report.ts");
+                const { cmd_report } = await import("../lib/report/report.ts");
                 code = await cmd_report(
                     { ...kopts(a), at: a.at, sweep: a.sweep, html: a.html },
                     processIo,

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { run_image } from "../../cli/kcommands.ts";
+import { run_image } from "../../lib/kcommands.ts";
 import { ipc_table_entries } from "../../kernel/ipc/ipc_table.ts";
 import { kernel_verify } from "../../kernel/kern/kernel_verify.ts";
 import {

@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { run_image } from "../../cli/kcommands.ts";
+import { run_image } from "../../lib/kcommands.ts";
 import { ROOT, expect_clean_after_tasks } from "./helpers.ts";
 
 const IMAGE = join(ROOT, "images", "build-jobs");

@@ -7,9 +7,9 @@ import { describe, expect, it } from "vitest";
 import { page_walk } from "../../emulator/pagewalk.ts";
 import { pmap_extract } from "../../kernel/i386/pmap.ts";
 import type { Layout } from "../../kernel/layout.ts";
-import { cmd_bisect, run_image } from "../../cli/kcommands.ts";
+import { cmd_bisect, run_image } from "../../lib/kcommands.ts";
 import { kernel_verify } from "../../kernel/kern/kernel_verify.ts";
-import type { Io } from "../../cli/boot.ts";
+import type { Io } from "../../lib/boot.ts";
 import { ROOT, cli } from "./helpers.ts";
 
 const DI = join(ROOT, "images/debian-installer");

@@ -8,7 +8,7 @@
  */
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { run_image } from "../../cli/kcommands.ts";
+import { run_image } from "../../lib/kcommands.ts";
 import {
     kernel_sample,
     sample_record,

@@ -9,10 +9,10 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { run_image, type KOptions } from "../../cli/kcommands.ts";
-import { report_html } from "../../cli/report/html.ts";
-import { parse_sweep, report_input, report_layout, sweep } from "../../cli/report/report.ts";
-import { entry_label, layout_svg, xml_escape } from "../../cli/report/svg.ts";
+import { run_image, type KOptions } from "../../lib/kcommands.ts";
+import { report_html } from "../../lib/report/html.ts";
+import { parse_sweep, report_input, report_layout, sweep } from "../../lib/report/report.ts";
+import { entry_label, layout_svg, xml_escape } from "../../lib/report/svg.ts";
 import { ROOT, cli } from "./helpers.ts";
 
 const DI = join(ROOT, "images/debian-installer");

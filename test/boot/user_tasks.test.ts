@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { run_image } from "../../cli/kcommands.ts";
+import { run_image } from "../../lib/kcommands.ts";
 import { elf_parse, type ExecImage } from "../../kernel/kern/elf_load.ts";
 import { VM_PROT_EXECUTE } from "../../kernel/vm/vm_prot.ts";
 import { ROOT, cli, expect_clean_after_tasks } from "./helpers.ts";

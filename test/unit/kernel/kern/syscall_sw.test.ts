@@ -8,7 +8,7 @@
  */
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { run_image } from "../../../../cli/kcommands.ts";
+import { run_image } from "../../../../lib/kcommands.ts";
 import { copyin } from "../../../../kernel/i386/copyinout.ts";
 import { kernel_verify } from "../../../../kernel/kern/kernel_verify.ts";
 import {

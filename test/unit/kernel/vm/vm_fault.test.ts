@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { run_image } from "../../../../cli/kcommands.ts";
+import { run_image } from "../../../../lib/kcommands.ts";
 import { copyin, copyout } from "../../../../kernel/i386/copyinout.ts";
 import {
     INTEL_PTE_VALID,

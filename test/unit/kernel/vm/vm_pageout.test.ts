@@ -11,7 +11,7 @@
  */
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { run_image } from "../../../../cli/kcommands.ts";
+import { run_image } from "../../../../lib/kcommands.ts";
 import { vm_page_grab, vm_page_release } from "../../../../kernel/vm/vm_page.ts";
 import { vm_page_grab_user, vm_pageout_setup } from "../../../../kernel/vm/vm_pageout.ts";
 

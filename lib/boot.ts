@@ -15,6 +15,7 @@ import {
     type ModuleSpec,
 } from "../boot/index.ts";
 import { Machine, ram_size_problem, type RunResult } from "../emulator/machine.ts";
+export { BootError };
 import { hex32, parse_duration, parse_size, UsageError } from "./units.ts";
 
 export const EXIT = { OK: 0, CRASH: 1, USAGE: 2, TIMEOUT: 3 } as const;
