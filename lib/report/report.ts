@@ -1,30 +1,58 @@
 /*
- * cli/report/report.ts — `mach86 report IMAGE --html FILE`: boot an image,
- * take the Layout at a boot point (default: "modules" if the boot gets
- * there, else where it ended), and write one self-contained HTML page;
- * with --sweep LOW..HIGH:STEP, one more boot per RAM size for the plot.
+ * lib/report/report.ts — report(): boot an image, take the Layout at a boot
+ * point (default: "modules" if the boot gets there, else where it ended),
+ * and make one self-contained HTML page; with a sweep LOW..HIGH:STEP, one
+ * more boot per RAM size (engine none) for the plot of free kernel_map.
+ *
+ * The page's file (`html`) is checked before the first boot and written
+ * whole at the end. An internal error in any boot of the sweep stops the
+ * report (nothing is written): it is a bug, not a point of the plot.
  */
-import { existsSync, writeFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
 import type { BootPoint } from "../../kernel/kern/kernel.ts";
 import { slab_info_data } from "../../kernel/kern/kmem.ts";
 import { layout_snapshot, type Layout } from "../../kernel/layout.ts";
-import type { Io } from "../boot.ts";
-import { EXIT } from "../boot.ts";
-import { diagnosis, prepare, release_ram, run_image, type KOptions } from "../kcommands.ts";
+import { UsageError } from "../errors.ts";
 import type { KbootResult } from "../kboot.ts";
-import { format_size, parse_size, UsageError } from "../units.ts";
+import { boot_point } from "../layout.ts";
+import {
+    boot_prepared,
+    prepare_image,
+    release_ram,
+    type ImageBootResult,
+    type ImageOptions,
+    type PreparedImage,
+} from "../model.ts";
+import { OutputFile } from "../output.ts";
+import { format_size, parse_size } from "../units.ts";
+import { report_html, type ReportInput, type SweepPoint } from "./html.ts";
+
+export type { SweepPoint };
 
 /** "1856 MiB" when a whole number of MiB, else format_size. */
 const ram_text = (n: number): string => (n % 1048576 === 0 ? `${n / 1048576} MiB` : format_size(n));
-import { report_html, type ReportInput, type SweepPoint } from "./html.ts";
 
-export interface ReportOptions extends KOptions {
-    html: string;
+export interface ReportOptions extends ImageOptions {
+    /** The boot point of the layout (default: "modules" if reached, else "end"). */
+    at?: string;
+    /** Also boot at each RAM size LOW..HIGH:STEP (engine none), e.g. "1024M..2047M:64M". */
     sweep?: string;
+    /** Write the page to this file (checked before the first boot). */
+    html?: string;
+    /** Called after each boot of the sweep. */
+    onSweepPoint?: (p: SweepPoint) => void;
 }
 
-const POINTS: readonly BootPoint[] = ["vm", "submaps", "modules", "end"];
+export interface ReportResult {
+    boot: ImageBootResult;
+    at: BootPoint | null;
+    /** The layout the page shows (null when the boot stopped before kernel_map existed). */
+    layout: Layout | null;
+    sweep: SweepPoint[] | null;
+    /** The page. */
+    html: string;
+    /** Where it was written (null when `html` was not given). */
+    html_file: string | null;
+}
 
 /** LOW..HIGH:STEP as RAM sizes in bytes (at most 256 of them). */
 export function parse_sweep(text: string): number[] {
@@ -44,15 +72,8 @@ export function parse_sweep(text: string): number[] {
     return out;
 }
 
-function point_of(at: string | undefined): BootPoint | undefined {
-    if (at === undefined) return undefined;
-    if (!POINTS.includes(at as BootPoint))
-        throw new UsageError("--at", `'${at}' is not a boot point (${POINTS.join(", ")})`);
-    return at as BootPoint;
-}
-
 /** The Layout at `at`, or (no point asked) at "modules" if reached, else "end", else where the boot stopped. */
-export function report_layout(r: KbootResult, at: BootPoint | undefined): Layout | null {
+export function report_layout(r: KbootResult, at: BootPoint | null | undefined): Layout | null {
     const k = r.kernel;
     if (!k) return null;
     const wanted = at ? [at] : (["modules", "end"] as BootPoint[]);
@@ -63,27 +84,39 @@ export function report_layout(r: KbootResult, at: BootPoint | undefined): Layout
     return k.kernel_map ? layout_snapshot(k, "end") : null;
 }
 
+const points_of = (at: BootPoint | null | undefined): BootPoint[] =>
+    at ? [at] : ["modules", "end"];
+
 /** One boot per RAM size (engine none: the layout does not need the CPU). */
 export async function sweep(
-    o: KOptions,
+    p: PreparedImage,
     sizes: number[],
-    at: BootPoint | undefined,
+    at: BootPoint | null | undefined,
+    onPoint?: (p: SweepPoint) => void,
 ): Promise<SweepPoint[]> {
     const out: SweepPoint[] = [];
-    const base = prepare(o);
     for (const memory of sizes) {
-        const r = await run_image(
-            { ...o, engine: "none", workload: undefined },
-            { memory, params: base.params, points: new Set(at ? [at] : ["modules", "end"]) },
+        const r = await boot_prepared(
+            {
+                ...p,
+                engine: "none",
+                workload: undefined,
+                limits: {},
+                load: { ...p.load, ramSize: memory },
+            },
+            { points: points_of(at) },
         );
         const l = report_layout(r, at);
-        out.push({
+        const point: SweepPoint = {
             memory,
             ok: r.status === "ok",
+            status: r.status,
             free: l?.kernel_map.free ?? 0,
             largest: l?.kernel_map.largest_free.size ?? 0,
             ...(r.status === "ok" ? {} : { reason: r.reason }),
-        });
+        };
+        out.push(point);
+        onPoint?.(point);
         release_ram(r); // the point is taken: the next boot reuses this RAM
     }
     return out;
@@ -91,18 +124,16 @@ export async function sweep(
 
 /** Everything the page shows, from a boot (and an optional sweep). */
 export function report_input(
-    o: KOptions,
-    r: KbootResult,
-    at: BootPoint | undefined,
-    points?: SweepPoint[],
+    r: ImageBootResult,
+    at: BootPoint | null | undefined,
+    points?: SweepPoint[] | null,
 ): ReportInput {
-    const p = prepare(o);
     const k = r.kernel;
     const params: [string, string][] = [
-        ["image", `${p.img.name} (${o.image})`],
-        ["preset", o.preset ?? `${p.img.preset} (the image's)`],
-        ["overrides", (o.set ?? []).join(" ") || "none"],
-        ["memory", ram_text(p.load.ramSize)],
+        ["image", `${r.image.name} (${r.image.dir})`],
+        ["preset", r.preset || "(parameters given whole)"],
+        ["overrides", r.set.join(" ") || "none"],
+        ["memory", ram_text(r.memory)],
         ["engine", r.engine],
         ["boot point", at ?? "modules if reached, else end"],
     ];
@@ -118,40 +149,37 @@ export function report_input(
             `${points.length} boots, ${ram_text(points[0]?.memory ?? 0)}..${ram_text(points[points.length - 1]?.memory ?? 0)}, engine none`,
         ]);
     return {
-        title: `mach86 report: ${p.img.name} at ${ram_text(p.load.ramSize)}`,
+        title: `mach86 report: ${r.image.name} at ${ram_text(r.memory)}`,
         params,
         status: r.status,
         reason: r.status === "ok" ? undefined : r.reason,
         layout: report_layout(r, at),
         slabinfo: k?.kmem ? slab_info_data(k.kmem) : undefined,
-        sweep: points,
+        sweep: points ?? undefined,
     };
 }
 
-export async function cmd_report(o: ReportOptions, io: Io): Promise<number> {
-    if (typeof o.html !== "string" || !o.html)
-        throw new UsageError("--html", "name one output file");
-    const at = point_of(o.at);
-    const sizes = o.sweep !== undefined ? parse_sweep(o.sweep) : undefined;
-    if (!existsSync(dirname(resolve(o.html)))) throw new UsageError(o.html, "no such directory");
-    prepare(o); // bad image, preset, --set or --memory: a usage error before any boot
-    const r = await run_image(o, { points: new Set(at ? [at] : ["modules", "end"]) });
-    const points = sizes ? await sweep(o, sizes, at) : undefined;
-    const page = report_html(report_input(o, r, at, points));
-    // No mkdir -p: Node's recursive mkdirSync never returns for some paths (under /proc).
+/** Boot `o.image` (and the sweep), make the page, and write it to `o.html` if given. */
+export async function report(o: ReportOptions): Promise<ReportResult> {
+    const at = o.at === undefined ? null : boot_point(o.at);
+    const sizes = o.sweep !== undefined ? parse_sweep(o.sweep) : null;
+    const p = await prepare_image(o);
+    const out = o.html !== undefined ? OutputFile.open(o.html, "--html") : null;
     try {
-        writeFileSync(o.html, page);
+        const boot = await boot_prepared(p, { points: points_of(at), onConsole: o.onConsole });
+        const points = sizes ? await sweep(p, sizes, at, o.onSweepPoint) : null;
+        const html = report_html(report_input(boot, at, points));
+        out?.commit(html);
+        return {
+            boot,
+            at,
+            layout: report_layout(boot, at),
+            sweep: points,
+            html,
+            html_file: o.html ?? null,
+        };
     } catch (e) {
-        const why =
-            (e as NodeJS.ErrnoException).code === "ENOENT"
-                ? "no such directory"
-                : `cannot write (${(e as NodeJS.ErrnoException).code ?? String(e)})`;
-        throw new UsageError(o.html, why);
+        out?.discard();
+        throw e;
     }
-    io.err(`mach86: wrote ${o.html}\n`);
-    if (r.status !== "ok") {
-        io.err(`${diagnosis(r)[0]} (the page was still written)\n`);
-        return EXIT.CRASH;
-    }
-    return EXIT.OK;
 }

@@ -1,9 +1,17 @@
 /*
- * cli/suite/run.ts — run one case of `mach86 test` in a child process
+ * lib/suite/run.ts — run one case of `mach86 test` in a child process
  * (`node mach86.mjs boot … --json --quiet`: one v86 per process, so a hung
  * or crashed guest or emulator costs one case, never the run) and judge it.
+ *
+ * A case is judged from the child's JSON document (how the run stopped, the
+ * guest's exit value, the console), never from its process exit code. The
+ * exit code only explains a child that printed no document: 2 is bad input
+ * (verdict "error" with its one-line message), 70 an internal error of
+ * mach86 (verdict "error"), a kill at the case's timeout "timeout".
  */
 import { spawn } from "node:child_process";
+import type { Stop } from "../stop.ts";
+import { stop_detail, stop_ok, stop_text } from "../stop.ts";
 import type { CaseSpec, Expect } from "./schema.ts";
 
 export type Verdict = "pass" | "fail" | "timeout" | "error" | "skip";
@@ -13,7 +21,9 @@ export interface CaseResult {
     verdict: Verdict;
     reason: string;
     durationMs: number;
-    /** The child's exit code (null when it was killed or died of a signal). */
+    /** How the case's run stopped (null when the child printed no document). */
+    stop: Stop | null;
+    /** The child's process exit code (null when it was killed or died of a signal). */
     exitCode: number | null;
     /** Last console lines the case produced (empty when none were captured). */
     tail: string[];
@@ -22,8 +32,17 @@ export interface CaseResult {
 }
 
 export const TAIL_LINES = 20;
-/** Extra time a native case's child gets past its own --timeout before it is killed. */
-const KILL_GRACE_MS = 3000;
+/**
+ * Extra time a child gets past its own --timeout before it is killed: its
+ * timeout counts from the start of the guest, after the process has started
+ * and built its machine, which takes seconds on a loaded machine.
+ */
+const KILL_GRACE_MS = 10_000;
+
+/** Whether the child stops itself at the timeout (a CPU to count on) or is killed there. */
+function own_timeout(c: CaseSpec): boolean {
+    return c.kernel !== undefined || (c.engine ?? "v86") === "v86";
+}
 
 /** The `mach86 boot` arguments of a case (identical inputs give identical arguments). */
 export function boot_args(c: CaseSpec, timeoutMs: number): string[] {
@@ -33,7 +52,6 @@ export function boot_args(c: CaseSpec, timeoutMs: number): string[] {
         for (const m of c.modules) a.push("--module", m);
         if (c.cmdline !== undefined) a.push("--cmdline", c.cmdline);
         if (c.memory !== undefined) a.push("--memory", c.memory);
-        a.push("--timeout", `${timeoutMs}ms`);
     } else {
         a.push(c.image!);
         if (c.memory !== undefined) a.push("--memory", c.memory);
@@ -41,6 +59,7 @@ export function boot_args(c: CaseSpec, timeoutMs: number): string[] {
         for (const s of c.set) a.push("--set", s);
         if (c.engine !== undefined) a.push("--engine", c.engine);
     }
+    if (own_timeout(c)) a.push("--timeout", `${timeoutMs}ms`);
     a.push("--json", "--quiet");
     return a;
 }
@@ -54,10 +73,19 @@ interface Child {
     ms: number;
 }
 
-function runChild(cli: string, args: string[], killAfterMs: number): Promise<Child> {
+function runChild(
+    cli: string,
+    args: string[],
+    killAfterMs: number,
+    signal?: AbortSignal,
+): Promise<Child> {
     const t0 = performance.now();
     return new Promise((done) => {
-        const p = spawn(process.execPath, [cli, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+        const p = spawn(process.execPath, [cli, ...args], {
+            stdio: ["ignore", "pipe", "pipe"],
+            signal,
+            killSignal: "SIGKILL",
+        });
         const out: Buffer[] = [];
         const err: Buffer[] = [];
         let killed = false;
@@ -103,24 +131,24 @@ const SUCCESS_MARKER = "gnumach-test-success-and-reboot";
 const FAILURE_MARKER = "gnumach-test-failure";
 const START_MARKER = "booting-start-of-test";
 
-/** Compare what happened with `expect`: undefined when it passes, else the reason. */
-export function judge(
-    e: Expect,
-    exitCode: number,
-    crashReason: string,
-    console: string,
-): string | undefined {
-    if (e.panic !== undefined) {
-        if (exitCode !== (e.exit ?? 1))
-            return `expected a panic matching /${e.panic.source}/, got exit ${exitCode}`;
-        if (!e.panic.test(crashReason) && !e.panic.test(console)) {
-            return `panic did not match /${e.panic.source}/: ${crashReason || "(no reason)"}`;
-        }
-    } else if (e.exit !== undefined || !e.markers) {
-        const want = e.exit ?? 0;
-        if (exitCode !== want)
-            return `expected exit ${want}, got ${exitCode}${crashReason ? `: ${crashReason}` : ""}`;
+/** How the stop must look: undefined when it is as expected, else the reason. */
+function judge_stop(e: Expect, stop: Stop): string | undefined {
+    if (e.stop === undefined) {
+        if (e.markers) return undefined; // the markers decide
+        return stop_ok(stop) ? undefined : `expected success, got ${stop_text(stop)}`;
     }
+    if (stop.kind !== e.stop) return `expected stop ${e.stop}, got ${stop_text(stop)}`;
+    if (e.exit !== undefined && stop.kind === "exit" && stop.value >>> 0 !== e.exit)
+        return `expected exit value ${e.exit}, got ${stop.value >>> 0}`;
+    if (e.reason && !e.reason.test(stop_detail(stop)))
+        return `${stop.kind} did not match /${e.reason.source}/: ${stop_detail(stop) || "(no reason)"}`;
+    return undefined;
+}
+
+/** Compare what happened with `expect`: undefined when it passes, else the reason. */
+export function judge(e: Expect, stop: Stop, console: string): string | undefined {
+    const why = judge_stop(e, stop);
+    if (why) return why;
     if (e.markers) {
         const start = console.indexOf(START_MARKER);
         const after = start < 0 ? console : console.slice(start);
@@ -135,73 +163,75 @@ export function judge(
     return undefined;
 }
 
+/** The child's document, if it printed one: its stop and console. */
+function document_of(stdout: string): { stop: Stop; console: string } | null {
+    let d: unknown;
+    try {
+        d = JSON.parse(stdout);
+    } catch {
+        return null; // killed or crashed: no document
+    }
+    const doc = d as { command?: unknown; stop?: { kind?: unknown }; console?: unknown } | null;
+    if (doc?.command !== "boot" || typeof doc.stop?.kind !== "string") return null;
+    return { stop: doc.stop as Stop, console: typeof doc.console === "string" ? doc.console : "" };
+}
+
 export async function run_case(
     c: CaseSpec,
     cli: string,
     defaultTimeoutMs: number,
+    signal?: AbortSignal,
 ): Promise<CaseResult> {
     const timeoutMs = c.timeoutMs ?? defaultTimeoutMs;
+    const none = { stop: null, exitCode: null, tail: [] };
     if (c.skip !== undefined)
-        return {
-            name: c.name,
-            verdict: "skip",
-            reason: c.skip,
-            durationMs: 0,
-            exitCode: null,
-            tail: [],
-        };
-    const native = c.kernel !== undefined;
+        return { name: c.name, verdict: "skip", reason: c.skip, durationMs: 0, ...none };
     const ch = await runChild(
         cli,
         boot_args(c, timeoutMs),
-        native ? timeoutMs + KILL_GRACE_MS : timeoutMs,
+        own_timeout(c) ? timeoutMs + KILL_GRACE_MS : timeoutMs,
+        signal,
     );
     const base = { name: c.name, durationMs: ch.ms, exitCode: ch.code };
-    let doc: Record<string, unknown> | undefined;
-    try {
-        const d: unknown = JSON.parse(ch.stdout);
-        if (typeof d === "object" && d !== null) doc = d as Record<string, unknown>;
-    } catch {
-        /* killed or crashed: no document */
-    }
-    const console = typeof doc?.["console"] === "string" ? doc["console"] : "";
-    const tail = tail_of(console || ch.stdout);
-    if (ch.killed)
-        return { ...base, verdict: "timeout", reason: `killed after ${fmtS(timeoutMs)}`, tail };
-    if (ch.code === 2)
-        return {
-            ...base,
-            verdict: "error",
-            reason: firstLine(ch.stderr).replace(/^mach86: /, "") || "bad input (exit 2)",
-            tail,
-        };
-    if (doc === undefined || ch.code === null) {
+    const doc = document_of(ch.stdout);
+    if (!doc) {
+        const tail = tail_of(ch.stdout);
+        if (ch.killed)
+            return {
+                ...base,
+                stop: null,
+                verdict: "timeout",
+                reason: `killed after ${fmtS(timeoutMs)}`,
+                tail,
+            };
+        if (ch.code === 2 || ch.code === 70)
+            return {
+                ...base,
+                stop: null,
+                verdict: "error",
+                reason: firstLine(ch.stderr).replace(/^mach86: /, "") || `exit ${ch.code}`,
+                tail,
+            };
         const how = ch.code === null ? `signal ${ch.signal ?? "?"}` : `exit ${ch.code}`;
         return {
             ...base,
+            stop: null,
             verdict: "fail",
             reason: `mach86 crashed (${how}): ${firstLine(ch.stderr) || "no result document"}`,
             tail: tail_of(ch.stderr),
         };
     }
-    let crashReason = "";
-    if (native) {
-        const stop = doc["stop"] as { kind?: string; reason?: string; limit?: string } | undefined;
-        if (stop?.kind === "timeout" && c.expect.exit !== 3) {
-            return {
-                ...base,
-                verdict: "timeout",
-                reason: `timed out after ${stop.limit ?? fmtS(timeoutMs)}`,
-                tail,
-            };
-        }
-        crashReason = stop?.reason ?? "";
-    } else {
-        crashReason =
-            ch.code === 0 ? "" : `${String(doc["status"] ?? "")}: ${String(doc["reason"] ?? "")}`;
-    }
-    const why = judge(c.expect, ch.code, crashReason, console);
+    const tail = tail_of(doc.console);
+    if (doc.stop.kind === "timeout" && c.expect.stop !== "timeout")
+        return {
+            ...base,
+            stop: doc.stop,
+            verdict: "timeout",
+            reason: `timed out after ${doc.stop.limit}`,
+            tail,
+        };
+    const why = judge(c.expect, doc.stop, doc.console);
     return why === undefined
-        ? { ...base, verdict: "pass", reason: "", tail: [] }
-        : { ...base, verdict: "fail", reason: why, tail };
+        ? { ...base, stop: doc.stop, verdict: "pass", reason: "", tail: [] }
+        : { ...base, stop: doc.stop, verdict: "fail", reason: why, tail };
 }

@@ -11,7 +11,7 @@
  */
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { run_image } from "../../../../lib/kcommands.ts";
+import { bootImage } from "../../../../lib/index.ts";
 import { vm_page_grab, vm_page_release } from "../../../../kernel/vm/vm_page.ts";
 import { vm_page_grab_user, vm_pageout_setup } from "../../../../kernel/vm/vm_pageout.ts";
 
@@ -72,7 +72,7 @@ describe("the thresholds a boot sets, and vm_page_grab for user memory", () => {
     ])(
         "%s: vm_pageout() sets the thresholds of the free count the boot ends with",
         async (preset, reserved, era) => {
-            const r = await run_image({ image: HELLO, engine: "none", preset });
+            const r = await bootImage({ image: HELLO, engine: "none", preset });
             expect(r.status, r.reason).toBe("ok");
             const k = r.kernel!;
             expect(k.params.vm_page_free_reserved).toBe(reserved);
@@ -87,7 +87,7 @@ describe("the thresholds a boot sets, and vm_page_grab for user memory", () => {
     );
 
     it("an unprivileged allocation never takes the reserve: refused below it, and the daemon is woken", async () => {
-        const r = await run_image({ image: HELLO, engine: "none", memory: "16M" });
+        const r = await bootImage({ image: HELLO, engine: "none", memory: "16M" });
         const k = r.kernel!;
         const t = k.vm_page!;
         const vm = k.vm!;
