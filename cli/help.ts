@@ -62,7 +62,8 @@ export const TEST_EPILOG = [
     "       --filter matching no case, an unwritable --tap, --junit or",
     "       --report-json file)",
     INTERNAL,
-    INTERRUPTED + " (the running cases are killed; no report file)",
+    INTERRUPTED,
+    "       (the running cases are killed; no report file is written)",
     "Each case is judged from its run's JSON document (how it stopped, the",
     "guest's exit value, the console), never from its child's exit code.",
 ].join("\n");
