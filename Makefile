@@ -5,6 +5,12 @@ NODE_STAMP := node_modules/.mach86-installed
 SOURCES := $(shell find cli lib boot emulator kernel bench -name '*.ts' 2>/dev/null) $(wildcard schemas/*.json)
 MACH86 := node dist/mach86.mjs
 
+# The real GNU Mach kernels that some tests boot: the team's shared directory
+# beside the repository when there is one (tests skip, saying so, without it).
+GNUMACH_BESIDE := $(abspath $(CURDIR)/..)/shared/gnumach/kernels
+MACH86_GNUMACH_DIR ?= $(if $(wildcard $(GNUMACH_BESIDE)),$(GNUMACH_BESIDE))
+export MACH86_GNUMACH_DIR
+
 .PHONY: all build images run test test-full test-unit test-emu test-boot test-fuzz lint format typecheck bench clean
 
 all: build images

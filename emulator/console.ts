@@ -1,5 +1,5 @@
 /*
- * emulator/console.ts — the COM1 console.
+ * emulator/console.ts — a console: COM1, or the debug console at 0xE9.
  *
  * Bytes from the guest's serial port are kept (for tests, crash reports and
  * --json) and streamed to a sink in chunks, so a long-running guest shows its
@@ -14,12 +14,22 @@ export class SerialConsole {
     private total = 0;
 
     private readonly sink: ConsoleSink | undefined;
+    private readonly watchers: ((byte: number) => void)[] = [];
 
     constructor(sink?: ConsoleSink) {
         this.sink = sink;
     }
 
+    /**
+     * Call `fn` with each byte as the guest writes it, inside its OUT: a
+     * Machine.stop() from there stops right after that byte.
+     */
+    watch(fn: (byte: number) => void): void {
+        this.watchers.push(fn);
+    }
+
     put(byte: number): void {
+        for (const w of this.watchers) w(byte);
         this.pending.push(byte);
         if (byte === 0x0a || this.pending.length >= 4096) this.flush();
     }

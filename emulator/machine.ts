@@ -1,20 +1,29 @@
 /*
- * emulator/machine.ts — the PC mach86 boots: a v86 CPU, RAM, COM1 and the
- * exit port, driven slice by slice until the guest stops.
+ * emulator/machine.ts — the PC mach86 boots: a v86 CPU, RAM, COM1, the debug
+ * console, the VGA text screen and the board's control ports, driven slice
+ * by slice until the guest stops.
  *
- * A run ends when the guest writes the exit port (0xF4), halts with
- * interrupts off, crashes (v86 panics on an exception with no usable IDT,
- * e.g. "Unimplemented: #GP handler", and on a triple fault), or hits the
- * wall-clock timeout or the instruction budget. A guest crash is a result,
- * never a host exception.
+ * A run ends when the guest writes the exit port (0xF4, any width), resets
+ * the machine (8042, port 0xCF9, or a triple fault: v86 panics on an
+ * exception it cannot deliver, and no double-fault gate could take it),
+ * powers off (ACPI S5 at 0x604), halts with interrupts off, reaches a
+ * breakpoint, is stopped by the host (stop()), crashes (v86 cannot go on for
+ * a reason that is not a reset), or hits the wall-clock timeout or the
+ * instruction budget. Every stop but the timeouts happens before the next
+ * guest instruction. A guest crash is a result, never a host exception.
  */
+import { BREAKPOINT_PORT, Breakpoints, type Breakpoint } from "./breakpoints.ts";
 import { SerialConsole, type ConsoleSink } from "./console.ts";
+import { platform_install } from "./platform.ts";
+import { SCREEN_BYTES, screen_from_cells, type TextScreen } from "./screen.ts";
+import { panic_meaning } from "./stops.ts";
 import { V86Cpu, V86_MAX_RAM, V86_RAM_GRANULE, type Regs } from "./v86_internals.ts";
 import { V86PhysMem } from "./v86_physmem.ts";
 import type { CpuState, EntryState, Mmu, PhysMem } from "./types.ts";
 
-/** isa-debug-exit's port. mach86 exits with V & 0xFF (QEMU would exit with (V << 1) | 1). */
-export const EXIT_PORT = 0xf4;
+export { DEBUGCON_PORT, EXIT_PORT } from "./platform.ts";
+export type { Breakpoint } from "./breakpoints.ts";
+export type { TextScreen } from "./screen.ts";
 export const MIN_RAM = 2 * 1024 * 1024;
 /** The modelled kernel's hypercall port (EAX = call number, arguments and results in registers). */
 export const HYPERCALL_PORT = 0x5a0;
@@ -27,8 +36,21 @@ export interface MachineOptions {
     /** Virtual clock + seeded RNG + deferred JIT install (default true). */
     deterministic?: boolean;
     seed?: number;
-    /** Where console bytes stream to as they arrive (none = captured only). */
+    /** Where COM1 bytes stream to as they arrive (none = captured only). */
     sink?: ConsoleSink;
+    /** Where debug-console (port 0xE9) bytes stream to (none = captured only). */
+    debugconSink?: ConsoleSink;
+}
+
+/** Watch the text screen during a run: `onChange` when it differs from the last look. */
+export interface ScreenWatch {
+    /**
+     * Look at most once every this many guest instructions (at the end of the
+     * v86 slice that crosses the mark, so the looks fall at the same points in
+     * every deterministic run), and once at the stop.
+     */
+    everyInstructions: number;
+    onChange(screen: TextScreen, instructions: number): void;
 }
 
 /** Why the machine reset (it stops there, as QEMU -no-reboot does). */
@@ -74,19 +96,29 @@ export function ram_size_problem(bytes: number): string | undefined {
 
 export class Machine implements Mmu {
     readonly mem: PhysMem;
+    /** COM1. */
     readonly console: SerialConsole;
-    private exitValue: number | undefined;
+    /** The debug console, port 0xE9. */
+    readonly debugcon: SerialConsole;
 
     private readonly cpu: V86Cpu;
+    private readonly breakpoints: Breakpoints;
+    private screenWatch: { watch: ScreenWatch; next: number; last?: Uint8Array } | undefined;
 
-    private constructor(cpu: V86Cpu, sink?: ConsoleSink) {
+    private constructor(cpu: V86Cpu, opts: MachineOptions) {
         this.cpu = cpu;
         this.mem = new V86PhysMem(cpu);
-        this.console = new SerialConsole(sink);
+        this.console = new SerialConsole(opts.sink);
+        this.debugcon = new SerialConsole(opts.debugconSink);
         cpu.onSerialByte((b) => this.console.put(b));
-        const exit = (v: number) => this.exit(v);
-        cpu.onWrite32(EXIT_PORT, exit);
-        cpu.onWrite8(EXIT_PORT, exit);
+        platform_install(
+            cpu,
+            (e) => this.stop(e),
+            (b) => this.debugcon.put(b),
+        );
+        cpu.vgaTextMode();
+        this.breakpoints = new Breakpoints(this.mem);
+        cpu.interceptWrite8(BREAKPOINT_PORT, (_v, pass) => this.breakpointHit() || pass());
     }
 
     /** Build a machine; throws RangeError for a RAM size the engine cannot give exactly. */
@@ -102,7 +134,7 @@ export class Machine implements Mmu {
             await cpu.destroy();
             throw new RangeError(`memory ${opts.memory}: v86 gave ${cpu.memorySize} bytes`);
         }
-        return new Machine(cpu, opts.sink);
+        return new Machine(cpu, opts);
     }
 
     private stopWith: StopReason | undefined;
@@ -116,39 +148,90 @@ export class Machine implements Mmu {
         });
     }
 
-    /** Stop the run from a hypercall handler with this result. */
+    /**
+     * Stop the run with this result before the next guest instruction. Safe
+     * from any handler that runs inside a guest instruction: a hypercall, a
+     * console byte (console.watch), a port.
+     */
     stop(reason: StopReason): void {
+        if (this.stopWith) return; // the first stop wins
         this.stopWith = reason;
         this.cpu.requestStop();
     }
 
-    private exit(value: number): void {
-        this.exitValue = value >>> 0;
-        this.cpu.requestStop();
+    /**
+     * Stop the first time execution reaches `bp.phys` (see breakpoints.ts):
+     * the stop is `stop_point{point: bp.label}` with EIP at the address.
+     * Every breakpoint is removed (its bytes restored) when the run stops,
+     * whatever the reason.
+     */
+    addBreakpoint(bp: Breakpoint): void {
+        this.breakpoints.add(bp);
+    }
+
+    /** The OUT to port 0xCC: a breakpoint's, or the guest's own (then false). */
+    private breakpointHit(): boolean {
+        if (this.breakpoints.count === 0) return false;
+        const ip = this.cpu.previousIp();
+        const bp = this.breakpoints.at(this.cpu.translateCode(ip));
+        if (!bp) return false;
+        this.cpu.setInstructionPointer(ip);
+        this.stop({ kind: "stop_point", point: bp.label });
+        return true;
+    }
+
+    /** The 80x25 text screen now, or undefined when the VGA is not in a text mode at 0xB8000. */
+    screen(): TextScreen | undefined {
+        const cells = this.cpu.vgaText(SCREEN_BYTES);
+        return cells && screen_from_cells(cells);
+    }
+
+    /** Report screen changes during the next runs (undefined: stop watching). */
+    watchScreen(watch: ScreenWatch | undefined): void {
+        this.screenWatch = watch && { watch, next: this.cpu.instructions() };
+    }
+
+    private lookAtScreen(force: boolean): void {
+        const w = this.screenWatch;
+        const now = this.cpu.instructions();
+        if (!w || (!force && now < w.next)) return;
+        w.next = now + Math.max(1, w.watch.everyInstructions);
+        const cells = this.cpu.vgaText(SCREEN_BYTES);
+        if (!cells || (w.last && cells.every((b, i) => b === w.last![i]))) return;
+        w.last = cells;
+        w.watch.onChange(screen_from_cells(cells), now);
     }
 
     /** Put the CPU in the multiboot entry state (RAM is left as it is). */
     enter(state: EntryState): void {
-        this.exitValue = undefined;
         this.stopWith = undefined;
-        this.cpu.enterProtectedMode(state.eip, state.eax, state.ebx, state.gdtBase, state.gdtLimit);
+        this.cpu.enterProtectedMode(state);
     }
 
-    /** Run the guest until it stops; never throws for anything the guest does. */
+    /**
+     * Run the guest until it stops; never throws for anything the guest does.
+     * After a stop_point or a timeout, run() again continues from there.
+     */
     async run(limits: RunLimits = {}): Promise<RunResult> {
+        this.stopWith = undefined; // a second run() continues where the last one stopped
         const start = performance.now();
         let lastYield = start;
         let stop: StopReason | undefined;
         while (!stop) {
             stop = this.slice(limits, start);
             const now = performance.now();
+            if (!stop) this.lookAtScreen(false);
             if (!stop && now - lastYield > 10) {
                 this.console.flush();
+                this.debugcon.flush();
                 await new Promise((r) => setImmediate(r));
                 lastYield = performance.now();
             }
         }
+        this.breakpoints.clear();
+        this.lookAtScreen(true);
         this.console.flush();
+        this.debugcon.flush();
         const cpu = this.cpu.state();
         return { stop, cpu, instructions: cpu.instructions, wallMs: performance.now() - start };
     }
@@ -159,11 +242,11 @@ export class Machine implements Mmu {
         try {
             hint = this.cpu.step();
         } catch (e) {
-            return { kind: "crash", reason: this.crashReason(e) };
+            return this.panicStop(e);
         }
-        if (this.stopWith) return this.stopWith;
-        if (this.exitValue !== undefined) {
-            return { kind: "exit", value: this.exitValue };
+        if (this.stopWith) {
+            this.cpu.clearStopRequest();
+            return this.stopWith;
         }
         if (this.cpu.haltedForever()) return { kind: "halt" };
         if (this.cpu.halted() && hint > 0) this.cpu.idle(hint);
@@ -178,26 +261,18 @@ export class Machine implements Mmu {
         return undefined;
     }
 
-    /**
-     * v86 panics when it cannot deliver an exception ("Unimplemented: #GP
-     * handler") instead of double- and triple-faulting; say what a real CPU
-     * would have done, from the IDTR.
-     */
-    private crashReason(e: unknown): string {
-        const v86 = this.cpu.panicText.replace(/^panicked at [^\n]*\n?/, "").trim();
-        const exc = /(#\w+) handler/.exec(v86)?.[1];
-        if (exc) {
-            const s = this.cpu.state();
-            if (s.idtrLimit === 0)
-                return `CPU exception ${exc} with no IDT (IDTR limit 0) (v86: ${v86})`;
-            return (
-                `CPU exception ${exc} could not be delivered through the IDT at ` +
-                `0x${s.idtrBase.toString(16)} (limit 0x${s.idtrLimit.toString(16)}): ` +
-                `a real CPU would double-fault, then triple-fault and reset (v86: ${v86})`
-            );
+    /** v86 threw out of main_loop: a triple fault (reset) or a crash (stops.ts). */
+    private panicStop(e: unknown): StopReason {
+        if (!this.cpu.panicText) {
+            return {
+                kind: "crash",
+                reason: `v86 stopped: ${e instanceof Error ? e.message : String(e)}`,
+            };
         }
-        if (v86) return `v86 panic: ${v86}`;
-        return `v86 stopped: ${e instanceof Error ? e.message : String(e)}`;
+        const m = panic_meaning(this.cpu.panicText, this.mem, this.cpu.state());
+        if (m.kind === "triple fault")
+            return { kind: "reset", cause: "triple fault", detail: m.detail };
+        return { kind: "crash", reason: m.reason };
     }
 
     cpuState(): CpuState {
@@ -227,6 +302,7 @@ export class Machine implements Mmu {
 
     async destroy(): Promise<void> {
         this.console.flush();
+        this.debugcon.flush();
         await this.cpu.destroy();
     }
 }

@@ -35,9 +35,33 @@ export interface EntryState {
     eax: number;
     /** Physical address of the multiboot information structure. */
     ebx: number;
-    /** Flat GDT the loader wrote: selector 0x08 = code, 0x10 = data. */
+    /** Flat GDT the loader wrote: selector `cs` = code, `ds` = data. */
     gdtBase: number;
     gdtLimit: number;
+    /** Code and data selectors (default 0x08 and 0x10; GRUB 2 uses 0x10 and 0x18). */
+    cs?: number;
+    ds?: number;
+    /** What else the loader leaves in the registers (default 0; EFLAGS default 0x2). */
+    ecx?: number;
+    edx?: number;
+    esi?: number;
+    edi?: number;
+    ebp?: number;
+    esp?: number;
+    eflags?: number;
+    /** IDTR (default 0/0; QEMU's option ROM leaves the real-mode 0/0x3FF). */
+    idtBase?: number;
+    idtLimit?: number;
+    /** How the firmware programmed the interrupt controllers, if it did. */
+    pic?: PicState;
+}
+
+/** The 8259 pair as a BIOS leaves it: vector bases (ICW2) and interrupt masks (OCW1). */
+export interface PicState {
+    masterBase: number;
+    slaveBase: number;
+    masterMask: number;
+    slaveMask: number;
 }
 
 /** Architectural CPU state reported on a crash, a halt, or with --dump. */

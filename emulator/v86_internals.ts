@@ -21,7 +21,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { V86 } from "v86";
-import type { CpuState } from "./types.ts";
+import type { CpuState, EntryState, PicState } from "./types.ts";
 
 /** v86 rounds RAM to 128 KiB and clamps anything ≥ 2 GiB to this (cpu.js create_memory). */
 export const V86_MAX_RAM = 2 ** 31 - 128 * 1024;
@@ -288,6 +288,68 @@ export class V86Cpu {
         this.cpu.io.register_read(port, {}, fn, undefined, undefined);
     }
 
+    onWrite16(port: number, fn: PortWrite): void {
+        this.cpu.io.register_write(port, {}, undefined, fn, undefined);
+    }
+
+    /**
+     * Put `fn` in front of the byte-write handler v86 has on `port` (the
+     * 8042, the PCI reset register, the DMA controller): `fn` sees each value
+     * and calls `pass()` to hand it to v86's device as before.
+     */
+    interceptWrite8(port: number, fn: (value: number, pass: () => void) => void): void {
+        const entry = this.cpu.io.ports[port];
+        const original = entry.write8;
+        entry.write8 = function (this: unknown, value: number) {
+            fn(value, () => original.call(this, value));
+        };
+    }
+
+    /** Linear address of the instruction being executed (inside a port handler: the OUT). */
+    previousIp(): number {
+        return this.cpu.previous_ip[0] >>> 0;
+    }
+
+    /** Make the next instruction the one at linear address `ip` (inside a port handler). */
+    setInstructionPointer(ip: number): void {
+        this.cpu.instruction_pointer[0] = ip | 0;
+    }
+
+    /** Physical address of an executable linear address (v86 aborts on unmapped ones). */
+    translateCode(linear: number): number {
+        if (!(this.cpu.cr[0] & 0x80000000)) return linear >>> 0;
+        return this.translate(linear);
+    }
+
+    // ---- VGA -----------------------------------------------------------------
+
+    /** v86's VGA (its text buffer is VGA memory, not RAM). */
+    private get vga(): any {
+        return this.emu.v86.cpu.devices.vga;
+    }
+
+    /**
+     * Set the VGA's memory map to text mode 3 as a PC BIOS leaves it
+     * (graphics misc register 0x0E: 0xB8000–0xBFFFF, odd/even, text). v86
+     * starts with no BIOS and map 0 (0xA0000), where a write to 0xB8000 would
+     * not land in the text buffer.
+     */
+    vgaTextMode(): void {
+        this.vga.miscellaneous_graphics_register = 0x0e;
+    }
+
+    /** The `len` bytes of VGA memory that 0xB8000 shows in the current map, or undefined. */
+    vgaText(len: number): Uint8Array | undefined {
+        const vga = this.vga;
+        if (!vga || vga.graphical_mode || vga.svga_enabled) return undefined;
+        const map = (vga.miscellaneous_graphics_register >> 2) & 3;
+        const base = [0xa0000, 0xa0000, 0xb0000, 0xb8000][map]!;
+        const size = [0x20000, 0x10000, 0x8000, 0x8000][map]!;
+        const off = 0xb8000 - base;
+        if (off + len > size) return undefined;
+        return (vga.vga_memory as Uint8Array).slice(off, off + len);
+    }
+
     // ---- CPU state -------------------------------------------------------
 
     /** The object getRegs() fills: one per CPU, so a hypercall allocates nothing. */
@@ -323,38 +385,69 @@ export class V86Cpu {
         r[REG.EBP] = regs.ebp | 0;
     }
 
-    /** Flat 32-bit protected mode, paging off, IF=0: the multiboot entry state. */
-    enterProtectedMode(
-        eip: number,
-        eax: number,
-        ebx: number,
-        gdtBase: number,
-        gdtLimit: number,
-    ): void {
+    /** Flat 32-bit protected mode, paging off: the multiboot entry state. */
+    enterProtectedMode(s: EntryState): void {
         const cpu = this.cpu;
-        cpu.gdtr_offset[0] = gdtBase;
-        cpu.gdtr_size[0] = gdtLimit;
-        cpu.idtr_offset[0] = 0;
-        cpu.idtr_size[0] = 0;
+        cpu.gdtr_offset[0] = s.gdtBase;
+        cpu.gdtr_size[0] = s.gdtLimit;
+        cpu.idtr_offset[0] = s.idtBase ?? 0;
+        cpu.idtr_size[0] = s.idtLimit ?? 0;
         cpu.cr[0] = 0x11; // PE | ET
         cpu.protected_mode[0] = 1;
-        cpu.flags[0] = 2;
+        cpu.flags[0] = (s.eflags ?? 2) | 2;
         cpu.is_32[0] = 1;
         cpu.stack_size_32[0] = 1;
         cpu.cpl[0] = 0;
         cpu.in_hlt[0] = 0;
+        this.stopSaved = undefined;
         for (const seg of Object.values(SEG)) {
             cpu.segment_is_null[seg] = 0;
             cpu.segment_offsets[seg] = 0;
             cpu.segment_limits[seg] = 0xffffffff;
-            cpu.sreg[seg] = seg === SEG.CS ? 0x08 : 0x10;
+            cpu.sreg[seg] = seg === SEG.CS ? (s.cs ?? 0x08) : (s.ds ?? 0x10);
         }
         cpu.reg32.fill(0);
-        cpu.reg32[REG.EAX] = eax | 0;
-        cpu.reg32[REG.EBX] = ebx | 0;
-        cpu.instruction_pointer[0] = eip | 0;
+        const regs: [number, number | undefined][] = [
+            [REG.EAX, s.eax],
+            [REG.EBX, s.ebx],
+            [REG.ECX, s.ecx],
+            [REG.EDX, s.edx],
+            [REG.ESI, s.esi],
+            [REG.EDI, s.edi],
+            [REG.EBP, s.ebp],
+            [REG.ESP, s.esp],
+        ];
+        for (const [r, v] of regs) cpu.reg32[r] = (v ?? 0) | 0;
+        cpu.instruction_pointer[0] = s.eip | 0;
         cpu.update_state_flags();
         cpu.full_clear_tlb();
+        if (s.pic) this.programPic(s.pic);
+    }
+
+    /**
+     * Initialise both 8259s as a BIOS does: ICW1-4, then the masks. v86's PIC
+     * lives in its Rust core behind the port dispatch, so the writes go
+     * through its own `out imm8, al` (exported as instr_E6) at CPL 0.
+     */
+    private programPic(p: PicState): void {
+        const cpu = this.cpu;
+        const saved = cpu.reg32[REG.EAX];
+        const out = (port: number, v: number) => {
+            cpu.reg32[REG.EAX] = v & 0xff;
+            cpu.wm.exports.instr_E6(port);
+        };
+        for (const [cmd, data, base, icw3] of [
+            [0x20, 0x21, p.masterBase, 0x04],
+            [0xa0, 0xa1, p.slaveBase, 0x02],
+        ] as const) {
+            out(cmd, 0x11); // ICW1: edge triggered, cascade, ICW4 follows
+            out(data, base); // ICW2: vector base
+            out(data, icw3); // ICW3: slave on IRQ2 / cascade identity 2
+            out(data, 0x01); // ICW4: 8086 mode
+        }
+        out(0x21, p.masterMask);
+        out(0xa1, p.slaveMask);
+        cpu.reg32[REG.EAX] = saved;
     }
 
     /** Load paging registers from the host (used by the emu tier to test translation). */
@@ -402,10 +495,29 @@ export class V86Cpu {
         return this.cpu.in_hlt[0] !== 0 && (this.cpu.flags[0] & FLAG_IF) === 0;
     }
 
-    /** Make main_loop return at the next instruction boundary (used by the exit port). */
+    /** IF and HLT as they were before requestStop, to put back once main_loop returned. */
+    private stopSaved: { hlt: number; intr: number } | undefined;
+
+    /**
+     * Make main_loop return at the next instruction boundary: v86 checks
+     * in_hlt between instructions (port I/O ends a JIT block), and with IF=0
+     * nothing wakes it. clearStopRequest() puts IF and HLT back.
+     */
     requestStop(): void {
+        if (!this.stopSaved) {
+            this.stopSaved = { hlt: this.cpu.in_hlt[0], intr: this.cpu.flags[0] & FLAG_IF };
+        }
         this.cpu.in_hlt[0] = 1;
         this.cpu.flags[0] &= ~FLAG_IF;
+    }
+
+    /** Undo requestStop: the state is the guest's again (its IF, not halted unless it was). */
+    clearStopRequest(): void {
+        const s = this.stopSaved;
+        if (!s) return;
+        this.cpu.in_hlt[0] = s.hlt;
+        this.cpu.flags[0] = this.cpu.flags[0] | s.intr;
+        this.stopSaved = undefined;
     }
 
     state(): CpuState {

@@ -36,6 +36,38 @@ mb_header:
     .text
     .globl _start
 _start:
+#ifdef PROBE_ENTRY
+    /* Keep the machine state the loader left, before touching anything:
+     * general registers, segments, control and descriptor-table registers
+     * (the probe image prints them). EFLAGS needs a stack: taken after ESP. */
+    movl %eax, probe_entry + 0
+    movl %ebx, probe_entry + 4
+    movl %ecx, probe_entry + 8
+    movl %edx, probe_entry + 12
+    movl %esi, probe_entry + 16
+    movl %edi, probe_entry + 20
+    movl %ebp, probe_entry + 24
+    movl %esp, probe_entry + 28
+    movw %cs, probe_entry + 32
+    movw %ds, probe_entry + 34
+    movw %es, probe_entry + 36
+    movw %fs, probe_entry + 38
+    movw %gs, probe_entry + 40
+    movw %ss, probe_entry + 42
+    movl %cr0, %eax
+    movl %eax, probe_entry + 44
+    movl %cr3, %eax
+    movl %eax, probe_entry + 48
+    movl %cr4, %eax
+    movl %eax, probe_entry + 52
+    sgdt probe_entry + 56
+    sidt probe_entry + 64
+    movl $stack_top, %esp
+    pushfl
+    popl probe_entry + 72
+    movl probe_entry + 0, %eax
+    movl probe_entry + 4, %ebx
+#endif
     cli
     movl $stack_top, %esp   /* first thing: our own stack */
     movl %eax, %esi         /* multiboot magic */
@@ -80,6 +112,13 @@ gdt_end:
 gdt_ptr:
     .word gdt_end - gdt - 1
     .long gdt
+
+#ifdef PROBE_ENTRY
+    .align 4
+    .globl probe_entry
+probe_entry:
+    .skip 76
+#endif
 
     .bss
     .align 16

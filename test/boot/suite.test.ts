@@ -61,11 +61,12 @@ beforeAll(() => {
                 },
                 {
                     name: "crash",
-                    kernel: join(IMAGES, "noidt.elf"),
+                    kernel: join(IMAGES, "stop.elf"),
+                    cmdline: "how=10",
                     expect: {
                         stop: "crash",
-                        reason: "#GP with no IDT",
-                        console: ["about to fault"],
+                        reason: "double-fault handler",
+                        console: ["stop 10"],
                     },
                 },
                 {

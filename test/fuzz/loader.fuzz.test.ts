@@ -400,3 +400,41 @@ describe("[fuzz/boot/loader]: multiboot_load on damaged inputs", () => {
         expect(outcomes.ok).toBeGreaterThan(NUM_RUNS / 20);
     });
 });
+
+describe("[fuzz/boot/loader]: the qemu and grub profiles on damaged inputs", () => {
+    for (const loader of ["qemu", "grub"] as const) {
+        it(`${loader}: a BootInfo whose MBI reads back, or a BootError having written nothing`, () => {
+            const mem = new RecordingMem(new ArrayPhysMem(RAM));
+            const runs = Math.ceil(NUM_RUNS / 5);
+            let ok = 0;
+            const prop = fc.property(loadCase, (c) => {
+                const base = BASES[c.base]!;
+                mem.writes = [];
+                let info;
+                try {
+                    info = multiboot_load(mem, {
+                        kernel: { path: `kernel-${base.name}`, bytes: mutate(base, c.muts) },
+                        modules: c.modules,
+                        cmdline: c.cmdline,
+                        ramSize: c.ramSize,
+                        loader,
+                    });
+                } catch (e) {
+                    if (!(e instanceof BootError)) throw e;
+                    expect(mem.writes).toEqual([]);
+                    expect(e.reason).not.toMatch(/\n/);
+                    return;
+                }
+                ok++;
+                for (const [s, e] of mem.writes)
+                    expect(s >= 0 && e <= c.ramSize && s <= e).toBe(true);
+                const mbi = mbi_parse(mem, info.mbiAddr);
+                expect(mbi.mods?.length ?? 0).toBe(c.modules.length);
+                expect(mbi.mmap!.at(-1)!.base_addr + mbi.mmap!.at(-1)!.length).toBe(2 ** 32);
+            });
+            fc.assert(prop, { seed, numRuns: runs });
+            console.log(`loader fuzz (${loader}): ${ok} of ${runs} loaded`);
+            expect(ok).toBeGreaterThan(runs / 20);
+        });
+    }
+});
