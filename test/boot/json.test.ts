@@ -37,12 +37,17 @@ async function documentOf(args: string[], codes: number[] = [0]) {
 }
 
 describe("--json documents validate against their schemas", () => {
-    it("boot --kernel: exit, halt, crash, timeout share one shape", async () => {
+    it("boot --kernel: exit, halt, crash, reset, timeout share one shape", async () => {
         const hello = await documentOf(["boot", "--kernel", image("hello"), "--json"]);
         expect(hello["mode"]).toBe("kernel");
         await documentOf(["boot", "--kernel", image("halt"), "--json"]);
-        const crash = await documentOf(["boot", "--kernel", image("noidt"), "--json"], [4]);
+        const crash = await documentOf(
+            ["boot", "--kernel", image("stop"), "--cmdline", "how=10", "--json"],
+            [4],
+        );
         expect((crash["stop"] as { kind: string }).kind).toBe("crash");
+        const reset = await documentOf(["boot", "--kernel", image("noidt"), "--json"], [6]);
+        expect(reset["stop"]).toMatchObject({ kind: "reset", cause: "triple fault" });
         const t = await documentOf(
             ["boot", "--kernel", image("loop"), "--max-instructions", "1000000", "--json"],
             [3],
