@@ -2,7 +2,7 @@
 # Both install npm dependencies on first use (npm ci from package-lock.json).
 
 NODE_STAMP := node_modules/.mach86-installed
-SOURCES := $(shell find cli boot emulator kernel bench -name '*.ts' 2>/dev/null)
+SOURCES := $(shell find cli lib boot emulator kernel bench -name '*.ts' 2>/dev/null) $(wildcard schemas/*.json)
 MACH86 := node dist/mach86.mjs
 
 # The real GNU Mach kernels that some tests boot: the team's shared directory
@@ -21,7 +21,8 @@ $(NODE_STAMP): package.json package-lock.json
 
 build: dist/mach86.mjs
 
-dist/mach86.mjs: $(NODE_STAMP) $(SOURCES) build.mjs
+# One build makes the CLI, the library (dist/lib.mjs) and its declarations (dist/types/).
+dist/mach86.mjs: $(NODE_STAMP) $(SOURCES) build.mjs tsconfig.types.json
 	node build.mjs
 
 images:

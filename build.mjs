@@ -1,27 +1,50 @@
-// Bundles the CLI into dist/mach86.mjs. yargs is bundled in (importing its ~40 ESM files
-// costs ~100 ms of a cold boot); v86 stays external because it loads v86.wasm from
-// node_modules.
+// Builds dist/: the CLI (dist/mach86.mjs), the library (dist/lib.mjs, the
+// package's "exports") and its TypeScript declarations (dist/types/).
+//
+// The CLI bundles yargs and ajv (importing their many files costs ~100 ms of
+// a cold boot); v86 stays external because it loads v86.wasm from
+// node_modules. The library bundle keeps every package external: they are
+// the package's dependencies.
 import { build } from "esbuild";
-import { chmodSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chmodSync, rmSync } from "node:fs";
 
-await build({
-    entryPoints: ["cli/mach86.ts"],
-    outfile: "dist/mach86.mjs",
+const node = {
     bundle: true,
     platform: "node",
     target: "node20",
     format: "esm",
+    logLevel: "warning",
+};
+
+await build({
+    ...node,
+    entryPoints: ["cli/mach86.ts"],
+    outfile: "dist/mach86.mjs",
     external: ["v86"],
-    // yargs' CommonJS helpers call require(); give the ESM bundle one.
+    // yargs' and ajv's CommonJS helpers call require(); give the ESM bundle one.
     banner: {
         js: "#!/usr/bin/env node\nimport { createRequire as __mach86_cr } from 'node:module';\nconst require = __mach86_cr(import.meta.url);",
     },
-    logLevel: "warning",
 });
 chmodSync("dist/mach86.mjs", 0o755);
 
+await build({
+    ...node,
+    entryPoints: ["lib/index.ts"],
+    outfile: "dist/lib.mjs",
+    packages: "external",
+});
+
+// Declarations of the library and of the types it exposes (kernel/, boot/, emulator/).
+rmSync("dist/types", { recursive: true, force: true });
+execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.types.json"], {
+    stdio: "inherit",
+});
+
 // Benchmarks are bundled the same way (make bench).
 await build({
+    ...node,
     entryPoints: [
         "bench/run.ts",
         "bench/mips_child.ts",
@@ -30,10 +53,5 @@ await build({
     ],
     outdir: "build/bench",
     outExtension: { ".js": ".mjs" },
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "esm",
     packages: "external",
-    logLevel: "warning",
 });

@@ -1,10 +1,21 @@
-// Lint: typescript-eslint plus the layer rules of DESIGN.md, enforced mechanically:
-//   cli → kernel → boot → emulator; only emulator/v86_internals.ts imports v86;
-//   boot/ and kernel/ see emulator/ through type imports only; nothing imports cli/.
+// Lint: typescript-eslint plus the layer rules, enforced mechanically:
+//   cli → lib → kernel → boot → emulator; only emulator/v86_internals.ts imports v86;
+//   boot/ and kernel/ see emulator/ through type imports only; lib/ never imports cli/
+//   or v86; cli/ takes everything but types from lib/; nothing imports cli/, and the
+//   lower layers never import lib/; tests and benches use lib/ (or lower), never cli/.
 import tseslint from "typescript-eslint";
 
 const noCli = { group: ["**/cli/*", "**/cli"], message: "nothing imports cli/ (top layer)" };
+const noLib = {
+    group: ["**/lib/*", "**/lib"],
+    message: "emulator/, boot/ and kernel/ never import lib/ (the layer above them)",
+};
 const noV86 = { name: "v86", message: "only emulator/v86_internals.ts may import v86" };
+const upward = { group: ["**/boot/*", "**/kernel/*"], message: "emulator/ never imports upward" };
+
+const restrict = (options) => ({
+    "@typescript-eslint/no-restricted-imports": ["error", options],
+});
 
 export default tseslint.config(
     { ignores: ["node_modules/", "dist/", "build/", "bench/results/", "**/*.mjs", "images/"] },
@@ -19,80 +30,63 @@ export default tseslint.config(
     {
         files: ["emulator/**/*.ts"],
         ignores: ["emulator/v86_internals.ts"],
-        rules: {
-            "@typescript-eslint/no-restricted-imports": [
-                "error",
-                {
-                    paths: [noV86],
-                    patterns: [
-                        noCli,
-                        {
-                            group: ["**/boot/*", "**/kernel/*"],
-                            message: "emulator/ never imports upward",
-                        },
-                    ],
-                },
-            ],
-        },
+        rules: restrict({ paths: [noV86], patterns: [noCli, noLib, upward] }),
     },
     {
         files: ["emulator/v86_internals.ts"],
-        rules: {
-            "@typescript-eslint/no-restricted-imports": [
-                "error",
-                {
-                    patterns: [
-                        noCli,
-                        {
-                            group: ["**/boot/*", "**/kernel/*"],
-                            message: "emulator/ never imports upward",
-                        },
-                    ],
-                },
-            ],
-        },
+        rules: restrict({ patterns: [noCli, noLib, upward] }),
     },
     {
         files: ["boot/**/*.ts"],
-        rules: {
-            "@typescript-eslint/no-restricted-imports": [
-                "error",
+        rules: restrict({
+            paths: [noV86],
+            patterns: [
+                noCli,
+                noLib,
+                { group: ["**/kernel/*"], message: "boot/ never imports kernel/" },
                 {
-                    paths: [noV86],
-                    patterns: [
-                        noCli,
-                        { group: ["**/kernel/*"], message: "boot/ never imports kernel/" },
-                        {
-                            group: ["**/emulator/*"],
-                            allowTypeImports: true,
-                            message: "boot/ may only import types from emulator/",
-                        },
-                    ],
+                    group: ["**/emulator/*"],
+                    allowTypeImports: true,
+                    message: "boot/ may only import types from emulator/",
                 },
             ],
-        },
+        }),
     },
     {
         files: ["kernel/**/*.ts"],
-        rules: {
-            "@typescript-eslint/no-restricted-imports": [
-                "error",
+        rules: restrict({
+            paths: [noV86],
+            patterns: [
+                noCli,
+                noLib,
                 {
-                    paths: [noV86],
-                    patterns: [
-                        noCli,
-                        {
-                            group: ["**/emulator/*"],
-                            allowTypeImports: true,
-                            message: "kernel/ may only import types from emulator/",
-                        },
-                    ],
+                    group: ["**/emulator/*"],
+                    allowTypeImports: true,
+                    message: "kernel/ may only import types from emulator/",
                 },
             ],
-        },
+        }),
+    },
+    {
+        files: ["lib/**/*.ts"],
+        rules: restrict({ paths: [noV86], patterns: [noCli] }),
+    },
+    {
+        files: ["cli/**/*.ts"],
+        rules: restrict({
+            paths: [noV86],
+            patterns: [
+                noCli,
+                {
+                    group: ["**/kernel/*", "**/boot/*", "**/emulator/*"],
+                    allowTypeImports: true,
+                    message: "cli/ calls lib/ (it may import only types from the layers below)",
+                },
+            ],
+        }),
     },
     {
         files: ["test/**/*.ts", "bench/**/*.ts"],
-        rules: { "@typescript-eslint/no-restricted-imports": ["error", { paths: [noV86] }] },
+        rules: restrict({ paths: [noV86], patterns: [noCli] }),
     },
 );

@@ -14,7 +14,7 @@
  * with their job (a build's lifetimes). Prints one JSON document.
  */
 import { join } from "node:path";
-import { run_image } from "../cli/kcommands.ts";
+import { bootImage } from "../lib/index.ts";
 import { kernel_sample, sample_fragmentation } from "../kernel/kern/kern_sample.ts";
 import type { Kernel } from "../kernel/kern/kernel.ts";
 import type { WorkloadResult } from "../kernel/kern/workload.ts";
@@ -117,34 +117,30 @@ function over_run(w: WorkloadResult) {
 /** Run a workload file on a fresh kernel: its status, and the memory after it and after GC. */
 async function workload_memory(c: (typeof CONFIGS)[number], file: string) {
     let mem: unknown = null;
-    await run_image(
-        {
-            image: DI,
-            engine: "none",
-            memory: "256M",
-            preset: c.preset,
-            set: c.set,
-            workload: join(ROOT, "workloads", file),
+    await bootImage({
+        image: DI,
+        engine: "none",
+        memory: "256M",
+        preset: c.preset,
+        set: c.set,
+        workload: join(ROOT, "workloads", file),
+        inspect: (r) => {
+            const k = r.kernel!;
+            const w = r.workload!;
+            const after = memory(k);
+            k.ticks += 100 * 1000;
+            if (k.kmem) slab_collect(k.kmem);
+            else consider_zone_gc(k.zone!);
+            mem = {
+                workload: file,
+                status: w.status,
+                reason: w.reason,
+                ...over_run(w),
+                after_workload: after,
+                after_gc: memory(k),
+            };
         },
-        {
-            inspect: (r) => {
-                const k = r.kernel!;
-                const w = r.workload!;
-                const after = memory(k);
-                k.ticks += 100 * 1000;
-                if (k.kmem) slab_collect(k.kmem);
-                else consider_zone_gc(k.zone!);
-                mem = {
-                    workload: file,
-                    status: w.status,
-                    reason: w.reason,
-                    ...over_run(w),
-                    after_workload: after,
-                    after_gc: memory(k),
-                };
-            },
-        },
-    );
+    });
     return mem;
 }
 
@@ -154,16 +150,18 @@ const only = process.argv[2];
 const out: unknown[] = [];
 for (const c of CONFIGS.filter((x) => only === undefined || x.name === only)) {
     const rows: unknown[] = [];
-    await run_image(
-        { image: DI, engine: "none", memory: "256M", preset: c.preset, set: c.set },
-        {
-            inspect: (r) => {
-                for (const size of [16, 256, 4096])
-                    for (const p of ["pairs", "batch100"] as const)
-                        rows.push(measure(r.kernel!, size, p));
-            },
+    await bootImage({
+        image: DI,
+        engine: "none",
+        memory: "256M",
+        preset: c.preset,
+        set: c.set,
+        inspect: (r) => {
+            for (const size of [16, 256, 4096])
+                for (const p of ["pairs", "batch100"] as const)
+                    rows.push(measure(r.kernel!, size, p));
         },
-    );
+    });
     const memory = [
         await workload_memory(c, "kentry-cpu-pools.json"),
         await workload_memory(c, "make-jobs.json"),

@@ -1,36 +1,50 @@
 /*
- * cli/mach86.ts — the `mach86` command line (bundled to dist/mach86.mjs).
+ * cli/mach86.ts — the `mach86` command line (bundled to dist/mach86.mjs):
+ * yargs parses the arguments, cli/commands.ts calls the library and prints.
  *
  * Every failure of the user's input is one line on stderr and exit code 2;
- * guest outcomes map to exit codes in cli/boot.ts.
+ * a bug in mach86 is "internal error (mach86 bug)" and exit code 70; Ctrl-C
+ * removes whatever was being written and exits 130. The other exit codes
+ * come from how the run ended (lib/stop.ts; cli/help.ts lists them).
  */
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
-import { boot_command, EXIT, processIo } from "./boot.ts";
+import {
+    discard_pending_outputs,
+    EXIT,
+    EXIT_CODE_MODES,
+    InterruptedError,
+    is_bad_input,
+    UsageError,
+    type ExitCodeMode,
+} from "../lib/index.ts";
+import { ordered_modules } from "./argv.ts";
 import {
     cmd_allocinfo,
     cmd_bisect,
     cmd_boot_image,
+    cmd_boot_kernel,
     cmd_layout,
     cmd_presets,
     cmd_pt,
+    cmd_report,
+    cmd_test,
     cmd_whatis,
     cmd_workload,
-    type KOptions,
-} from "./kcommands.ts";
-import { test_command } from "./suite/command.ts";
-import { UsageError } from "./units.ts";
-import { BootError } from "../boot/index.ts";
-
-const EPILOG = `Exit codes:
-  N   the guest wrote N to port 0xF4 (outl; mach86 exits with N & 0xFF)
-  0   the guest halted with interrupts off (cli; hlt)
-  1   the guest crashed (exception without IDT, triple fault, v86 panic)
-  2   bad input or usage
-  3   timeout (--timeout or --max-instructions)`;
+    processIo,
+    type ImageArgs,
+} from "./commands.ts";
+import {
+    BISECT_EPILOG,
+    boot_epilog,
+    MAIN_EPILOG,
+    PRESETS_EPILOG,
+    TEST_EPILOG,
+    WORKLOAD_EPILOG,
+} from "./help.ts";
 
 /** Options shared by the commands that boot an image into the modelled kernel. */
-function kernelOptions<T>(y: Argv<T>) {
+function imageOptions<T>(y: Argv<T>) {
     return y
         .option("preset", {
             type: "string",
@@ -39,33 +53,30 @@ function kernelOptions<T>(y: Argv<T>) {
         .option("set", {
             type: "string",
             array: true,
+            nargs: 1,
             describe: "override a layout parameter: name=value (repeatable)",
         })
         .option("memory", { type: "string", describe: "guest RAM (default: the image's)" })
         .option("engine", {
             type: "string",
-            default: "v86",
             describe:
-                "v86 (the CPU runs on the page tables) or none (sparse RAM, no CPU, up to 4 GiB)",
+                "v86 (default: the CPU runs on the page tables) or none (sparse RAM, no CPU, up to 4 GiB)",
         })
-        .option("json", { type: "boolean", default: false, describe: "machine-readable output" })
-        .option("quiet", {
+        .option("json", {
             type: "boolean",
             default: false,
-            describe: "do not stream the console",
+            describe: "print one JSON document (schemas/<command>.schema.json)",
         });
 }
 
-function kopts(a: {
+function image_args(a: {
     image?: string;
     preset?: string;
     set?: string[];
     memory?: string;
     engine?: string;
-    json?: boolean;
-    quiet?: boolean;
-    dump?: string;
-}): KOptions {
+    json: boolean;
+}): ImageArgs {
     return {
         image: a.image!,
         preset: a.preset,
@@ -73,10 +84,61 @@ function kopts(a: {
         memory: a.memory,
         engine: a.engine,
         json: a.json,
-        quiet: a.quiet,
-        dump: a.dump,
     };
 }
+
+/** Options given that do not apply: a UsageError naming the first. */
+function refuse(given: Record<string, unknown>, why: string): void {
+    for (const [name, v] of Object.entries(given))
+        if (v !== undefined && v !== false) throw new UsageError(`--${name}`, why);
+}
+
+function exit_code_mode(v: string | undefined): ExitCodeMode {
+    const mode = v ?? "status";
+    if (!EXIT_CODE_MODES.includes(mode as ExitCodeMode))
+        throw new UsageError(
+            "--exit-code",
+            `'${mode}' is not one of ${EXIT_CODE_MODES.join(", ")}`,
+        );
+    return mode as ExitCodeMode;
+}
+
+/** Options that take one value: given twice is an error, not an array. */
+const SINGLE = [
+    "kernel",
+    "cmdline",
+    "memory",
+    "timeout",
+    "max-instructions",
+    "preset",
+    "engine",
+    "dump",
+    "exit-code",
+    "at",
+    "va",
+    "param",
+    "range",
+    "workload",
+    "html",
+    "sweep",
+    "filter",
+    "shard",
+    "tap",
+    "junit",
+    "report-json",
+    "j",
+];
+
+function single_values(a: Record<string, unknown>): void {
+    for (const name of SINGLE)
+        if (Array.isArray(a[name]))
+            throw new UsageError(
+                `${name.length === 1 ? "-" : "--"}${name}`,
+                "given more than once",
+            );
+}
+
+const abort = new AbortController();
 
 async function main(argv: string[]): Promise<number> {
     let code: number = EXIT.OK;
@@ -87,7 +149,7 @@ async function main(argv: string[]): Promise<number> {
             "boot [image]",
             "boot an image into the modelled GNU Mach kernel, or any multiboot v1 kernel (--kernel)",
             (y) =>
-                kernelOptions(y)
+                imageOptions(y)
                     .positional("image", {
                         type: "string",
                         describe: "image directory (images/<name>, with image.json)",
@@ -95,7 +157,7 @@ async function main(argv: string[]): Promise<number> {
                     .option("dump", {
                         type: "string",
                         describe:
-                            "write phys.bin, machine.json and layout.json to DIR (image boots)",
+                            "image boots: write phys.bin, machine.json and layout.json into folder DIR",
                     })
                     .option("kernel", {
                         type: "string",
@@ -104,19 +166,20 @@ async function main(argv: string[]): Promise<number> {
                     .option("module", {
                         type: "string",
                         array: true,
+                        nargs: 1,
                         describe:
                             'module and its command line: "PATH ARGS..." (repeatable; gzip is decompressed)',
                     })
                     .option("module-nounzip", {
                         type: "string",
                         array: true,
+                        nargs: 1,
                         describe:
-                            "like --module but a gzip module stays compressed (GRUB module --nounzip)",
+                            "like --module but a gzip module stays compressed (GRUB module --nounzip); modules load in command-line order",
                     })
                     .option("cmdline", {
                         type: "string",
-                        default: "",
-                        describe: "kernel command line",
+                        describe: "kernel command line (--kernel)",
                     })
                     .option("memory", {
                         type: "string",
@@ -125,77 +188,111 @@ async function main(argv: string[]): Promise<number> {
                     })
                     .option("timeout", {
                         type: "string",
-                        describe: "wall-clock limit, e.g. 30s, 500ms",
+                        describe: "wall-clock limit, e.g. 30s, 500ms (v86 engine)",
                     })
                     .option("max-instructions", {
                         type: "number",
-                        describe: "stop after N guest instructions (exit 3)",
+                        describe: "stop after N guest instructions (exit 3; v86 engine)",
                     })
                     .option("deterministic", {
                         type: "boolean",
-                        default: true,
-                        describe: "virtual clock, seeded RNG (--no-deterministic for real time)",
+                        describe:
+                            "virtual clock, seeded RNG (the default; --no-deterministic for real time, --kernel only)",
                     })
                     .option("quiet", {
                         type: "boolean",
                         default: false,
-                        describe: "do not stream the guest console",
+                        describe: "do not stream the console (it is still in --json)",
                     })
                     .option("verbose", {
                         type: "boolean",
                         default: false,
                         describe: "print where each piece was loaded, and how the guest stopped",
                     })
-                    .option("json", {
-                        type: "boolean",
-                        default: false,
-                        describe: "print a JSON result document instead of the console",
-                    })
                     .option("samples", {
                         type: "boolean",
-                        default: false,
                         describe:
-                            "after a run of user tasks, print the kernel's state at each task creation and end (map entries, kentries, allocator memory)",
+                            "image boots with user tasks: print the kernel's state at each task creation and end",
                     })
-                    .epilog(EPILOG)
+                    .option("exit-code", {
+                        type: "string",
+                        describe:
+                            "what a guest exit value becomes: status (default: 0 or 1), guest (value & 0xFF), qemu ((value << 1) | 1)",
+                    })
+                    .epilog(boot_epilog(true))
                     .example("$0 boot --kernel build/images/hello.elf", "boot a kernel")
                     .example(
                         '$0 boot --kernel k.elf --module "initrd.gz arg" --cmdline "root=rd0" --memory 1856M',
                         "with a module",
-                    ),
+                    )
+                    .example("$0 boot images/debian-installer --memory 1856M", "boot an image"),
             async (a) => {
+                const exitCode = exit_code_mode(a["exit-code"]);
                 if (a.image !== undefined) {
                     if (a.kernel !== undefined)
                         throw new UsageError(
                             "--kernel",
-                            "give either an image or --kernel, not both",
+                            `give either an image or --kernel, not both (image: ${a.image})`,
                         );
-                    code = await cmd_boot_image({ ...kopts(a), samples: a.samples }, processIo);
+                    refuse(
+                        {
+                            module: a.module,
+                            "module-nounzip": a["module-nounzip"],
+                            cmdline: a.cmdline,
+                            deterministic: a.deterministic === undefined ? undefined : true,
+                        },
+                        "applies to --kernel boots only (an image has its own kernel, modules and command line)",
+                    );
+                    code = await cmd_boot_image(
+                        {
+                            ...image_args(a),
+                            quiet: a.quiet,
+                            dump: a.dump,
+                            samples: a.samples ?? false,
+                            verbose: a.verbose,
+                            timeout: a.timeout,
+                            maxInstructions: a["max-instructions"],
+                            exitCode,
+                        },
+                        processIo,
+                    );
                     return;
                 }
                 if (a.kernel === undefined)
                     throw new UsageError("boot", "name an image directory or --kernel FILE");
-                const rep = await boot_command({
-                    kernel: a.kernel,
-                    module: a.module,
-                    moduleNounzip: a["module-nounzip"],
-                    cmdline: a.cmdline,
-                    memory: a.memory,
-                    timeout: a.timeout,
-                    maxInstructions: a["max-instructions"],
-                    deterministic: a.deterministic,
-                    quiet: a.quiet,
-                    verbose: a.verbose,
-                    json: a.json,
-                });
-                code = rep.exitCode;
+                refuse(
+                    {
+                        preset: a.preset,
+                        set: a.set,
+                        engine: a.engine,
+                        dump: a.dump,
+                        samples: a.samples,
+                    },
+                    "applies to image boots only (mach86 boot IMAGE), not to --kernel",
+                );
+                code = await cmd_boot_kernel(
+                    {
+                        kernel: a.kernel,
+                        modules: ordered_modules(argv, a.module, a["module-nounzip"]),
+                        cmdline: a.cmdline,
+                        memory: a.memory,
+                        timeout: a.timeout,
+                        maxInstructions: a["max-instructions"],
+                        deterministic: a.deterministic ?? true,
+                        quiet: a.quiet,
+                        verbose: a.verbose,
+                        json: a.json,
+                        exitCode,
+                    },
+                    processIo,
+                );
             },
         )
         .command(
             "layout <image>",
             "kernel virtual space after boot as a tree: kernel_map entries, submaps, holes, map->size terms, physical map",
             (y) =>
-                kernelOptions(y)
+                imageOptions(y)
                     .positional("image", { type: "string", demandOption: true })
                     .option("at", {
                         type: "string",
@@ -203,34 +300,36 @@ async function main(argv: string[]): Promise<number> {
                         describe:
                             'boot point: vm (after vm_mem_bootstrap), submaps (after device init), modules (the "multiboot modules" line), end',
                     })
+                    .epilog(boot_epilog(false))
                     .example(
                         "$0 layout images/debian-installer --memory 1856M --at modules",
                         "the d-i layout when the boot script has been parsed",
                     ),
             async (a) => {
-                code = await cmd_layout({ ...kopts(a), at: a.at }, processIo);
+                code = await cmd_layout({ ...image_args(a), at: a.at }, processIo);
             },
         )
         .command(
             "pt <image>",
             "the kernel page tables after boot (Bochs info tab style), or one VA translated step by step",
             (y) =>
-                kernelOptions(y)
+                imageOptions(y)
                     .positional("image", { type: "string", demandOption: true })
                     .option("va", {
                         type: "string",
                         describe: "translate this virtual address (e.g. 0x80009500)",
                     })
+                    .epilog(boot_epilog(false))
                     .example("$0 pt images/debian-installer --va 0xf4000000", "walk one address"),
             async (a) => {
-                code = await cmd_pt({ ...kopts(a), va: a.va }, processIo);
+                code = await cmd_pt({ ...image_args(a), va: a.va }, processIo);
             },
         )
         .command(
             "bisect <image>",
             "binary search for the largest value of a parameter that still boots",
             (y) =>
-                kernelOptions(y)
+                imageOptions(y)
                     .positional("image", { type: "string", demandOption: true })
                     .option("param", {
                         type: "string",
@@ -243,39 +342,45 @@ async function main(argv: string[]): Promise<number> {
                         demandOption: true,
                         describe: "LOW..HIGH, e.g. 64M..2047M",
                     })
+                    .epilog(BISECT_EPILOG)
                     .example(
                         "$0 bisect images/debian-installer --preset debian-2014 --range 64M..2047M",
                         "find the d-i RAM cliff",
                     ),
             async (a) => {
-                code = await cmd_bisect({ ...kopts(a), param: a.param, range: a.range }, processIo);
+                code = await cmd_bisect(
+                    { ...image_args(a), param: a.param, range: a.range },
+                    processIo,
+                );
             },
         )
         .command(
             "workload <image> <file>",
             "boot an image, run a workload on the kernel (workloads/*.json), print the samples",
             (y) =>
-                kernelOptions(y)
+                imageOptions(y)
                     .positional("image", { type: "string", demandOption: true })
                     .positional("file", { type: "string", demandOption: true })
+                    .epilog(WORKLOAD_EPILOG)
                     .example(
                         "$0 workload images/debian-installer workloads/port-leak.json",
                         "the fakeroot port leak",
                     ),
             async (a) => {
-                code = await cmd_workload({ ...kopts(a), workload: a.file }, processIo);
+                code = await cmd_workload({ ...image_args(a), workload: a.file }, processIo);
             },
         )
         .command(
             "slabinfo <image>",
             "GNU Mach's slab_info() after boot (and --workload)",
             (y) =>
-                kernelOptions(y)
+                imageOptions(y)
                     .positional("image", { type: "string", demandOption: true })
-                    .option("workload", { type: "string", describe: "run this workload first" }),
+                    .option("workload", { type: "string", describe: "run this workload first" })
+                    .epilog(boot_epilog(false)),
             async (a) => {
                 code = await cmd_allocinfo(
-                    { ...kopts(a), workload: a.workload },
+                    { ...image_args(a), workload: a.workload },
                     "slab",
                     processIo,
                 );
@@ -285,12 +390,13 @@ async function main(argv: string[]): Promise<number> {
             "zoneinfo <image>",
             "the zone allocator's host_zone_info after boot (zone era: --preset zalloc-2011)",
             (y) =>
-                kernelOptions(y)
+                imageOptions(y)
                     .positional("image", { type: "string", demandOption: true })
-                    .option("workload", { type: "string", describe: "run this workload first" }),
+                    .option("workload", { type: "string", describe: "run this workload first" })
+                    .epilog(boot_epilog(false)),
             async (a) => {
                 code = await cmd_allocinfo(
-                    { ...kopts(a), workload: a.workload },
+                    { ...image_args(a), workload: a.workload },
                     "zone",
                     processIo,
                 );
@@ -300,13 +406,14 @@ async function main(argv: string[]): Promise<number> {
             "whatis <image> <addr>",
             "which cache, zone or map a kernel address belongs to, and whether it is allocated",
             (y) =>
-                kernelOptions(y)
+                imageOptions(y)
                     .positional("image", { type: "string", demandOption: true })
                     .positional("addr", { type: "string", demandOption: true })
-                    .option("workload", { type: "string", describe: "run this workload first" }),
+                    .option("workload", { type: "string", describe: "run this workload first" })
+                    .epilog(boot_epilog(false)),
             async (a) => {
                 code = await cmd_whatis(
-                    { ...kopts(a), workload: a.workload, addr: a.addr },
+                    { ...image_args(a), workload: a.workload, addr: a.addr },
                     processIo,
                 );
             },
@@ -339,7 +446,15 @@ async function main(argv: string[]): Promise<number> {
                         type: "string",
                         describe: "write a JUnit XML report to FILE",
                     })
-                    .option("json", { type: "string", describe: "write a JSON report to FILE" })
+                    .option("report-json", {
+                        type: "string",
+                        describe: "write the JSON report (schemas/test.schema.json) to FILE",
+                    })
+                    .option("json", {
+                        type: "boolean",
+                        default: false,
+                        describe: "print the JSON report on stdout (progress goes to stderr)",
+                    })
                     .option("timeout", {
                         type: "string",
                         describe: "per-case timeout for cases without one (default 30s)",
@@ -349,12 +464,13 @@ async function main(argv: string[]): Promise<number> {
                         default: false,
                         describe: "rerun failed cases once; fail-then-pass is reported FLAKY",
                     })
+                    .epilog(TEST_EPILOG)
                     .example(
                         "$0 test images/suites/smoke.json -j 2 --tap smoke.tap",
                         "the project's smoke suite",
                     ),
             async (a) => {
-                code = await test_command(
+                code = await cmd_test(
                     {
                         suite: a.suite,
                         filter: a.filter,
@@ -362,9 +478,11 @@ async function main(argv: string[]): Promise<number> {
                         shard: a.shard,
                         tap: a.tap,
                         junit: a.junit,
+                        reportJson: a["report-json"],
                         json: a.json,
                         timeout: a.timeout,
                         rerunFailed: a["rerun-failed"],
+                        signal: abort.signal,
                     },
                     processIo,
                 );
@@ -372,9 +490,9 @@ async function main(argv: string[]): Promise<number> {
         )
         .command(
             "report <image>",
-            "boot an image and write a self-contained HTML/SVG report of the kernel layout (--sweep adds free space against RAM)",
+            "boot an image and make a self-contained HTML/SVG report of the kernel layout (--sweep adds free space against RAM)",
             (y) =>
-                kernelOptions(y)
+                imageOptions(y)
                     .positional("image", { type: "string", demandOption: true })
                     .option("at", {
                         type: "string",
@@ -386,19 +504,15 @@ async function main(argv: string[]): Promise<number> {
                         describe:
                             "also boot at each RAM size LOW..HIGH:STEP (engine none) and plot free kernel_map",
                     })
-                    .option("html", {
-                        type: "string",
-                        demandOption: true,
-                        describe: "write the page to FILE",
-                    })
+                    .option("html", { type: "string", describe: "write the page to FILE" })
+                    .epilog(boot_epilog(false))
                     .example(
                         "$0 report images/debian-installer --memory 1856M --sweep 1024M..2047M:64M --html r.html",
                         "the d-i layout and its RAM cliff",
                     ),
             async (a) => {
-                const { cmd_report } = await import("./report/report.ts");
                 code = await cmd_report(
-                    { ...kopts(a), at: a.at, sweep: a.sweep, html: a.html },
+                    { ...image_args(a), at: a.at, sweep: a.sweep, html: a.html },
                     processIo,
                 );
             },
@@ -406,14 +520,22 @@ async function main(argv: string[]): Promise<number> {
         .command(
             "presets",
             "list the layout presets with their values and sources",
-            (y) => y.option("json", { type: "boolean", default: false }),
+            (y) =>
+                y
+                    .option("json", {
+                        type: "boolean",
+                        default: false,
+                        describe: "print one JSON document (schemas/presets.schema.json)",
+                    })
+                    .epilog(PRESETS_EPILOG),
             (a) => {
                 code = cmd_presets(a.json, processIo);
             },
         )
+        .middleware(single_values, true)
         .demandCommand(1, "name a command (mach86 --help lists them)")
         .strict()
-        .epilog(EPILOG)
+        .epilog(MAIN_EPILOG)
         .help()
         .version()
         .fail((msg, err) => {
@@ -433,19 +555,36 @@ function exitWhenFlushed(code: number): void {
     process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
 }
 
-main(hideBin(process.argv)).then(
+/** Ctrl-C: stop the children, remove every half-written file, exit 130. */
+process.on("SIGINT", () => {
+    abort.abort();
+    discard_pending_outputs();
+    process.stderr.write("mach86: interrupted\n");
+    process.exit(EXIT.INTERRUPTED);
+});
+
+const args = hideBin(process.argv);
+main(args).then(
     (code) => exitWhenFlushed(code),
     (e: unknown) => {
-        if (e instanceof UsageError || e instanceof BootError) {
+        discard_pending_outputs();
+        if (is_bad_input(e)) {
             process.stderr.write(`mach86: ${e.message}\n`);
             exitWhenFlushed(EXIT.USAGE);
             return;
         }
-        // A bug in mach86 itself: say so in one line, keep the trace for --debug users.
+        if (e instanceof InterruptedError) {
+            process.stderr.write("mach86: interrupted\n");
+            exitWhenFlushed(EXIT.INTERRUPTED);
+            return;
+        }
+        // A bug in mach86 itself: say so, ask for a report; the trace for MACH86_DEBUG=1.
+        const what = e instanceof Error ? e.message : String(e);
         process.stderr.write(
-            `mach86: internal error: ${e instanceof Error ? e.message : String(e)}\n`,
+            `mach86: internal error (mach86 bug): ${what}\n` +
+                `mach86: please report it with the command line: mach86 ${args.join(" ")}\n`,
         );
         if (process.env["MACH86_DEBUG"]) console.error(e);
-        exitWhenFlushed(70);
+        exitWhenFlushed(EXIT.INTERNAL);
     },
 );

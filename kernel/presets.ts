@@ -8,7 +8,7 @@
  * GNU Mach sources at the commits they name. `--set
  * name=value` overrides any parameter; `params_validate` refuses layouts
  * that cannot be built (bad input, exit 2), while a layout that boots into
- * failure is a kernel panic (exit 1).
+ * failure is a result of the run (a kernel panic, or a boot that gets stuck).
  */
 
 const MiB = 1024 * 1024;
@@ -311,6 +311,10 @@ export function params_validate(p: LayoutParams): string[] {
     }
     if (p.vm_min_kernel_address % (4 * MiB) !== 0)
         out.push("vm_min_kernel_address: must be 4 MiB aligned");
+    if (p.vm_min_kernel_address === 0)
+        out.push("vm_min_kernel_address: must be above 0 (user space lies below the kernel)");
+    if (p.vm_min_kernel_address >= p.vm_max_kernel_address)
+        out.push("vm_min_kernel_address: must be below vm_max_kernel_address");
     if (p.vm_max_kernel_address > 0xffffffff) out.push("vm_max_kernel_address: above 4 GiB");
     for (const k of SIZE_PARAMS) {
         if (k !== "kernel_bss" && p[k] % PAGE !== 0) out.push(`${k}: not a multiple of 4 KiB`);
@@ -333,6 +337,11 @@ export function params_validate(p: LayoutParams): string[] {
         );
     }
     if (p.boot_ptps < 1 || p.boot_ptps > 16) out.push("boot_ptps: must be 1..16");
+    if (p.kentry_pages === 0 && (p.kmem_map_size > 0 || p.zalloc))
+        out.push(
+            "kentry_pages: 0 (no kentry area, as in HEAD) needs kmem_map_size=0 and the slab allocator: " +
+                "kmem_map's own map entries come from the kentry area",
+        );
     for (const k of [
         "pae",
         "zalloc",

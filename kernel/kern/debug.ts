@@ -2,8 +2,14 @@
  * kernel/kern/debug.ts — models kern/debug.c: panic() and assert().
  *
  * panic() throws a KernelPanic carrying Mach's own message; the boot driver
- * catches it, stops the machine and prints the diagnosis (exit 1). It is
- * the only exception kernel/ throws.
+ * catches it, stops the machine and reports the panic as the run's result.
+ *
+ * Departure from GNU Mach: a failed assert() does not panic. In GNU Mach it
+ * calls Assert(), which panics; in the model every assert() states an
+ * invariant of the model itself (no guest, workload or user input can break
+ * one without a bug in mach86), so it throws an InvariantFailure instead,
+ * which the library reports as an internal error of mach86, never as a
+ * Mach panic.
  */
 
 export class KernelPanic extends Error {
@@ -14,15 +20,25 @@ export class KernelPanic extends Error {
     }
 }
 
+/** A failed assert(): the model broke one of its own invariants (a bug in mach86). */
+export class InvariantFailure extends Error {
+    readonly what: string;
+    constructor(what: string) {
+        super(`assertion failed: ${what}`);
+        this.name = "InvariantFailure";
+        this.what = what;
+    }
+}
+
 export function panic(message: string): never {
     throw new KernelPanic(message);
 }
 
 /**
- * Invariant check; a failure is a bug in the model, reported as Mach
- * reports it. A message that needs formatting is passed as a function, so
- * hot paths do not build strings for checks that hold.
+ * Invariant check; a failure is a bug in the model (InvariantFailure). A
+ * message that needs formatting is passed as a function, so hot paths do
+ * not build strings for checks that hold.
  */
 export function assert(cond: unknown, what: string | (() => string)): asserts cond {
-    if (!cond) panic(`assertion failed: ${typeof what === "string" ? what : what()}`);
+    if (!cond) throw new InvariantFailure(typeof what === "string" ? what : what());
 }

@@ -8,7 +8,7 @@
  * that real workloads (a build, fakeroot, a fork bomb) generate, so the
  * allocators' failure modes can be reproduced and compared.
  */
-import { KernelPanic, panic } from "./debug.ts";
+import { assert, KernelPanic } from "./debug.ts";
 import type { Kernel } from "./kernel.ts";
 import { kernel_sample, type Sample } from "./kern_sample.ts";
 import type { VmMap } from "../vm/vm_map.ts";
@@ -76,6 +76,58 @@ interface Held {
     free(va: number): void;
 }
 
+/**
+ * A map by name. Before kmem_map existed (the zone era), its users (kernel
+ * stacks, large buffers) allocated from kernel_map, so kmem_map means
+ * kernel_map there, as in thread.ts's stack_alloc.
+ */
+function workload_map(k: Kernel, name: string): VmMap | null {
+    const maps: Record<string, VmMap | null> = {
+        kernel_map: k.kernel_map,
+        kmem_map: k.kmem_map ?? k.kernel_map,
+        zone_map: k.zone_map,
+        kalloc_map: k.kalloc_map,
+    };
+    return maps[name] ?? null;
+}
+
+/** One of the booted kernel's own caches (slab era) or zones (zone era). */
+function kernel_cache(k: Kernel, name: string): KmemCache | Zone | undefined {
+    return k.zone
+        ? (zone_named(k.zone, name) ?? undefined)
+        : k.kmem!.caches.find((x) => x.name === name);
+}
+
+/**
+ * Names a workload uses that this kernel does not have: a map it lacks (no
+ * zone_map in the slab era, no kalloc_map without kalloc_map_size) or a
+ * cache that is neither one of its own nor made by an earlier `cache` step.
+ * Returns the first problem, or null. Checked before the workload runs, so
+ * a typo is bad input, not a kernel panic.
+ */
+export function workload_check(k: Kernel, w: Workload): string | null {
+    const made = new Set<string>();
+    const walk = (steps: readonly WorkloadStep[], where: string): string | null => {
+        for (const [i, s] of steps.entries()) {
+            const at = `${where}[${i}]`;
+            if (s.op === "cache") made.add(s.name);
+            if (s.op === "alloc" && !made.has(s.cache) && !kernel_cache(k, s.cache))
+                return `${at}: no cache or zone named '${s.cache}' in this kernel (${k.zone ? "zone" : "slab"} era), and no earlier 'cache' step makes one`;
+            if (s.op === "kmem_alloc" && !workload_map(k, s.map))
+                return `${at}: this kernel has no ${s.map} (${k.zone ? "zone era" : "slab era"}, ${s.map}_size 0)`;
+            const inner =
+                s.op === "repeat"
+                    ? walk(s.steps, `${at}.steps`)
+                    : s.op === "jobs"
+                      ? (walk(s.steps, `${at}.steps`) ?? walk(s.after ?? [], `${at}.after`))
+                      : null;
+            if (inner) return inner;
+        }
+        return null;
+    };
+    return walk(w.steps, "steps");
+}
+
 class Runner {
     private readonly held = new Map<string, Held>();
     private readonly caches = new Map<string, KmemCache | Zone>();
@@ -119,20 +171,9 @@ class Runner {
         return h;
     }
 
-    /**
-     * A map by name. Before kmem_map existed (the zone era), its users (kernel
-     * stacks, large buffers) allocated from kernel_map, so kmem_map means
-     * kernel_map there, as in thread.ts's stack_alloc.
-     */
     private map(name: string): VmMap {
-        const k = this.k;
-        const m = {
-            kernel_map: k.kernel_map,
-            kmem_map: k.kmem_map ?? k.kernel_map,
-            zone_map: k.zone_map,
-            kalloc_map: k.kalloc_map,
-        }[name];
-        if (!m) panic(`workload: no map named ${name} in this kernel`);
+        const m = workload_map(this.k, name);
+        assert(m, () => `workload: no map named ${name} (workload_check passed it)`);
         return m;
     }
 
@@ -269,10 +310,8 @@ class Runner {
 
     private alloc(name: string, count: number, as: string): string | undefined {
         const k = this.k;
-        const c =
-            this.caches.get(name) ??
-            (k.zone ? zone_named(k.zone, name) : k.kmem!.caches.find((x) => x.name === name));
-        if (!c) panic(`workload: no cache or zone named ${name}`);
+        const c = this.caches.get(name) ?? kernel_cache(k, name);
+        assert(c, () => `workload: no cache or zone named ${name} (workload_check passed it)`);
         const isZone = "zone_name" in c;
         const h = this.hold(as, (va) =>
             isZone ? zfree(k.zone!, c as Zone, va) : kmem_cache_free(k.kmem!, c as KmemCache, va),

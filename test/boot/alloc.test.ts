@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { run_image } from "../../cli/kcommands.ts";
+import { bootImage } from "../../lib/index.ts";
 import { ipc_table_entries } from "../../kernel/ipc/ipc_table.ts";
 import { kernel_verify } from "../../kernel/kern/kernel_verify.ts";
 import {
@@ -28,7 +28,7 @@ const W = (name: string) => join(ROOT, "workloads", `${name}.json`);
 
 describe("allocators in the booted kernel", () => {
     it("boots on the slab allocator: kentry slabs carved from the stolen area, caches verify clean", async () => {
-        const r = await run_image({
+        const r = await bootImage({
             image: DI,
             engine: "none",
             memory: "256M",
@@ -46,7 +46,7 @@ describe("allocators in the booted kernel", () => {
     });
 
     it("boots on the zone allocator in the zone era, zones verify clean", async () => {
-        const r = await run_image({
+        const r = await bootImage({
             image: DI,
             engine: "none",
             memory: "256M",
@@ -59,7 +59,7 @@ describe("allocators in the booted kernel", () => {
     });
 
     it("port leak: the IPC table's kmem_realloc fails on a fragmented kmem_map with most of it free", async () => {
-        const r = await run_image({
+        const r = await bootImage({
             image: DI,
             engine: "none",
             memory: "1024M",
@@ -78,7 +78,7 @@ describe("allocators in the booted kernel", () => {
     });
 
     it("zone map exhaustion: 12 MiB zone_map panics with the era's text, 64 MiB completes", async () => {
-        const small = await run_image({
+        const small = await bootImage({
             image: DI,
             engine: "none",
             memory: "256M",
@@ -88,7 +88,7 @@ describe("allocators in the booted kernel", () => {
         });
         expect(small.workload!.status).toBe("panic");
         expect(small.workload!.reason).toBe("zalloc: no memory for zone task_like");
-        const big = await run_image({
+        const big = await bootImage({
             image: DI,
             engine: "none",
             memory: "256M",
@@ -103,7 +103,7 @@ describe("allocators in the booted kernel", () => {
 
     it("the kentry workload samples kernel map entries over time (pools on and off)", async () => {
         for (const pools of ["off", "on"]) {
-            const r = await run_image({
+            const r = await bootImage({
                 image: DI,
                 engine: "none",
                 memory: "256M",
@@ -136,7 +136,7 @@ describe("allocators in the booted kernel", () => {
             { preset: "debian-2014-fix", set: ["cpu_pools=on", "slab_verify=on"] },
             { preset: "zalloc-2011" },
         ]) {
-            const r = await run_image({
+            const r = await bootImage({
                 image: DI,
                 engine: "none",
                 memory: "256M",
@@ -161,7 +161,7 @@ describe("allocators in the booted kernel", () => {
     });
 
     it("kentry exhaustion: one stolen kentry page panics under the port-leak load; x15's growable kentry_map does not", async () => {
-        const fixed = await run_image({
+        const fixed = await bootImage({
             image: DI,
             engine: "none",
             memory: "1024M",
@@ -171,7 +171,7 @@ describe("allocators in the booted kernel", () => {
         expect(fixed.workload!.status).toBe("panic");
         expect(fixed.workload!.reason).toBe("vm_map: kentry memory exhausted");
         expect(fixed.workload!.samples.at(-1)!.kernel_map_entries).toBe(63); // one 4 KiB slab of 60-byte entries
-        const x15 = await run_image({
+        const x15 = await bootImage({
             image: DI,
             engine: "none",
             memory: "1024M",
@@ -189,41 +189,42 @@ describe("allocators in the booted kernel", () => {
     it("randomized alloc/free in the booted kernel keeps every cache valid and gives kmem_map back after collect", async () => {
         const seed = Number(process.env["KALLOC_SEED"] ?? Date.now() % 100000);
         console.log(`in-kernel slab random seed=${seed} (KALLOC_SEED)`);
-        await run_image(
-            { image: DI, engine: "none", memory: "256M", set: ["slab_verify=on"] },
-            {
-                inspect: (r) => {
-                    const k = r.kernel!;
-                    const kmem = k.kmem!;
-                    const base = k.kmem_map!.size;
-                    let s = seed || 1;
-                    const rnd = (n: number) => {
-                        s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-                        return s % n;
-                    };
-                    const caches = [24, 100, 600, 3000, 9000].map((sz) =>
-                        kmem_cache_init(kmem, `r${sz}`, sz, 0, null, null, null, 0),
-                    );
-                    const live: [KmemCache, number][] = [];
-                    for (let step = 0; step < 3000; step++) {
-                        if (live.length && rnd(5) < 2) {
-                            const [c, va] = live.splice(rnd(live.length), 1)[0]!;
-                            kmem_cache_free(kmem, c, va);
-                        } else {
-                            const c = caches[rnd(caches.length)]!;
-                            live.push([c, kmem_cache_alloc(kmem, c)]);
-                        }
-                        if (step % 100 === 0) expect(kmem_verify(kmem), `step ${step}`).toEqual([]);
+        await bootImage({
+            image: DI,
+            engine: "none",
+            memory: "256M",
+            set: ["slab_verify=on"],
+            inspect: (r) => {
+                const k = r.kernel!;
+                const kmem = k.kmem!;
+                const base = k.kmem_map!.size;
+                let s = seed || 1;
+                const rnd = (n: number) => {
+                    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+                    return s % n;
+                };
+                const caches = [24, 100, 600, 3000, 9000].map((sz) =>
+                    kmem_cache_init(kmem, `r${sz}`, sz, 0, null, null, null, 0),
+                );
+                const live: [KmemCache, number][] = [];
+                for (let step = 0; step < 3000; step++) {
+                    if (live.length && rnd(5) < 2) {
+                        const [c, va] = live.splice(rnd(live.length), 1)[0]!;
+                        kmem_cache_free(kmem, c, va);
+                    } else {
+                        const c = caches[rnd(caches.length)]!;
+                        live.push([c, kmem_cache_alloc(kmem, c)]);
                     }
-                    expect(k.kmem_map!.size).toBeGreaterThan(base);
-                    for (const [c, va] of live) kmem_cache_free(kmem, c, va);
-                    k.ticks += 1000;
-                    slab_collect(kmem);
-                    expect(kmem_verify(kmem)).toEqual([]);
-                    expect(k.kmem_map!.size).toBe(base);
-                },
+                    if (step % 100 === 0) expect(kmem_verify(kmem), `step ${step}`).toEqual([]);
+                }
+                expect(k.kmem_map!.size).toBeGreaterThan(base);
+                for (const [c, va] of live) kmem_cache_free(kmem, c, va);
+                k.ticks += 1000;
+                slab_collect(kmem);
+                expect(kmem_verify(kmem)).toEqual([]);
+                expect(k.kmem_map!.size).toBe(base);
             },
-        );
+        });
     });
 
     it("ipc_table_fill series: powers of two, +4/+8/+16 KiB steps, then +32 KiB up to 967168 entries", () => {
@@ -242,10 +243,7 @@ describe("cli: allocator inspectors", () => {
     it("a bad jobs step is a one-line error naming the file and the step, exit 2", () => {
         const dir = mkdtempSync(join(tmpdir(), "mach86-workload-"));
         const cases: [unknown, RegExp][] = [
-            [
-                { op: "jobs", slots: 0, count: 4, steps: [] },
-                /steps\[0\]\.slots: must be a positive integer/,
-            ],
+            [{ op: "jobs", slots: 0, count: 4, steps: [] }, /: \/steps\/0\/slots: must be >= 1\n/],
             [
                 {
                     op: "jobs",
@@ -253,11 +251,11 @@ describe("cli: allocator inspectors", () => {
                     count: 4,
                     steps: [{ op: "jobs", slots: 1, count: 1, steps: [] }],
                 },
-                /steps\[0\]\.steps\[0\]: jobs cannot nest/,
+                /: \/steps\/0\/steps\/0: jobs cannot nest\n/,
             ],
             [
                 { op: "jobs", slots: 2, count: 4, steps: [{ op: "fork" }] },
-                /steps\[0\]\.steps\[0\]: unknown op "fork"/,
+                /: \/steps\/0\/steps\/0\/op: must be one of "cache", "alloc"/,
             ],
         ];
         cases.forEach(([step, re], i) => {

@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { run_image } from "../../cli/kcommands.ts";
+import { bootImage } from "../../lib/index.ts";
 import { ROOT, expect_clean_after_tasks } from "./helpers.ts";
 
 const IMAGE = join(ROOT, "images", "build-jobs");
@@ -21,7 +21,7 @@ function nums(console: string, re: RegExp): number[] {
 
 describe("build-jobs: makej J N", () => {
     it("runs every job to exit 0, J at a time, tells running jobs from ended ones with task_info; deterministic", async () => {
-        const a = await run_image({ image: IMAGE, engine: "v86" });
+        const a = await bootImage({ image: IMAGE, engine: "v86" });
         expect(a.status, a.reason).toBe("ok");
         const c = a.console;
         // The first line follows the kernel's "start /bin/makej:" on the same console line.
@@ -65,7 +65,7 @@ describe("build-jobs: makej J N", () => {
         expect_clean_after_tasks(a);
 
         // Determinism: the same checksum, console and counters in a second run.
-        const b = await run_image({ image: IMAGE, engine: "v86" });
+        const b = await bootImage({ image: IMAGE, engine: "v86" });
         expect(b.status, b.reason).toBe("ok");
         const sum = (x: string) => x.match(/checksum (0x[0-9a-f]{8})$/m)?.[1];
         expect(sum(b.console)).toBe(sum(c));

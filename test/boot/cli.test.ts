@@ -3,6 +3,7 @@
  * one-line errors for bad input, never a stack trace.
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -26,20 +27,77 @@ describe("cli: mach86 boot", () => {
         expect(r.stdout).toBe("Hello from mach86!\n");
     });
 
-    it("passes the guest's exit value through", () => {
-        expect(
-            cli(["boot", "--kernel", image("exitcode"), "--cmdline", "code=7", "--quiet"]).code,
-        ).toBe(7);
+    it("keeps the guest's exit value out of its own exit codes unless asked", () => {
+        const run = (code: number, ...more: string[]) =>
+            cli([
+                "boot",
+                "--kernel",
+                image("exitcode"),
+                "--cmdline",
+                `code=${code}`,
+                "--quiet",
+                ...more,
+            ]);
+        for (const v of [1, 2, 3, 258]) {
+            const r = run(v);
+            expect(r.code, `value ${v}`).toBe(1);
+            expect(r.stderr).toBe(
+                `mach86: guest exited with value ${v} (0x${v.toString(16).padStart(8, "0")})\n`,
+            );
+        }
+        expect(run(258, "--exit-code", "guest").code).toBe(258 & 0xff);
+        expect(run(3, "--exit-code", "qemu").code).toBe((3 << 1) | 1);
+        expect(run(0).code).toBe(0);
+        expect(run(7, "--exit-code", "sometimes").code).toBe(2);
     });
 
     it("--json prints one JSON document with the stop reason and console", () => {
         const r = cli(["boot", "--kernel", image("hello"), "--json"]);
         expect(r.code).toBe(0);
         const doc = JSON.parse(r.stdout);
+        expect(doc.schema_version).toBe(1);
+        expect(doc.command).toBe("boot");
+        expect(doc.mode).toBe("kernel");
         expect(doc.stop).toEqual({ kind: "exit", value: 0 });
+        expect(doc.exit_code).toBe(0);
         expect(doc.console).toBe("Hello from mach86!\n");
         expect(doc.placements.length).toBeGreaterThan(0);
         expect(doc.cpu.cr0).toBeTypeOf("number");
+        expect(doc.cpu.gdtr_base).toBeTypeOf("number");
+    });
+
+    it("loads --module and --module-nounzip in command-line order, across each other", () => {
+        const dir = mkdtempSync(join(tmpdir(), "mach86-order-"));
+        const gz = (name: string) => {
+            const f = join(dir, name);
+            writeFileSync(f, gzipSync(Buffer.from(`${name} contents\n`)));
+            return f;
+        };
+        const [a, b, c] = [gz("a.gz"), gz("b.gz"), gz("c.gz")];
+        const r = cli([
+            "boot",
+            "--kernel",
+            image("mbinfo"),
+            "--quiet",
+            "--json",
+            "--module-nounzip",
+            `${a} first`,
+            "--module",
+            `${b} second`,
+            `--module-nounzip=${c} third`,
+        ]);
+        expect(r.code, r.stderr).toBe(0);
+        const mods = (JSON.parse(r.stdout) as { console: string }).console
+            .split("\n")
+            .filter((l) => l.startsWith("mod["));
+        expect(mods).toHaveLength(3);
+        expect(mods[0]).toContain(`'${a} first'`);
+        expect(mods[1]).toContain(`'${b} second'`);
+        expect(mods[2]).toContain(`'${c} third'`);
+        // b was decompressed; a and c stayed gzip (their first bytes are not text).
+        expect(mods[1]).toContain("head='b.gz con'");
+        expect(mods[0]).toContain("head='........'");
+        expect(mods[2]).toContain("head='........'");
     });
 
     it("--verbose reports where each piece was placed", () => {
@@ -49,10 +107,16 @@ describe("cli: mach86 boot", () => {
         expect(r.stderr).toMatch(/MBI/);
     });
 
-    it("a guest crash exits 1 with a diagnosis, not a stack trace", () => {
+    it("a guest crash exits 4 with a diagnosis, not a stack trace", () => {
         const r = cli(["boot", "--kernel", image("stop"), "--cmdline", "how=10"]);
-        expect(r.code).toBe(1);
-        expect(r.stderr).toMatch(/guest crashed/);
+        expect(r.code).toBe(4);
+        expect(r.stderr).toMatch(
+            /^mach86: guest crashed: CPU exception #\w+ could not be delivered/m,
+        );
+        expect(r.stderr).toMatch(
+            /eip=0x[0-9a-f]{8} .*cr0=0x[0-9a-f]{8} cr2=0x[0-9a-f]{8} cr3=0x[0-9a-f]{8}/,
+        );
+        expect(r.stderr).toContain("| stop 10");
         expect(r.stderr).not.toMatch(/\n\s+at /);
     });
 
@@ -62,11 +126,36 @@ describe("cli: mach86 boot", () => {
         );
     });
 
-    it("--help documents the exit codes", () => {
-        const r = cli(["boot", "--help"]);
-        expect(r.code).toBe(0);
-        expect(r.stdout).toMatch(/Exit codes/);
-        expect(r.stdout).toMatch(/3\s+timeout/);
+    it("every command's --help documents its exit codes", () => {
+        for (const cmd of [
+            "boot",
+            "layout",
+            "pt",
+            "bisect",
+            "workload",
+            "slabinfo",
+            "zoneinfo",
+            "whatis",
+            "test",
+            "report",
+            "presets",
+        ]) {
+            const r = cli([cmd, "--help"]);
+            expect(r.code, cmd).toBe(0);
+            expect(r.stdout, cmd).toMatch(/Exit codes:\n {2}0 /);
+            expect(r.stdout, cmd).toMatch(/\n {2}2 +bad input or usage/);
+        }
+        const boot = cli(["boot", "--help"]).stdout;
+        for (const line of [
+            /3 +timeout/,
+            /4 +guest crash/,
+            /5 +panic of the modelled/,
+            /6 +machine reset/,
+            /70 +internal error/,
+            /130 +interrupted/,
+            /--exit-code qemu/,
+        ])
+            expect(boot).toMatch(line);
     });
 });
 

@@ -1,13 +1,13 @@
 /*
- * Shared helpers for the boot tier: image paths and an in-process run of
- * `mach86 boot` that captures stdout, stderr and the console.
+ * Shared helpers for the boot tier: image paths, an in-process boot through
+ * the library, and the bundled CLI run as a user runs it.
  */
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { spawnSync } from "node:child_process";
 import { expect } from "vitest";
-import { boot_command, type BootOptions, type BootReport, type Io } from "../../cli/boot.ts";
-import type { KbootResult } from "../../cli/kboot.ts";
+import { boot as lib_boot, exit_code, type BootOptions, type BootResult } from "../../lib/index.ts";
+import type { KbootResult } from "../../lib/kboot.ts";
 import { default_pager_verify } from "../../kernel/default_pager/default_pager.ts";
 import { kernel_verify } from "../../kernel/kern/kernel_verify.ts";
 import { vm_page_verify } from "../../kernel/vm/vm_page.ts";
@@ -24,27 +24,15 @@ export function image(name: string): string {
     throw new Error(`image ${name} not built: run make images`);
 }
 
-export interface Captured extends BootReport {
-    stdout: string;
-    stderr: string;
+export interface Booted extends BootResult {
+    /** The exit code `mach86 boot` gives this result (default mode). */
+    exitCode: number;
 }
 
-export async function boot(opts: Partial<BootOptions> & { kernel: string }): Promise<Captured> {
-    let stdout = "";
-    let stderr = "";
-    const io: Io = {
-        out: (t) => {
-            stdout += t;
-        },
-        err: (t) => {
-            stderr += t;
-        },
-        console: (c) => {
-            stdout += new TextDecoder().decode(c);
-        },
-    };
-    const rep = await boot_command({ timeout: "60s", ...opts }, io);
-    return { ...rep, stdout, stderr };
+/** Boot a multiboot kernel in-process through the library (60 s wall-clock limit). */
+export async function boot(opts: BootOptions): Promise<Booted> {
+    const r = await lib_boot({ timeout: "60s", ...opts });
+    return { ...r, exitCode: exit_code(r.stop) };
 }
 
 /** Run the bundled CLI as a separate process (exit codes, no stack traces). */

@@ -21,7 +21,8 @@ describe("cli: image commands", () => {
         const j = cli(["layout", DI, "--engine", "none", "--at", "modules", "--json"]);
         const doc = JSON.parse(j.stdout);
         expect(doc.at).toBe("modules");
-        expect(r.stdout).toContain(`kernel_map: size ${doc.kernel_map.size} `);
+        expect(doc.layout.at).toBe("modules");
+        expect(r.stdout).toContain(`kernel_map: size ${doc.layout.kernel_map.size} `);
     });
 
     it("pt --va walks one address; pt alone lists the mapped runs", () => {
@@ -48,7 +49,7 @@ describe("cli: image commands", () => {
             expect(r.stdout).toContain(`${name}\n`);
         }
         expect(r.stdout).toContain("8d03c760");
-        expect(JSON.parse(cli(["presets", "--json"]).stdout)).toHaveLength(8);
+        expect(JSON.parse(cli(["presets", "--json"]).stdout).presets).toHaveLength(8);
     });
 
     it("bisect works on a layout parameter too (kmem_map_size at 1856M)", () => {

@@ -7,10 +7,9 @@ import { describe, expect, it } from "vitest";
 import { page_walk } from "../../emulator/pagewalk.ts";
 import { pmap_extract } from "../../kernel/i386/pmap.ts";
 import type { Layout } from "../../kernel/layout.ts";
-import { cmd_bisect, run_image } from "../../cli/kcommands.ts";
+import { bisect, bootImage } from "../../lib/index.ts";
 import { kernel_verify } from "../../kernel/kern/kernel_verify.ts";
 import { preset_find } from "../../kernel/presets.ts";
-import type { Io } from "../../cli/boot.ts";
 import { ROOT, cli } from "./helpers.ts";
 
 const DI = join(ROOT, "images/debian-installer");
@@ -18,23 +17,9 @@ const MiB = 1024 * 1024;
 /** What GNU Mach printed for kernel_map->size at "multiboot modules" on real hardware, Feb 2014. */
 const HISTORICAL_KERNEL_MAP_SIZE = 2110210048;
 
-function capture(): Io & { text: () => string } {
-    let out = "";
-    return {
-        out: (t) => {
-            out += t;
-        },
-        err: (t) => {
-            out += t;
-        },
-        console: () => {},
-        text: () => out,
-    };
-}
-
 describe("d-i, debian-2014-fix (kmem_map 96 MiB)", () => {
     it("boots at 1856M on the CPU: truncation, kernel_map->size within 64 KiB of history, CPU reads through the new tables", async () => {
-        const r = await run_image({ image: DI, preset: "debian-2014-fix", memory: "1856M" });
+        const r = await bootImage({ image: DI, preset: "debian-2014-fix", memory: "1856M" });
         expect(r.status).toBe("ok");
         expect(r.console).toContain("Truncating memory to 1855MiB");
         expect(r.console).toContain("3 multiboot modules");
@@ -57,10 +42,12 @@ describe("d-i, debian-2014-fix (kmem_map 96 MiB)", () => {
         for (let m = 1780; m <= 1860; m++) sizes.add(m);
         sizes.add(2047);
         for (const m of [...sizes].sort((a, b) => a - b)) {
-            const r = await run_image(
-                { image: DI, preset: "debian-2014-fix", engine: "none" },
-                { memory: m * MiB },
-            );
+            const r = await bootImage({
+                image: DI,
+                preset: "debian-2014-fix",
+                engine: "none",
+                memory: m * MiB,
+            });
             expect(r.status, `${m}M: ${r.reason}`).toBe("ok");
             if (m % 31 === 128 % 31) expect(kernel_verify(r.kernel!), `${m}M`).toEqual([]);
             expect(
@@ -72,8 +59,8 @@ describe("d-i, debian-2014-fix (kmem_map 96 MiB)", () => {
 
     it("layout is identical on both engines, and its terms add up to kernel_map->size", async () => {
         const points = new Set(["modules" as const]);
-        const a = await run_image({ image: DI, memory: "1856M" }, { points });
-        const b = await run_image({ image: DI, memory: "1856M", engine: "none" }, { points });
+        const a = await bootImage({ image: DI, memory: "1856M", points });
+        const b = await bootImage({ image: DI, memory: "1856M", engine: "none", points });
         const la = a.kernel!.snapshots.get("modules") as Layout;
         const lb = b.kernel!.snapshots.get("modules") as Layout;
         expect(la).toEqual(lb);
@@ -84,41 +71,37 @@ describe("d-i, debian-2014-fix (kmem_map 96 MiB)", () => {
 
     it("pmap_extract, the software walker and v86 agree on thousands of mapped kernel VAs", async () => {
         let compared = 0;
-        await run_image(
-            { image: DI, memory: "512M" },
-            {
-                inspect: (r) => {
-                    const k = r.kernel!;
-                    const mode = r.paging!;
-                    let seed = 12345;
-                    const rnd = (n: number) => {
-                        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-                        return seed % n;
-                    };
-                    const entries = k.kernel_map!.entries;
-                    for (let i = 0; i < 4000; i++) {
-                        const e = entries[rnd(entries.length)]!;
-                        const va =
-                            (e.vme_start + rnd(Math.floor((e.vme_end - e.vme_start) / 4)) * 4) >>>
-                            0;
-                        const pa = pmap_extract(k.kernel_pmap!, va);
-                        if (pa === 0) continue; // submap VA with no pages yet
-                        expect(page_walk(k.mem, mode, va).pa, `walker at ${va.toString(16)}`).toBe(
-                            pa,
-                        );
-                        expect(r.cpu_translate!(va), `v86 at ${va.toString(16)}`).toBe(pa);
-                        compared++;
-                    }
-                },
+        await bootImage({
+            image: DI,
+            memory: "512M",
+            inspect: (r) => {
+                const k = r.kernel!;
+                const mode = r.paging!;
+                let seed = 12345;
+                const rnd = (n: number) => {
+                    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+                    return seed % n;
+                };
+                const entries = k.kernel_map!.entries;
+                for (let i = 0; i < 4000; i++) {
+                    const e = entries[rnd(entries.length)]!;
+                    const va =
+                        (e.vme_start + rnd(Math.floor((e.vme_end - e.vme_start) / 4)) * 4) >>> 0;
+                    const pa = pmap_extract(k.kernel_pmap!, va);
+                    if (pa === 0) continue; // submap VA with no pages yet
+                    expect(page_walk(k.mem, mode, va).pa, `walker at ${va.toString(16)}`).toBe(pa);
+                    expect(r.cpu_translate!(va), `v86 at ${va.toString(16)}`).toBe(pa);
+                    compared++;
+                }
             },
-        );
+        });
         expect(compared).toBeGreaterThan(2000);
     });
 });
 
 describe("d-i, debian-2014 (kmem_map 128 MiB): the cliff", () => {
     it("fails at 1856M and names the kernel_map request that failed", async () => {
-        const r = await run_image({ image: DI, preset: "debian-2014", memory: "1856M" });
+        const r = await bootImage({ image: DI, preset: "debian-2014", memory: "1856M" });
         expect(r.status).toBe("stuck");
         expect(kernel_verify(r.kernel!)).toEqual([]);
         expect(r.kernel!.failed!.what).toMatch(
@@ -133,25 +116,17 @@ describe("d-i, debian-2014 (kmem_map 128 MiB): the cliff", () => {
 
     it("bisect finds the largest bootable RAM, and kentry_pages / kmem_map_size move the cliff as the arithmetic predicts", async () => {
         const cliff = async (set: string[]) => {
-            const io = capture();
-            await cmd_bisect(
-                {
-                    image: DI,
-                    preset: "debian-2014",
-                    set,
-                    engine: "none",
-                    param: "memory",
-                    range: "1024M..2047M",
-                    json: true,
-                },
-                io,
-            );
-            const doc = JSON.parse(io.text().slice(io.text().indexOf("{"))) as {
-                largest_booting: number;
-                first_failing: number;
-            };
-            expect(doc.first_failing - doc.largest_booting).toBe(MiB);
-            return doc.largest_booting / MiB;
+            const r = await bisect({
+                image: DI,
+                preset: "debian-2014",
+                set,
+                engine: "none",
+                param: "memory",
+                range: "1024M..2047M",
+            });
+            expect(r.first_failing! - r.largest_booting!).toBe(MiB);
+            expect(r.failure?.stop.kind).toBe("stuck");
+            return r.largest_booting! / MiB;
         };
         const base = await cliff([]);
         console.log(
@@ -172,7 +147,7 @@ describe("d-i, debian-2014 (kmem_map 128 MiB): the cliff", () => {
 
 describe("other presets and the boot mapping", () => {
     it("upstream-2014 truncates memory at 831 MiB", async () => {
-        const r = await run_image({
+        const r = await bootImage({
             image: DI,
             preset: "upstream-2014",
             memory: "1024M",
@@ -182,12 +157,12 @@ describe("other presets and the boot mapping", () => {
     });
 
     it("kernel_bss=5M faults on the CPU with one boot PTP and is explained; boot_ptps=2 boots", async () => {
-        const bad = await run_image({ image: DI, memory: "256M", set: ["kernel_bss=5M"] });
+        const bad = await bootImage({ image: DI, memory: "256M", set: ["kernel_bss=5M"] });
         expect(bad.status).toBe("crash");
         expect(bad.reason).toMatch(
             /page fault at 0x80400000 .*PDE 513 is not present.*boot_ptps=1 x 4 MiB.*boot_ptps=2 would map it/,
         );
-        const good = await run_image({
+        const good = await bootImage({
             image: DI,
             memory: "256M",
             set: ["kernel_bss=5M", "boot_ptps=2"],
@@ -196,18 +171,18 @@ describe("other presets and the boot mapping", () => {
     });
 
     it("PAE page tables: the CPU runs on them too (host turns CR4.PAE on with the new CR3)", async () => {
-        const r = await run_image(
-            { image: DI, memory: "512M", set: ["pae=1"] },
-            {
-                inspect: (res) => {
-                    expect(res.paging!.cr4 & 0x20).toBe(0x20);
-                    const k = res.kernel!;
-                    for (const va of [k.vm_page_array, k.kernel_virtual_start, 0x80009500]) {
-                        expect(res.cpu_translate!(va)).toBe(pmap_extract(k.kernel_pmap!, va));
-                    }
-                },
+        const r = await bootImage({
+            image: DI,
+            memory: "512M",
+            set: ["pae=1"],
+            inspect: (res) => {
+                expect(res.paging!.cr4 & 0x20).toBe(0x20);
+                const k = res.kernel!;
+                for (const va of [k.vm_page_array, k.kernel_virtual_start, 0x80009500]) {
+                    expect(res.cpu_translate!(va)).toBe(pmap_extract(k.kernel_pmap!, va));
+                }
             },
-        );
+        });
         expect(r.status).toBe("ok");
         for (const c of r.checks) expect(c.value, c.what).toBe(c.expected);
     });

@@ -8,7 +8,7 @@
  */
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { run_image } from "../../cli/kcommands.ts";
+import { bootImage } from "../../lib/index.ts";
 import {
     kernel_sample,
     sample_record,
@@ -21,7 +21,7 @@ const img = (name: string) => join(ROOT, "images", name);
 
 describe("kernel samples of a user run (pressure-churn)", () => {
     it("one sample per task creation and end, bracketed by start and end; entries = kentries; exact peaks", async () => {
-        const r = await run_image({ image: img("pressure-churn") });
+        const r = await bootImage({ image: img("pressure-churn") });
         expect(r.status).toBe("ok");
         const u = r.user!;
         const k = r.kernel!;
@@ -70,7 +70,7 @@ describe("kernel samples of a user run (pressure-churn)", () => {
 
 describe("sample_record on a long run", () => {
     it("keeps fewer than SAMPLES_MAX samples, evenly spread, and the exact peaks", async () => {
-        const r = await run_image({ image: img("user-hello"), engine: "none" });
+        const r = await bootImage({ image: img("user-hello"), engine: "none" });
         const k = r.kernel!;
         const series = sample_series_create();
         const n = 3 * SAMPLES_MAX + 17;

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
-import { boot, image, type Captured } from "./helpers.ts";
+import { boot, image, type Booted } from "./helpers.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "mach86-mbinfo-"));
 const plain = new TextEncoder().encode("PLAINMODULE-" + "x".repeat(5000));
@@ -32,7 +32,7 @@ function head(b: Uint8Array): string {
         .join("");
 }
 
-let r: Captured;
+let r: Booted;
 let lines: string[];
 
 beforeAll(async () => {
@@ -41,11 +41,13 @@ beforeAll(async () => {
     writeFileSync(paths.nz, nounzipGz);
     r = await boot({
         kernel: image("mbinfo"),
-        module: [`${paths.plain} first arg`, `${paths.gz}`],
-        moduleNounzip: [`${paths.nz} initrd $(ramdisk-create)`],
+        modules: [
+            `${paths.plain} first arg`,
+            `${paths.gz}`,
+            { line: `${paths.nz} initrd $(ramdisk-create)`, nounzip: true },
+        ],
         cmdline: "root=gunzip:device:rd0 -s",
         memory: "96M",
-        quiet: true,
     });
     lines = r.console.split("\n");
 });
@@ -92,7 +94,7 @@ describe("mbinfo: every MBI field as the guest sees it", () => {
             { string: paths.gz, bytes: payload },
             { string: `${paths.nz} initrd $(ramdisk-create)`, bytes: nounzipGz },
         ];
-        const placed = r.boot!.modules;
+        const placed = r.load.modules;
         expected.forEach((e, i) => {
             const p = placed[i]!;
             expect(p.start % 4096).toBe(0);

@@ -25,7 +25,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
-import { run_image } from "../../cli/kcommands.ts";
+import { bootImage } from "../../lib/index.ts";
 import type { Layout, LayoutEntry } from "../../kernel/layout.ts";
 import { PRESETS } from "../../kernel/presets.ts";
 import { CLI, ROOT } from "./helpers.ts";
@@ -130,15 +130,7 @@ async function model(
     preset: string,
     memory: string | number,
 ): Promise<{ layout: Layout; console: string }> {
-    const r = await run_image(
-        typeof memory === "string"
-            ? { image: DI, preset, memory, engine: "none" }
-            : { image: DI, preset, engine: "none" },
-        {
-            points: new Set(["modules" as const]),
-            ...(typeof memory === "number" ? { memory } : {}),
-        },
-    );
+    const r = await bootImage({ image: DI, preset, memory, engine: "none", points: ["modules"] });
     return { layout: r.kernel!.snapshots.get("modules") as Layout, console: r.console };
 }
 

@@ -9,15 +9,16 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { run_image, type KOptions } from "../../cli/kcommands.ts";
-import { report_html } from "../../cli/report/html.ts";
-import { parse_sweep, report_input, report_layout, sweep } from "../../cli/report/report.ts";
-import { entry_label, layout_svg, xml_escape } from "../../cli/report/svg.ts";
+import { bootImage, type ImageOptions } from "../../lib/index.ts";
+import { prepare_image } from "../../lib/model.ts";
+import { report_html } from "../../lib/report/html.ts";
+import { parse_sweep, report_input, report_layout, sweep } from "../../lib/report/report.ts";
+import { entry_label, layout_svg, xml_escape } from "../../lib/report/svg.ts";
 import { ROOT, cli } from "./helpers.ts";
 
 const DI = join(ROOT, "images/debian-installer");
 const CHROMIUM = "/usr/bin/chromium";
-const OPTS: KOptions = { image: DI, preset: "debian-2014", memory: "1856M", engine: "none" };
+const OPTS: ImageOptions = { image: DI, preset: "debian-2014", memory: "1856M", engine: "none" };
 
 /** The overview's blocks: class exactly entry/submap/hole (optionally " wired"), in document order. */
 function blocks(svg: string): { kind: string; label: string }[] {
@@ -27,7 +28,7 @@ function blocks(svg: string): { kind: string; label: string }[] {
 }
 
 describe("report: HTML/SVG of the kernel layout", async () => {
-    const r = await run_image(OPTS, { points: new Set(["modules", "end"]) });
+    const r = await bootImage({ ...OPTS, points: ["modules", "end"] });
     const layout = report_layout(r, undefined);
 
     it("the d-i boot at 1856M stops after the modules point, which the report shows", () => {
@@ -76,8 +77,12 @@ describe("report: HTML/SVG of the kernel layout", async () => {
 
     const dir = mkdtempSync(join(tmpdir(), "mach86-report-"));
     const file = join(dir, "report.html");
-    const points = await sweep(OPTS, parse_sweep("1600M..1856M:64M"), undefined);
-    const html = report_html(report_input(OPTS, r, undefined, points));
+    const points = await sweep(
+        await prepare_image(OPTS),
+        parse_sweep("1600M..1856M:64M"),
+        undefined,
+    );
+    const html = report_html(report_input(r, undefined, points));
     writeFileSync(file, html);
 
     it("the page is self-contained and has every section; the sweep finds the boundary", () => {

@@ -32,7 +32,13 @@ function mach86(args: string[]): Promise<Run> {
 
 interface JsonReport {
     summary: { passed: number; failed: number };
-    cases: { name: string; verdict: string; reason: string; console_tail: string[] }[];
+    cases: {
+        name: string;
+        verdict: string;
+        reason: string;
+        stop: unknown;
+        console_tail: string[];
+    }[];
 }
 
 const MARKERS = `markers <&"'>`;
@@ -57,7 +63,11 @@ beforeAll(() => {
                     name: "crash",
                     kernel: join(IMAGES, "stop.elf"),
                     cmdline: "how=10",
-                    expect: { panic: "double-fault handler", console: ["stop 10"] },
+                    expect: {
+                        stop: "crash",
+                        reason: "double-fault handler",
+                        console: ["stop 10"],
+                    },
                 },
                 {
                     name: "hang",
@@ -88,7 +98,7 @@ describe("mach86 test", () => {
             tapF,
             "--junit",
             junitF,
-            "--json",
+            "--report-json",
             jsonF,
         ]);
         expect(r.code).toBe(1);
@@ -131,7 +141,16 @@ describe("mach86 test", () => {
         const files = [1, 2, 3].map((i) => join(dir, `shard${i}.json`));
         const runs = await Promise.all(
             [1, 2, 3].map((i) =>
-                mach86(["test", suite, "-j", "2", "--shard", `${i}/3`, "--json", files[i - 1]!]),
+                mach86([
+                    "test",
+                    suite,
+                    "-j",
+                    "2",
+                    "--shard",
+                    `${i}/3`,
+                    "--report-json",
+                    files[i - 1]!,
+                ]),
             ),
         );
         for (const r of runs) expect(r.code).not.toBe(2);
@@ -165,5 +184,91 @@ describe("mach86 test", () => {
         expect(r.stderr).toMatch(/give exactly one of 'kernel'/);
         const r2 = await mach86(["test", suite, "--shard", "4/3"]);
         expect(r2.code).toBe(2);
+    });
+
+    it("judges a guest's exit value from the case's result, never from an exit code (1, 2, 3, 258)", async () => {
+        const f = join(dir, "values.json");
+        const exitcode = join(IMAGES, "exitcode.elf");
+        const c = (name: string, code: number, expect: unknown) => ({
+            name,
+            kernel: exitcode,
+            cmdline: `code=${code}`,
+            expect,
+        });
+        writeFileSync(
+            f,
+            JSON.stringify({
+                name: "values",
+                cases: [
+                    ...[1, 2, 3, 258].map((v) => c(`exit-${v}`, v, { exit: v })),
+                    // The wrong value fails, with the value in the reason, not "bad input" or "timeout".
+                    c("exit-2-expects-3", 2, { exit: 3 }),
+                    c("exit-258-expects-2", 258, { exit: 2 }),
+                    // Without an expectation a non-zero value is a failure; stop "exit" alone takes any value.
+                    c("exit-3-default", 3, {}),
+                    c("exit-3-any", 3, { stop: "exit" }),
+                    c("exit-0-expects-halt", 0, { stop: "halt" }),
+                ],
+            }),
+        );
+        const out = join(dir, "values.out.json");
+        const r = await mach86(["test", f, "-j", "4", "--report-json", out]);
+        expect(r.code).toBe(1);
+        const j = JSON.parse(readFileSync(out, "utf8")) as JsonReport;
+        const v = Object.fromEntries(j.cases.map((x) => [x.name, x]));
+        for (const n of [1, 2, 3, 258]) {
+            expect(v[`exit-${n}`]!.verdict, v[`exit-${n}`]!.reason).toBe("pass");
+            expect(v[`exit-${n}`]!.stop).toEqual({ kind: "exit", value: n });
+        }
+        expect(v["exit-2-expects-3"]!).toMatchObject({
+            verdict: "fail",
+            reason: "expected exit value 3, got 2",
+        });
+        expect(v["exit-258-expects-2"]!).toMatchObject({
+            verdict: "fail",
+            reason: "expected exit value 2, got 258",
+        });
+        expect(v["exit-3-default"]!).toMatchObject({
+            verdict: "fail",
+            reason: "expected success, got guest exited with value 3 (0x00000003)",
+        });
+        expect(v["exit-3-any"]!.verdict).toBe("pass");
+        expect(v["exit-0-expects-halt"]!).toMatchObject({
+            verdict: "fail",
+            reason: "expected stop halt, got guest exited with value 0 (0x00000000)",
+        });
+    });
+
+    it("judges image cases by their stop: a completed boot halts, a stuck boot, user tasks' exit value", async () => {
+        const f = join(dir, "images.json");
+        const di = join(ROOT, "images/debian-installer");
+        writeFileSync(
+            f,
+            JSON.stringify({
+                name: "images",
+                defaults: { image: di, engine: "none" },
+                cases: [
+                    { name: "boots", memory: "256M", expect: { stop: "halt" } },
+                    {
+                        name: "stuck",
+                        memory: "1856M",
+                        preset: "debian-2014",
+                        expect: {
+                            stop: "stuck",
+                            reason: "device_read\\(rd0, 6501008 bytes\\) failed",
+                        },
+                    },
+                    {
+                        name: "faulty",
+                        image: join(ROOT, "images/user-faulty"),
+                        engine: "v86",
+                        expect: { exit: 1 },
+                    },
+                ],
+            }),
+        );
+        const r = await mach86(["test", f, "-j", "3"]);
+        expect(r.stdout.split("\n")).toContain("3 passed, 0 failed");
+        expect(r.code).toBe(0);
     });
 });

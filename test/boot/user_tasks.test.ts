@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { run_image } from "../../cli/kcommands.ts";
+import { bootImage } from "../../lib/index.ts";
 import { elf_parse, type ExecImage } from "../../kernel/kern/elf_load.ts";
 import { VM_PROT_EXECUTE } from "../../kernel/vm/vm_prot.ts";
 import { ROOT, cli, expect_clean_after_tasks } from "./helpers.ts";
@@ -26,7 +26,7 @@ function num(console: string, re: RegExp, base = 10): number {
 
 describe("pressure-swap: memhog 2x on 24 MiB with 96 MiB of swap", () => {
     it("completes with 0 errors, pages out and in, and never hands the reserve to user allocations", async () => {
-        const r = await run_image({ image: img("pressure-swap") });
+        const r = await bootImage({ image: img("pressure-swap") });
         expect(r.status, r.reason).toBe("ok");
         const u = r.user!;
         console.log(
@@ -67,7 +67,7 @@ describe("pressure-swap: memhog 2x on 24 MiB with 96 MiB of swap", () => {
 
 describe("pressure-noswap: memhog 2x with no paging area", () => {
     it("panics with the out-of-memory report; the host survives", async () => {
-        const r = await run_image({ image: img("pressure-noswap") });
+        const r = await bootImage({ image: img("pressure-noswap") });
         expect(r.status).toBe("panic");
         expect(r.reason).toMatch(/out of memory/);
         const c = r.console;
@@ -103,7 +103,7 @@ function exec_segments(path: string): ExecImage {
 
 describe("user-faulty: faults kill one task, not the kernel", () => {
     it("kills null and text with task, address and fault type; badsys and badptr exit 0; hello runs after them", async () => {
-        const r = await run_image({ image: img("user-faulty") });
+        const r = await bootImage({ image: img("user-faulty") });
         expect(r.status, r.reason).toBe("ok");
         const c = r.console;
         const text = exec_segments(join(ROOT, "build/images/user/faulty")).segments.filter(
@@ -173,8 +173,8 @@ describe("user-faulty: faults kill one task, not the kernel", () => {
 describe("determinism under paging", () => {
     it("pressure-swap at 16M twice: identical console and identical user counters", async () => {
         const o = { image: img("pressure-swap"), memory: "16M" };
-        const a = await run_image(o);
-        const b = await run_image(o);
+        const a = await bootImage(o);
+        const b = await bootImage(o);
         expect(a.status, a.reason).toBe("ok");
         // The run must actually page, or the comparison says little.
         expect(a.user!.pageouts).toBeGreaterThan(0);

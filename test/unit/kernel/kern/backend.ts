@@ -11,7 +11,7 @@
  * Also the small helpers the slab tests share.
  */
 import { ArrayPhysMem } from "../../../../emulator/physmem.ts";
-import { KernelPanic } from "../../../../kernel/kern/debug.ts";
+import { InvariantFailure, KernelPanic } from "../../../../kernel/kern/debug.ts";
 import {
     KMEM_SLAB_ADDR,
     KMEM_SLAB_FIRST_FREE,
@@ -213,6 +213,17 @@ export function panicOf(fn: () => unknown): string {
         throw e;
     }
     throw new Error("expected a kernel panic");
+}
+
+/** What the failed assert() in `fn` says (fails the test if `fn` returns or throws something else). */
+export function invariantOf(fn: () => unknown): string {
+    try {
+        fn();
+    } catch (e) {
+        if (e instanceof InvariantFailure) return e.what;
+        throw e;
+    }
+    throw new Error("expected an invariant failure");
 }
 
 /** The buffers on a slab's free list, following bufctl pointers read from guest memory. */

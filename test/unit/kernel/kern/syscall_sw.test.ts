@@ -8,7 +8,7 @@
  */
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { run_image } from "../../../../cli/kcommands.ts";
+import { bootImage } from "../../../../lib/index.ts";
 import { copyin } from "../../../../kernel/i386/copyinout.ts";
 import { kernel_verify } from "../../../../kernel/kern/kernel_verify.ts";
 import {
@@ -26,7 +26,7 @@ const PG = 4096;
 
 describe("task_info", () => {
     it("TASK_BASIC_INFO of a live task: its map size and resident pages; errors for a bad flavor, pointer or ended task", async () => {
-        const r = await run_image({ image: HELLO, engine: "none", memory: "16M" });
+        const r = await bootImage({ image: HELLO, engine: "none", memory: "16M" });
         expect(r.status, r.reason).toBe("ok");
         const k = r.kernel!;
         const s = k.sched!;

@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { run_image } from "../../../../cli/kcommands.ts";
+import { bootImage } from "../../../../lib/index.ts";
 import { copyin, copyout } from "../../../../kernel/i386/copyinout.ts";
 import {
     INTEL_PTE_MOD,
@@ -58,7 +58,7 @@ const HELLO = join(import.meta.dirname, "../../../../images/user-hello");
 const PG = 4096;
 
 async function boot(set: string[] = [], memory = "16M"): Promise<{ k: Kernel; task: Task }> {
-    const r = await run_image({ image: HELLO, engine: "none", memory, set });
+    const r = await bootImage({ image: HELLO, engine: "none", memory, set });
     expect(r.status, r.reason).toBe("ok");
     const k = r.kernel!;
     const task = k.sched!.tasks[0]!;

@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { run_image } from "../../../../cli/kcommands.ts";
+import { bootImage } from "../../../../lib/index.ts";
 import { copyout } from "../../../../kernel/i386/copyinout.ts";
 import { INTEL_PTE_WRITE, pmap_extract, pmap_pte } from "../../../../kernel/i386/pmap.ts";
 import type { Kernel } from "../../../../kernel/kern/kernel.ts";
@@ -84,7 +84,7 @@ describe.each([
     ["debian-2014-fix", 48],
 ] as const)("struct vm_page in guest RAM, %s (%i B)", (preset, size) => {
     it("the free list and the queues walk from Mach's globals; each struct says its state", async () => {
-        const r = await run_image({ image: HELLO, engine: "none", memory: "16M", preset });
+        const r = await bootImage({ image: HELLO, engine: "none", memory: "16M", preset });
         expect(r.status, r.reason).toBe("ok");
         const k = r.kernel!;
         const t = k.vm_page!;
@@ -161,7 +161,7 @@ describe("the kernel image's own symbols", () => {
         const sym = elf32_symbols(readFileSync(STUB));
         const etext = sym.get("etext")!;
         expect(etext).toBeGreaterThan(0x100000);
-        const r = await run_image({ image: HELLO, engine: "none", memory: "16M" });
+        const r = await bootImage({ image: HELLO, engine: "none", memory: "16M" });
         const k = r.kernel!;
         expect(k.kernel_text_end).toBe(etext);
         expect(k.kernel_pmap!.globals.text_end).toBe(etext);
@@ -183,7 +183,7 @@ describe("structs of the pages handed over after boot (vm_page_create)", () => {
     it.each(["debian-2014-fix", "zalloc-2011"])(
         "%s: each module page's struct, from vm_page_cache or the 'vm pages' zone, is written and kept (some straddle a page)",
         async (preset) => {
-            const r = await run_image({ image: DI, engine: "none", memory: "512M", preset });
+            const r = await bootImage({ image: DI, engine: "none", memory: "512M", preset });
             const k = r.kernel!;
             const ram = k.vm_page!.ram!;
             expect(ram.extra_va.length).toBeGreaterThan(1000);

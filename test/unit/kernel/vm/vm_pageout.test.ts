@@ -11,7 +11,6 @@
  */
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { run_image } from "../../../../cli/kcommands.ts";
 import { copyin } from "../../../../kernel/i386/copyinout.ts";
 import { pmap_phys_clear_reference } from "../../../../kernel/i386/pmap.ts";
 import type { Kernel } from "../../../../kernel/kern/kernel.ts";
@@ -33,6 +32,7 @@ import {
     vm_pageout_setup,
 } from "../../../../kernel/vm/vm_pageout.ts";
 import { vm_allocate } from "../../../../kernel/vm/vm_user.ts";
+import { bootImage } from "../../../../lib/index.ts";
 
 const HELLO = join(import.meta.dirname, "../../../../images/user-hello");
 const PG = 4096;
@@ -92,7 +92,7 @@ describe("the thresholds a boot sets, and vm_page_grab for user memory", () => {
     ])(
         "%s: vm_pageout() sets the thresholds of the free count the boot ends with",
         async (preset, reserved, era) => {
-            const r = await run_image({ image: HELLO, engine: "none", preset });
+            const r = await bootImage({ image: HELLO, engine: "none", preset });
             expect(r.status, r.reason).toBe("ok");
             const k = r.kernel!;
             expect(k.params.vm_page_free_reserved).toBe(reserved);
@@ -107,7 +107,7 @@ describe("the thresholds a boot sets, and vm_page_grab for user memory", () => {
     );
 
     it("an unprivileged allocation never takes the reserve: refused below it, and the daemon is woken", async () => {
-        const r = await run_image({ image: HELLO, engine: "none", memory: "16M" });
+        const r = await bootImage({ image: HELLO, engine: "none", memory: "16M" });
         const k = r.kernel!;
         const t = k.vm_page!;
         const vm = k.vm!;
@@ -147,7 +147,7 @@ describe("the thresholds a boot sets, and vm_page_grab for user memory", () => {
  */
 describe("vm_pageout_scan's bookkeeping (8d03c760)", () => {
     async function booted() {
-        const r = await run_image({ image: HELLO, engine: "none", memory: "16M" });
+        const r = await bootImage({ image: HELLO, engine: "none", memory: "16M" });
         expect(r.status, r.reason).toBe("ok");
         const k = r.kernel!;
         return { k, task: k.sched!.tasks[0]!, t: k.vm_page!, vm: k.vm! };
@@ -246,7 +246,7 @@ describe("vm_pageout_scan's bookkeeping (8d03c760)", () => {
  */
 describe("printf_once: once per call site", () => {
     it("kmem_alloc and vm_map_find_entry failing on two maps print their lines once each", async () => {
-        const r = await run_image({ image: HELLO, engine: "none", memory: "16M" });
+        const r = await bootImage({ image: HELLO, engine: "none", memory: "16M" });
         const k = r.kernel!;
         const before = k.console.length;
         for (const map of [k.kernel_map!, k.kmem_map!, k.kernel_map!])

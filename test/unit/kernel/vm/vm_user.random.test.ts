@@ -24,8 +24,8 @@
  */
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { run_image } from "../../../../cli/kcommands.ts";
-import type { KbootResult } from "../../../../cli/kboot.ts";
+import { bootImage } from "../../../../lib/index.ts";
+import type { KbootResult } from "../../../../lib/kboot.ts";
 import { copyin, copyout } from "../../../../kernel/i386/copyinout.ts";
 import { pmap_verify } from "../../../../kernel/i386/pmap.ts";
 import type { Kernel } from "../../../../kernel/kern/kernel.ts";
@@ -174,7 +174,7 @@ function reap(k: Kernel): void {
 }
 
 async function boot(): Promise<KbootResult> {
-    const r = await run_image(BOOT);
+    const r = await bootImage(BOOT);
     expect(r.status, r.reason).toBe("ok");
     expect(r.user?.ran).toBe(false);
     return r;

@@ -1,12 +1,14 @@
 /*
- * cli/image.ts — image manifests (images/<name>/image.json) and layout
- * parameters from --preset / --set.
+ * lib/image.ts — image manifests (images/<name>/image.json) and layout
+ * parameters from a preset and `--set name=value` overrides.
  *
  * A manifest names the kernel, the modules with their boot-script lines,
  * the kernel command line, default RAM and preset, and the steps the
  * image's first tasks make the kernel do (see images/debian-installer).
+ * Its format is schemas/image-file.schema.json; a manifest that does not
+ * conform is bad input (one line naming the file and the field).
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { BootStep } from "../kernel/kern/startup.ts";
 import {
@@ -21,7 +23,9 @@ import {
     SWITCH_WORDS,
     type LayoutParams,
 } from "../kernel/presets.ts";
-import { parse_size, UsageError } from "./units.ts";
+import { UsageError } from "./errors.ts";
+import { check_input } from "./schema.ts";
+import { parse_size } from "./units.ts";
 
 export interface ImageModule {
     file: string;
@@ -47,65 +51,79 @@ export interface ImageManifest {
     swap: string;
 }
 
-function field<T>(
-    doc: Record<string, unknown>,
-    key: string,
-    type: string,
-    path: string,
-    dflt?: T,
-): T {
-    const v = doc[key];
-    if (v === undefined && dflt !== undefined) return dflt;
-    if (typeof v !== type) throw new UsageError(path, `field '${key}' must be a ${type}`);
-    return v as T;
+/** image.json as the schema describes it. */
+interface ImageFile {
+    name: string;
+    description?: string;
+    kernel: string;
+    kernel_name?: string;
+    cmdline?: string;
+    memory?: string;
+    preset?: string;
+    swap?: string;
+    modules?: { file: string; name?: string; args?: string; nounzip?: boolean }[];
+    steps?: BootStep[];
+}
+
+function is_dir(path: string): boolean {
+    try {
+        return statSync(path).isDirectory();
+    } catch {
+        return false;
+    }
 }
 
 /** Read images/<dir>/image.json; paths in it are relative to the manifest. */
-export function image_load(dir: string): ImageManifest {
+export async function image_load(dir: string): Promise<ImageManifest> {
+    if (!is_dir(dir)) throw new UsageError(dir, "no such image directory");
     const path = join(dir, "image.json");
-    if (!existsSync(dir) || !statSync(dir).isDirectory())
-        throw new UsageError(dir, "no such image directory");
-    if (!existsSync(path)) throw new UsageError(dir, "not an image: no image.json");
-    let doc: Record<string, unknown>;
+    let text: string;
     try {
-        doc = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+        text = readFileSync(path, "utf8");
+    } catch {
+        throw new UsageError(dir, "not an image: no image.json");
+    }
+    let doc: unknown;
+    try {
+        doc = JSON.parse(text);
     } catch (e) {
         throw new UsageError(path, `not valid JSON: ${(e as Error).message}`);
     }
+    await check_input("image-file", doc, path);
+    const f = doc as ImageFile;
     const base = dirname(resolve(path));
-    const mods = field<unknown[]>(doc, "modules", "object", path, []);
     return {
-        name: field(doc, "name", "string", path),
+        name: f.name,
         dir: base,
-        description: field(doc, "description", "string", path, ""),
-        kernel: resolve(base, field<string>(doc, "kernel", "string", path)),
-        kernel_name: field(
-            doc,
-            "kernel_name",
-            "string",
-            path,
-            field<string>(doc, "kernel", "string", path),
-        ),
-        cmdline: field(doc, "cmdline", "string", path, ""),
-        memory: field(doc, "memory", "string", path, "256M"),
-        preset: field(doc, "preset", "string", path, DEFAULT_PRESET),
-        modules: mods.map((m, i) => {
-            const o = m as Record<string, unknown>;
-            const where = `${path}: modules[${i}]`;
-            return {
-                file: resolve(base, field<string>(o, "file", "string", where)),
-                name: field(o, "name", "string", where, field<string>(o, "file", "string", where)),
-                args: field(o, "args", "string", where, ""),
-                nounzip: field(o, "nounzip", "boolean", where, false),
-            };
-        }),
-        steps: field<BootStep[]>(doc, "steps", "object", path, []),
-        swap: field(doc, "swap", "string", path, ""),
+        description: f.description ?? "",
+        kernel: resolve(base, f.kernel),
+        kernel_name: f.kernel_name ?? f.kernel,
+        cmdline: f.cmdline ?? "",
+        memory: f.memory ?? "256M",
+        preset: f.preset ?? DEFAULT_PRESET,
+        modules: (f.modules ?? []).map((m) => ({
+            file: resolve(base, m.file),
+            name: m.name ?? m.file,
+            args: m.args ?? "",
+            nounzip: m.nounzip ?? false,
+        })),
+        steps: f.steps ?? [],
+        swap: f.swap ?? "",
     };
 }
 
+/** `--set` values as "name=value" strings, or as an object of name → value. */
+export type ParamSets = readonly string[] | Readonly<Record<string, string | number>>;
+
+/** "name=value" strings, whichever way the sets were given. */
+export function set_strings(sets: ParamSets | undefined): string[] {
+    if (sets === undefined) return [];
+    if (Array.isArray(sets)) return [...(sets as readonly string[])];
+    return Object.entries(sets).map(([k, v]) => `${k}=${v}`);
+}
+
 /** Layout parameters: the preset's, then each --set name=value. */
-export function params_from(presetName: string, sets: string[]): LayoutParams {
+export function params_from(presetName: string, sets: readonly string[]): LayoutParams {
     const preset = preset_find(presetName);
     if (!preset) {
         throw new UsageError(
@@ -138,7 +156,7 @@ export function params_from(presetName: string, sets: string[]): LayoutParams {
         params[name] = param_value(name, value);
     }
     const problems = params_validate(params);
-    if (problems.length) throw new UsageError("layout", problems[0]!);
+    if (problems.length) throw new UsageError("--set", problems[0]!);
     return params;
 }
 

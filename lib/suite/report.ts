@@ -1,7 +1,8 @@
 /*
- * cli/suite/report.ts — what `mach86 test` writes: progress lines, the
- * summary, TAP 13, JUnit XML and JSON.
+ * lib/suite/report.ts — what `mach86 test` writes: progress lines, the
+ * summary, TAP 13, JUnit XML and the JSON document (schemas/test.schema.json).
  */
+import { SCHEMA_VERSION } from "../json.ts";
 import type { CaseResult } from "./run.ts";
 
 export interface Counts {
@@ -96,7 +97,7 @@ export function tap(rs: CaseResult[]): string {
         out.push(`  verdict: ${r.flaky ? "flaky" : r.verdict}`);
         out.push(`  reason: ${JSON.stringify(clean(reasonOf(r)))}`);
         out.push(`  duration_ms: ${Math.round(r.durationMs)}`);
-        if (r.exitCode !== null) out.push(`  exit: ${r.exitCode}`);
+        if (r.stop) out.push(`  stop: ${JSON.stringify(r.stop)}`);
         if (r.tail.length) {
             out.push("  console_tail: |-");
             for (const l of r.tail) out.push(`    ${clean(l)}`);
@@ -151,33 +152,31 @@ export function junit(suite: string, rs: CaseResult[], wallMs: number): string {
     return out.join("\n") + "\n";
 }
 
-export function json_report(
+/** The JSON document of a suite run (`--json`, and the file of `--report-json`). */
+export function test_document(
     suite: string,
     file: string,
     rs: CaseResult[],
     wallMs: number,
     shard?: string,
-): string {
+) {
     const c = counts(rs);
-    return (
-        JSON.stringify(
-            {
-                suite,
-                file,
-                shard: shard ?? null,
-                summary: { ...c, total: rs.length, wall_ms: Math.round(wallMs) },
-                cases: rs.map((r) => ({
-                    name: r.name,
-                    verdict: r.verdict,
-                    reason: r.reason,
-                    flaky: r.flaky ?? null,
-                    duration_ms: Math.round(r.durationMs),
-                    exit_code: r.exitCode,
-                    console_tail: r.tail,
-                })),
-            },
-            null,
-            2,
-        ) + "\n"
-    );
+    return {
+        schema_version: SCHEMA_VERSION,
+        command: "test" as const,
+        suite,
+        file,
+        shard: shard ?? null,
+        summary: { ...c, total: rs.length, wall_ms: Math.round(wallMs) },
+        cases: rs.map((r) => ({
+            name: r.name,
+            verdict: r.verdict,
+            reason: r.reason,
+            flaky: r.flaky ?? null,
+            duration_ms: Math.round(r.durationMs),
+            stop: r.stop,
+            exit_code: r.exitCode,
+            console_tail: r.tail,
+        })),
+    };
 }

@@ -1,5 +1,5 @@
 /*
- * cli/report/html.ts — one self-contained HTML page (inline CSS, no
+ * lib/report/html.ts — one self-contained HTML page (inline CSS, no
  * scripts, no external resources) from a Layout: parameters, the SVG of
  * kernel_map, the terms of kernel_map->size, the physical memory map, the
  * slabinfo table, and a plot of free space against RAM size.
@@ -13,7 +13,10 @@ export interface SweepPoint {
     memory: number;
     free: number;
     largest: number;
+    /** The boot completed (status "ok"). */
     ok: boolean;
+    /** The modelled kernel's status ("ok", "panic", "stuck", "crash"). */
+    status: string;
     reason?: string;
 }
 

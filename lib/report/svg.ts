@@ -1,5 +1,5 @@
 /*
- * cli/report/svg.ts — the kernel virtual address space of a Layout as SVG:
+ * lib/report/svg.ts — the kernel virtual address space of a Layout as SVG:
  * kernel_map [min, max) as a bar to scale (one <rect> per entry or hole,
  * submaps with their own entries in a second row), then a zoomed strip of
  * everything above the direct map (kernel_virtual_start .. max), also to

@@ -1,5 +1,5 @@
 /*
- * cli/kboot.ts — boots an image into the modelled GNU Mach kernel, on one
+ * lib/kboot.ts — boots an image into the modelled GNU Mach kernel, on one
  * of two engines:
  *
  *  - v86: the stub image runs on the CPU; at its HC_BOOT hypercall the
@@ -9,23 +9,44 @@
  *    fast sweeps). Layout results are identical on both engines.
  *
  * The hypercall protocol is documented in images/mach86-kernel/README.md.
+ *
+ * How the run ended is a Stop (lib/stop.ts): the modelled kernel's panic,
+ * a boot that got stuck, a guest crash, a timeout, the stub halting after
+ * a completed boot, or, with user tasks, an exit whose value is 0 when
+ * every task exited with code 0 and 1 otherwise. An exception the host
+ * side throws inside a hypercall (a failed assert() of the model, a bad
+ * workload) is never turned into a guest crash: the machine stops and the
+ * exception is thrown again once the run is over.
  */
 import { multiboot_load, mbi_parse, type BootInfo, type LoadRequest } from "../boot/index.ts";
-import { Machine, ram_size_problem, type Regs, type StopReason } from "../emulator/machine.ts";
+import {
+    Machine,
+    ram_size_problem,
+    type Regs,
+    type RunLimits,
+    type StopReason,
+} from "../emulator/machine.ts";
 import { SparsePhysMem } from "../emulator/physmem.ts";
-import type { PhysMem } from "../emulator/types.ts";
-import { KernelPanic } from "../kernel/kern/debug.ts";
+import type { CpuState, PhysMem } from "../emulator/types.ts";
+import { assert, KernelPanic } from "../kernel/kern/debug.ts";
 import { kernel_create, type BootPoint, type Kernel } from "../kernel/kern/kernel.ts";
 import { kernel_boot, type BootOutcome, type BootStep } from "../kernel/kern/startup.ts";
 import { sample_record, type Sample } from "../kernel/kern/kern_sample.ts";
-import { workload_run, type Workload, type WorkloadResult } from "../kernel/kern/workload.ts";
+import {
+    workload_check,
+    workload_run,
+    type Workload,
+    type WorkloadResult,
+} from "../kernel/kern/workload.ts";
 import { pmap_cr3, pmap_cr4_bits } from "../kernel/i386/pmap.ts";
 import type { LayoutParams } from "../kernel/presets.ts";
 import { kmem_alloc } from "../kernel/vm/vm_kern.ts";
 import { frame_is_user, user_start, user_trap } from "../kernel/i386/trap.ts";
 import { kernel_write } from "../kernel/vm/vm_resident.ts";
 import { VM_PAGE_LAYOUTS } from "../kernel/vm/vm_page_ram.ts";
-import { UsageError } from "./units.ts";
+import { UsageError } from "./errors.ts";
+import type { Stop } from "./stop.ts";
+import { parse_size } from "./units.ts";
 
 export type Engine = "v86" | "none";
 
@@ -46,6 +67,8 @@ export interface KbootRequest {
     sink?: (text: string) => void;
     /** Run after a successful boot, on the booted kernel. */
     workload?: Workload;
+    /** v86 engine: wall-clock and instruction limits (default: 2e9 instructions). */
+    limits?: RunLimits;
 }
 
 export interface CheckResult {
@@ -56,8 +79,15 @@ export interface CheckResult {
 }
 
 export interface KbootResult {
-    /** "ok", "panic" (Mach panicked), "stuck" (a task's request failed: the boot would hang), "crash" (CPU). */
-    status: "ok" | "panic" | "stuck" | "crash";
+    /** How the run ended (see the file header). */
+    stop: Stop;
+    /**
+     * The modelled kernel's verdict on its boot: "ok" (it booted), "panic" (Mach
+     * panicked), "stuck" (a request of the boot's first tasks failed: the boot
+     * would hang), "crash" (the CPU could not go on), "timeout" (a limit hit first).
+     */
+    status: "ok" | "panic" | "stuck" | "crash" | "timeout";
+    /** Why, when status is not "ok". */
     reason: string;
     kernel: Kernel | null;
     outcome: BootOutcome | null;
@@ -65,7 +95,10 @@ export interface KbootResult {
     console: string;
     checks: CheckResult[];
     engine: Engine;
-    cpu?: unknown;
+    /** The CPU when the run ended (null on the none engine: there is no CPU). */
+    cpu: CpuState | null;
+    /** Guest instructions run (null on the none engine). */
+    instructions: number | null;
     /** During `inspect` on the v86 engine: the CPU's own translation and paging registers. */
     cpu_translate?: (va: number) => number;
     paging?: { cr0: number; cr3: number; cr4: number };
@@ -169,7 +202,7 @@ export function pad_kernel_bss(bytes: Uint8Array, pad: number, path: string): Ui
     throw new UsageError("--set kernel_bss", `${path} has no a.out-kludge multiboot header to pad`);
 }
 
-function check_ram(engine: Engine, bytes: number): void {
+export function check_ram(engine: Engine, bytes: number): void {
     if (engine === "v86") {
         const problem = ram_size_problem(bytes);
         if (problem)
@@ -224,9 +257,25 @@ function test_words(k: Kernel): {
 interface BootKernelResult {
     k: Kernel;
     outcome: BootOutcome | null;
-    status: KbootResult["status"];
+    status: "ok" | "panic" | "stuck";
     reason: string;
     workload?: WorkloadResult;
+}
+
+/**
+ * A test of the internal-error path, never set in normal use: with
+ * MACH86_TEST_INJECT_ASSERT=SIZE, every boot with at least SIZE of RAM
+ * fails an assert() right after kernel_create, as a bug in the model would.
+ * The tests use it to check that such a bug is reported as an internal
+ * error (exit 70), and that bisect and report --sweep stop on it.
+ */
+function injected_assert(k: Kernel): void {
+    const at = process.env["MACH86_TEST_INJECT_ASSERT"];
+    if (at === undefined) return;
+    assert(
+        k.mem.size < parse_size(at, "MACH86_TEST_INJECT_ASSERT"),
+        `injected by MACH86_TEST_INJECT_ASSERT=${at} (a test of the internal-error path)`,
+    );
 }
 
 /** Run the kernel bootstrap; a KernelPanic becomes the "panic" status. */
@@ -243,6 +292,7 @@ function boot_kernel(
         end: boot.kernelEnd,
         file: req.load.kernel.bytes,
     });
+    injected_assert(k);
     // Mach starts some lines with "\r" to overwrite the last one; a log shows them on a new line.
     k.printf = (s: string) => {
         k.console.push(s);
@@ -250,17 +300,14 @@ function boot_kernel(
     };
     try {
         const outcome = kernel_boot(k, req.steps, req.points);
-        if (outcome.stuck) return { k, outcome, status: "stuck" as const, reason: outcome.stuck };
-        const workload = req.workload ? workload_run(k, req.workload) : undefined;
-        return { k, outcome, status: "ok" as const, reason: "", workload };
+        if (outcome.stuck) return { k, outcome, status: "stuck", reason: outcome.stuck };
+        if (!req.workload) return { k, outcome, status: "ok", reason: "" };
+        const problem = workload_check(k, req.workload);
+        if (problem) throw new UsageError(req.workload.name, problem);
+        return { k, outcome, status: "ok", reason: "", workload: workload_run(k, req.workload) };
     } catch (e) {
         if (e instanceof KernelPanic)
-            return {
-                k,
-                outcome: null,
-                status: "panic" as const,
-                reason: `panic: ${e.panicMessage}`,
-            };
+            return { k, outcome: null, status: "panic", reason: e.panicMessage };
         throw e;
     }
 }
@@ -296,18 +343,28 @@ function explain_trap(regs: Regs, params: LayoutParams, boot: BootInfo): string 
 
 type Inspect = (r: KbootResult) => void | Promise<void>;
 
-function stop_status(
-    stop: StopReason,
-    kernel: KbootResult["status"] | undefined,
-): KbootResult["status"] {
-    if (stop.kind === "crash" || stop.kind === "timeout") return "crash";
-    return kernel ?? "crash";
+/** The run's Stop: the kernel's own verdict first (a panic, a stuck boot), else the machine's. */
+function final_stop(run: StopReason, r: BootKernelResult | null): Stop {
+    if (r?.status === "panic") return { kind: "panic", reason: r.reason };
+    if (r?.status === "stuck") return { kind: "stuck", reason: r.reason };
+    return run;
 }
 
-function stop_reason(stop: StopReason, kernel: string | undefined): string {
-    if (stop.kind === "crash" || stop.kind === "panic") return stop.reason;
-    if (stop.kind === "timeout") return `timeout after ${stop.limit}`;
-    return kernel ?? "the stub never made its BOOT hypercall";
+function final_status(stop: Stop, r: BootKernelResult | null): KbootResult["status"] {
+    if (r) return r.status;
+    return stop.kind === "timeout" ? "timeout" : "crash";
+}
+
+function final_reason(stop: Stop, r: BootKernelResult | null): string {
+    if (r?.reason) return r.reason;
+    switch (stop.kind) {
+        case "crash":
+            return stop.reason;
+        case "timeout":
+            return `timeout after ${stop.limit}`;
+        default:
+            return r ? "" : "the stub never made its BOOT hypercall";
+    }
 }
 
 /** Boot on the v86 engine: the stub on the CPU, the kernel at HC_BOOT. */
@@ -324,6 +381,8 @@ async function kboot_v86(req: KbootRequest, inspect: Inspect): Promise<KbootResu
         const checks: CheckResult[] = [];
         const kprint = (s: string) => m.console.write(s);
         let userStop: StopReason | null = null;
+        /** An exception of the host side (a bug, a bad workload): thrown again after the run. */
+        let hostError: { error: unknown } | null = null;
         const userStep = (fn: () => number): number => {
             const k = res!.k;
             try {
@@ -332,12 +391,12 @@ async function kboot_v86(req: KbootRequest, inspect: Inspect): Promise<KbootResu
                 return esp;
             } catch (e) {
                 if (!(e instanceof KernelPanic)) throw e;
-                res = { ...res!, status: "panic", reason: `panic: ${e.panicMessage}` };
-                userStop = { kind: "panic", reason: `panic: ${e.panicMessage}` };
+                res = { ...res!, status: "panic", reason: e.panicMessage };
+                userStop = { kind: "panic", reason: e.panicMessage };
                 return 0;
             }
         };
-        m.onHypercall((r) => {
+        const hypercall = (r: Regs): void => {
             switch (r.eax) {
                 case HC.PARAMS:
                     r.eax = req.params.vm_min_kernel_address;
@@ -373,8 +432,8 @@ async function kboot_v86(req: KbootRequest, inspect: Inspect): Promise<KbootResu
                         r.eax = 1;
                         return;
                     }
+                    // The boot is complete: the stub halts (cli; hlt), and the run ends there.
                     r.eax = 0;
-                    m.stop({ kind: "exit", value: 0 });
                     return;
                 case HC.RUN:
                     r.eax = userStep(() => user_start(res!.k, r.esi));
@@ -392,20 +451,32 @@ async function kboot_v86(req: KbootRequest, inspect: Inspect): Promise<KbootResu
                 default:
                     m.stop({ kind: "crash", reason: `unknown hypercall ${r.eax}` });
             }
+        };
+        m.onHypercall((r) => {
+            try {
+                hypercall(r);
+            } catch (error) {
+                hostError = { error };
+                m.stop({ kind: "crash", reason: "host error" });
+            }
         });
-        const run = await m.run({ maxInstructions: 2_000_000_000 });
+        const run = await m.run({ maxInstructions: 2_000_000_000, ...req.limits });
+        if (hostError) throw (hostError as { error: unknown }).error;
         const r = res as BootKernelResult | null;
+        const stop = final_stop(run.stop, r);
         const result: KbootResult = {
-            status: stop_status(run.stop, r?.status),
-            reason: stop_reason(run.stop, r?.reason),
+            stop,
+            status: final_status(stop, r),
+            reason: final_reason(stop, r),
             kernel: r?.k ?? null,
             outcome: r?.outcome ?? null,
             boot,
             console: m.console.text(),
             checks,
             cpu: run.cpu,
+            instructions: run.instructions,
             engine: "v86",
-            workload: r && "workload" in r ? r.workload : undefined,
+            workload: r?.workload,
             user: r?.k.sched ? user_summary(r.k, true) : undefined,
             cpu_translate: (va: number) => m.translate(va),
             paging: { cr0: run.cpu.cr0, cr3: run.cpu.cr3, cr4: run.cpu.cr4 },
@@ -425,10 +496,10 @@ async function kboot_none(req: KbootRequest, inspect: Inspect): Promise<KbootRes
     let console = "mach86-kernel stub\n";
     req.sink?.(console);
     const print = (s: string) => {
-        const t = s;
-        console += t;
-        req.sink?.(t);
+        console += s;
+        req.sink?.(s);
     };
+    const none = { checks: [], engine: "none" as const, cpu: null, instructions: null, boot };
     const mappedEnd = req.params.boot_ptps * PTP_SPAN;
     if (boot.kernelEnd > mappedEnd) {
         const regs = {
@@ -440,35 +511,36 @@ async function kboot_none(req: KbootRequest, inspect: Inspect): Promise<KbootRes
             edi: 0,
             ebp: 0,
         };
+        const reason =
+            explain_trap(regs, req.params, boot) + " (predicted: no CPU on the none engine)";
         const result: KbootResult = {
+            ...none,
+            stop: { kind: "crash", reason },
             status: "crash",
-            reason:
-                explain_trap(regs, req.params, boot) + " (predicted: no CPU on the none engine)",
+            reason,
             kernel: null,
             outcome: null,
-            boot,
             console,
-            checks: [],
-            engine: "none",
         };
         await inspect(result);
         return result;
     }
     const r = boot_kernel(mem, null, req, boot, boot.mbiAddr, print);
+    if (r.k.sched)
+        print("mach86: the none engine has no CPU: the user tasks were loaded but not run\n");
+    // A completed boot ends where the stub would halt (cli; hlt).
+    const stop = final_stop({ kind: "halt" }, r);
     const result: KbootResult = {
+        ...none,
+        stop,
         status: r.status,
         reason: r.reason,
         kernel: r.k,
         outcome: r.outcome,
-        boot,
         console,
-        checks: [],
-        engine: "none",
-        workload: "workload" in r ? r.workload : undefined,
+        workload: r.workload,
         user: r.k.sched ? user_summary(r.k, false) : undefined,
     };
-    if (r.k.sched)
-        print("mach86: the none engine has no CPU: the user tasks were loaded but not run\n");
     await inspect(result);
     return result;
 }

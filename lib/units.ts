@@ -1,20 +1,11 @@
 /*
- * cli/units.ts — parsing of the sizes and durations users type.
+ * lib/units.ts — parsing of the sizes and durations users type.
  *
  * Sizes: a number of bytes with an optional K/M/G suffix (binary: 1K = 1024),
  * optionally followed by "iB" or "B" ("64M", "1856MiB", "0x8000", "2G").
  * Durations: "30s", "500ms", "2m", or a bare number of seconds.
  */
-
-export class UsageError extends Error {
-    readonly input: string;
-    readonly reason: string;
-    constructor(input: string, reason: string) {
-        super(`${input}: ${reason}`);
-        this.input = input;
-        this.reason = reason;
-    }
-}
+import { UsageError } from "./errors.ts";
 
 const SIZE_UNITS: Record<string, number> = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
 
@@ -55,4 +46,12 @@ export function format_size(bytes: number): string {
 
 export function hex32(n: number): string {
     return "0x" + (n >>> 0).toString(16).padStart(8, "0");
+}
+
+/** A positive whole number of instructions (undefined stays undefined), or a UsageError. */
+export function instruction_limit(n: number | undefined): number | undefined {
+    if (n === undefined) return undefined;
+    if (!Number.isSafeInteger(n) || n < 1)
+        throw new UsageError("--max-instructions", `'${n}' is not a positive whole number`);
+    return n;
 }

@@ -1,0 +1,340 @@
+/*
+ * cli/commands.ts — each command: call the library, print its result as
+ * text or as one JSON document, and choose the exit code. Nothing here
+ * computes a result; lib/ does.
+ */
+import {
+    bisect,
+    bisect_document,
+    boot,
+    boot_document,
+    bootImage,
+    checks_lines,
+    console_tail,
+    cpu_lines,
+    diagnosis,
+    document_text,
+    EXIT,
+    exit_code,
+    format_placements,
+    format_size,
+    layout,
+    layout_document,
+    layout_lines,
+    preset_lines,
+    presets,
+    presets_document,
+    progress_line,
+    pt,
+    pt_document,
+    report,
+    report_document,
+    runSuite,
+    sample_table,
+    slabinfo,
+    slabinfo_document,
+    stop_ok,
+    stop_text,
+    summary_lines,
+    UsageError,
+    user_lines,
+    whatis,
+    whatis_document,
+    workload,
+    workload_document,
+    workload_lines,
+    zoneinfo,
+    zoneinfo_document,
+    type BootOptions,
+    type BootResult,
+    type ExitCodeMode,
+    type ImageBootResult,
+    type ImageOptions,
+    type KbootResult,
+    type Stop,
+} from "../lib/index.ts";
+
+/** Where a command writes: injectable so that a test could run it in-process. */
+export interface Io {
+    out(text: string): void;
+    err(text: string): void;
+    console(chunk: Uint8Array): void;
+}
+
+export const processIo: Io = {
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+    console: (c) => process.stdout.write(c),
+};
+
+const lines = (write: (t: string) => void, ls: readonly string[]) => {
+    for (const l of ls) write(l + "\n");
+};
+
+/** The stop, in a line or more (a crash adds the registers and the last console lines). */
+function stop_lines(stop: Stop, cpu: BootResult["cpu"] | null, console: string): string[] {
+    const out = [`mach86: ${stop_text(stop)}`];
+    if (stop.kind !== "crash") return out;
+    if (cpu) out.push(...cpu_lines(cpu).map((l) => `  ${l}`));
+    const tail = console_tail(console, 10);
+    out.push(tail.length ? "  last console lines:" : "  (no console output)");
+    out.push(...tail.map((l) => `  | ${l}`));
+    return out;
+}
+
+export interface BootKernelArgs extends BootOptions {
+    quiet: boolean;
+    verbose: boolean;
+    json: boolean;
+    exitCode: ExitCodeMode;
+}
+
+/** `mach86 boot --kernel K`. */
+export async function cmd_boot_kernel(a: BootKernelArgs, io: Io): Promise<number> {
+    const stream = !a.quiet && !a.json;
+    const r = await boot({ ...a, onConsole: stream ? io.console : undefined });
+    const code = exit_code(r.stop, a.exitCode);
+    if (a.json) {
+        io.out(document_text(boot_document(r, code)));
+        return code;
+    }
+    if (a.verbose) {
+        lines(io.err, format_placements(r.load));
+        io.err(
+            `mach86: machine ready in ${r.timing.machine_ms.toFixed(1)} ms, ` +
+                `loaded in ${r.timing.load_ms.toFixed(1)} ms\n`,
+        );
+    }
+    const quietOk = r.stop.kind === "halt" || (r.stop.kind === "exit" && r.stop.value === 0);
+    if (a.verbose || !quietOk) lines(io.err, stop_lines(r.stop, r.cpu, r.console));
+    if (a.verbose)
+        io.err(`mach86: ${r.instructions} instructions in ${r.timing.run_ms.toFixed(1)} ms\n`);
+    return code;
+}
+
+/** What every command on an image takes from the command line. */
+export type ImageArgs = ImageOptions & { json: boolean };
+
+/** Print why an image boot did not succeed (nothing when it did). */
+function report_failure(r: KbootResult, io: Io): void {
+    if (!stop_ok(r.stop)) lines(io.err, diagnosis(r));
+}
+
+export interface BootImageArgs extends ImageArgs {
+    quiet: boolean;
+    dump?: string;
+    samples: boolean;
+    verbose: boolean;
+    exitCode: ExitCodeMode;
+}
+
+/** `mach86 boot IMAGE`. */
+export async function cmd_boot_image(a: BootImageArgs, io: Io): Promise<number> {
+    const r = await bootImage({ ...a, onConsole: a.quiet || a.json ? undefined : io.console });
+    const code = exit_code(r.stop, a.exitCode);
+    if (a.json) {
+        io.out(document_text(boot_document(r, code)));
+        return code;
+    }
+    if (a.verbose) lines(io.err, format_placements(r.boot));
+    lines(io.err, checks_lines(r));
+    lines(io.err, user_lines(r));
+    if (a.samples && r.user?.ran) lines(io.out, sample_table(r.user.kernel.samples));
+    if (r.stop.kind === "exit" && r.user) {
+        if (r.stop.value !== 0)
+            io.err(
+                `mach86: exit value ${r.stop.value}: a user task was killed or did not exit with code 0\n`,
+            );
+    } else report_failure(r, io);
+    if (a.dump !== undefined) io.err(`mach86: wrote ${a.dump}\n`);
+    return code;
+}
+
+/** The exit code of a command that needed the boot to get somewhere, and did or did not. */
+function reached(boot: ImageBootResult, got: boolean, what: string, io: Io): number {
+    if (got) return exit_code(boot.stop);
+    report_failure(boot, io);
+    if (stop_ok(boot.stop)) {
+        io.err(`mach86: the boot ended before ${what}\n`);
+        return EXIT.FAILURE;
+    }
+    return exit_code(boot.stop);
+}
+
+/** `mach86 layout IMAGE`. */
+export async function cmd_layout(a: ImageArgs & { at?: string }, io: Io): Promise<number> {
+    const r = await layout({ ...a });
+    if (a.json) io.out(document_text(layout_document(r)));
+    else if (r.layout) lines(io.out, layout_lines(r.layout));
+    if (r.layout && !a.json) report_failure(r.boot, io);
+    return reached(r.boot, r.layout !== null, `the boot point '${r.at}'`, io);
+}
+
+/** `mach86 pt IMAGE`. */
+export async function cmd_pt(a: ImageArgs & { va?: string }, io: Io): Promise<number> {
+    const r = await pt({ ...a });
+    if (a.json) io.out(document_text(pt_document(r)));
+    else lines(io.out, r.text);
+    return reached(r.boot, r.cr3 !== null, "the kernel page tables existed", io);
+}
+
+/** `mach86 workload IMAGE FILE`. */
+export async function cmd_workload(a: ImageArgs & { workload: string }, io: Io): Promise<number> {
+    const r = await workload({ ...a });
+    if (a.json) io.out(document_text(workload_document(r)));
+    const w = r.workload;
+    if (!w) return reached(r.boot, false, "the workload could run", io);
+    if (!a.json) {
+        lines(io.out, workload_lines(w));
+        if (w.status !== "ok") {
+            const title =
+                w.status === "panic"
+                    ? `kernel panic during the workload: ${w.reason}`
+                    : `workload request failed: ${w.reason}`;
+            lines(io.err, diagnosis(r.boot, title));
+        }
+    }
+    return w.status === "ok" ? EXIT.OK : w.status === "panic" ? EXIT.PANIC : EXIT.FAILURE;
+}
+
+/** `mach86 slabinfo IMAGE` / `mach86 zoneinfo IMAGE`. */
+export async function cmd_allocinfo(
+    a: ImageArgs & { workload?: string },
+    which: "slab" | "zone",
+    io: Io,
+): Promise<number> {
+    if (which === "slab") {
+        const r = await slabinfo({ ...a });
+        if (a.json) io.out(document_text(slabinfo_document(r)));
+        else lines(io.out, r.text);
+        return reached(r.boot, r.caches !== null, "the slab allocator existed", io);
+    }
+    const r = await zoneinfo({ ...a });
+    if (a.json) io.out(document_text(zoneinfo_document(r)));
+    else lines(io.out, r.text);
+    return reached(r.boot, r.zones !== null, "the zone allocator existed", io);
+}
+
+/** `mach86 whatis IMAGE ADDR`. */
+export async function cmd_whatis(
+    a: ImageArgs & { workload?: string; addr: string },
+    io: Io,
+): Promise<number> {
+    const r = await whatis({ ...a });
+    if (a.json) io.out(document_text(whatis_document(r)));
+    else lines(io.out, r.text);
+    return reached(r.boot, r.found !== null, "kernel_map existed", io);
+}
+
+/** `mach86 bisect IMAGE`. */
+export async function cmd_bisect(
+    a: ImageArgs & { param: string; range: string },
+    io: Io,
+): Promise<number> {
+    const isMemory = a.param === "memory";
+    const show = (v: number) =>
+        isMemory
+            ? `${v / 1048576}M`
+            : a.param.endsWith("_size") || a.param === "kernel_bss"
+              ? format_size(v)
+              : String(v);
+    const r = await bisect({
+        ...a,
+        onTry: (t) =>
+            io.err(
+                `mach86: bisect ${a.param}=${isMemory ? format_size(t.value) : String(t.value)}: ` +
+                    `${t.boots ? "boots" : `fails (${t.status}: ${t.reason})`}\n`,
+            ),
+    });
+    if (a.json) {
+        io.out(document_text(bisect_document(r)));
+        return EXIT.OK;
+    }
+    io.out(
+        r.largest_booting === null
+            ? "no value in the range boots\n"
+            : `largest ${a.param} that boots: ${show(r.largest_booting)}\n`,
+    );
+    io.out(
+        r.first_failing === null
+            ? "every value in the range boots\n"
+            : `first failing ${a.param}: ${show(r.first_failing)}\n`,
+    );
+    if (r.failure) lines(io.out, diagnosis(r.failure));
+    return EXIT.OK;
+}
+
+/** `mach86 report IMAGE`. */
+export async function cmd_report(
+    a: ImageArgs & { at?: string; sweep?: string; html?: string },
+    io: Io,
+): Promise<number> {
+    if (a.html === undefined && !a.json)
+        throw new UsageError("report", "name an output: --html FILE, --json, or both");
+    const r = await report({ ...a });
+    if (a.json) io.out(document_text(report_document(r)));
+    if (r.html_file !== null) io.err(`mach86: wrote ${r.html_file}\n`);
+    if (!stop_ok(r.boot.stop)) {
+        io.err(
+            `${diagnosis(r.boot)[0]}${r.html_file !== null ? " (the page was still written)" : ""}\n`,
+        );
+    }
+    return exit_code(r.boot.stop);
+}
+
+/** `mach86 presets`. */
+export function cmd_presets(json: boolean, io: Io): number {
+    if (json) io.out(document_text(presets_document(presets())));
+    else lines(io.out, preset_lines(presets()));
+    return EXIT.OK;
+}
+
+export interface TestArgs {
+    suite: string;
+    filter?: string;
+    jobs?: number;
+    shard?: string;
+    tap?: string;
+    junit?: string;
+    reportJson?: string;
+    json: boolean;
+    timeout?: string;
+    rerunFailed: boolean;
+    signal: AbortSignal;
+}
+
+/** `mach86 test SUITE`: progress on stdout (on stderr with --json, which prints the document). */
+export async function cmd_test(a: TestArgs, io: Io): Promise<number> {
+    const say = a.json ? io.err : io.out;
+    const tty = !a.json && process.stdout.isTTY === true;
+    const t0 = performance.now();
+    let failures = 0;
+    const r = await runSuite({
+        ...a,
+        onStart: (s) =>
+            say(
+                `mach86 test: ${s.suite}: ${s.cases} case${s.cases === 1 ? "" : "s"}` +
+                    `${s.shard ? ` (shard ${s.shard})` : ""}, -j ${s.jobs}\n`,
+            ),
+        onResult: (c, n, total) => {
+            if (c.verdict !== "pass" && c.verdict !== "skip") failures++;
+            if (tty) process.stdout.write("\r\x1b[K");
+            say(progress_line(c, n, total) + "\n");
+            // On a terminal, a live status line (done/total, failures, ETA) stays under the case lines.
+            if (tty && n < total) {
+                const eta = (((performance.now() - t0) / n) * (total - n)) / 1000;
+                process.stdout.write(`[${n}/${total}] ${failures} failed, ETA ${eta.toFixed(0)} s`);
+            }
+        },
+        onRerunStart: (n) => say(`rerunning ${n} failed case${n === 1 ? "" : "s"}\n`),
+        onRerun: (first, again, n, total) =>
+            say(
+                again.verdict === "pass"
+                    ? `FLAKY ${n}/${total} ${again.name}: ${first.verdict} (${first.reason}), then passed on identical inputs\n`
+                    : progress_line(again, n, total).replace(/^(\w+)/, "$1 rerun") + "\n",
+            ),
+    });
+    lines(say, summary_lines(r.results, r.wallMs));
+    if (a.json) io.out(document_text(r.document));
+    return r.counts.failed === 0 ? EXIT.OK : EXIT.FAILURE;
+}

@@ -1,0 +1,170 @@
+/*
+ * lib/boot.ts — boot(): a multiboot v1 kernel and its modules loaded into a
+ * fresh machine (the v86 CPU) the way GRUB and QEMU do, run until it stops.
+ *
+ * Every input is read and checked before the machine exists: the kernel
+ * and module files, the RAM size, the limits. How the guest stopped is the
+ * result (lib/stop.ts); the caller chooses the process exit code.
+ */
+import { readFileSync, statSync } from "node:fs";
+import {
+    BootError,
+    format_placements,
+    multiboot_load,
+    type BootInfo,
+    type ModuleSpec,
+    type Placement,
+} from "../boot/index.ts";
+import { Machine, ram_size_problem } from "../emulator/machine.ts";
+import type { CpuState } from "../emulator/types.ts";
+import { UsageError } from "./errors.ts";
+import type { Stop } from "./stop.ts";
+import { hex32, instruction_limit, parse_duration, parse_size } from "./units.ts";
+
+export { BootError, format_placements };
+export type { BootInfo, CpuState, Placement };
+
+/** A module: its GRUB line "PATH ARGS…", and whether a gzip file stays compressed. */
+export interface ModuleArg {
+    line: string;
+    /** GRUB's `module --nounzip` (default false: a gzip module is decompressed). */
+    nounzip?: boolean;
+}
+
+export interface BootOptions {
+    /** The multiboot kernel file (ELF32 or a.out kludge). */
+    kernel: string;
+    /** Modules in load order: "PATH ARGS…" strings (decompressed) or ModuleArgs. */
+    modules?: readonly (string | ModuleArg)[];
+    /** The kernel command line (after the kernel path, as GRUB passes it). */
+    cmdline?: string;
+    /** Guest RAM: bytes, or a size such as "64M" (default 64 MiB). */
+    memory?: number | string;
+    /** Wall-clock limit: ms, or a duration such as "30s". */
+    timeout?: number | string;
+    /** Stop after this many guest instructions (deterministic). */
+    maxInstructions?: number;
+    /** Virtual clock and seeded RNG (default true): same inputs, same run. */
+    deterministic?: boolean;
+    /** The guest's COM1 bytes as they arrive. */
+    onConsole?: (chunk: Uint8Array) => void;
+}
+
+export interface BootResult {
+    kind: "kernel";
+    stop: Stop;
+    /** Everything the guest wrote to COM1. */
+    console: string;
+    instructions: number;
+    cpu: CpuState;
+    placements: Placement[];
+    load: BootInfo;
+    /** Guest RAM in bytes. */
+    memory: number;
+    /** Where the time went: building the machine, loading, running. */
+    timing: { machine_ms: number; load_ms: number; run_ms: number };
+}
+
+function read_input(path: string): Uint8Array {
+    let size: number;
+    try {
+        const st = statSync(path);
+        if (!st.isFile()) throw new UsageError(path, "not a regular file");
+        size = st.size;
+    } catch (e) {
+        if (e instanceof UsageError) throw e;
+        throw new UsageError(path, "no such file");
+    }
+    if (size === 0) throw new UsageError(path, "empty file");
+    return new Uint8Array(readFileSync(path));
+}
+
+/** "path args…" → ModuleSpec (GRUB semantics: the string is the whole line). */
+function module_spec(m: string | ModuleArg): ModuleSpec {
+    const { line, nounzip = false } = typeof m === "string" ? { line: m } : m;
+    const trimmed = line.trim();
+    const space = trimmed.search(/\s/);
+    const path = space < 0 ? trimmed : trimmed.slice(0, space);
+    const args = space < 0 ? "" : trimmed.slice(space + 1).trim();
+    if (!path) throw new UsageError(nounzip ? "--module-nounzip" : "--module", "empty module path");
+    return { path, args, bytes: read_input(path), nounzip };
+}
+
+function memory_bytes(memory: number | string | undefined): number {
+    const bytes = typeof memory === "number" ? memory : parse_size(memory ?? "64M", "--memory");
+    const problem = ram_size_problem(bytes);
+    if (problem) throw new UsageError("--memory", `${memory}: ${problem}`);
+    return bytes;
+}
+
+function timeout_ms(t: number | string | undefined): number | undefined {
+    const ms = typeof t === "string" ? parse_duration(t, "--timeout") : t;
+    if (ms !== undefined && !(ms > 0)) throw new UsageError("--timeout", `'${t}' must be positive`);
+    return ms;
+}
+
+/**
+ * Boot a multiboot kernel. Resolves with how the guest stopped (a crash or
+ * a timeout is a result); rejects with a UsageError or BootError for bad
+ * input, before anything runs.
+ */
+export async function boot(o: BootOptions): Promise<BootResult> {
+    const memory = memory_bytes(o.memory);
+    const limits = {
+        timeoutMs: timeout_ms(o.timeout),
+        maxInstructions: instruction_limit(o.maxInstructions),
+    };
+    const req = {
+        kernel: { path: o.kernel, bytes: read_input(o.kernel) },
+        modules: (o.modules ?? []).map(module_spec),
+        cmdline: o.cmdline ?? "",
+        ramSize: memory,
+    };
+    const t0 = performance.now();
+    const machine = await Machine.create({
+        memory,
+        deterministic: o.deterministic ?? true,
+        sink: o.onConsole,
+    });
+    try {
+        const t1 = performance.now();
+        const load = multiboot_load(machine.mem, req);
+        const t2 = performance.now();
+        machine.enter(load.entry);
+        const r = await machine.run(limits);
+        return {
+            kind: "kernel",
+            stop: r.stop,
+            console: machine.console.text(),
+            instructions: r.instructions,
+            cpu: r.cpu,
+            placements: load.placements,
+            load,
+            memory,
+            timing: { machine_ms: t1 - t0, load_ms: t2 - t1, run_ms: r.wallMs },
+        };
+    } finally {
+        await machine.destroy();
+    }
+}
+
+/** The last `n` lines of a console. */
+export function console_tail(console: string, n = 10): string[] {
+    const lines = console.replace(/\r/g, "").split("\n");
+    if (lines.at(-1) === "") lines.pop();
+    return lines.slice(-n);
+}
+
+const hex16 = (n: number) => "0x" + n.toString(16).padStart(4, "0");
+
+/** The CPU registers as three lines of text. */
+export function cpu_lines(c: CpuState): string[] {
+    return [
+        `eip=${hex32(c.eip)} eflags=${hex32(c.eflags)} cr0=${hex32(c.cr0)} ` +
+            `cr2=${hex32(c.cr2)} cr3=${hex32(c.cr3)} cr4=${hex32(c.cr4)}`,
+        `eax=${hex32(c.eax)} ebx=${hex32(c.ebx)} ecx=${hex32(c.ecx)} edx=${hex32(c.edx)} ` +
+            `esp=${hex32(c.esp)} ebp=${hex32(c.ebp)} esi=${hex32(c.esi)} edi=${hex32(c.edi)}`,
+        `cs=${hex16(c.cs)} ds=${hex16(c.ds)} ss=${hex16(c.ss)} ` +
+            `gdtr=${hex32(c.gdtrBase)}/${hex16(c.gdtrLimit)} idtr=${hex32(c.idtrBase)}/${hex16(c.idtrLimit)}`,
+    ];
+}

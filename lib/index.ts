@@ -1,0 +1,144 @@
+/**
+ * mach86 as a library: the same machine, loader, modelled GNU Mach kernel
+ * and commands as the `mach86` CLI, returning structured results.
+ *
+ * ```ts
+ * import { boot, layout } from "mach86";
+ * const r = await boot({ kernel: "build/images/hello.elf" });
+ * r.stop;     // { kind: "exit", value: 0 }
+ * r.console;  // "Hello from mach86!\n"
+ * const l = await layout({ image: "images/debian-installer", memory: "1856M", engine: "none", at: "modules" });
+ * l.layout?.kernel_map.size;
+ * ```
+ *
+ * Contracts:
+ * - The guest's and the modelled kernel's outcomes are results (a `Stop`:
+ *   exit, halt, reset, poweroff, crash, panic, stuck, stop_point, timeout),
+ *   never exceptions. `exit_code(stop, mode)` gives the CLI's exit code.
+ * - Bad input rejects with `UsageError` (or the loader's `BootError`) before
+ *   anything runs or is written: one line, "<input>: <reason>".
+ * - A bug in mach86 rejects with `InternalError` or `InvariantFailure` (a
+ *   failed assert() of the model), never as a Mach panic.
+ * - Files (dumps, pages, reports) are checked before the work and written
+ *   whole at the end; `discard_pending_outputs()` removes any half-written
+ *   one after an interruption.
+ * - `--json` documents are built by the `*_document` functions and
+ *   described by `SCHEMAS` (schemas/*.schema.json); `check_document`
+ *   validates one.
+ *
+ * Not here yet (their place in this layer is kept for them): `diff` (the
+ * real kernel against the model) and stop points (`--stop-at`); their
+ * Stop kind, "stop_point", is already mapped to text, JSON and exit code.
+ */
+
+// Booting: a real multiboot kernel, or an image into the modelled kernel.
+export {
+    boot,
+    console_tail,
+    cpu_lines,
+    format_placements,
+    type BootOptions,
+    type BootResult,
+    type CpuState,
+    type ModuleArg,
+    type Placement,
+} from "./boot.ts";
+export {
+    bootImage,
+    type Engine,
+    type ImageBootOptions,
+    type ImageBootResult,
+    type ImageOptions,
+} from "./model.ts";
+export type { CheckResult, KbootResult, UserSummary } from "./kboot.ts";
+
+// Commands on an image.
+export {
+    BOOT_POINTS,
+    layout,
+    type BootPoint,
+    type Layout,
+    type LayoutOptions,
+    type LayoutResult,
+} from "./layout.ts";
+export { pt, type PtOptions, type PtResult, type PtRun, type PtWalk } from "./pt.ts";
+export { bisect, type BisectOptions, type BisectResult, type BisectTry } from "./bisect.ts";
+export {
+    slabinfo,
+    whatis,
+    workload,
+    zoneinfo,
+    type SlabInfo,
+    type SlabinfoResult,
+    type WhatisOptions,
+    type WhatisResult,
+    type WorkloadOptions,
+    type WorkloadResult,
+    type WorkloadRun,
+    type ZoneInfo,
+    type ZoneinfoResult,
+} from "./alloc.ts";
+export { presets, type Preset, type LayoutParams } from "./presets.ts";
+export { report, type ReportOptions, type ReportResult, type SweepPoint } from "./report/report.ts";
+
+// Boot-test suites.
+export { runSuite, type SuiteOptions, type SuiteResult } from "./suite/suite.ts";
+export type { CaseResult, Verdict } from "./suite/run.ts";
+
+// How runs end, and exit codes.
+export {
+    EXIT,
+    EXIT_CODE_MODES,
+    exit_code,
+    STOP_KINDS,
+    stop_detail,
+    stop_ok,
+    stop_text,
+    type ExitCodeMode,
+    type Stop,
+    type StopKind,
+} from "./stop.ts";
+
+// Errors.
+export {
+    BootError,
+    InternalError,
+    InterruptedError,
+    InvariantFailure,
+    is_bad_input,
+    UsageError,
+} from "./errors.ts";
+
+// JSON documents and their schemas.
+export {
+    bisect_document,
+    boot_document,
+    document_text,
+    layout_document,
+    presets_document,
+    pt_document,
+    report_document,
+    SCHEMA_VERSION,
+    slabinfo_document,
+    whatis_document,
+    workload_document,
+    zoneinfo_document,
+} from "./json.ts";
+export { test_document } from "./suite/report.ts";
+export { check_document, SCHEMAS, type DocumentSchema, type SchemaName } from "./schema.ts";
+
+// Text forms, as the CLI prints them.
+export {
+    checks_lines,
+    diagnosis,
+    layout_lines,
+    preset_lines,
+    sample_table,
+    user_lines,
+    workload_lines,
+} from "./text.ts";
+export { progress_line, summary_lines } from "./suite/report.ts";
+
+// Files and units.
+export { discard_pending_outputs } from "./output.ts";
+export { format_size, parse_duration, parse_size } from "./units.ts";

@@ -1,0 +1,103 @@
+/*
+ * Boot tier: `--dump DIR` writes its files whole or not at all: into a
+ * temporary folder next to DIR, renamed into place at the end; Ctrl-C in
+ * the middle of the dump leaves nothing behind and exits 130.
+ */
+import { spawn } from "node:child_process";
+import {
+    existsSync,
+    mkdirSync,
+    mkdtempSync,
+    readdirSync,
+    readFileSync,
+    statSync,
+    writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { CLI, ROOT, cli } from "./helpers.ts";
+
+const DI = join(ROOT, "images/debian-installer");
+
+describe("--dump", () => {
+    it("creates DIR with phys.bin, machine.json and layout.json; into an existing DIR, other files stay", () => {
+        const parent = mkdtempSync(join(tmpdir(), "mach86-dump-"));
+        const dir = join(parent, "di");
+        const r = cli([
+            "boot",
+            DI,
+            "--engine",
+            "none",
+            "--memory",
+            "64M",
+            "--quiet",
+            "--dump",
+            dir,
+        ]);
+        expect(r.code, r.stderr).toBe(0);
+        expect(readdirSync(dir).sort()).toEqual(["layout.json", "machine.json", "phys.bin"]);
+        expect(statSync(join(dir, "phys.bin")).size).toBe(64 * 1024 * 1024);
+        const m = JSON.parse(readFileSync(join(dir, "machine.json"), "utf8"));
+        expect(m.stop).toEqual({ kind: "halt" });
+        expect(m.engine).toBe("none");
+        writeFileSync(join(dir, "notes.txt"), "mine\n");
+        expect(
+            cli(["boot", DI, "--engine", "none", "--memory", "64M", "--quiet", "--dump", dir]).code,
+        ).toBe(0);
+        expect(readdirSync(dir).sort()).toEqual([
+            "layout.json",
+            "machine.json",
+            "notes.txt",
+            "phys.bin",
+        ]);
+        expect(readdirSync(parent)).toEqual(["di"]); // no temporary folder left
+    });
+
+    it("Ctrl-C during the dump leaves nothing half-written and exits 130", async () => {
+        const parent = mkdtempSync(join(tmpdir(), "mach86-dump-int-"));
+        const dir = join(parent, "big");
+        const p = spawn(
+            process.execPath,
+            [CLI, "boot", DI, "--engine", "none", "--memory", "4G", "--quiet", "--dump", dir],
+            { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+        );
+        let stderr = "";
+        p.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+        const exited = new Promise<number | null>((done) => p.on("close", (code) => done(code)));
+        // Wait until phys.bin is being written in the temporary folder, then interrupt.
+        let sent = false;
+        const deadline = Date.now() + 90_000;
+        while (!sent && Date.now() < deadline) {
+            const temp = readdirSync(parent).find((n) => n.startsWith(".big.mach86-"));
+            if (temp && existsSync(join(parent, temp, "phys.bin"))) {
+                p.kill("SIGINT");
+                sent = true;
+            } else await new Promise((r) => setTimeout(r, 5));
+        }
+        expect(sent, "the dump never started").toBe(true);
+        expect(await exited).toBe(130);
+        expect(stderr).toMatch(/^mach86: interrupted$/m);
+        expect(readdirSync(parent)).toEqual([]);
+    });
+
+    it("into an existing folder, a file of the same name is replaced whole", () => {
+        const parent = mkdtempSync(join(tmpdir(), "mach86-dump-"));
+        mkdirSync(join(parent, "x"));
+        writeFileSync(join(parent, "x", "phys.bin"), "old\n");
+        expect(
+            cli([
+                "boot",
+                DI,
+                "--engine",
+                "none",
+                "--memory",
+                "64M",
+                "--quiet",
+                "--dump",
+                join(parent, "x"),
+            ]).code,
+        ).toBe(0);
+        expect(statSync(join(parent, "x", "phys.bin")).size).toBe(64 * 1024 * 1024);
+    });
+});
