@@ -255,7 +255,7 @@ describe("mach86 test", () => {
                         preset: "debian-2014",
                         expect: {
                             stop: "stuck",
-                            reason: "device_read\\(rd0, 6501008 bytes\\) failed",
+                            reason: "device_read\\(rd0, 6504448 bytes\\) failed",
                         },
                     },
                     {
