@@ -16,7 +16,7 @@
 
 export type LoaderName = "qemu" | "grub" | "legacy";
 
-export const DEFAULT_LOADER: LoaderName = "legacy";
+export const DEFAULT_LOADER: LoaderName = "qemu";
 
 export interface LoaderProfile {
     name: LoaderName;
