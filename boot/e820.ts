@@ -15,7 +15,8 @@
  * "BASE LENGTH TYPE" (numbers in hex with 0x or decimal; TYPE a number or
  * usable/reserved/acpi/nvs/unusable); '#' starts a comment.
  */
-import { FOUR_GIB, KIB, MIB, hex32 } from "./bytes.ts";
+import { FOUR_GIB, KIB, MIB } from "./bytes.ts";
+import { hex_pad8 } from "../util/hex.ts";
 import { BootError } from "./errors.ts";
 import type { MmapEntry } from "./mbi.ts";
 
@@ -133,7 +134,7 @@ export function e820_parse(text: string, path: string): MmapEntry[] {
         if (a.base_addr + a.length > out[k]!.base_addr) {
             throw new BootError(
                 path,
-                `entries at ${hex32(a.base_addr)} and ${hex32(out[k]!.base_addr)} overlap`,
+                `entries at ${hex_pad8(a.base_addr)} and ${hex_pad8(out[k]!.base_addr)} overlap`,
             );
         }
     }

@@ -47,6 +47,7 @@ import { VM_PAGE_LAYOUTS } from "../kernel/vm/vm_page_ram.ts";
 import { UsageError } from "./errors.ts";
 import type { Stop } from "./stop.ts";
 import { parse_size } from "./units.ts";
+import { hex32 } from "../util/hex.ts";
 
 export type Engine = "v86" | "none";
 
@@ -329,16 +330,15 @@ function explain_trap(regs: Regs, params: LayoutParams, boot: BootInfo): string 
     const cr2 = regs.esi >>> 0;
     const mappedEnd = params.vm_min_kernel_address + params.boot_ptps * PTP_SPAN;
     const imageEnd = params.vm_min_kernel_address + boot.kernelEnd;
-    const hex = (n: number) => "0x" + (n >>> 0).toString(16).padStart(8, "0");
     if (vector === 14 && cr2 >= mappedEnd) {
         const need = Math.ceil(boot.kernelEnd / PTP_SPAN);
         return (
-            `page fault at ${hex(cr2)} (eip ${hex(regs.ebp)}, error ${regs.ecx}): PDE ${cr2 >>> 22} is not present — ` +
-            `the kernel image ends at ${hex(imageEnd)} but the boot page tables map only up to ${hex(mappedEnd)} ` +
+            `page fault at ${hex32(cr2)} (eip ${hex32(regs.ebp)}, error ${regs.ecx}): PDE ${cr2 >>> 22} is not present — ` +
+            `the kernel image ends at ${hex32(imageEnd)} but the boot page tables map only up to ${hex32(mappedEnd)} ` +
             `(boot_ptps=${params.boot_ptps} x 4 MiB); boot_ptps=${need} would map it`
         );
     }
-    return `CPU exception ${vector} (error ${regs.ecx}) at eip ${hex(regs.ebp)}, cr2 ${hex(cr2)}`;
+    return `CPU exception ${vector} (error ${regs.ecx}) at eip ${hex32(regs.ebp)}, cr2 ${hex32(cr2)}`;
 }
 
 type Inspect = (r: KbootResult) => void | Promise<void>;

@@ -25,8 +25,9 @@ import {
 } from "./image.ts";
 import { check_ram, kboot, pad_kernel_bss, type Engine, type KbootResult } from "./kboot.ts";
 import { OutputDir } from "./output.ts";
-import { hex32, instruction_limit, parse_duration, parse_size } from "./units.ts";
+import { instruction_limit, parse_duration, parse_size } from "./units.ts";
 import { workload_load } from "./workload_file.ts";
+import { hex32 } from "../util/hex.ts";
 
 export type { Engine };
 

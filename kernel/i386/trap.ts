@@ -26,6 +26,7 @@ import { vm_fault } from "../vm/vm_fault.ts";
 import { vm_pageout_scan, vm_pageout_should_run } from "../vm/vm_pageout.ts";
 import { VM_PROT_READ, VM_PROT_WRITE } from "../vm/vm_prot.ts";
 import { sample_record } from "../kern/kern_sample.ts";
+import { hex32 } from "../../util/hex.ts";
 
 export const T_PAGE_FAULT = 14;
 export const T_SYSCALL = 0x80;
@@ -51,13 +52,9 @@ const EXCEPTION_NAMES: Readonly<Record<number, string>> = {
     19: "SIMD floating point (#XM)",
 };
 
-function hex8(n: number): string {
-    return "0x" + (n >>> 0).toString(16).padStart(8, "0");
-}
-
 function frame_pa(k: Kernel, kva: number): number {
     const pa = pmap_extract(k.kernel_pmap!, kva);
-    if (pa === 0) panic(`trap: trap frame at ${hex8(kva)} is not mapped`);
+    if (pa === 0) panic(`trap: trap frame at ${hex32(kva)} is not mapped`);
     return pa;
 }
 
@@ -90,7 +87,7 @@ function user_page_fault(k: Kernel, s: Sched, th: Thread, f: Uint32Array, cr2: n
         k,
         s,
         th.task,
-        `killed: page fault at ${hex8(cr2)} (eip ${hex8(f[FRAME.EIP]!)}, ${what}): ${kern_return_name(kr)}`,
+        `killed: page fault at ${hex32(cr2)} (eip ${hex32(f[FRAME.EIP]!)}, ${what}): ${kern_return_name(kr)}`,
     );
 }
 
@@ -140,7 +137,7 @@ export function user_trap(k: Kernel, frame_kva: number, cr2: number): number {
     assert(th !== null, "user_trap: no current thread");
     assert(
         frame_kva === thread_frame(th),
-        () => `user_trap: frame ${hex8(frame_kva)} is not ${th.task.name}'s`,
+        () => `user_trap: frame ${hex32(frame_kva)} is not ${th.task.name}'s`,
     );
     const f = frame_read(k, frame_kva);
     const vector = f[FRAME.VECTOR]!;
@@ -159,7 +156,7 @@ export function user_trap(k: Kernel, frame_kva: number, cr2: number): number {
             k,
             s,
             th.task,
-            `killed: ${name} at eip ${hex8(f[FRAME.EIP]!)} (error code ${f[FRAME.ERR]})`,
+            `killed: ${name} at eip ${hex32(f[FRAME.EIP]!)} (error code ${f[FRAME.ERR]})`,
         );
     }
     return thread_dispatch(k, s, vector === T_CLOCK);

@@ -18,10 +18,11 @@ import {
     KERN_SUCCESS,
     type KernReturn,
 } from "../kern/kern_return.ts";
-import { printf_once, ptr, type Kernel } from "../kern/kernel.ts";
+import { printf_once, type Kernel } from "../kern/kernel.ts";
 import { kmem_alloc, kmem_free, kmem_realloc } from "../vm/vm_kern.ts";
 import { kalloc, kfree } from "../kern/kalloc.ts";
 import { zkalloc, zkfree } from "../kern/zalloc.ts";
+import { printf_x } from "../../util/hex.ts";
 
 /** sizeof(struct ipc_entry) on i386. */
 export const IPC_ENTRY_SIZE = 16;
@@ -93,7 +94,7 @@ export function ipc_entry_grow_table(k: Kernel, hooks: IpcHooks, space: IpcSpace
         printf_once(
             k,
             "ipc/ipc_entry.c:580",
-            `no more room for ipc_entry_grow_table in space ${ptr(space.table)}\n`,
+            `no more room for ipc_entry_grow_table in space ${printf_x(space.table)}\n`,
         );
         return KERN_NO_SPACE;
     }

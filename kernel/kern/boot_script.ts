@@ -56,6 +56,7 @@
  */
 import { assert, panic } from "./debug.ts";
 import { KERN_INVALID_ARGUMENT, KERN_SUCCESS } from "./kern_return.ts";
+import { hex_digits, printf_x } from "../../util/hex.ts";
 
 // ---------------------------------------------------------------------------
 // boot_script.h: error codes and value types
@@ -820,11 +821,6 @@ export interface BootstrapResult {
 /** RAMDISK_NAMESZ of device/ramdisk.h: sizeof "rd" + sizeof (int) * 3 + 1. */
 const RAMDISK_NAMESZ = 3 + 4 * 3 + 1;
 
-/** "%x" of a kern_return_t. */
-function hex(kr: number): string {
-    return (kr >>> 0).toString(16);
-}
-
 /**
  * get_compat_strings(): the "-flags" word made of every "-x" word of the
  * command line ("-x" if none), and root=… with /dev/ removed ("UNKNOWN" if
@@ -857,7 +853,7 @@ export function get_compat_strings(kernel_cmdline: string): { flags: string; roo
             /* Only ' ' is skipped between words: Mach spins forever on any other byte ≤ ' ' or ≥ 0x80. */
             if (ip === from) {
                 panic(
-                    `get_compat_strings: byte 0x${(s.charCodeAt(ip) & 0xff).toString(16).padStart(2, "0")} at offset ${ip} ` +
+                    `get_compat_strings: byte ${hex_digits(s.charCodeAt(ip) & 0xff, 2)} at offset ${ip} ` +
                         "of the kernel command line (GNU Mach loops forever here)",
                 );
             }
@@ -914,7 +910,7 @@ export function bootstrap_script_host(
     const task_resume = (cmd: BootScriptCmd): number => {
         const rc = cmd.task === null ? KERN_INVALID_ARGUMENT : hooks.task_resume(cmd.task);
         if (rc) {
-            hooks.printf(`boot_script_task_resume failed with ${hex(rc)}\n`);
+            hooks.printf(`boot_script_task_resume failed with ${printf_x(rc)}\n`);
             return BOOT_SCRIPT_MACH_ERROR;
         }
         hooks.printf(`\nstart ${cmd.path}: `);
@@ -934,7 +930,7 @@ export function bootstrap_script_host(
         boot_script_task_create(cmd) {
             const r = hooks.task_create(cmd);
             if (r.kr !== KERN_SUCCESS) {
-                hooks.printf(`boot_script_task_create failed with ${hex(r.kr)}\n`);
+                hooks.printf(`boot_script_task_create failed with ${printf_x(r.kr)}\n`);
                 return BOOT_SCRIPT_MACH_ERROR;
             }
             assert(r.task !== undefined, "task_create hook returned a task with KERN_SUCCESS");

@@ -16,6 +16,7 @@ import {
     type Kmem,
     type KmemCache,
 } from "./kmem.ts";
+import { hex_digits } from "../../util/hex.ts";
 
 export const KALLOC_FIRST_SHIFT = 5;
 export const KALLOC_NR_CACHES = 13;
@@ -100,7 +101,7 @@ export function kfree(kmem: Kmem, va: number, size: number): void {
                     va,
                     KMEM_ERR_REDZONE,
                     va + size + i,
-                    `found 0x${tail[i]!.toString(16).padStart(2, "0")}, expected 0xbb; kfree size ${size}`,
+                    `found ${hex_digits(tail[i]!, 2)}, expected 0xbb; kfree size ${size}`,
                 );
             }
         }

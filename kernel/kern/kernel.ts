@@ -195,8 +195,3 @@ export function phystokv(k: Kernel, pa: number): number {
 export function kvtophys_direct(k: Kernel, va: number): number {
     return (va - k.params.vm_min_kernel_address) >>> 0;
 }
-
-/** "%p" as GNU Mach's _doprnt prints it: the same as "%x", bare hex without "0x". */
-export function ptr(x: number): string {
-    return (x >>> 0).toString(16);
-}

@@ -35,6 +35,7 @@
  */
 import { assert, panic } from "./debug.ts";
 import type { KmemBackend } from "./kmem_backend.ts";
+import { hex } from "../../util/hex.ts";
 
 const PAGE_SIZE = 4096;
 
@@ -934,7 +935,7 @@ export function zone_info_print(z: Zalloc, print: (line: string) => void): void 
     }
     print(
         `zone_map ${kib(z.zone_map_size)}, zdata ${kib(z.zdata_size)}, ` +
-            `zget_space next 0x${z.zalloc_next_space.toString(16)} end 0x${z.zalloc_end_of_space.toString(16)}, ` +
+            `zget_space next ${hex(z.zalloc_next_space)} end ${hex(z.zalloc_end_of_space)}, ` +
             `wasted ${z.zalloc_wasted_space}`,
     );
 }
@@ -958,7 +959,7 @@ export function zone_verify(z: Zalloc, zone: Zone): string[] {
     const limit = zone.elements.size + 1;
     for (let e = zone.free_elements; e !== 0; e = z.backend.read32(e)) {
         if (seen.has(e)) {
-            out.push(`${name}: free list loops at 0x${e.toString(16)}`);
+            out.push(`${name}: free list loops at ${hex(e)}`);
             break;
         }
         seen.add(e);
@@ -967,25 +968,23 @@ export function zone_verify(z: Zalloc, zone: Zone): string[] {
             break;
         }
         if (e % 4 !== 0 || (zone.align > 0 && e % zone.align !== 0))
-            out.push(`${name}: misaligned free element 0x${e.toString(16)}`);
+            out.push(`${name}: misaligned free element ${hex(e)}`);
         if (!zone.elements.has(e))
-            out.push(`${name}: free element 0x${e.toString(16)} is not an element of the zone`);
+            out.push(`${name}: free element ${hex(e)} is not an element of the zone`);
         if (zone_handed_out(zone, e))
-            out.push(`${name}: element 0x${e.toString(16)} is both free and allocated`);
+            out.push(`${name}: element ${hex(e)} is both free and allocated`);
         const o = z.owner.get(e);
         if (o !== undefined && o !== zone)
-            out.push(`${name}: free element 0x${e.toString(16)} belongs to zone ${o.zone_name}`);
+            out.push(`${name}: free element ${hex(e)} belongs to zone ${o.zone_name}`);
     }
     const free = seen.size;
     let handed = 0;
     for (const [e, n] of zone.allocated) {
         if (n === 0) continue;
         handed += n;
-        if (n > 1) out.push(`${name}: element 0x${e.toString(16)} handed out ${n} times`);
+        if (n > 1) out.push(`${name}: element ${hex(e)} handed out ${n} times`);
         if (!zone.elements.has(e))
-            out.push(
-                `${name}: allocated element 0x${e.toString(16)} is not an element of the zone`,
-            );
+            out.push(`${name}: allocated element ${hex(e)} is not an element of the zone`);
     }
     if (zone.count !== handed)
         out.push(`${name}: count ${zone.count} but ${handed} elements allocated`);
@@ -998,10 +997,9 @@ export function zone_verify(z: Zalloc, zone: Zone): string[] {
         );
     }
     for (const e of zone.elements) {
-        if (z.owner.get(e) !== zone)
-            out.push(`${name}: element 0x${e.toString(16)} owned by another zone`);
+        if (z.owner.get(e) !== zone) out.push(`${name}: element ${hex(e)} owned by another zone`);
         if (zone.crammed === 0 && !in_zone_memory(z, e, zone.elem_size)) {
-            out.push(`${name}: element 0x${e.toString(16)} outside zdata and zone_map`);
+            out.push(`${name}: element ${hex(e)} outside zdata and zone_map`);
         }
     }
     /*
@@ -1051,7 +1049,7 @@ export function zone_verify_all(z: Zalloc): string[] {
         const n = touching.get(i) ?? 0;
         if (n > 0 ? a !== n : a !== 0 && a !== ZONE_PAGE_UNUSED) {
             out.push(
-                `zone_page_table[${i}] (0x${(z.zone_map_min_address + i * PAGE_SIZE).toString(16)}): alloc_count ${a}, ${n} live elements`,
+                `zone_page_table[${i}] (${hex(z.zone_map_min_address + i * PAGE_SIZE)}): alloc_count ${a}, ${n} live elements`,
             );
         }
     }

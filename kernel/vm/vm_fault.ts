@@ -49,6 +49,7 @@ import {
 import { vm_page_grab_user, vm_page_wait, vm_pagein, type VmRuntime } from "./vm_pageout.ts";
 import { VM_PROT_NONE, VM_PROT_NOTIFY, VM_PROT_WRITE } from "./vm_prot.ts";
 import { vm_object_anonymous } from "./vm_user.ts";
+import { hex } from "../../util/hex.ts";
 
 /** A page for `what`, waiting (running the pageout daemon) while free memory is below the reserve. */
 /** The faulting thread, for the messages of a wait or an out-of-memory panic (made only then). */
@@ -61,7 +62,7 @@ function page_grab(k: Kernel, vm: VmRuntime, who: Faulter): number {
     for (;;) {
         const i = vm_page_grab_user(k, vm);
         if (i >= 0) return i;
-        vm_page_wait(k, vm, `${who.task.name} fault at 0x${who.va.toString(16)}`);
+        vm_page_wait(k, vm, `${who.task.name} fault at ${hex(who.va)}`);
     }
 }
 

@@ -50,6 +50,7 @@ import {
     VM_PROT_NONE,
     VM_PROT_NOTIFY,
 } from "./vm_prot.ts";
+import { printf_x } from "../../util/hex.ts";
 
 /** The hooks of a user map: deleting and protecting reach the task's pmap. */
 export function user_map_hooks(k: Kernel, task: Task): VmMapHooks {
@@ -230,11 +231,11 @@ export function vm_user_verify(k: Kernel, tasks: readonly Task[]): string[] {
                 while (o !== null && o !== owner) o = o.shadow;
                 if (owner === null || o === null) {
                     out.push(
-                        `${task.name}: PTE for ${va.toString(16)} maps a page not owned by the entry's objects`,
+                        `${task.name}: PTE for ${printf_x(va)} maps a page not owned by the entry's objects`,
                     );
                 } else if (lo & 2 && owner !== e.object) {
                     out.push(
-                        `${task.name}: writable PTE for ${va.toString(16)} maps a shadowed (copy-on-write) page`,
+                        `${task.name}: writable PTE for ${printf_x(va)} maps a shadowed (copy-on-write) page`,
                     );
                 }
                 if (out.length > 20) return out;
@@ -249,7 +250,7 @@ export function vm_user_verify(k: Kernel, tasks: readonly Task[]): string[] {
                     pmap_entry_read(p.mem, p.pae, pte) & INTEL_PTE_VALID &&
                     !vm_map_lookup_entry(task.map, a).found
                 ) {
-                    out.push(`${task.name}: PTE for ${a.toString(16)} outside every map entry`);
+                    out.push(`${task.name}: PTE for ${printf_x(a)} outside every map entry`);
                 }
             }
         }

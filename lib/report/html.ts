@@ -6,7 +6,9 @@
  */
 import type { SlabInfo } from "../../kernel/kern/kmem.ts";
 import type { Layout } from "../../kernel/layout.ts";
-import { hex, layout_svg, size_text, xml_escape } from "./svg.ts";
+import { layout_svg, size_text } from "./svg.ts";
+import { xml_escape } from "../../util/xml.ts";
+import { hex32 } from "../../util/hex.ts";
 
 /** One boot of a --sweep: kernel_map free and largest free range at one RAM size. */
 export interface SweepPoint {
@@ -64,8 +66,8 @@ function physical_table(l: Layout): string {
     return table(
         ["start", "end", "size", "what"],
         l.physical.map((r) => [
-            hex(r.start),
-            hex(r.end),
+            hex32(r.start),
+            hex32(r.end),
             esc(size_text(r.end - r.start)),
             esc(r.what),
         ]),
@@ -226,9 +228,9 @@ export function report_html(r: ReportInput): string {
         const km = l.kernel_map;
         out.push(`<h2>Kernel virtual address space at boot point “${esc(l.at)}”</h2>`);
         out.push(
-            `<p>kernel_map ${hex(km.min)}-${hex(km.max)}: size ${km.size} (${esc(size_text(km.size))}), ${km.nentries} entries, ` +
-                `free ${esc(size_text(km.free))}, largest free range ${esc(size_text(km.largest_free.size))} at ${hex(km.largest_free.start)}. ` +
-                `Direct map of physical ${hex(l.phys_first_addr)}-${hex(l.phys_last_addr)}; kernel virtual space starts at ${hex(l.kernel_virtual_start)}.</p>`,
+            `<p>kernel_map ${hex32(km.min)}-${hex32(km.max)}: size ${km.size} (${esc(size_text(km.size))}), ${km.nentries} entries, ` +
+                `free ${esc(size_text(km.free))}, largest free range ${esc(size_text(km.largest_free.size))} at ${hex32(km.largest_free.start)}. ` +
+                `Direct map of physical ${hex32(l.phys_first_addr)}-${hex32(l.phys_last_addr)}; kernel virtual space starts at ${hex32(l.kernel_virtual_start)}.</p>`,
         );
         out.push(`<div class="svgbox">${layout_svg(l)}</div>`);
         out.push("<h2>kernel_map-&gt;size, term by term</h2>", terms_table(l));

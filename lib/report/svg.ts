@@ -6,18 +6,8 @@
  * scale, and hex axes. Pure functions: a Layout in, a string out.
  */
 import type { Layout, LayoutEntry } from "../../kernel/layout.ts";
-
-/** Text and attribute values, escaped for XML. */
-export function xml_escape(s: string): string {
-    return s
-        .replace(/&/g, "&amp;")
-        .replace(/</g, "&lt;")
-        .replace(/>/g, "&gt;")
-        .replace(/"/g, "&quot;")
-        .replace(/'/g, "&#39;");
-}
-
-export const hex = (n: number): string => "0x" + (n >>> 0).toString(16).padStart(8, "0");
+import { hex32 } from "../../util/hex.ts";
+import { xml_escape } from "../../util/xml.ts";
 
 /** "1.5 MiB", "4 KiB", "2 GiB". */
 export function size_text(bytes: number): string {
@@ -56,7 +46,7 @@ function scale(lo: number, hi: number): Scale {
 const f = (n: number): string => String(Math.round(n * 100) / 100);
 
 function title(e: LayoutEntry): string {
-    return `<title>${xml_escape(`${entry_label(e)}\n${hex(e.start)}-${hex(e.end)}\n${size_text(e.size)} (${e.size} bytes)`)}</title>`;
+    return `<title>${xml_escape(`${entry_label(e)}\n${hex32(e.start)}-${hex32(e.end)}\n${size_text(e.size)} (${e.size} bytes)`)}</title>`;
 }
 
 /** A label inside [x0, x1), truncated to fit, or nothing when it cannot fit. */
@@ -72,7 +62,7 @@ function rect(e: LayoutEntry, s: Scale, y: number, h: number, cls: string, attrs
     const x1 = s.x(e.end);
     const w = Math.max(x1 - x0, 1);
     const data = attrs
-        ? ` data-start="${hex(e.start)}" data-end="${hex(e.end)}" data-label="${xml_escape(entry_label(e))}"`
+        ? ` data-start="${hex32(e.start)}" data-end="${hex32(e.end)}" data-label="${xml_escape(entry_label(e))}"`
         : "";
     const wired = e.kind === "entry" && e.wired ? " wired" : "";
     return (
@@ -135,7 +125,7 @@ function axis(s: Scale, y: number): string {
         if (isEnd && x - last < 80) out.pop();
         const anchor = t === s.lo ? "start" : isEnd ? "end" : "middle";
         out.push(
-            `<text class="axis-label" x="${f(x)}" y="${y + 17}" text-anchor="${anchor}">${hex(t)}</text>`,
+            `<text class="axis-label" x="${f(x)}" y="${y + 17}" text-anchor="${anchor}">${hex32(t)}</text>`,
         );
         last = x;
     }
@@ -173,7 +163,7 @@ export function layout_svg(l: Layout): string {
   rect:hover { stroke: #000; stroke-width: 1.5; }
 </style>`);
     out.push(
-        `<text class="heading" x="${LEFT}" y="18">kernel_map ${hex(km.min)}-${hex(km.max)} (${size_text(km.max - km.min)}), to scale` +
+        `<text class="heading" x="${LEFT}" y="18">kernel_map ${hex32(km.min)}-${hex32(km.max)} (${size_text(km.max - km.min)}), to scale` +
             ` — size ${size_text(km.size)}, free ${size_text(km.free)}, largest free range ${size_text(km.largest_free.size)}</text>`,
     );
     out.push(map_rows(km.entries, whole, 28, "", true));
@@ -185,7 +175,7 @@ export function layout_svg(l: Layout): string {
         `<polygon class="zoom-guide" points="${f(gx0)},122 ${f(gx1)},122 ${f(zoom.x(km.max))},150 ${f(zoom.x(zlo))},150"/>`,
     );
     out.push(
-        `<text class="heading" x="${LEFT}" y="168">zoom: above the direct map, ${hex(zlo)}-${hex(km.max)} (${size_text(km.max - zlo)}), to scale</text>`,
+        `<text class="heading" x="${LEFT}" y="168">zoom: above the direct map, ${hex32(zlo)}-${hex32(km.max)} (${size_text(km.max - zlo)}), to scale</text>`,
     );
     out.push(map_rows(km.entries, zoom, 178, "zoom-", false));
     out.push(axis(zoom, 250));

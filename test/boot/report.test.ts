@@ -13,7 +13,8 @@ import { bootImage, type ImageOptions } from "../../lib/index.ts";
 import { prepare_image } from "../../lib/model.ts";
 import { report_html } from "../../lib/report/html.ts";
 import { parse_sweep, report_input, report_layout, sweep } from "../../lib/report/report.ts";
-import { entry_label, layout_svg, xml_escape } from "../../lib/report/svg.ts";
+import { entry_label, layout_svg } from "../../lib/report/svg.ts";
+import { xml_escape } from "../../util/xml.ts";
 import { ROOT, cli } from "./helpers.ts";
 
 const DI = join(ROOT, "images/debian-installer");
@@ -57,7 +58,8 @@ describe("report: HTML/SVG of the kernel layout", async () => {
     });
 
     it("escapes text for XML", () => {
-        expect(xml_escape(`a<b & "c">'`)).toBe("a&lt;b &amp; &quot;c&quot;&gt;&#39;");
+        expect(xml_escape(`a<b & "c">'`)).toBe("a&lt;b &amp; &quot;c&quot;&gt;&apos;");
+        expect(xml_escape("bell\u0007 cr\r tab\t nl\n")).toBe("bell? cr? tab\t nl\n");
         const l = structuredClone(layout!);
         l.kernel_map.entries[1]!.tag = "<evil & co>";
         const svg = layout_svg(l);
