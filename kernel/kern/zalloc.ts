@@ -3,7 +3,7 @@
  * and the kalloc built on it (kern/kalloc.c), as they were before the slab
  * allocator replaced both (7bc54a62, 2011-12-13; master 3f7ad298, 2012-01).
  *
- * Three eras (ZALLOC_ERAS below; reference §9):
+ * Three eras (ZALLOC_ERAS below; docs/fidelity.md §8):
  *   "1997"  f07a4c84  initial import: every failure panics "zalloc"; no
  *                     align argument; zone_map 12 MiB; no gc kentry hack.
  *   "2009"  a72523c6 + fa6c711d (2009-10-14): panic text "zalloc: zone %s

@@ -1,10 +1,10 @@
 /*
  * test/unit/kernel/vm/vm_pageout.test.ts — the thresholds vm_pageout() sets
- * (reference gnumach-memory.md §10.3, both eras), the ones a boot really
+ * (docs/fidelity.md §9, both eras), the ones a boot really
  * ends up with, and vm_page_grab's policy for unprivileged allocations.
  *
- * Reading of §10.3: F = vm_page_free_count − reserved. Its worked example
- * ("F = 470k pages") only comes out with 470000 as the *free count*: old
+ * Reading of the formulas: F = vm_page_free_count − reserved. The example
+ * of a 1.8 GiB machine ("F = 470k pages") only comes out with 470000 as the *free count*: old
  * era 50 + 10 + ⌊469950/100⌋ = 4759 and 50 + 15 + ⌊469950/80⌋ = 5939; new
  * era 500 + 100 + ⌊469500·8/100⌋ = 38160 and 500 + 150 + ⌊469500·10/100⌋ =
  * 47600 (with F = 470000 itself, every value would be one or ten higher).
@@ -37,7 +37,7 @@ import { bootImage } from "../../../../lib/index.ts";
 const HELLO = join(import.meta.dirname, "../../../../images/user-hello");
 const PG = 4096;
 
-describe("vm_pageout_setup (§10.3)", () => {
+describe("vm_pageout_setup (docs/fidelity.md §9)", () => {
     it("1997 – 2014-08 (reserved 50): the reference's example with 470k free pages", () => {
         expect(vm_pageout_setup(470000, 50, false)).toEqual({
             vm_page_free_reserved: 50,
