@@ -75,6 +75,37 @@ function physical_table(l: Layout): string {
     );
 }
 
+/** The page's words for a status: the CLI's ("boot failed" for a stuck boot, as lib/stop.ts says it). */
+const STATUS_WORDS: Record<string, string> = {
+    ok: "boot completed",
+    panic: "kernel panic",
+    stuck: "boot failed",
+    crash: "guest crashed",
+    timeout: "timeout",
+};
+
+export function status_words(status: string): string {
+    return STATUS_WORDS[status] ?? status;
+}
+
+/** Caches holding memory in a table; the empty ones (most, right after boot) folded away under it. */
+function slab_section(d: SlabInfo[]): string {
+    const used = d.filter((c) => c.mem_usage > 0 || c.nr_objs > 0);
+    const empty = d.filter((c) => !(c.mem_usage > 0 || c.nr_objs > 0));
+    const total = d.reduce((s, c) => s + c.mem_usage, 0);
+    const out = [
+        slab_table(used),
+        `<p>${d.length} caches, ${total}k memory; ${used.length} hold memory.</p>`,
+    ];
+    if (empty.length)
+        out.push(
+            `<details><summary>${empty.length} empty caches (no objects, no slabs)</summary>`,
+            slab_table(empty),
+            "</details>",
+        );
+    return out.join("\n");
+}
+
 function slab_table(d: SlabInfo[]): string {
     return table(
         ["cache", "obj size", "slab size", "bufs/slab", "objs", "bufs", "memory", "reclaimable"],
@@ -116,7 +147,8 @@ export function sweep_svg(points: SweepPoint[]): string {
     ];
     out.push(`<style>
   .grid { stroke: #e3e3e3; } .ax { stroke: #444; } .tl { font: 11px sans-serif; fill: #333; }
-  .free { fill: none; stroke: #4a7ebb; stroke-width: 2; } .largest { fill: none; stroke: #d9822b; stroke-width: 2; stroke-dasharray: 6 3; }
+  .free { fill: none; stroke: #4a7ebb; stroke-opacity: 0.45; stroke-width: 8; stroke-linejoin: round; stroke-linecap: round; }
+  .largest { fill: none; stroke: #b35900; stroke-width: 2; stroke-dasharray: 6 3; }
   .ok { fill: #2e8b3d; } .fail { fill: #c0392b; } .boundary { stroke: #c0392b; stroke-width: 1.5; stroke-dasharray: 4 3; }
   .bl { font: bold 11px sans-serif; fill: #c0392b; } .lg { font: 12px sans-serif; fill: #222; }
 </style>`);
@@ -218,7 +250,7 @@ export function report_html(r: ReportInput): string {
     ];
     out.push(`<h1>${esc(r.title)}</h1>`);
     out.push(
-        `<p>Boot: <span class="status ${ok ? "ok" : "bad"}">${esc(r.status)}</span>${r.reason ? ` ${esc(r.reason)}` : ""}</p>`,
+        `<p>Boot: <span class="status ${ok ? "ok" : "bad"}">${esc(status_words(r.status))}</span>${r.reason ? ` ${esc(r.reason)}` : ""}</p>`,
     );
     out.push(
         `<dl class="params">${r.params.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join("")}</dl>`,
@@ -242,19 +274,12 @@ export function report_html(r: ReportInput): string {
     } else {
         out.push("<p><b>No layout:</b> the boot stopped before kernel_map existed.</p>");
     }
-    if (r.slabinfo) {
-        const total = r.slabinfo.reduce((s, c) => s + c.mem_usage, 0);
-        out.push(
-            "<h2>slabinfo</h2>",
-            slab_table(r.slabinfo),
-            `<p>${r.slabinfo.length} caches, ${total}k memory</p>`,
-        );
-    }
     if (r.sweep) {
         out.push("<h2>Free kernel_map against RAM size</h2>");
         out.push(
             `<p class="note">One boot per RAM size with the same parameters; free space and the largest free range of kernel_map ` +
-                `at the report's boot point (or where the boot stopped). The dashed red line marks where booting turns into failing.</p>`,
+                `at the report's boot point (or where the boot stopped). The wide pale line is the free space, the dashed line on it ` +
+                `the largest free range: where they coincide, all free space is one range. The dashed red line marks where booting turns into failing.</p>`,
         );
         out.push(`<div class="svgbox">${sweep_svg(r.sweep)}</div>`);
         out.push(
@@ -273,6 +298,7 @@ export function report_html(r: ReportInput): string {
             ),
         );
     }
+    if (r.slabinfo) out.push("<h2>slabinfo</h2>", slab_section(r.slabinfo));
     out.push("</body>", "</html>", "");
     return out.join("\n");
 }
