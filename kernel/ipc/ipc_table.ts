@@ -20,8 +20,7 @@ import {
 } from "../kern/kern_return.ts";
 import { printf_once, type Kernel } from "../kern/kernel.ts";
 import { kmem_alloc, kmem_free, kmem_realloc } from "../vm/vm_kern.ts";
-import { kalloc, kfree } from "../kern/kalloc.ts";
-import { zkalloc, zkfree } from "../kern/zalloc.ts";
+
 import { printf_x } from "../../util/hex.ts";
 
 /** sizeof(struct ipc_entry) on i386. */
@@ -133,8 +132,8 @@ export function ipc_space_capacity(space: IpcSpace): number {
 /** kalloc/kfree of the kernel's era (slab kalloc caches, or the kalloc zones). */
 export function ipc_hooks(k: Kernel): IpcHooks {
     return {
-        kalloc: (size) => (k.kmem ? kalloc(k.kmem, size) : zkalloc(k.zone!, size)),
-        kfree: (va, size) => (k.kmem ? kfree(k.kmem, va, size) : zkfree(k.zone!, va, size)),
+        kalloc: (size) => k.allocator.kalloc(size),
+        kfree: (va, size) => k.allocator.kfree(va, size),
     };
 }
 

@@ -15,6 +15,7 @@ import type { VmMap } from "../vm/vm_map.ts";
 import type { VmObject } from "../vm/vm_object.ts";
 import type { VmPageTable } from "../vm/vm_page.ts";
 import type { Kmem } from "./kmem.ts";
+import { NO_ALLOCATOR, type Allocator } from "./allocator.ts";
 import type { Sched } from "./sched_prim.ts";
 import type { Task } from "./task.ts";
 import type { VmMapEntrySource, VmMapHooks } from "../vm/vm_map.ts";
@@ -88,6 +89,8 @@ export interface Kernel {
     /** The slab allocator (slab era), or the zone allocator (zalloc era). */
     kmem: Kmem | null;
     zone: Zalloc | null;
+    /** Whichever of the two this kernel has, chosen once by vm_mem_bootstrap (allocator.ts). */
+    allocator: Allocator;
     /** zdata, stolen in the zone era. */
     zdata: number;
     /** Virtual clock in ticks (hz = 100): advanced by workloads, read by slab_collect / zone_gc. */
@@ -164,6 +167,7 @@ export function kernel_create(
         kentry_map_next: 0,
         kmem: null,
         zone: null,
+        allocator: NO_ALLOCATOR,
         zdata: 0,
         ticks: 0,
         snapshots: new Map(),

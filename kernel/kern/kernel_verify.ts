@@ -5,8 +5,7 @@
  * tasks their maps and pmaps, the VM/pmap consistency and the default pager.
  */
 import type { Kernel } from "./kernel.ts";
-import { kmem_verify } from "./kmem.ts";
-import { zone_verify_all } from "./zalloc.ts";
+
 import { pmap_pv_verify, pmap_verify } from "../i386/pmap.ts";
 import { kobj_live } from "./kobj.ts";
 import { vm_map_verify, type VmMap } from "../vm/vm_map.ts";
@@ -31,8 +30,7 @@ export function kernel_verify(k: Kernel): string[] {
     ].filter((m): m is VmMap => m !== null);
     for (const m of maps) add(m.name, vm_map_verify(m));
     if (k.vm_page) add("vm_page", vm_page_verify(k.vm_page));
-    if (k.kmem) add("slab", kmem_verify(k.kmem));
-    if (k.zone) add("zalloc", zone_verify_all(k.zone));
+    add(k.allocator.name, k.allocator.verify());
     const tasks = (k.sched?.tasks ?? []).filter((t) => t.state === "alive");
     for (const t of tasks) {
         if (t.map) add(t.map.name, vm_map_verify(t.map));

@@ -44,6 +44,7 @@ import { vm_map_enter, vm_map_entry_extend, type VmMapEntrySource } from "./vm_m
 import { VM_INHERIT_DEFAULT, VM_PROT_ALL, VM_PROT_DEFAULT } from "./vm_prot.ts";
 import { pmap_enter } from "../i386/pmap.ts";
 import { vm_object_allocate } from "./vm_object.ts";
+import { slab_allocator, zone_allocator } from "../kern/allocator.ts";
 import { kobj_alloc, kobj_caches_init, kobj_free } from "../kern/kobj.ts";
 import { vm_page_grab } from "./vm_page.ts";
 import { vm_page_bootstrap } from "./vm_resident.ts";
@@ -233,6 +234,7 @@ function allocator_init(k: Kernel, src: EntrySources): void {
 export function vm_mem_bootstrap(k: Kernel): EntrySources {
     const backend = kmem_backend(k, () => k.ticks);
     const { start, end } = vm_page_bootstrap(k, k.params.zalloc ? ZDATA_SIZE : 0);
+    // The era's allocator, chosen once: everything era-neutral goes through k.allocator.
     if (k.params.zalloc) {
         k.zone = zone_bootstrap(backend, {
             zone_map_size: k.params.zone_map_size,
@@ -241,11 +243,13 @@ export function vm_mem_bootstrap(k: Kernel): EntrySources {
             zdata_size: ZDATA_SIZE,
             defer_zone_init: true,
         });
+        k.allocator = zone_allocator(k.zone);
     } else {
         k.kmem = slab_bootstrap(backend, {
             verify: k.params.slab_verify === 1,
             cpu_pools: k.params.cpu_pools === 1,
         });
+        k.allocator = slab_allocator(k.kmem);
     }
     k.kernel_object = vm_object_allocate(
         k.params.vm_max_kernel_address - k.params.vm_min_kernel_address + 1,

@@ -42,8 +42,7 @@
  */
 import { panic } from "../kern/debug.ts";
 import type { Kernel } from "../kern/kernel.ts";
-import { slab_collect, slab_info } from "../kern/kmem.ts";
-import { consider_zone_gc, zone_info_print } from "../kern/zalloc.ts";
+
 import {
     default_pager_read,
     default_pager_slot_alloc,
@@ -206,8 +205,7 @@ export function vm_page_oom(k: Kernel, vm: VmRuntime | null, who: string): never
         p("mach86: top memory consumers (resident pages):");
         for (const line of vm.consumers()) p(`  ${line}`);
     }
-    if (k.kmem) slab_info(k.kmem, p);
-    else if (k.zone) zone_info_print(k.zone, p);
+    k.allocator.info(p);
     panic(`vm_page_wait: out of memory (${who})`);
 }
 
@@ -306,8 +304,7 @@ export function vm_pageout_scan(k: Kernel, vm: VmRuntime): number {
     const th = vm.thresholds;
     vm.stats.scans++;
     vm.pageout_wanted = false;
-    if (k.kmem) slab_collect(k.kmem);
-    else if (k.zone) consider_zone_gc(k.zone);
+    k.allocator.collect();
     const start_free = t.vm_page_free_count;
     let burst = 0;
     // One look at each pageable page per scan: a page reactivated now (say,
