@@ -29,7 +29,7 @@ import {
 import { SparsePhysMem } from "../emulator/physmem.ts";
 import type { CpuState, PhysMem } from "../emulator/types.ts";
 import { assert, KernelPanic } from "../kernel/kern/debug.ts";
-import { kernel_create, type BootPoint, type Kernel } from "../kernel/kern/kernel.ts";
+import { booted, kernel_create, type BootPoint, type Kernel } from "../kernel/kern/kernel.ts";
 import { kernel_boot, type BootOutcome, type BootStep } from "../kernel/kern/startup.ts";
 import { sample_record, type Sample } from "../kernel/kern/kern_sample.ts";
 import {
@@ -436,12 +436,12 @@ async function kboot_v86(req: KbootRequest, inspect: Inspect): Promise<KbootResu
                     r.eax = 0;
                     return;
                 case HC.RUN:
-                    r.eax = userStep(() => user_start(res!.k, r.esi));
+                    r.eax = userStep(() => user_start(booted(res!.k), r.esi));
                     if (userStop) m.stop(userStop);
                     return;
                 case HC.TRAP:
-                    if (res?.k.sched && frame_is_user(res.k, r.edi)) {
-                        r.eax = userStep(() => user_trap(res!.k, r.edi, r.esi));
+                    if (res?.k.sched && frame_is_user(booted(res.k), r.edi)) {
+                        r.eax = userStep(() => user_trap(booted(res!.k), r.edi, r.esi));
                         if (userStop) m.stop(userStop);
                         return;
                     }

@@ -9,7 +9,7 @@
  * task's page directory, TSS.esp0 pointed at its kernel stack).
  */
 import { assert, panic } from "../kern/debug.ts";
-import type { Kernel } from "../kern/kernel.ts";
+import type { BootedKernel } from "../kern/kernel.ts";
 import { kern_return_name } from "../kern/kern_return.ts";
 import { syscall } from "../kern/syscall_sw.ts";
 import { thread_select, type Sched } from "../kern/sched_prim.ts";
@@ -52,8 +52,8 @@ const EXCEPTION_NAMES: Readonly<Record<number, string>> = {
     19: "SIMD floating point (#XM)",
 };
 
-function frame_pa(k: Kernel, kva: number): number {
-    const pa = pmap_extract(k.kernel_pmap!, kva);
+function frame_pa(k: BootedKernel, kva: number): number {
+    const pa = pmap_extract(k.kernel_pmap, kva);
     if (pa === 0) panic(`trap: trap frame at ${hex32(kva)} is not mapped`);
     return pa;
 }
@@ -65,19 +65,19 @@ function frame_pa(k: Kernel, kva: number): number {
  */
 const frame_words = new Uint32Array(FRAME_WORDS);
 
-function frame_read(k: Kernel, kva: number): Uint32Array {
+function frame_read(k: BootedKernel, kva: number): Uint32Array {
     const pa = frame_pa(k, kva);
     for (let i = 0; i < FRAME_WORDS; i++) frame_words[i] = k.mem.read32(pa + 4 * i);
     return frame_words;
 }
 
 /** Write back the one register a system call returns (EAX). */
-function frame_write_eax(k: Kernel, kva: number, f: Uint32Array): void {
+function frame_write_eax(k: BootedKernel, kva: number, f: Uint32Array): void {
     k.mem.write32(frame_pa(k, kva) + 4 * FRAME.EAX, f[FRAME.EAX]!);
 }
 
 /** #PF from user mode: vm_fault, or the task is killed with the address, the access and the reason. */
-function user_page_fault(k: Kernel, s: Sched, th: Thread, f: Uint32Array, cr2: number): void {
+function user_page_fault(k: BootedKernel, s: Sched, th: Thread, f: Uint32Array, cr2: number): void {
     const err = f[FRAME.ERR]!;
     const write = (err & 2) !== 0;
     const kr = vm_fault(k, th.task, cr2, write ? VM_PROT_READ | VM_PROT_WRITE : VM_PROT_READ);
@@ -98,13 +98,13 @@ function user_page_fault(k: Kernel, s: Sched, th: Thread, f: Uint32Array, cr2: n
  * the CPU at a scheduling point, not between a fault and the faulting
  * thread's first touch of its new page.
  */
-function thread_dispatch(k: Kernel, s: Sched, tick: boolean): number {
+function thread_dispatch(k: BootedKernel, s: Sched, tick: boolean): number {
     if (tick && k.vm && vm_pageout_should_run(k, k.vm)) vm_pageout_scan(k, k.vm);
     const prev = s.current;
     const next = thread_select(s);
     s.current = next;
     if (next === null) {
-        pmap_activate(k.kernel_pmap!);
+        pmap_activate(k.kernel_pmap);
         return 0;
     }
     if (next !== prev || !next.task.pmap.active) {
@@ -116,13 +116,13 @@ function thread_dispatch(k: Kernel, s: Sched, tick: boolean): number {
 }
 
 /** Whether the trap frame at `frame_kva` was pushed by a trap from ring 3 (CS RPL 3). */
-export function frame_is_user(k: Kernel, frame_kva: number): boolean {
-    if (pmap_extract(k.kernel_pmap!, frame_kva) === 0) return false;
+export function frame_is_user(k: BootedKernel, frame_kva: number): boolean {
+    if (pmap_extract(k.kernel_pmap, frame_kva) === 0) return false;
     return (k.mem.read32(frame_pa(k, frame_kva) + 4 * FRAME.CS) & 3) === 3;
 }
 
 /** HC_RUN: the stub enters user mode for the first time. `tss_kva` is the stub's TSS. */
-export function user_start(k: Kernel, tss_kva: number): number {
+export function user_start(k: BootedKernel, tss_kva: number): number {
     const s = k.sched;
     if (!s) return 0;
     s.tss_kva = tss_kva;
@@ -131,7 +131,7 @@ export function user_start(k: Kernel, tss_kva: number): number {
 }
 
 /** HC_TRAP from ring 3: handle the trap of the current thread; the frame to resume from (0: none left). */
-export function user_trap(k: Kernel, frame_kva: number, cr2: number): number {
+export function user_trap(k: BootedKernel, frame_kva: number, cr2: number): number {
     const s = k.sched!;
     const th = s.current;
     assert(th !== null, "user_trap: no current thread");

@@ -12,7 +12,7 @@
  * user-bootstrap image"; an ELF file that is not an i386 executable still
  * panics, with the reason.
  */
-import type { Kernel } from "./kernel.ts";
+import type { BootedKernel } from "./kernel.ts";
 import type { Task } from "./task.ts";
 import { copyout } from "../i386/copyinout.ts";
 import { round_page, trunc_page } from "../i386/vm_param.ts";
@@ -65,7 +65,7 @@ export function elf_parse(b: Uint8Array): ExecImage | null | string {
 
 /** read_exec for each segment; a string says what failed. */
 export function exec_load(
-    k: Kernel,
+    k: BootedKernel,
     task: Task,
     image: ExecImage,
     file: Uint8Array,
@@ -89,7 +89,7 @@ export function exec_load(
 }
 
 /** build_args_and_stack: the initial user ESP. */
-export function build_args_and_stack(k: Kernel, task: Task, argv: readonly string[]): number {
+export function build_args_and_stack(k: BootedKernel, task: Task, argv: readonly string[]): number {
     const base = k.params.vm_min_kernel_address - USER_STACK_SIZE;
     vm_allocate(task, base, USER_STACK_SIZE, false);
     const enc = new TextEncoder();

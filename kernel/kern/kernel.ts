@@ -16,6 +16,7 @@ import type { VmObject } from "../vm/vm_object.ts";
 import type { VmPageTable } from "../vm/vm_page.ts";
 import type { Kmem } from "./kmem.ts";
 import { NO_ALLOCATOR, type Allocator } from "./allocator.ts";
+import { InvariantFailure } from "./debug.ts";
 import type { Sched } from "./sched_prim.ts";
 import type { Task } from "./task.ts";
 import type { VmMapEntrySource, VmMapHooks } from "../vm/vm_map.ts";
@@ -179,6 +180,25 @@ export function kernel_create(
         vm: null,
         sched: null,
     };
+}
+
+/**
+ * The kernel once pmap_bootstrap (kernel_pmap), vm_page_bootstrap (vm_page)
+ * and kmem_init (kernel_map) have run: the code that only runs after them
+ * takes a BootedKernel, so these fields are typed as present there.
+ */
+export interface BootedKernel extends Kernel {
+    kernel_pmap: Pmap;
+    vm_page: VmPageTable;
+    kernel_map: VmMap;
+}
+
+/** `k` as a BootedKernel; calling it before those boot stages ran is a bug in mach86. */
+export function booted(k: Kernel): BootedKernel {
+    if (k.kernel_pmap && k.vm_page && k.kernel_map) return k as BootedKernel;
+    throw new InvariantFailure(
+        "kernel used before pmap_bootstrap, vm_page_bootstrap and kmem_init ran",
+    );
 }
 
 /**

@@ -4,7 +4,7 @@
  * submap, the resident page table, the allocator of the era, and for user
  * tasks their maps and pmaps, the VM/pmap consistency and the default pager.
  */
-import type { Kernel } from "./kernel.ts";
+import { booted, type Kernel } from "./kernel.ts";
 
 import { pmap_pv_verify, pmap_verify } from "../i386/pmap.ts";
 import { kobj_live } from "./kobj.ts";
@@ -36,7 +36,7 @@ export function kernel_verify(k: Kernel): string[] {
         if (t.map) add(t.map.name, vm_map_verify(t.map));
         add(`${t.name} pmap`, pmap_verify(t.pmap));
     }
-    if (tasks.length) add("user VM", vm_user_verify(k, tasks));
+    if (tasks.length) add("user VM", vm_user_verify(booted(k), tasks));
     if (k.vm) add("default pager", default_pager_verify(k.vm.pager));
     if (k.kernel_pmap?.globals.pv_alloc) {
         const pv = pmap_pv_verify(k.kernel_pmap.globals);

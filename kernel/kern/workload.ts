@@ -9,7 +9,7 @@
  * allocators' failure modes can be reproduced and compared.
  */
 import { assert, KernelPanic } from "./debug.ts";
-import type { Kernel } from "./kernel.ts";
+import { booted, type BootedKernel, type Kernel } from "./kernel.ts";
 import { kernel_sample, type Sample } from "./kern_sample.ts";
 import type { VmMap } from "../vm/vm_map.ts";
 
@@ -125,9 +125,9 @@ class Runner {
     readonly samples: Sample[] = [];
     steps = 0;
     private rand: number;
-    private readonly k: Kernel;
+    private readonly k: BootedKernel;
 
-    constructor(k: Kernel, seed: number) {
+    constructor(k: BootedKernel, seed: number) {
         this.k = k;
         this.rand = seed >>> 0 || 1;
     }
@@ -344,7 +344,7 @@ class Runner {
 
 /** Run a workload on a booted kernel; a KernelPanic ends it with status "panic". */
 export function workload_run(k: Kernel, w: Workload): WorkloadResult {
-    const r = new Runner(k, w.seed);
+    const r = new Runner(booted(k), w.seed);
     try {
         for (const s of w.steps) {
             const failed = r.run(s);
