@@ -25,7 +25,7 @@ export const E820 = { RAM: 1, RESERVED: 2, ACPI: 3, NVS: 4, UNUSABLE: 5 } as con
 /** The EBDA SeaBIOS keeps below 640 KiB (1 KiB) and its segment in the BDA. */
 export const SEABIOS_EBDA = 0x9fc00;
 /** SeaBIOS's own tables at the top of RAM. */
-export const SEABIOS_HIGH_TABLES = 128 * KIB;
+const SEABIOS_HIGH_TABLES = 128 * KIB;
 const BIOS_FLASH = 0xfffc0000;
 
 /** SeaBIOS's e820 map for `ramSize` bytes of RAM (≥ 2 MiB, < 3.5 GiB: no RAM above 4 GiB). */

@@ -59,7 +59,7 @@ interface ElfSection {
 }
 
 /** Whether the file starts with the ELF magic "\x7fELF". */
-export function elf32_is_elf(file: FileBytes): boolean {
+function elf32_is_elf(file: FileBytes): boolean {
     const b = file.bytes;
     return b.length >= 4 && b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46;
 }

@@ -18,9 +18,9 @@ import { hex_pad8 } from "../util/hex.ts";
 export const MULTIBOOT_HEADER_MAGIC = 0x1badb002;
 export const MULTIBOOT_BOOTLOADER_MAGIC = 0x2badb002;
 /** The header must lie entirely within this many bytes of the file start. */
-export const MULTIBOOT_SEARCH = 8192;
+const MULTIBOOT_SEARCH = 8192;
 /** Bytes of a header without / with the a.out kludge address fields. */
-export const MULTIBOOT_HEADER_SIZE = 12;
+const MULTIBOOT_HEADER_SIZE = 12;
 export const MULTIBOOT_HEADER_AOUT_SIZE = 32;
 
 /** OS image header flags (spec §3.1.2). Bits 0..15 are required, 16..31 optional. */

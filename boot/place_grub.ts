@@ -54,7 +54,7 @@ import { FileBytes } from "./bytes.ts";
 import { LOADER_PROFILES } from "./profiles.ts";
 
 const I = MULTIBOOT_INFO;
-export const GRUB_BOOT_DEVICE = 0xe0ffffff;
+const GRUB_BOOT_DEVICE = 0xe0ffffff;
 /** sizeof (struct multiboot_info) in GRUB 2.06 (88 bytes + framebuffer fields, 8-aligned). */
 const GRUB_MBI_SIZE = 120;
 const APM_INFO_SIZE = 20;

@@ -197,7 +197,7 @@ export function concat(parts: Uint8Array[], total: number): Uint8Array {
     return out;
 }
 
-export function is_gzip(b: Uint8Array): boolean {
+function is_gzip(b: Uint8Array): boolean {
     return b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 }
 

@@ -22,7 +22,7 @@ import { kmem_alloc } from "../vm/vm_kern.ts";
 import { kernel_copy_from_phys } from "../vm/vm_resident.ts";
 import { printf_x } from "../../util/hex.ts";
 
-export const RAMDISK_MAX = 4;
+const RAMDISK_MAX = 4;
 
 export interface Ramdisk {
     unit: number;

@@ -55,7 +55,7 @@ function mib(bytes: number): string {
 }
 
 /** Decode an entry's flag bits ("P W U WT CD A D PS G WIRED"), "-" when none. */
-export function pmap_flags_string(lo: number, level: "PDPTE" | "PDE" | "PTE"): string {
+function pmap_flags_string(lo: number, level: "PDPTE" | "PDE" | "PTE"): string {
     const out: string[] = [];
     const bit = (mask: number, name: string): void => {
         if (lo & mask) out.push(name);

@@ -28,9 +28,9 @@ import { VM_PROT_READ, VM_PROT_WRITE } from "../vm/vm_prot.ts";
 import { sample_record } from "../kern/kern_sample.ts";
 import { hex32 } from "../../util/hex.ts";
 
-export const T_PAGE_FAULT = 14;
-export const T_SYSCALL = 0x80;
-export const T_CLOCK = 0x20;
+const T_PAGE_FAULT = 14;
+const T_SYSCALL = 0x80;
+const T_CLOCK = 0x20;
 /** Offset of esp0 in the i386 TSS. */
 const TSS_ESP0 = 4;
 

@@ -24,7 +24,7 @@ import { kmem_alloc, kmem_free, kmem_realloc } from "../vm/vm_kern.ts";
 import { printf_x } from "../../util/hex.ts";
 
 /** sizeof(struct ipc_entry) on i386. */
-export const IPC_ENTRY_SIZE = 16;
+const IPC_ENTRY_SIZE = 16;
 const PAGE_SIZE = 4096;
 const IPC_TABLE_ENTRIES_SIZE = 512;
 

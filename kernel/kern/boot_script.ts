@@ -77,7 +77,7 @@ export const VAL_STR = 1;
 export const VAL_PORT = 2;
 export const VAL_TASK = 3;
 export const VAL_SYM = 10; /* reference to a symbol, resolved at exec time */
-export const VAL_FUNC = 11;
+const VAL_FUNC = 11;
 
 /** A port (send right) the kernel hands to the script: an opaque handle. */
 export type BootScriptPort = number;
@@ -161,9 +161,6 @@ export interface BootScriptCmd {
     exec_funcs_list: PtrList<BootScriptSym>;
 }
 
-/** The brief's name for a parsed line. */
-export type BootScriptLine = BootScriptCmd;
-
 /**
  * What boot_script.h requires of its user (GNU Mach: kern/bootstrap.c).
  * Return values are BOOT_SCRIPT_* codes, 0 for success, as in Mach.
@@ -210,8 +207,8 @@ export interface BootScript {
 }
 
 /* i386 (ILP32) sizes of the structures boot_script.c allocates. */
-export const SIZEOF_STRUCT_CMD = 36;
-export const SIZEOF_STRUCT_ARG = 12;
+const SIZEOF_STRUCT_CMD = 36;
+const SIZEOF_STRUCT_ARG = 12;
 export const SIZEOF_STRUCT_SYM = 20;
 const SIZEOF_PTR = 4;
 
@@ -288,7 +285,7 @@ function builtin(
 }
 
 /** builtin_symbols[], in Mach's order; ramdisk-create is Debian's addition. */
-export const builtin_symbols: readonly BootScriptSym[] = Object.freeze([
+const builtin_symbols: readonly BootScriptSym[] = Object.freeze([
     builtin("task-create", create_task, VAL_TASK, false),
     builtin("task-resume", resume_task, VAL_NONE, true),
     builtin("prompt-task-resume", prompt_resume_task, VAL_NONE, true),
@@ -879,7 +876,7 @@ function compat_mode(modules: readonly BootScriptModule[]): boolean {
  * The BootScriptHost of kern/bootstrap.c over the kernel's hooks. `record`
  * receives each task and ramdisk created, with the module index being parsed.
  */
-export function bootstrap_script_host(
+function bootstrap_script_host(
     hooks: BootScriptHooks,
     record?: {
         task?(cmd: BootScriptCmd, task: BootScriptTask): void;

@@ -20,7 +20,7 @@ import { vm_allocate, vm_protect } from "../vm/vm_user.ts";
 import { VM_PROT_ALL, VM_PROT_EXECUTE, VM_PROT_READ, VM_PROT_WRITE } from "../vm/vm_prot.ts";
 import { hex } from "../../util/hex.ts";
 
-export const USER_STACK_SIZE = 64 * 1024;
+const USER_STACK_SIZE = 64 * 1024;
 const PT_LOAD = 1;
 
 export interface ExecImage {

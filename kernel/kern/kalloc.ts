@@ -20,8 +20,6 @@ import { hex_digits } from "../../util/hex.ts";
 
 export const KALLOC_FIRST_SHIFT = 5;
 export const KALLOC_NR_CACHES = 13;
-/** The largest size served by a cache (kalloc_131072). */
-export const KALLOC_MAX_CACHED = 1 << (KALLOC_FIRST_SHIFT + KALLOC_NR_CACHES - 1);
 
 const PAGE_SIZE = 4096;
 const round_page = (size: number): number => Math.ceil(size / PAGE_SIZE) * PAGE_SIZE;

@@ -215,7 +215,3 @@ export function printf_once(k: Kernel, site: string, s: string): void {
 export function phystokv(k: Kernel, pa: number): number {
     return (pa + k.params.vm_min_kernel_address) >>> 0;
 }
-
-export function kvtophys_direct(k: Kernel, va: number): number {
-    return (va - k.params.vm_min_kernel_address) >>> 0;
-}

@@ -33,10 +33,10 @@ export const KMEM_SLAB_SIZE_THRESHOLD = 8 * PAGE_SIZE;
 export const KMEM_BUF_SIZE_THRESHOLD = PAGE_SIZE / 8;
 /** hz = 100: five seconds of clock ticks between two garbage collections. */
 export const KMEM_GC_INTERVAL = 5 * 100;
-export const KMEM_CPU_POOL_TRANSFER_RATIO = 2;
-export const KMEM_CACHE_NAME_SIZE = 24;
+const KMEM_CPU_POOL_TRANSFER_RATIO = 2;
+const KMEM_CACHE_NAME_SIZE = 24;
 /** i386 CPU_L1_SHIFT is 6. */
-export const CPU_L1_SIZE = 64;
+const CPU_L1_SIZE = 64;
 
 /** sizeof(struct kmem_slab) on i386, and its modelled fields' offsets. */
 export const KMEM_SLAB_STRUCT_SIZE = 32;
@@ -53,8 +53,8 @@ export const KMEM_REDZONE_BYTE = 0xbb;
 export const KMEM_BUFTAG_ALLOC = 0xedc810a1;
 export const KMEM_BUFTAG_FREE = 0x0cb1eef4;
 /** 0xefbeaddeefbeadde and 0xfecaddbafecaddba as bytes in memory. */
-export const KMEM_FREE_PATTERN = Uint8Array.of(0xde, 0xad, 0xbe, 0xef, 0xde, 0xad, 0xbe, 0xef);
-export const KMEM_UNINIT_PATTERN = Uint8Array.of(0xba, 0xdd, 0xca, 0xfe, 0xba, 0xdd, 0xca, 0xfe);
+const KMEM_FREE_PATTERN = Uint8Array.of(0xde, 0xad, 0xbe, 0xef, 0xde, 0xad, 0xbe, 0xef);
+const KMEM_UNINIT_PATTERN = Uint8Array.of(0xba, 0xdd, 0xca, 0xfe, 0xba, 0xdd, 0xca, 0xfe);
 
 /* Cache flags (KMEM_CF_*); the same values as host_slab_info's CACHE_FLAGS_*. */
 export const KMEM_CF_NO_CPU_POOL = 0x01;
@@ -68,13 +68,13 @@ export const KMEM_CACHE_NOCPUPOOL = 0x1;
 export const KMEM_CACHE_NOOFFSLAB = 0x2;
 /** Never give slabs back; implies NOOFFSLAB and requires slab_free_fn == null. */
 export const KMEM_CACHE_NORECLAIM = 0x4;
-export const KMEM_CACHE_VERIFY = 0x8;
+const KMEM_CACHE_VERIFY = 0x8;
 
 /* kmem_cache_error() codes. */
-export const KMEM_ERR_INVALID = 0;
-export const KMEM_ERR_DOUBLEFREE = 1;
-export const KMEM_ERR_BUFTAG = 2;
-export const KMEM_ERR_MODIFIED = 3;
+const KMEM_ERR_INVALID = 0;
+const KMEM_ERR_DOUBLEFREE = 1;
+const KMEM_ERR_BUFTAG = 2;
+const KMEM_ERR_MODIFIED = 3;
 export const KMEM_ERR_REDZONE = 4;
 
 export type KmemCtor = (va: number) => void;
@@ -108,7 +108,7 @@ export interface KmemSlab {
 }
 
 /** A doubly linked list of slabs (Mach's struct list), head first. */
-export class SlabList {
+class SlabList {
     head: KmemSlab | null = null;
     tail: KmemSlab | null = null;
     length = 0;

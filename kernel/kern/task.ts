@@ -53,7 +53,7 @@ export interface Task {
 }
 
 /** The user address space of a task: [VM_MIN_ADDRESS, VM_MAX_ADDRESS), VM_MAX_ADDRESS = KERNELBASE. */
-export const VM_MIN_ADDRESS = 0;
+const VM_MIN_ADDRESS = 0;
 
 export function task_create(k: BootedKernel, tasks: Task[], name: string): Task {
     const pdpnum = k.params.pae ? 4 : 1;

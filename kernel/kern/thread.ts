@@ -44,12 +44,12 @@ export const FRAME = {
     SS: 14,
 } as const;
 export const FRAME_WORDS = 15;
-export const FRAME_SIZE = FRAME_WORDS * 4;
+const FRAME_SIZE = FRAME_WORDS * 4;
 
 /** Ring-3 selectors of the stub's GDT, and the EFLAGS of a new thread (IF, reserved bit 1). */
 export const USER_CS = 0x1b;
 export const USER_DS = 0x23;
-export const USER_EFLAGS = 0x202;
+const USER_EFLAGS = 0x202;
 
 export interface Thread {
     id: number;

@@ -59,21 +59,19 @@ export const ZONE_COLLECTABLE = 0x00000002;
 export const ZONE_EXHAUSTIBLE = 0x00000004;
 /** Panic if the zone is exhausted — only when zone_ignore_overflow is FALSE. */
 export const ZONE_FIXED = 0x00000008;
-/** Bits left to machine-dependent code. */
-export const ZONE_MACHINE_TYPES = 0xffff0000;
 
 /** zone_page_table values (kern/zalloc.c). */
-export const ZONE_PAGE_USED = 0;
+const ZONE_PAGE_USED = 0;
 export const ZONE_PAGE_UNUSED = -1;
 
 /** Size of struct zone_page_table_entry on i386: next pointer + two shorts. */
-export const SIZEOF_ZONE_PAGE_TABLE_ENTRY = 8;
+const SIZEOF_ZONE_PAGE_TABLE_ENTRY = 8;
 
 /** Default size of the zone memory stolen at boot, outside zone_map (zdata_size). */
 export const ZDATA_SIZE = 420 * 1024;
 
 /** The zones zone holds at most this many struct zone (zone_bootstrap). */
-export const ZONE_ZONE_MAX = 128;
+const ZONE_ZONE_MAX = 128;
 
 export type ZallocEra = "1997" | "2009" | "2011";
 
@@ -773,7 +771,7 @@ export function consider_zone_gc(z: Zalloc): boolean {
 /* ---------------------------------------------------------------------- */
 
 /** MINSIZE of kern/kalloc.h. */
-export const KALLOC_MINSIZE = 16;
+const KALLOC_MINSIZE = 16;
 
 /** k_zone_max[] of kern/kalloc.c: element limits of kalloc.1 … kalloc.32768 (same 1997–2011). */
 export const K_ZONE_MAX: readonly number[] = [

@@ -45,7 +45,7 @@ export interface KmemResult {
 }
 
 /** What deleting a map range does below vm_map: unmap, and free wired pages. */
-export function kmem_hooks(k: Kernel): VmMapHooks {
+function kmem_hooks(k: Kernel): VmMapHooks {
     return {
         entry_delete(_map: VmMap, entry: VmMapEntry, start: number, end: number) {
             if (entry.is_sub_map || entry.wired_count === 0) return;

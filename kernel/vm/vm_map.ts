@@ -283,7 +283,7 @@ export function vm_map_create(
     };
 }
 
-export function vm_map_reference(map: VmMap | null): void {
+function vm_map_reference(map: VmMap | null): void {
     if (map !== null) map.ref_count++;
 }
 

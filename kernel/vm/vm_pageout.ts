@@ -71,8 +71,8 @@ import { VM_PROT_NONE } from "./vm_prot.ts";
 import type { VmObject } from "./vm_object.ts";
 
 export const VM_PAGEOUT_BURST_MAX = 10;
-export const VM_PAGEOUT_BURST_WAIT_MS = 10;
-export const VM_PAGEOUT_EMPTY_WAIT_MS = 75;
+const VM_PAGEOUT_BURST_WAIT_MS = 10;
+const VM_PAGEOUT_EMPTY_WAIT_MS = 75;
 
 /** The thresholds vm_pageout() sets (in pages). */
 export interface VmPageoutThresholds {

@@ -84,7 +84,7 @@ const STATUS_WORDS: Record<string, string> = {
     timeout: "timeout",
 };
 
-export function status_words(status: string): string {
+function status_words(status: string): string {
     return STATUS_WORDS[status] ?? status;
 }
 
