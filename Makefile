@@ -2,7 +2,7 @@
 # Both install npm dependencies on first use (npm ci from package-lock.json).
 
 NODE_STAMP := node_modules/.mach86-installed
-SOURCES := $(shell find cli lib boot emulator kernel bench -name '*.ts' 2>/dev/null) $(wildcard schemas/*.json)
+SOURCES := $(shell find cli lib boot emulator kernel util bench -name '*.ts' 2>/dev/null) $(wildcard schemas/*.json)
 MACH86 := node dist/mach86.mjs
 
 # The real GNU Mach kernels that some tests boot: the team's shared directory

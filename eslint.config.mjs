@@ -3,6 +3,8 @@
 //   boot/ and kernel/ see emulator/ through type imports only; lib/ never imports cli/
 //   or v86; cli/ takes everything but types from lib/; nothing imports cli/, and the
 //   lower layers never import lib/; tests and benches use lib/ (or lower), never cli/.
+//   util/ (pure helpers such as hex formatting) sits below them all: every layer may
+//   import it, and it imports nothing of mach86.
 import tseslint from "typescript-eslint";
 
 const noCli = { group: ["**/cli/*", "**/cli"], message: "nothing imports cli/ (top layer)" };
@@ -26,6 +28,20 @@ export default tseslint.config(
             "@typescript-eslint/consistent-type-imports": "error",
             "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
         },
+    },
+    {
+        files: ["util/**/*.ts"],
+        rules: restrict({
+            paths: [noV86],
+            patterns: [
+                noCli,
+                noLib,
+                {
+                    group: ["**/emulator/*", "**/boot/*", "**/kernel/*"],
+                    message: "util/ is the bottom layer: it imports nothing of mach86",
+                },
+            ],
+        }),
     },
     {
         files: ["emulator/**/*.ts"],

@@ -11,7 +11,8 @@
  * and against each other, the load area must contain the header itself, and
  * the entry point must lie in the load area.
  */
-import { FOUR_GIB, type FileBytes, hex32, range_str } from "./bytes.ts";
+import { FOUR_GIB, type FileBytes, range_str } from "./bytes.ts";
+import { hex_pad8 } from "../util/hex.ts";
 import {
     type AoutKludge,
     type KernelImage,
@@ -23,17 +24,19 @@ import {
 export function aout_load_plan(file: FileBytes, offset: number, k: AoutKludge): KernelImage {
     const bad = (why: string): never => file.fail(`a.out kludge: ${why}`);
     if (k.load_addr > k.header_addr) {
-        bad(`load_addr ${hex32(k.load_addr)} is above header_addr ${hex32(k.header_addr)}`);
+        bad(`load_addr ${hex_pad8(k.load_addr)} is above header_addr ${hex_pad8(k.header_addr)}`);
     }
     const fileOff = offset - (k.header_addr - k.load_addr);
     if (fileOff < 0) {
         bad(
-            `header_addr − load_addr (${hex32(k.header_addr - k.load_addr)}) is larger than ` +
-                `the header's file offset ${hex32(offset)}`,
+            `header_addr − load_addr (${hex_pad8(k.header_addr - k.load_addr)}) is larger than ` +
+                `the header's file offset ${hex_pad8(offset)}`,
         );
     }
     if (k.load_end_addr !== 0 && k.load_end_addr < k.load_addr) {
-        bad(`load_end_addr ${hex32(k.load_end_addr)} is below load_addr ${hex32(k.load_addr)}`);
+        bad(
+            `load_end_addr ${hex_pad8(k.load_end_addr)} is below load_addr ${hex_pad8(k.load_addr)}`,
+        );
     }
     const loadSize = k.load_end_addr === 0 ? file.length - fileOff : k.load_end_addr - k.load_addr;
     const loadEnd = k.load_addr + loadSize;
@@ -47,16 +50,18 @@ export function aout_load_plan(file: FileBytes, offset: number, k: AoutKludge): 
     if (k.header_addr + MULTIBOOT_HEADER_AOUT_SIZE > loadEnd) {
         bad(
             `load area ${range_str(k.load_addr, loadEnd)} does not hold the header at ` +
-                `header_addr ${hex32(k.header_addr)}`,
+                `header_addr ${hex_pad8(k.header_addr)}`,
         );
     }
     const bssEnd = k.bss_end_addr === 0 ? loadEnd : k.bss_end_addr;
     if (bssEnd < loadEnd) {
-        bad(`bss_end_addr ${hex32(bssEnd)} is below the end of the load area ${hex32(loadEnd)}`);
+        bad(
+            `bss_end_addr ${hex_pad8(bssEnd)} is below the end of the load area ${hex_pad8(loadEnd)}`,
+        );
     }
     if (k.entry_addr < k.load_addr || k.entry_addr >= loadEnd) {
         bad(
-            `entry_addr ${hex32(k.entry_addr)} is outside the load area ` +
+            `entry_addr ${hex_pad8(k.entry_addr)} is outside the load area ` +
                 range_str(k.load_addr, loadEnd),
         );
     }

@@ -10,6 +10,7 @@
  * wrapped.
  */
 import { BootError } from "./errors.ts";
+import { hex_pad8 } from "../util/hex.ts";
 
 export const PAGE_SIZE = 4096;
 export const KIB = 1024;
@@ -59,14 +60,9 @@ export function align_up(n: number, align: number): number {
     return Math.ceil(n / align) * align;
 }
 
-/** "0x0010a000" (more digits at or above 4 GiB, never wrapped). */
-export function hex32(n: number): string {
-    return "0x" + n.toString(16).padStart(8, "0");
-}
-
 /** "0x00100000–0x00180000": a half-open range [start, end). */
 export function range_str(start: number, end: number): string {
-    return `${hex32(start)}–${hex32(end)}`;
+    return `${hex_pad8(start)}–${hex_pad8(end)}`;
 }
 
 /** "64 MiB", "2047.875 MiB", "4 KiB", "56 B" (rounded to 3 decimals). */

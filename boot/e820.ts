@@ -15,7 +15,8 @@
  * "BASE LENGTH TYPE" (numbers in hex with 0x or decimal; TYPE a number or
  * usable/reserved/acpi/nvs/unusable); '#' starts a comment.
  */
-import { FOUR_GIB, KIB, MIB, hex32 } from "./bytes.ts";
+import { FOUR_GIB, KIB, MIB } from "./bytes.ts";
+import { hex_pad8 } from "../util/hex.ts";
 import { BootError } from "./errors.ts";
 import type { MmapEntry } from "./mbi.ts";
 
@@ -24,7 +25,7 @@ export const E820 = { RAM: 1, RESERVED: 2, ACPI: 3, NVS: 4, UNUSABLE: 5 } as con
 /** The EBDA SeaBIOS keeps below 640 KiB (1 KiB) and its segment in the BDA. */
 export const SEABIOS_EBDA = 0x9fc00;
 /** SeaBIOS's own tables at the top of RAM. */
-export const SEABIOS_HIGH_TABLES = 128 * KIB;
+const SEABIOS_HIGH_TABLES = 128 * KIB;
 const BIOS_FLASH = 0xfffc0000;
 
 /** SeaBIOS's e820 map for `ramSize` bytes of RAM (≥ 2 MiB, < 3.5 GiB: no RAM above 4 GiB). */
@@ -133,7 +134,7 @@ export function e820_parse(text: string, path: string): MmapEntry[] {
         if (a.base_addr + a.length > out[k]!.base_addr) {
             throw new BootError(
                 path,
-                `entries at ${hex32(a.base_addr)} and ${hex32(out[k]!.base_addr)} overlap`,
+                `entries at ${hex_pad8(a.base_addr)} and ${hex_pad8(out[k]!.base_addr)} overlap`,
             );
         }
     }

@@ -14,7 +14,8 @@
  * non-allocated sections larger in total than the file are refused. Nothing
  * here writes memory: it returns a plan (views into the file).
  */
-import { FOUR_GIB, type FileBytes, hex32, range_str } from "./bytes.ts";
+import { FOUR_GIB, type FileBytes, range_str } from "./bytes.ts";
+import { hex_pad8 } from "../util/hex.ts";
 import type { KernelImage, KernelSegment, SectionHeaders } from "./multiboot.ts";
 
 const ELF = {
@@ -58,7 +59,7 @@ interface ElfSection {
 }
 
 /** Whether the file starts with the ELF magic "\x7fELF". */
-export function elf32_is_elf(file: FileBytes): boolean {
+function elf32_is_elf(file: FileBytes): boolean {
     const b = file.bytes;
     return b.length >= 4 && b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46;
 }
@@ -119,7 +120,7 @@ function elf32_loads(file: FileBytes): ElfLoad[] {
     if (!file.has(phoff, phnum * phentsize)) {
         file.fail(
             `truncated program header table (${phnum} × ${phentsize} bytes at offset ` +
-                `${hex32(phoff)}, file is ${file.length} bytes)`,
+                `${hex_pad8(phoff)}, file is ${file.length} bytes)`,
         );
     }
     const loads: ElfLoad[] = [];
@@ -138,13 +139,13 @@ function elf32_loads(file: FileBytes): ElfLoad[] {
         };
         if (l.filesz > l.memsz) {
             file.fail(
-                `segment ${i}: p_filesz ${hex32(l.filesz)} is larger than ` +
-                    `p_memsz ${hex32(l.memsz)}`,
+                `segment ${i}: p_filesz ${hex_pad8(l.filesz)} is larger than ` +
+                    `p_memsz ${hex_pad8(l.memsz)}`,
             );
         }
         if (l.memsz === 0) continue;
         if (l.paddr + l.memsz > FOUR_GIB) {
-            file.fail(`segment ${i} at ${hex32(l.paddr)} (${l.memsz} bytes) wraps past 4 GiB`);
+            file.fail(`segment ${i} at ${hex_pad8(l.paddr)} (${l.memsz} bytes) wraps past 4 GiB`);
         }
         if (!file.has(l.offset, l.filesz)) {
             const need = range_str(l.offset, l.offset + l.filesz);
@@ -164,7 +165,7 @@ function elf32_entry(file: FileBytes, e_entry: number, loads: ElfLoad[]): number
     const seg = loads.find((l) => e_entry >= l.vaddr && e_entry < l.vaddr + l.memsz);
     const pa = seg ? e_entry - seg.vaddr + seg.paddr : e_entry;
     if (!loads.some((l) => pa >= l.paddr && pa < l.paddr + l.memsz)) {
-        file.fail(`entry point ${hex32(e_entry)} is not inside any PT_LOAD segment`);
+        file.fail(`entry point ${hex_pad8(e_entry)} is not inside any PT_LOAD segment`);
     }
     return pa;
 }
@@ -195,7 +196,7 @@ function elf32_sections(file: FileBytes): ElfSection[] | undefined {
     if (!file.has(shoff, shnum * shentsize)) {
         file.fail(
             `truncated section header table (${shnum} × ${shentsize} bytes at offset ` +
-                `${hex32(shoff)}, file is ${file.length} bytes)`,
+                `${hex_pad8(shoff)}, file is ${file.length} bytes)`,
         );
     }
     const sections: ElfSection[] = [];

@@ -4,7 +4,8 @@
  * memory exactly as it was.
  */
 import type { PhysMem } from "../emulator/types.ts";
-import { hex32, size_str } from "./bytes.ts";
+import { size_str } from "./bytes.ts";
+import { hex_pad8 } from "../util/hex.ts";
 import { grub_plan } from "./place_grub.ts";
 import { legacy_plan } from "./place_legacy.ts";
 import { qemu_plan } from "./place_qemu.ts";
@@ -31,12 +32,12 @@ export function format_placements(info: BootInfo): string[] {
     const sorted = [...info.placements].sort((a, b) => a.start - b.start || a.end - b.end);
     const lines = sorted.map(
         (p) =>
-            `${hex32(p.start)}-${hex32(p.end)} ${size_str(p.end - p.start).padStart(12)}  ${p.what}`,
+            `${hex_pad8(p.start)}-${hex_pad8(p.end)} ${size_str(p.end - p.start).padStart(12)}  ${p.what}`,
     );
     const e = info.entry;
     lines.push(
-        `entry ${hex32(e.eip)}  eax ${hex32(e.eax)}  ebx ${hex32(e.ebx)}  ` +
-            `MBI flags ${hex32(info.flags)}  kernel end ${hex32(info.kernelEnd)}`,
+        `entry ${hex_pad8(e.eip)}  eax ${hex_pad8(e.eax)}  ebx ${hex_pad8(e.ebx)}  ` +
+            `MBI flags ${hex_pad8(info.flags)}  kernel end ${hex_pad8(info.kernelEnd)}`,
     );
     return lines;
 }

@@ -16,7 +16,8 @@
  * is (RAM − 1 MiB) / 1 KiB, capped at 4 GiB, where QEMU gives 128 KiB less.
  */
 import type { PhysMem } from "../emulator/types.ts";
-import { FOUR_GIB, KIB, MIB, hex32 } from "./bytes.ts";
+import { FOUR_GIB, KIB, MIB } from "./bytes.ts";
+import { hex_pad8 } from "../util/hex.ts";
 import { BootError } from "./errors.ts";
 import {
     HOLE_END,
@@ -225,7 +226,7 @@ export function mbi_parse(mem: PhysMem, addr: number): ParsedMbi {
     for (const [name, off] of MBI_U32) mbi[name] = v.getUint32(off, true);
     for (const [name, off] of MBI_U16) mbi[name] = v.getUint16(off, true);
     mbi.syms = [0, 1, 2, 3].map((i) => v.getUint32(MBI_SYMS + 4 * i, true)) as MbiRaw["syms"];
-    const where = `MBI at ${hex32(addr)}`;
+    const where = `MBI at ${hex_pad8(addr)}`;
     const f = mbi.flags;
     if (f & MULTIBOOT_INFO.CMDLINE) mbi.cmdline_str = mbi_string(mem, mbi.cmdline, where);
     if (f & MULTIBOOT_INFO.MODS) mbi.mods = mbi_mods(mem, mbi, where);
@@ -256,7 +257,7 @@ export function mbi_string(mem: PhysMem, pa: number, where: string): string {
             return utf8.decode(all);
         }
     }
-    throw new BootError(where, `string at ${hex32(pa)} has no NUL within 64 KiB`);
+    throw new BootError(where, `string at ${hex_pad8(pa)} has no NUL within 64 KiB`);
 }
 
 function mbi_mods(mem: PhysMem, mbi: MbiRaw, where: string): MbiModule[] {

@@ -16,7 +16,7 @@ import { BootError } from "./errors.ts";
 /** QEMU rounds -m up to this (8 KiB). */
 export const QEMU_RAM_ALIGN = 8192;
 /** v86's RAM granule. */
-export const MACHINE_RAM_GRANULE = 128 * 1024;
+const MACHINE_RAM_GRANULE = 128 * 1024;
 
 const UNITS: Record<string, number> = {
     b: 1,

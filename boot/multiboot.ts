@@ -12,14 +12,15 @@
  * 0 (page-align modules: always done), 1 (memory info: always given) and
  * 2 (video mode: ignored, like QEMU) are refused, like GRUB.
  */
-import { type FileBytes, hex32 } from "./bytes.ts";
+import { type FileBytes } from "./bytes.ts";
+import { hex_pad8 } from "../util/hex.ts";
 
 export const MULTIBOOT_HEADER_MAGIC = 0x1badb002;
 export const MULTIBOOT_BOOTLOADER_MAGIC = 0x2badb002;
 /** The header must lie entirely within this many bytes of the file start. */
-export const MULTIBOOT_SEARCH = 8192;
+const MULTIBOOT_SEARCH = 8192;
 /** Bytes of a header without / with the a.out kludge address fields. */
-export const MULTIBOOT_HEADER_SIZE = 12;
+const MULTIBOOT_HEADER_SIZE = 12;
 export const MULTIBOOT_HEADER_AOUT_SIZE = 32;
 
 /** OS image header flags (spec §3.1.2). Bits 0..15 are required, 16..31 optional. */
@@ -132,7 +133,7 @@ export function multiboot_header_find(file: FileBytes): MultibootHeader {
         return multiboot_header_check(file, off, flags);
     }
     if (badChecksum >= 0) {
-        file.fail(`bad multiboot header checksum (header at offset ${hex32(badChecksum)})`);
+        file.fail(`bad multiboot header checksum (header at offset ${hex_pad8(badChecksum)})`);
     }
     return file.fail("no multiboot header in the first 8 KiB");
 }
@@ -143,11 +144,11 @@ function multiboot_header_check(file: FileBytes, off: number, flags: number): Mu
         const bit = 31 - Math.clz32(unsupported & -unsupported);
         file.fail(
             `unsupported multiboot header flag ${bit} (required flags ` +
-                `${hex32(flags & 0xffff)}; mach86 knows flags 0, 1, 2 and 16)`,
+                `${hex_pad8(flags & 0xffff)}; mach86 knows flags 0, 1, 2 and 16)`,
         );
     }
     if (!(flags & MULTIBOOT_HEADER_FLAG.AOUT_KLUDGE)) return { offset: off, flags };
-    const at = `multiboot header at offset ${hex32(off)} with a.out kludge (flag 16)`;
+    const at = `multiboot header at offset ${hex_pad8(off)} with a.out kludge (flag 16)`;
     if (off + MULTIBOOT_HEADER_AOUT_SIZE > file.length) {
         file.fail(`${at} is cut short by the end of the file`);
     }

@@ -31,7 +31,8 @@
  * reserved word is 0 (GRUB leaves heap garbage there); the words of a module
  * or command line are passed as given (GRUB re-quotes each word).
  */
-import { FOUR_GIB, MIB, PAGE_SIZE, align_up, hex32 } from "./bytes.ts";
+import { FOUR_GIB, MIB, PAGE_SIZE, align_up } from "./bytes.ts";
+import { hex_pad8 } from "../util/hex.ts";
 import { E820, e820_lower_upper, seabios_e820 } from "./e820.ts";
 import { BootError } from "./errors.ts";
 import { BDA_ADDR, GRUB_ENTRY_REGS, GRUB_GDT, gdt_bytes, seabios_state } from "./firmware.ts";
@@ -53,7 +54,7 @@ import { FileBytes } from "./bytes.ts";
 import { LOADER_PROFILES } from "./profiles.ts";
 
 const I = MULTIBOOT_INFO;
-export const GRUB_BOOT_DEVICE = 0xe0ffffff;
+const GRUB_BOOT_DEVICE = 0xe0ffffff;
 /** sizeof (struct multiboot_info) in GRUB 2.06 (88 bytes + framebuffer fields, 8-aligned). */
 const GRUB_MBI_SIZE = 120;
 const APM_INFO_SIZE = 20;
@@ -106,7 +107,7 @@ function grub_alloc(
     if (at === undefined) {
         throw new BootError(
             what,
-            `no free RAM for ${size} bytes between ${hex32(lo)} and ${hex32(hi)}`,
+            `no free RAM for ${size} bytes between ${hex_pad8(lo)} and ${hex_pad8(hi)}`,
         );
     }
     return at;

@@ -52,9 +52,8 @@ import { FileBytes } from "./bytes.ts";
 import { LOADER_PROFILES } from "./profiles.ts";
 
 const I = MULTIBOOT_INFO;
-export const QEMU_MBI_FLAGS =
-    I.MEMORY | I.BOOTDEV | I.CMDLINE | I.MODS | I.MEM_MAP | I.BOOT_LOADER_NAME;
-export const QEMU_BOOT_DEVICE = 0x8000ffff;
+const QEMU_MBI_FLAGS = I.MEMORY | I.BOOTDEV | I.CMDLINE | I.MODS | I.MEM_MAP | I.BOOT_LOADER_NAME;
+const QEMU_BOOT_DEVICE = 0x8000ffff;
 
 export function qemu_plan(plan: Plan, req: LoadRequest): BootInfo {
     if (req.memoryMap) {

@@ -12,7 +12,8 @@ import { gunzipSync } from "node:zlib";
 import type { EntryState } from "../emulator/types.ts";
 import { aout_load_plan } from "./aout.ts";
 import type { FileBytes } from "./bytes.ts";
-import { FOUR_GIB, MIB, hex32, range_str, size_exact, size_str } from "./bytes.ts";
+import { FOUR_GIB, MIB, range_str, size_exact, size_str } from "./bytes.ts";
+import { hex_pad8 } from "../util/hex.ts";
 import { elf32_load_plan } from "./elf32.ts";
 import { BootError } from "./errors.ts";
 import type { MmapEntry } from "./mbi.ts";
@@ -196,7 +197,7 @@ export function concat(parts: Uint8Array[], total: number): Uint8Array {
     return out;
 }
 
-export function is_gzip(b: Uint8Array): boolean {
+function is_gzip(b: Uint8Array): boolean {
     return b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 }
 
@@ -213,7 +214,8 @@ export function module_bytes(m: ModuleSpec, unzip: boolean, room: number, at: nu
             const left = size_str(Math.max(room, 0));
             throw new BootError(
                 m.path,
-                `decompressed module does not fit in the ${left} of RAM ` + `left at ${hex32(at)}`,
+                `decompressed module does not fit in the ${left} of RAM ` +
+                    `left at ${hex_pad8(at)}`,
             );
         }
         const msg = String(err.message ?? e).split("\n")[0];

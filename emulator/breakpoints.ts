@@ -22,6 +22,7 @@
  * byte pair the guest changed is not restored).
  */
 import type { PhysMem } from "./types.ts";
+import { hex } from "../util/hex.ts";
 
 export const BREAKPOINT_PORT = 0xcc;
 const PATCH = Uint8Array.of(0xe6, BREAKPOINT_PORT);
@@ -52,7 +53,7 @@ export class Breakpoints {
     /** Patch the address; throws RangeError outside RAM or when one is already there. */
     add(bp: Breakpoint): void {
         if (bp.phys < 0 || bp.phys + PATCH.length > this.mem.size) {
-            throw new RangeError(`breakpoint ${bp.label}: 0x${bp.phys.toString(16)} is not in RAM`);
+            throw new RangeError(`breakpoint ${bp.label}: ${hex(bp.phys)} is not in RAM`);
         }
         for (const other of this.armed.values()) {
             if (Math.abs(other.phys - bp.phys) < PATCH.length) {

@@ -21,6 +21,7 @@
  * `writable`/`user` are the plain AND of the R/W and U/S bits on the path.
  */
 import type { PhysMem } from "./types.ts";
+import { hex, hex_digits, hex_pad8, printf_08x } from "../util/hex.ts";
 
 /** GNU Mach's names for the i386 page-table entry bits (i386/intel/pmap.h). */
 export const INTEL_PTE = {
@@ -84,15 +85,6 @@ const TWO32 = 0x100000000;
 /** Physical-address bits 32–51 of a PAE entry's high word (bit 63 is NX, 52–62 are ignored). */
 const PAE_HIGH_ADDR_MASK = 0x000fffff;
 
-/** `0x%08x`, also for values above 2^32 (then simply wider). */
-export function hex8(n: number): string {
-    return "0x" + n.toString(16).padStart(8, "0");
-}
-
-function hexIndex(n: number): string {
-    return "0x" + n.toString(16);
-}
-
 /** Decode the flag bits of one entry; `large` means a PDE whose PS bit is honoured. */
 function decodeFlags(
     level: WalkStep["level"],
@@ -133,7 +125,7 @@ function unmapped(va: number, steps: WalkStep[], fault: string): Walk {
 }
 
 function notPresent(level: WalkStep["level"], index: number): string {
-    return `${level} ${hexIndex(index)} not present`;
+    return `${level} ${hex(index)} not present`;
 }
 
 /** Append " (entry beyond RAM)" when the entry lies outside [0, mem.size). */
@@ -213,8 +205,8 @@ function walk2(mem: PhysMem, mode: PagingMode, va: number): Walk {
     const ptBase = (pde.lo & 0xfffff000) >>> 0;
     const base4m = (pde.lo & 0xffc00000) >>> 0;
     const pdeNote = isLarge(pde.lo)
-        ? `4 MiB page at ${hex8(base4m)}`
-        : `present, page table at ${hex8(ptBase)}` +
+        ? `4 MiB page at ${hex_pad8(base4m)}`
+        : `present, page table at ${hex_pad8(ptBase)}` +
           (pde.lo & INTEL_PTE.INTEL_PTE_PS ? " (PS ignored: CR4.PSE clear)" : "");
     if (!present(mem, pde, false, pdeNote)) return unmapped(va, steps, notPresent("PDE", pdIndex));
     const writable = allows(pde.lo, W);
@@ -233,7 +225,7 @@ function walk2(mem: PhysMem, mode: PagingMode, va: number): Walk {
     const ptIndex = (va >>> 12) & 0x3ff;
     const pte = readEntry(mem, steps, "PTE", ptBase, ptIndex, false, () => false);
     const frame = (pte.lo & 0xfffff000) >>> 0;
-    if (!present(mem, pte, false, `4 KiB page at ${hex8(frame)}`)) {
+    if (!present(mem, pte, false, `4 KiB page at ${hex_pad8(frame)}`)) {
         return unmapped(va, steps, notPresent("PTE", ptIndex));
     }
     return {
@@ -267,7 +259,7 @@ function walkPae(mem: PhysMem, mode: PagingMode, va: number): Walk {
         () => false,
     );
     const pdBase = paeAddr(pdpte.lo, pdpte.hi, 0xfffff000);
-    if (!present(mem, pdpte, true, `present, page directory at ${hex8(pdBase)}`)) {
+    if (!present(mem, pdpte, true, `present, page directory at ${hex_pad8(pdBase)}`)) {
         return unmapped(va, steps, notPresent("PDPTE", pdptIndex));
     }
 
@@ -276,8 +268,8 @@ function walkPae(mem: PhysMem, mode: PagingMode, va: number): Walk {
     const base2m = paeAddr(pde.lo, pde.hi, 0xffe00000);
     const ptBase = paeAddr(pde.lo, pde.hi, 0xfffff000);
     const pdeNote = isLarge(pde.lo)
-        ? `2 MiB page at ${hex8(base2m)}`
-        : `present, page table at ${hex8(ptBase)}`;
+        ? `2 MiB page at ${hex_pad8(base2m)}`
+        : `present, page table at ${hex_pad8(ptBase)}`;
     if (!present(mem, pde, true, pdeNote)) return unmapped(va, steps, notPresent("PDE", pdIndex));
     const writable = allows(pde.lo, W);
     const user = allows(pde.lo, U);
@@ -288,7 +280,7 @@ function walkPae(mem: PhysMem, mode: PagingMode, va: number): Walk {
     const ptIndex = (va >>> 12) & 0x1ff;
     const pte = readEntry(mem, steps, "PTE", ptBase, ptIndex, true, () => false);
     const frame = paeAddr(pte.lo, pte.hi, 0xfffff000);
-    if (!present(mem, pte, true, `4 KiB page at ${hex8(frame)}`)) {
+    if (!present(mem, pte, true, `4 KiB page at ${hex_pad8(frame)}`)) {
         return unmapped(va, steps, notPresent("PTE", ptIndex));
     }
     return {
@@ -315,21 +307,19 @@ export function format_walk(w: Walk): string[] {
     const lines = w.steps.map((s) => {
         const value =
             s.entryHigh === undefined
-                ? hex8(s.entry)
-                : "0x" +
-                  s.entryHigh.toString(16).padStart(8, "0") +
-                  s.entry.toString(16).padStart(8, "0");
-        const idx = `[${"0x" + s.index.toString(16).padStart(3, "0")}]`;
-        return `${s.level.padEnd(5)} ${idx} @${hex8(s.entryAddr)} = ${value}  ${s.flags}  ${s.note}`;
+                ? hex_pad8(s.entry)
+                : hex_pad8(s.entryHigh) + printf_08x(s.entry);
+        const idx = `[${hex_digits(s.index, 3)}]`;
+        return `${s.level.padEnd(5)} ${idx} @${hex_pad8(s.entryAddr)} = ${value}  ${s.flags}  ${s.note}`;
     });
     if (w.pa === null) {
-        lines.push(`VA ${hex8(w.va)} -> not mapped (${w.fault ?? "fault"})`);
+        lines.push(`VA ${hex_pad8(w.va)} -> not mapped (${w.fault ?? "fault"})`);
     } else if (w.steps.length === 0) {
-        lines.push(`VA ${hex8(w.va)} -> PA ${hex8(w.pa)}  (paging off, identity)`);
+        lines.push(`VA ${hex_pad8(w.va)} -> PA ${hex_pad8(w.pa)}  (paging off, identity)`);
     } else {
         const access = `${w.writable ? "RW" : "RO"}, ${w.user ? "user" : "supervisor"}`;
         lines.push(
-            `VA ${hex8(w.va)} -> PA ${hex8(w.pa)}  (${sizeName(w.pageSize)} page, ${access})`,
+            `VA ${hex_pad8(w.va)} -> PA ${hex_pad8(w.pa)}  (${sizeName(w.pageSize)} page, ${access})`,
         );
     }
     return lines;

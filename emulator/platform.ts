@@ -21,6 +21,7 @@
  * Each of these stops the machine before the next guest instruction.
  */
 import type { V86Cpu } from "./v86_internals.ts";
+import { hex_digits } from "../util/hex.ts";
 
 export const EXIT_PORT = 0xf4;
 export const DEBUGCON_PORT = 0xe9;
@@ -33,8 +34,6 @@ export type PlatformEvent =
     | { kind: "exit"; value: number }
     | { kind: "reset"; cause: "keyboard controller" | "port 0xcf9"; detail: string }
     | { kind: "poweroff"; cause: string };
-
-const hex = (v: number) => `0x${v.toString(16).padStart(2, "0")}`;
 
 export function platform_install(
     cpu: V86Cpu,
@@ -56,7 +55,7 @@ export function platform_install(
             stop({
                 kind: "reset",
                 cause: "keyboard controller",
-                detail: `command ${hex(v)} to port 0x64`,
+                detail: `command ${hex_digits(v, 2)} to port 0x64`,
             });
         } else pass();
     });
@@ -67,19 +66,27 @@ export function platform_install(
             stop({
                 kind: "reset",
                 cause: "keyboard controller",
-                detail: `output port ${hex(v)} (reset line low) after command 0xd1`,
+                detail: `output port ${hex_digits(v, 2)} (reset line low) after command 0xd1`,
             });
         } else pass();
     });
 
     cpu.interceptWrite8(RESET_CONTROL_PORT, (v, pass) => {
-        if (v & 4) stop({ kind: "reset", cause: "port 0xcf9", detail: `${hex(v)} to port 0xcf9` });
+        if (v & 4)
+            stop({
+                kind: "reset",
+                cause: "port 0xcf9",
+                detail: `${hex_digits(v, 2)} to port 0xcf9`,
+            });
         else pass();
     });
 
     cpu.onWrite16(PM1A_CNT_PORT, (v) => {
         if (v & 0x2000 && ((v >> 10) & 7) === 0) {
-            stop({ kind: "poweroff", cause: `ACPI S5: ${hex(v)} to PM1a_CNT (port 0x604)` });
+            stop({
+                kind: "poweroff",
+                cause: `ACPI S5: ${hex_digits(v, 2)} to PM1a_CNT (port 0x604)`,
+            });
         }
     });
 }

@@ -13,6 +13,7 @@
  */
 import { CR0_PG, page_walk } from "./pagewalk.ts";
 import type { CpuState, PhysMem } from "./types.ts";
+import { hex } from "../util/hex.ts";
 
 const DF_VECTOR = 8;
 /** Gate types: 16/32-bit interrupt and trap gates, task gate. */
@@ -20,10 +21,6 @@ const GATE_TYPES = new Set([0x5, 0x6, 0x7, 0xe, 0xf]);
 
 export type PanicMeaning =
     { kind: "triple fault"; detail: string } | { kind: "crash"; reason: string };
-
-function hex(n: number): string {
-    return `0x${n.toString(16)}`;
-}
 
 /** Why gate 8 of the IDT cannot take a double fault, or undefined if it can. */
 function double_fault_gate_problem(mem: PhysMem, s: CpuState): string | undefined {

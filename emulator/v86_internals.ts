@@ -7,7 +7,7 @@
  * slower), port handlers, CPU state, the main loop, and v86's own address
  * translation (the oracle for the software page walker).
  *
- * Determinism (see shared/reference/v86-integration.md §7): in deterministic
+ * Determinism (ARCHITECTURE.md, "Determinism"): in deterministic
  * mode the wasm `microtick` import and v86's static `microtick` run on a
  * virtual clock fed by the instruction counter, `get_rand_int` is a seeded
  * LCG, and JIT blocks are compiled synchronously but installed only when

@@ -7,6 +7,7 @@
 import type { BootPoint, Kernel } from "./kern/kernel.ts";
 import type { VmMap } from "./vm/vm_map.ts";
 import { vm_map_largest_free } from "./vm/vm_map.ts";
+import { hex32 } from "../util/hex.ts";
 
 export interface LayoutEntry {
     kind: "entry" | "submap" | "hole";
@@ -183,7 +184,6 @@ export function layout_snapshot(k: Kernel, at: BootPoint): Layout {
     };
 }
 
-const hx = (n: number) => "0x" + (n >>> 0).toString(16).padStart(8, "0");
 const mib = (n: number) => `${(n / 1048576).toFixed(2).padStart(8)} MiB`;
 
 function map_lines(m: LayoutMap, depth: number, out: string[]): void {
@@ -193,19 +193,21 @@ function map_lines(m: LayoutMap, depth: number, out: string[]): void {
             e.kind === "hole"
                 ? "-- free --"
                 : `${e.tag}${e.wired ? " [wired]" : ""}${e.kind === "submap" ? " [submap]" : ""}`;
-        out.push(`${pad}${hx(e.start)}-${hx(e.end)} ${hx(e.size)} ${mib(e.size)}  ${label}`);
+        out.push(
+            `${pad}${hex32(e.start)}-${hex32(e.end)} ${hex32(e.size)} ${mib(e.size)}  ${label}`,
+        );
         if (e.submap) map_lines(e.submap, depth + 1, out);
     }
     out.push(
         `${pad}${m.name}: size ${m.size} (${mib(m.size).trim()}), ${m.nentries} entries, ` +
-            `free ${mib(m.free).trim()}, largest free ${mib(m.largest_free.size).trim()} at ${hx(m.largest_free.start)}`,
+            `free ${mib(m.free).trim()}, largest free ${mib(m.largest_free.size).trim()} at ${hex32(m.largest_free.start)}`,
     );
 }
 
 /** NetBSD pmap(1)-style tree, then the terms of kernel_map->size and the physical map. */
 export function layout_format(l: Layout): string[] {
     const out = [
-        `kernel virtual space at boot point '${l.at}' (kernel_map ${hx(l.kernel_map.min)}-${hx(l.kernel_map.max)}):`,
+        `kernel virtual space at boot point '${l.at}' (kernel_map ${hex32(l.kernel_map.min)}-${hex32(l.kernel_map.max)}):`,
     ];
     map_lines(l.kernel_map, 1, out);
     out.push("", "kernel_map->size, term by term:");
@@ -223,6 +225,6 @@ export function layout_format(l: Layout): string[] {
         out.push(`kernel_map->size at "multiboot modules": ${l.kernel_map_size_at_modules}`);
     out.push("", "physical memory:");
     for (const r of l.physical)
-        out.push(`  ${hx(r.start)}-${hx(r.end)} ${mib(r.end - r.start)}  ${r.what}`);
+        out.push(`  ${hex32(r.start)}-${hex32(r.end)} ${mib(r.end - r.start)}  ${r.what}`);
     return out;
 }

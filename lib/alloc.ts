@@ -12,7 +12,7 @@ import { vm_map_lookup_entry, type VmMap } from "../kernel/vm/vm_map.ts";
 import { UsageError } from "./errors.ts";
 import { boot_prepared, prepare_image, type ImageBootResult, type ImageOptions } from "./model.ts";
 import { parse_va } from "./pt.ts";
-import { hex32 } from "./units.ts";
+import { hex32 } from "../util/hex.ts";
 
 export type { SlabInfo, WorkloadResult, ZoneInfo };
 

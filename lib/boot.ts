@@ -21,7 +21,8 @@ import type { CpuState } from "../emulator/types.ts";
 import { UsageError } from "./errors.ts";
 import { loader_of, memory_map_of, ram_of, type LoaderName } from "./machine_input.ts";
 import type { Stop } from "./stop.ts";
-import { hex32, instruction_limit, parse_duration } from "./units.ts";
+import { instruction_limit, parse_duration } from "./units.ts";
+import { hex32, hex_digits } from "../util/hex.ts";
 
 export { BootError, format_placements };
 export type { BootInfo, CpuState, Placement, ScreenWatch, TextScreen };
@@ -184,8 +185,6 @@ export function console_tail(console: string, n = 10): string[] {
     return lines.slice(-n);
 }
 
-const hex16 = (n: number) => "0x" + n.toString(16).padStart(4, "0");
-
 /** The CPU registers as three lines of text. */
 export function cpu_lines(c: CpuState): string[] {
     return [
@@ -193,7 +192,7 @@ export function cpu_lines(c: CpuState): string[] {
             `cr2=${hex32(c.cr2)} cr3=${hex32(c.cr3)} cr4=${hex32(c.cr4)}`,
         `eax=${hex32(c.eax)} ebx=${hex32(c.ebx)} ecx=${hex32(c.ecx)} edx=${hex32(c.edx)} ` +
             `esp=${hex32(c.esp)} ebp=${hex32(c.ebp)} esi=${hex32(c.esi)} edi=${hex32(c.edi)}`,
-        `cs=${hex16(c.cs)} ds=${hex16(c.ds)} ss=${hex16(c.ss)} ` +
-            `gdtr=${hex32(c.gdtrBase)}/${hex16(c.gdtrLimit)} idtr=${hex32(c.idtrBase)}/${hex16(c.idtrLimit)}`,
+        `cs=${hex_digits(c.cs, 4)} ds=${hex_digits(c.ds, 4)} ss=${hex_digits(c.ss, 4)} ` +
+            `gdtr=${hex32(c.gdtrBase)}/${hex_digits(c.gdtrLimit, 4)} idtr=${hex32(c.idtrBase)}/${hex_digits(c.idtrLimit, 4)}`,
     ];
 }

@@ -62,7 +62,7 @@ const placements_json = (ps: readonly Placement[]) =>
 const stop_json = (s: Stop): Stop => ({ ...s });
 
 /** What every command on an image says about its boot. */
-export function image_boot_json(r: ImageBootResult) {
+function image_boot_json(r: ImageBootResult) {
     return {
         image: r.image,
         preset: r.preset,

@@ -31,7 +31,7 @@ import { SparsePhysMem } from "../emulator/physmem.ts";
 import type { TextScreen } from "../emulator/screen.ts";
 import type { CpuState, PhysMem } from "../emulator/types.ts";
 import { assert, KernelPanic } from "../kernel/kern/debug.ts";
-import { kernel_create, type BootPoint, type Kernel } from "../kernel/kern/kernel.ts";
+import { booted, kernel_create, type BootPoint, type Kernel } from "../kernel/kern/kernel.ts";
 import { kernel_boot, type BootOutcome, type BootStep } from "../kernel/kern/startup.ts";
 import { sample_record, type Sample } from "../kernel/kern/kern_sample.ts";
 import {
@@ -50,6 +50,7 @@ import { UsageError } from "./errors.ts";
 import type { Stop } from "./stop.ts";
 import { parse_size } from "./units.ts";
 import { machine_ram_for } from "../boot/index.ts";
+import { hex32 } from "../util/hex.ts";
 
 export type Engine = "v86" | "none";
 
@@ -340,16 +341,15 @@ function explain_trap(regs: Regs, params: LayoutParams, boot: BootInfo): string 
     const cr2 = regs.esi >>> 0;
     const mappedEnd = params.vm_min_kernel_address + params.boot_ptps * PTP_SPAN;
     const imageEnd = params.vm_min_kernel_address + boot.kernelEnd;
-    const hex = (n: number) => "0x" + (n >>> 0).toString(16).padStart(8, "0");
     if (vector === 14 && cr2 >= mappedEnd) {
         const need = Math.ceil(boot.kernelEnd / PTP_SPAN);
         return (
-            `page fault at ${hex(cr2)} (eip ${hex(regs.ebp)}, error ${regs.ecx}): PDE ${cr2 >>> 22} is not present — ` +
-            `the kernel image ends at ${hex(imageEnd)} but the boot page tables map only up to ${hex(mappedEnd)} ` +
+            `page fault at ${hex32(cr2)} (eip ${hex32(regs.ebp)}, error ${regs.ecx}): PDE ${cr2 >>> 22} is not present — ` +
+            `the kernel image ends at ${hex32(imageEnd)} but the boot page tables map only up to ${hex32(mappedEnd)} ` +
             `(boot_ptps=${params.boot_ptps} x 4 MiB); boot_ptps=${need} would map it`
         );
     }
-    return `CPU exception ${vector} (error ${regs.ecx}) at eip ${hex(regs.ebp)}, cr2 ${hex(cr2)}`;
+    return `CPU exception ${vector} (error ${regs.ecx}) at eip ${hex32(regs.ebp)}, cr2 ${hex32(cr2)}`;
 }
 
 type Inspect = (r: KbootResult) => void | Promise<void>;
@@ -450,12 +450,12 @@ async function kboot_v86(req: KbootRequest, inspect: Inspect): Promise<KbootResu
                     r.eax = 0;
                     return;
                 case HC.RUN:
-                    r.eax = userStep(() => user_start(res!.k, r.esi));
+                    r.eax = userStep(() => user_start(booted(res!.k), r.esi));
                     if (userStop) m.stop(userStop);
                     return;
                 case HC.TRAP:
-                    if (res?.k.sched && frame_is_user(res.k, r.edi)) {
-                        r.eax = userStep(() => user_trap(res!.k, r.edi, r.esi));
+                    if (res?.k.sched && frame_is_user(booted(res.k), r.edi)) {
+                        r.eax = userStep(() => user_trap(booted(res!.k), r.edi, r.esi));
                         if (userStop) m.stop(userStop);
                         return;
                     }

@@ -27,8 +27,9 @@ import { check_ram, kboot, pad_kernel_bss, type Engine, type KbootResult } from 
 import { OutputDir } from "./output.ts";
 import type { ScreenWatch } from "../emulator/machine.ts";
 import { loader_of, memory_map_of, ram_of } from "./machine_input.ts";
-import { hex32, instruction_limit, parse_duration } from "./units.ts";
+import { instruction_limit, parse_duration } from "./units.ts";
 import { workload_load } from "./workload_file.ts";
+import { hex32 } from "../util/hex.ts";
 
 export type { Engine };
 

@@ -99,7 +99,7 @@ function walk_json(w: Walk): PtWalk {
 }
 
 /** Every present 4 KiB (or large) mapping under CR3/CR4, merged into runs. */
-export function page_runs(mem: PhysMem, cr3: number, cr4: number): PtRun[] {
+function page_runs(mem: PhysMem, cr3: number, cr4: number): PtRun[] {
     const pae = (cr4 & CR4_PAE) !== 0;
     const pse = (cr4 & CR4_PSE) !== 0;
     const size = pae ? 8 : 4;

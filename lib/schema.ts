@@ -77,7 +77,7 @@ async function ajv(): Promise<Ajv2020> {
 }
 
 /** The compiled validator of a schema. */
-export async function schema_validator(name: SchemaName): Promise<ValidateFunction> {
+async function schema_validator(name: SchemaName): Promise<ValidateFunction> {
     const a = await ajv();
     const v = a.getSchema(SCHEMAS[name].$id);
     if (!v) throw new Error(`schema ${name} is not loaded`);
@@ -85,7 +85,7 @@ export async function schema_validator(name: SchemaName): Promise<ValidateFuncti
 }
 
 /** One ajv error as a person reads it. */
-export function schema_error_text(e: ErrorObject): string {
+function schema_error_text(e: ErrorObject): string {
     const p = e.params as Record<string, unknown>;
     switch (e.keyword) {
         case "additionalProperties": {
@@ -108,7 +108,7 @@ export function schema_error_text(e: ErrorObject): string {
 }
 
 /** Where in the document: the JSON pointer of the bad field ("/" for the document itself). */
-export function schema_error_where(e: ErrorObject): string {
+function schema_error_where(e: ErrorObject): string {
     return e.instancePath || "/";
 }
 

@@ -21,6 +21,7 @@
  * | 130 | interrupted (Ctrl-C) |
  */
 import type { StopReason } from "../emulator/machine.ts";
+import { hex32 } from "../util/hex.ts";
 
 export type Stop = StopReason | { kind: "stuck"; reason: string };
 export type StopKind = Stop["kind"];
@@ -88,8 +89,6 @@ export function stop_ok(stop: Stop): boolean {
     return exit_code(stop) === EXIT.OK;
 }
 
-const hex = (n: number) => "0x" + (n >>> 0).toString(16).padStart(8, "0");
-
 /** The text a regex in a suite's `expect.reason` is matched against (the stop's own words). */
 export function stop_detail(stop: Stop): string {
     switch (stop.kind) {
@@ -116,7 +115,7 @@ export function stop_detail(stop: Stop): string {
 export function stop_text(stop: Stop): string {
     switch (stop.kind) {
         case "exit":
-            return `guest exited with value ${stop.value} (${hex(stop.value)})`;
+            return `guest exited with value ${stop.value} (${hex32(stop.value)})`;
         case "halt":
             return "guest halted with interrupts off";
         case "reset":

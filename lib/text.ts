@@ -14,7 +14,8 @@ import { vm_map_info, vm_map_largest_free, type VmMap } from "../kernel/vm/vm_ma
 import { vm_pageout_info } from "../kernel/vm/vm_pageout.ts";
 import type { KbootResult, UserSummary } from "./kboot.ts";
 import { stop_text } from "./stop.ts";
-import { format_size, hex32 } from "./units.ts";
+import { format_size } from "./units.ts";
+import { hex32 } from "../util/hex.ts";
 
 /** Kernel samples as a table: one row per sample, the label last (task names are long). */
 export function sample_table(samples: readonly Sample[]): string[] {

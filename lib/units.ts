@@ -44,10 +44,6 @@ export function format_size(bytes: number): string {
     return `${bytes} B`;
 }
 
-export function hex32(n: number): string {
-    return "0x" + (n >>> 0).toString(16).padStart(8, "0");
-}
-
 /** A positive whole number of instructions (undefined stays undefined), or a UsageError. */
 export function instruction_limit(n: number | undefined): number | undefined {
     if (n === undefined) return undefined;

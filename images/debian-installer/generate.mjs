@@ -1,6 +1,6 @@
 // Generates the module payloads of images/debian-installer into build/images/debian-installer/.
 // They are our own deterministic files of the 2014 sizes, not Debian's binaries:
-//  - initrd.gz: a gzip file of about 6.2 MiB (gnumach-memory.md §4.4: "about 6.2 MiB in 2014"),
+//  - initrd.gz: a gzip file of about 6.2 MiB (docs/fidelity.md §5: d-i's initrd was about 6.2 MiB in 2014),
 //    the only size that reaches kernel_map (the ramdisk copy and the device_read buffer);
 //  - ext2fs.static, ld.so.1: filler of roughly the binaries' sizes; they only take physical
 //    memory (i386at_init copies every module), never kernel_map.

@@ -4,16 +4,16 @@
  * mach_device_init, and device_read_alloc, which backs every out-of-line
  * device_read with kmem_alloc(kernel_map, round_page(size)).
  */
-import type { Kernel } from "../kern/kernel.ts";
+import type { BootedKernel } from "../kern/kernel.ts";
 import { round_page } from "../i386/vm_param.ts";
 import { kmem_alloc, kmem_submap, type KmemResult } from "../vm/vm_kern.ts";
 import type { VmMapEntrySource } from "../vm/vm_map.ts";
 
 /** mach_device_init: device_io_map, not pageable, waits for space instead of failing. */
-export function mach_device_init(k: Kernel, source: VmMapEntrySource): void {
+export function mach_device_init(k: BootedKernel, source: VmMapEntrySource): void {
     const map = kmem_submap(
         k,
-        k.kernel_map!,
+        k.kernel_map,
         k.params.device_io_map_size,
         false,
         "device_io_map",
@@ -24,6 +24,6 @@ export function mach_device_init(k: Kernel, source: VmMapEntrySource): void {
 }
 
 /** device_read_alloc: the kernel buffer of an out-of-line device read. */
-export function device_read_alloc(k: Kernel, size: number, who: string): KmemResult {
-    return kmem_alloc(k, k.kernel_map!, round_page(size), `device_read_alloc (${who})`);
+export function device_read_alloc(k: BootedKernel, size: number, who: string): KmemResult {
+    return kmem_alloc(k, k.kernel_map, round_page(size), `device_read_alloc (${who})`);
 }

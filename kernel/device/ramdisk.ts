@@ -16,12 +16,13 @@
  * (kernel/device/ds_routines.ts).
  */
 import { KERN_SUCCESS, type KernReturn } from "../kern/kern_return.ts";
-import { ptr, type Kernel } from "../kern/kernel.ts";
+import { type Kernel } from "../kern/kernel.ts";
 import { round_page } from "../i386/vm_param.ts";
 import { kmem_alloc } from "../vm/vm_kern.ts";
 import { kernel_copy_from_phys } from "../vm/vm_resident.ts";
+import { printf_x } from "../../util/hex.ts";
 
-export const RAMDISK_MAX = 4;
+const RAMDISK_MAX = 4;
 
 export interface Ramdisk {
     unit: number;
@@ -44,6 +45,6 @@ export function ramdisk_create(
     kernel_copy_from_phys(k, r.addr, start_pa, rsize);
     const rd = { unit: disks.length, size: rsize, data: r.addr };
     disks.push(rd);
-    k.printf(`rd${rd.unit}: ${rd.size} bytes @${ptr(r.addr)}\n`);
+    k.printf(`rd${rd.unit}: ${rd.size} bytes @${printf_x(r.addr)}\n`);
     return { kr: KERN_SUCCESS, rd };
 }

@@ -10,7 +10,7 @@
  * kernel write does not set the PTE's dirty bit, so copyout marks the page
  * dirty itself.
  */
-import type { Kernel } from "../kern/kernel.ts";
+import type { BootedKernel } from "../kern/kernel.ts";
 import type { Task } from "../kern/task.ts";
 import { INTEL_PTE_VALID, INTEL_PTE_WRITE, pmap_entry_read, pmap_pte, pte_to_pa } from "./pmap.ts";
 import { vm_fault } from "../vm/vm_fault.ts";
@@ -18,16 +18,15 @@ import { PG_DIRTY, PG_REFERENCE, vm_page_flags, vm_page_lookup_phys } from "../v
 import { VM_PROT_READ, VM_PROT_WRITE } from "../vm/vm_prot.ts";
 
 /** The physical address of user `va` for this access, faulting it in as needed; −1 = bad address. */
-function user_pa(k: Kernel, task: Task, va: number, write: boolean): number {
+function user_pa(k: BootedKernel, task: Task, va: number, write: boolean): number {
     if (!task.map || va >= task.map.max_offset || va < task.map.min_offset) return -1;
     for (let attempt = 0; attempt < 2; attempt++) {
         const pte = pmap_pte(task.pmap, va);
         const e = pte === null ? 0 : pmap_entry_read(task.pmap.mem, task.pmap.pae, pte);
         if (e & INTEL_PTE_VALID && (!write || e & INTEL_PTE_WRITE)) {
             const pa = pte_to_pa(e, task.pmap.pae) + (va & 0xfff);
-            const i = vm_page_lookup_phys(k.vm_page!, pa);
-            if (i >= 0)
-                vm_page_flags(k.vm_page!, i, write ? PG_DIRTY | PG_REFERENCE : PG_REFERENCE);
+            const i = vm_page_lookup_phys(k.vm_page, pa);
+            if (i >= 0) vm_page_flags(k.vm_page, i, write ? PG_DIRTY | PG_REFERENCE : PG_REFERENCE);
             return pa;
         }
         if (
@@ -40,7 +39,7 @@ function user_pa(k: Kernel, task: Task, va: number, write: boolean): number {
 }
 
 /** copyin: `len` bytes of user memory, or null (KERN_INVALID_ADDRESS). */
-export function copyin(k: Kernel, task: Task, va: number, len: number): Uint8Array | null {
+export function copyin(k: BootedKernel, task: Task, va: number, len: number): Uint8Array | null {
     const out = new Uint8Array(len);
     let done = 0;
     while (done < len) {
@@ -55,7 +54,7 @@ export function copyin(k: Kernel, task: Task, va: number, len: number): Uint8Arr
 }
 
 /** copyout: write `bytes` to user memory; false = bad address. */
-export function copyout(k: Kernel, task: Task, va: number, bytes: Uint8Array): boolean {
+export function copyout(k: BootedKernel, task: Task, va: number, bytes: Uint8Array): boolean {
     let done = 0;
     while (done < bytes.length) {
         const at = (va + done) >>> 0;
@@ -69,12 +68,12 @@ export function copyout(k: Kernel, task: Task, va: number, bytes: Uint8Array): b
 }
 
 /** A 32-bit word in, or null. */
-export function copyin32(k: Kernel, task: Task, va: number): number | null {
+export function copyin32(k: BootedKernel, task: Task, va: number): number | null {
     const b = copyin(k, task, va, 4);
     return b === null ? null : new DataView(b.buffer).getUint32(0, true);
 }
 
-export function copyout32(k: Kernel, task: Task, va: number, value: number): boolean {
+export function copyout32(k: BootedKernel, task: Task, va: number, value: number): boolean {
     const b = new Uint8Array(4);
     new DataView(b.buffer).setUint32(0, value >>> 0, true);
     return copyout(k, task, va, b);

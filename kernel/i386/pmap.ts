@@ -72,6 +72,7 @@ import type { Mmu, PhysMem } from "../../emulator/types.ts";
 import { assert, panic } from "../kern/debug.ts";
 import { VM_PROT_ALL, VM_PROT_EXECUTE, VM_PROT_READ, VM_PROT_WRITE } from "../vm/vm_prot.ts";
 import { PAGE_SIZE, page_aligned } from "./vm_param.ts";
+import { hex_pad8, printf_hash_x, printf_x } from "../../util/hex.ts";
 
 /* ---- pmap.h: PTE bits ---- */
 
@@ -256,16 +257,6 @@ export interface PmapBootstrapArgs {
 
 /* ---- formatting for panic strings (kern/printf.c: %p and %x print bare hex, %#x adds 0x) ---- */
 
-function fmt_p(n: number): string {
-    return n.toString(16);
-}
-function fmt_hash_x(n: number): string {
-    return n === 0 ? "0" : "0x" + n.toString(16);
-}
-function hex8(n: number): string {
-    return "0x" + n.toString(16).padStart(8, "0");
-}
-
 /* ---- entries ---- */
 
 /** Read one entry: the low word, plus (PAE) the physical bits 32–51 of the high word. */
@@ -409,7 +400,7 @@ export function pmap_bootstrap(a: PmapBootstrapArgs): Pmap {
         const pa = a.grab_page();
         assert(
             page_aligned(pa) && pa >= 0 && pa < TWO32,
-            () => `pmap_grab_page: bad page ${hex8(pa)}`,
+            () => `pmap_grab_page: bad page ${hex_pad8(pa)}`,
         );
         return pa;
     };
@@ -546,7 +537,7 @@ export function pmap_create(
     for (const pa of dir_pas) {
         assert(
             page_aligned(pa) && pa >= 0 && pa < TWO32,
-            () => `pmap_create: bad directory page ${hex8(pa)}`,
+            () => `pmap_create: bad directory page ${hex_pad8(pa)}`,
         );
     }
     assert(new Set(dir_pas).size === dir_pas.length, "pmap_create: directory pages not distinct");
@@ -625,12 +616,12 @@ function check_range(p: Pmap, what: string, s: number, e: number): void {
     assert(p.ref_count > 0, () => `${what}: ${p.name} is destroyed`);
     assert(
         page_aligned(s) && page_aligned(e) && s >= 0 && s <= e && e <= TWO32,
-        () => `${what}: bad range ${hex8(s)}-${hex8(e)}`,
+        () => `${what}: bad range ${hex_pad8(s)}-${hex_pad8(e)}`,
     );
     if (!p.is_kernel) {
         assert(
             e <= p.globals.vm_min_kernel_address,
-            () => `${what}: user range ${hex8(s)}-${hex8(e)} reaches kernel space`,
+            () => `${what}: user range ${hex_pad8(s)}-${hex_pad8(e)} reaches kernel space`,
         );
     }
 }
@@ -742,22 +733,22 @@ export function pmap_enter(p: Pmap, va: number, pa: number, prot: number, wired:
     va >>>= 0;
     assert(
         page_aligned(va) && page_aligned(pa) && pa >= 0,
-        () => `pmap_enter: unaligned ${hex8(va)} -> ${hex8(pa)}`,
+        () => `pmap_enter: unaligned ${hex_pad8(va)} -> ${hex_pad8(pa)}`,
     );
     assert(
         p.pae ? pa < 2 ** 47 : pa < TWO32,
-        () => `pmap_enter: pa ${hex8(pa)} beyond the physical address size`,
+        () => `pmap_enter: pa ${hex_pad8(pa)} beyond the physical address size`,
     );
     const g = p.globals;
     const mem = p.mem;
     if (p.is_kernel) {
         if (!g.mach_kdb && (va < g.kernel_virtual_start || va >= g.kernel_virtual_end)) {
-            panic(`pmap_enter(${fmt_p(va)}, ${fmt_p(pa)}) falls in physical memory area!`);
+            panic(`pmap_enter(${printf_x(va)}, ${printf_x(pa)}) falls in physical memory area!`);
         }
     } else {
         assert(
             va < g.vm_min_kernel_address,
-            () => `pmap_enter: user va ${hex8(va)} in kernel space`,
+            () => `pmap_enter: user va ${hex_pad8(va)} in kernel space`,
         );
     }
 
@@ -775,12 +766,12 @@ export function pmap_enter(p: Pmap, va: number, pa: number, prot: number, wired:
     while (pte === null) {
         if (p.is_kernel) {
             // Would have to enter the new page-table page in every pmap.
-            panic(`pmap_expand kernel pmap to ${fmt_hash_x(va)}`);
+            panic(`pmap_expand kernel pmap to ${printf_hash_x(va)}`);
         }
         const ptp = p.ptp_alloc!();
         assert(
             page_aligned(ptp) && ptp >= 0 && (p.pae || ptp < TWO32),
-            () => `pmap_enter: bad page-table page ${hex8(ptp)}`,
+            () => `pmap_enter: bad page-table page ${hex_pad8(ptp)}`,
         );
         mem.fill(ptp, PAGE_SIZE, 0);
         pmap_entry_write(
@@ -827,7 +818,9 @@ function pv_enter(p: Pmap, va: number, pa: number): void {
     // A second mapping of the page: its entry comes from pv_list_cache.
     const kva = g.pv_alloc?.() ?? 0;
     if (g.pv_alloc && kva === 0)
-        panic(`pmap_enter: no memory for a pv_entry (${hex8(va)} -> ${hex8(pa)} in ${p.name})`);
+        panic(
+            `pmap_enter: no memory for a pv_entry (${hex_pad8(va)} -> ${hex_pad8(pa)} in ${p.name})`,
+        );
     list.push({ pmap: p, va, kva });
 }
 
@@ -837,7 +830,7 @@ function pv_remove(p: Pmap, va: number, pa: number, pte_lo: number): void {
     const list = g.pv_head.get(pa);
     const i = list ? list.findIndex((e) => e.pmap === p && e.va === va) : -1;
     if (!list || i < 0)
-        panic(`pmap_remove: null pv_list! (${hex8(va)} -> ${hex8(pa)} in ${p.name})`);
+        panic(`pmap_remove: null pv_list! (${hex_pad8(va)} -> ${hex_pad8(pa)} in ${p.name})`);
     const [gone] = list.splice(i, 1);
     // Removing the head moves the next entry into pv_head_table: its buffer goes back instead.
     const freed = gone!.kva || (list[0]?.kva ?? 0);
@@ -857,17 +850,17 @@ export function pmap_pv_verify(g: PmapGlobals): { problems: string[]; buffers: n
     const problems: string[] = [];
     const seen = new Set<number>();
     for (const [pa, list] of g.pv_head) {
-        const where = `pv list of ${hex8(pa)}`;
+        const where = `pv list of ${hex_pad8(pa)}`;
         if (list.length === 0) problems.push(`${where} is empty but still in pv_head_table`);
         list.forEach((e, i) => {
             if (i === 0 && e.kva)
-                problems.push(`${where}: the head holds a pv_entry buffer ${hex8(e.kva)}`);
+                problems.push(`${where}: the head holds a pv_entry buffer ${hex_pad8(e.kva)}`);
             if (i > 0 && g.pv_alloc && !e.kva)
                 problems.push(
-                    `${where}: mapping ${i} (${hex8(e.va)} in ${e.pmap.name}) has no pv_entry buffer`,
+                    `${where}: mapping ${i} (${hex_pad8(e.va)} in ${e.pmap.name}) has no pv_entry buffer`,
                 );
             if (e.kva && seen.has(e.kva))
-                problems.push(`${where}: pv_entry buffer ${hex8(e.kva)} used twice`);
+                problems.push(`${where}: pv_entry buffer ${hex_pad8(e.kva)} used twice`);
             if (e.kva) seen.add(e.kva);
         });
     }
@@ -948,7 +941,7 @@ export function pmap_change_wiring(p: Pmap, va: number, wired: boolean): void {
     const pte = pmap_pte(p, va);
     if (pte === null) panic("pmap_change_wiring: pte missing");
     const e = pmap_entry_read(p.mem, p.pae, pte);
-    assert(e & INTEL_PTE_VALID, () => `pmap_change_wiring: ${hex8(va >>> 0)} not mapped`);
+    assert(e & INTEL_PTE_VALID, () => `pmap_change_wiring: ${hex_pad8(va >>> 0)} not mapped`);
     const lo = e % TWO32;
     if (wired && !(lo & INTEL_PTE_WIRED)) {
         p.wired_count++;
@@ -1062,7 +1055,7 @@ export function pmap_verify(p: Pmap): string[] {
             const want = ((p.dir_pages[i] ?? 0) | INTEL_PTE_VALID) >>> 0;
             if (pdpt[2 * i] !== want || pdpt[2 * i + 1] !== 0) {
                 bad(
-                    `PDPTE ${i} = ${hex8(pdpt[2 * i + 1]!)}:${hex8(pdpt[2 * i]!)}, expected ${hex8(want)}`,
+                    `PDPTE ${i} = ${hex_pad8(pdpt[2 * i + 1]!)}:${hex_pad8(pdpt[2 * i]!)}, expected ${hex_pad8(want)}`,
                 );
             }
         }
@@ -1101,13 +1094,13 @@ export function pmap_verify(p: Pmap): string[] {
         const lo = pdes[i * words]!;
         const hi = p.pae ? pdes[i * words + 1]! : 0;
         const base = i * gm.PDE_MAPPED_SIZE;
-        const where = (): string => `PDE ${fmt_hash_x(i)} (${hex8(base)})`;
+        const where = (): string => `PDE ${printf_hash_x(i)} (${hex_pad8(base)})`;
         const kernel_slot = i >= first && i <= last;
         if (!p.is_kernel && i >= user_end) {
             const klo = kernel_pdes[i * words]!;
             const khi = p.pae ? kernel_pdes[i * words + 1]! : 0;
             if (((lo ^ klo) & ~INTEL_PTE_REF) !== 0 || hi !== khi) {
-                bad(`${where()} = ${hex8(lo)} differs from the kernel's ${hex8(klo)}`);
+                bad(`${where()} = ${hex_pad8(lo)} differs from the kernel's ${hex_pad8(klo)}`);
             }
             continue; // kernel page tables are checked on the kernel pmap
         }
@@ -1119,13 +1112,13 @@ export function pmap_verify(p: Pmap): string[] {
         const flags = lo & 0xfff & ~HW_AD;
         if (flags !== pde_want)
             bad(
-                `${where()} = ${hex8(lo)}: flags ${fmt_hash_x(flags)}, expected ${fmt_hash_x(pde_want)}`,
+                `${where()} = ${hex_pad8(lo)}: flags ${printf_hash_x(flags)}, expected ${printf_hash_x(pde_want)}`,
             );
         if (p.is_kernel && !kernel_slot)
             bad(`${where()} present outside the pre-allocated kernel range`);
         const pt = pte_to_pa(hi * TWO32 + lo, p.pae);
-        if (ptps.has(pt)) bad(`${where()}: page table ${hex8(pt)} used twice`);
-        if (dir_set.has(pt)) bad(`${where()}: page table ${hex8(pt)} is a directory page`);
+        if (ptps.has(pt)) bad(`${where()}: page table ${hex_pad8(pt)} used twice`);
+        if (dir_set.has(pt)) bad(`${where()}: page table ${hex_pad8(pt)} is a directory page`);
         ptps.add(pt);
         ptp_count++;
         if (!(lo & INTEL_PTE_VALID)) continue;
@@ -1144,7 +1137,9 @@ export function pmap_verify(p: Pmap): string[] {
             const ro = pa >= g.text_start && pa + PAGE_SIZE <= g.text_end;
             const want = (pa | INTEL_PTE_VALID | (ro ? 0 : INTEL_PTE_WRITE) | global) >>> 0;
             if ((elo & ~HW_AD) >>> 0 !== want || (p.pae && t[j * 2 + 1] !== 0)) {
-                bad(`direct map PTE ${hex8(pa + kb)} = ${hex8(elo)}, expected ${hex8(want)}`);
+                bad(
+                    `direct map PTE ${hex_pad8(pa + kb)} = ${hex_pad8(elo)}, expected ${hex_pad8(want)}`,
+                );
             }
         }
         for (let j = 0; j < gm.NPTES; j++) {
@@ -1159,19 +1154,20 @@ export function pmap_verify(p: Pmap): string[] {
             resident++;
             if (elo & INTEL_PTE_WIRED) wired++;
             if (!(elo & INTEL_PTE_VALID))
-                bad(`PTE ${hex8(va)} = ${hex8(elo)} non-zero but not valid`);
+                bad(`PTE ${hex_pad8(va)} = ${hex_pad8(elo)} non-zero but not valid`);
             if (p.is_kernel) {
-                if (elo & INTEL_PTE_USER) bad(`kernel PTE ${hex8(va)} = ${hex8(elo)} has USER`);
+                if (elo & INTEL_PTE_USER)
+                    bad(`kernel PTE ${hex_pad8(va)} = ${hex_pad8(elo)} has USER`);
                 if (!g.mach_kdb && (va < kvs || va >= kve)) {
                     bad(
-                        `kernel PTE ${hex8(va)} outside [kernel_virtual_start, kernel_virtual_end)`,
+                        `kernel PTE ${hex_pad8(va)} outside [kernel_virtual_start, kernel_virtual_end)`,
                     );
                 }
             } else if (!(elo & INTEL_PTE_USER)) {
-                bad(`user PTE ${hex8(va)} = ${hex8(elo)} lacks USER`);
+                bad(`user PTE ${hex_pad8(va)} = ${hex_pad8(elo)} lacks USER`);
             }
             if ((ehi & ~PAE_PFN_HIGH) !== 0)
-                bad(`PTE ${hex8(va)}: high word ${hex8(ehi)} has bits beyond the PFN`);
+                bad(`PTE ${hex_pad8(va)}: high word ${hex_pad8(ehi)} has bits beyond the PFN`);
         }
     }
     if (resident !== p.resident_count)

@@ -35,6 +35,7 @@ import {
     type Pmap,
 } from "./pmap.ts";
 import { PAGE_SIZE } from "./vm_param.ts";
+import { hex_digits, hex_pad8, printf_08x } from "../../util/hex.ts";
 
 const TWO32 = 0x100000000;
 
@@ -48,20 +49,13 @@ export interface PmapInfoOptions {
     ad?: boolean;
 }
 
-/** `0x%08x`, wider above 4 GiB. */
-export function hex8(n: number): string {
-    return "0x" + n.toString(16).padStart(8, "0");
-}
-function hex_index(n: number, width: number): string {
-    return "0x" + n.toString(16).padStart(width, "0");
-}
 function mib(bytes: number): string {
     const m = bytes / 0x100000;
     return Number.isInteger(m) ? `${m} MiB` : `${(Math.floor(m * 100) / 100).toFixed(2)} MiB`;
 }
 
 /** Decode an entry's flag bits ("P W U WT CD A D PS G WIRED"), "-" when none. */
-export function pmap_flags_string(lo: number, level: "PDPTE" | "PDE" | "PTE"): string {
+function pmap_flags_string(lo: number, level: "PDPTE" | "PDE" | "PTE"): string {
     const out: string[] = [];
     const bit = (mask: number, name: string): void => {
         if (lo & mask) out.push(name);
@@ -88,12 +82,12 @@ export function pmap_flags_string(lo: number, level: "PDPTE" | "PDE" | "PTE"): s
 /** The raw 4- or 8-byte entry at `addr`, as printed ("0x%08x" or "0x%016x"). */
 function raw_entry(p: Pmap, addr: number): { lo: number; hi: number; text: string } {
     const lo = p.mem.read32(addr) >>> 0;
-    if (!p.pae) return { lo, hi: 0, text: hex8(lo) };
+    if (!p.pae) return { lo, hi: 0, text: hex_pad8(lo) };
     const hi = p.mem.read32(addr + 4) >>> 0;
     return {
         lo,
         hi,
-        text: "0x" + hi.toString(16).padStart(8, "0") + lo.toString(16).padStart(8, "0"),
+        text: hex_pad8(hi) + printf_08x(lo),
     };
 }
 
@@ -140,7 +134,7 @@ function header(p: Pmap): string {
     if (bits & 0x20) cr4.push("PAE");
     if (bits & 0x80) cr4.push("PGE");
     return (
-        `${p.name}: ${p.pae ? "PAE" : "2-level"}, CR3 ${hex8(pmap_cr3(p))}, CR4 ${cr4.join("|") || "-"}, ` +
+        `${p.name}: ${p.pae ? "PAE" : "2-level"}, CR3 ${hex_pad8(pmap_cr3(p))}, CR4 ${cr4.join("|") || "-"}, ` +
         `resident ${p.resident_count}, wired ${p.wired_count}, ${p.ptp_count} page tables` +
         (p.active ? ", active" : "")
     );
@@ -172,8 +166,8 @@ export function pmap_info(
                 lastPdpte = i >> 9;
                 const e = raw_entry(p, p.pdpbase + 8 * lastPdpte);
                 print(
-                    `PDPTE ${lastPdpte} @${hex8(p.pdpbase + 8 * lastPdpte)} = ${e.text}  ` +
-                        `${pmap_flags_string(e.lo, "PDPTE")}  page directory ${hex8(pte_to_pa(e.hi * TWO32 + e.lo, true))}`,
+                    `PDPTE ${lastPdpte} @${hex_pad8(p.pdpbase + 8 * lastPdpte)} = ${e.text}  ` +
+                        `${pmap_flags_string(e.lo, "PDPTE")}  page directory ${hex_pad8(pte_to_pa(e.hi * TWO32 + e.lo, true))}`,
                 );
             }
             const at = pmap_pde_addr(p, i);
@@ -181,8 +175,8 @@ export function pmap_info(
             if (e.lo === 0 && e.hi === 0) continue;
             const base = i * gm.PDE_MAPPED_SIZE;
             let line =
-                `PDE ${hex_index(i, 3)} @${hex8(at)} = ${e.text}  ${pmap_flags_string(e.lo, "PDE")}  ` +
-                `${hex8(base)}-${hex8(base + gm.PDE_MAPPED_SIZE - 1)}`;
+                `PDE ${hex_digits(i, 3)} @${hex_pad8(at)} = ${e.text}  ${pmap_flags_string(e.lo, "PDE")}  ` +
+                `${hex_pad8(base)}-${hex_pad8(base + gm.PDE_MAPPED_SIZE - 1)}`;
             if (e.lo & INTEL_PTE_VALID) {
                 const pt = pte_to_pa(e.hi * TWO32 + e.lo, p.pae);
                 const t = read_ptp(p, pt, gm.NPTES);
@@ -200,7 +194,7 @@ export function pmap_info(
                     if (lo & INTEL_PTE_WIRED) wired++;
                     if (region(p, base + j * PAGE_SIZE) === "direct map") direct++;
                 }
-                line += `  page table ${hex8(pt)}: ${present}/${gm.NPTES} present`;
+                line += `  page table ${hex_pad8(pt)}: ${present}/${gm.NPTES} present`;
                 if (direct > 0) line += `, ${direct} direct map`;
                 if (wired > 0) line += `, ${wired} wired`;
                 if (other > 0) line += `, ${other} non-zero invalid`;
@@ -221,7 +215,7 @@ export function pmap_info(
     const flush = (): void => {
         if (!run) return;
         print(
-            `${hex8(run.va)}-${hex8(run.vend - 1)} -> ${hex8(run.pa)}-${hex8(run.pend - 1)}  ${run.attrs}`,
+            `${hex_pad8(run.va)}-${hex_pad8(run.vend - 1)} -> ${hex_pad8(run.pa)}-${hex_pad8(run.pend - 1)}  ${run.attrs}`,
         );
         runs++;
         run = null;
@@ -280,7 +274,7 @@ export function pmap_walk_lines(p: Pmap, va: number): string[] {
     va >>>= 0;
     const lines = [header(p)];
     if (p.ref_count <= 0) {
-        lines.push(`VA ${hex8(va)} -> not mapped (pmap destroyed)`);
+        lines.push(`VA ${hex_pad8(va)} -> not mapped (pmap destroyed)`);
         return lines;
     }
     const where = region(p, va);
@@ -292,7 +286,7 @@ export function pmap_walk_lines(p: Pmap, va: number): string[] {
         flags: string,
         note: string,
     ): void => {
-        lines.push(`${level.padEnd(5)} [${index}] @${hex8(at)} = ${text}  ${flags}  ${note}`);
+        lines.push(`${level.padEnd(5)} [${index}] @${hex_pad8(at)} = ${text}  ${flags}  ${note}`);
     };
     const pdenum = lin2pdenum(p, va);
     if (p.pae) {
@@ -302,16 +296,16 @@ export function pmap_walk_lines(p: Pmap, va: number): string[] {
         const valid = (e.lo & INTEL_PTE_VALID) !== 0;
         step(
             "PDPTE",
-            hex_index(i, 1),
+            hex_digits(i, 1),
             at,
             e.text,
             pmap_flags_string(e.lo, "PDPTE"),
             valid
-                ? `page directory at ${hex8(pte_to_pa(e.hi * TWO32 + e.lo, true))}`
+                ? `page directory at ${hex_pad8(pte_to_pa(e.hi * TWO32 + e.lo, true))}`
                 : "not present",
         );
         if (!valid) {
-            lines.push(`VA ${hex8(va)} -> not mapped (PDPTE ${i} not present; ${where})`);
+            lines.push(`VA ${hex_pad8(va)} -> not mapped (PDPTE ${i} not present; ${where})`);
             return lines;
         }
     }
@@ -322,16 +316,16 @@ export function pmap_walk_lines(p: Pmap, va: number): string[] {
     const pt = pte_to_pa(pde.hi * TWO32 + pde.lo, p.pae);
     step(
         "PDE",
-        hex_index(pdeIndex, 3),
+        hex_digits(pdeIndex, 3),
         pdeAt,
         pde.text,
         pmap_flags_string(pde.lo, "PDE"),
-        (pdeValid ? `page table at ${hex8(pt)}` : "not present") +
-            (p.pae ? ` (pdenum ${hex_index(pdenum, 3)})` : ""),
+        (pdeValid ? `page table at ${hex_pad8(pt)}` : "not present") +
+            (p.pae ? ` (pdenum ${hex_digits(pdenum, 3)})` : ""),
     );
     if (!pdeValid) {
         lines.push(
-            `VA ${hex8(va)} -> not mapped (PDE ${hex_index(pdenum, 3)} not present; ${where})`,
+            `VA ${hex_pad8(va)} -> not mapped (PDE ${hex_digits(pdenum, 3)} not present; ${where})`,
         );
         return lines;
     }
@@ -342,15 +336,15 @@ export function pmap_walk_lines(p: Pmap, va: number): string[] {
     const frame = pte_to_pa(pte.hi * TWO32 + pte.lo, p.pae);
     step(
         "PTE",
-        hex_index(pteIndex, 3),
+        hex_digits(pteIndex, 3),
         pteAt,
         pte.text,
         pmap_flags_string(pte.lo, "PTE"),
-        pteValid ? `4 KiB page at ${hex8(frame)}` : "not present",
+        pteValid ? `4 KiB page at ${hex_pad8(frame)}` : "not present",
     );
     if (!pteValid) {
         lines.push(
-            `VA ${hex8(va)} -> not mapped (PTE ${hex_index(pteIndex, 3)} not present; ${where})`,
+            `VA ${hex_pad8(va)} -> not mapped (PTE ${hex_digits(pteIndex, 3)} not present; ${where})`,
         );
         return lines;
     }
@@ -362,7 +356,7 @@ export function pmap_walk_lines(p: Pmap, va: number): string[] {
     if (pte.lo & INTEL_PTE_NCACHE) access.push("uncached");
     if (pte.lo & INTEL_PTE_WIRED) access.push("wired");
     lines.push(
-        `VA ${hex8(va)} -> PA ${hex8(frame + (va & 0xfff))}  (${access.join(", ")}; ${where})`,
+        `VA ${hex_pad8(va)} -> PA ${hex_pad8(frame + (va & 0xfff))}  (${access.join(", ")}; ${where})`,
     );
     return lines;
 }

@@ -9,7 +9,7 @@
  * task's page directory, TSS.esp0 pointed at its kernel stack).
  */
 import { assert, panic } from "../kern/debug.ts";
-import type { Kernel } from "../kern/kernel.ts";
+import type { BootedKernel } from "../kern/kernel.ts";
 import { kern_return_name } from "../kern/kern_return.ts";
 import { syscall } from "../kern/syscall_sw.ts";
 import { thread_select, type Sched } from "../kern/sched_prim.ts";
@@ -26,10 +26,11 @@ import { vm_fault } from "../vm/vm_fault.ts";
 import { vm_pageout_scan, vm_pageout_should_run } from "../vm/vm_pageout.ts";
 import { VM_PROT_READ, VM_PROT_WRITE } from "../vm/vm_prot.ts";
 import { sample_record } from "../kern/kern_sample.ts";
+import { hex32 } from "../../util/hex.ts";
 
-export const T_PAGE_FAULT = 14;
-export const T_SYSCALL = 0x80;
-export const T_CLOCK = 0x20;
+const T_PAGE_FAULT = 14;
+const T_SYSCALL = 0x80;
+const T_CLOCK = 0x20;
 /** Offset of esp0 in the i386 TSS. */
 const TSS_ESP0 = 4;
 
@@ -51,13 +52,9 @@ const EXCEPTION_NAMES: Readonly<Record<number, string>> = {
     19: "SIMD floating point (#XM)",
 };
 
-function hex8(n: number): string {
-    return "0x" + (n >>> 0).toString(16).padStart(8, "0");
-}
-
-function frame_pa(k: Kernel, kva: number): number {
-    const pa = pmap_extract(k.kernel_pmap!, kva);
-    if (pa === 0) panic(`trap: trap frame at ${hex8(kva)} is not mapped`);
+function frame_pa(k: BootedKernel, kva: number): number {
+    const pa = pmap_extract(k.kernel_pmap, kva);
+    if (pa === 0) panic(`trap: trap frame at ${hex32(kva)} is not mapped`);
     return pa;
 }
 
@@ -68,19 +65,19 @@ function frame_pa(k: Kernel, kva: number): number {
  */
 const frame_words = new Uint32Array(FRAME_WORDS);
 
-function frame_read(k: Kernel, kva: number): Uint32Array {
+function frame_read(k: BootedKernel, kva: number): Uint32Array {
     const pa = frame_pa(k, kva);
     for (let i = 0; i < FRAME_WORDS; i++) frame_words[i] = k.mem.read32(pa + 4 * i);
     return frame_words;
 }
 
 /** Write back the one register a system call returns (EAX). */
-function frame_write_eax(k: Kernel, kva: number, f: Uint32Array): void {
+function frame_write_eax(k: BootedKernel, kva: number, f: Uint32Array): void {
     k.mem.write32(frame_pa(k, kva) + 4 * FRAME.EAX, f[FRAME.EAX]!);
 }
 
 /** #PF from user mode: vm_fault, or the task is killed with the address, the access and the reason. */
-function user_page_fault(k: Kernel, s: Sched, th: Thread, f: Uint32Array, cr2: number): void {
+function user_page_fault(k: BootedKernel, s: Sched, th: Thread, f: Uint32Array, cr2: number): void {
     const err = f[FRAME.ERR]!;
     const write = (err & 2) !== 0;
     const kr = vm_fault(k, th.task, cr2, write ? VM_PROT_READ | VM_PROT_WRITE : VM_PROT_READ);
@@ -90,7 +87,7 @@ function user_page_fault(k: Kernel, s: Sched, th: Thread, f: Uint32Array, cr2: n
         k,
         s,
         th.task,
-        `killed: page fault at ${hex8(cr2)} (eip ${hex8(f[FRAME.EIP]!)}, ${what}): ${kern_return_name(kr)}`,
+        `killed: page fault at ${hex32(cr2)} (eip ${hex32(f[FRAME.EIP]!)}, ${what}): ${kern_return_name(kr)}`,
     );
 }
 
@@ -101,13 +98,13 @@ function user_page_fault(k: Kernel, s: Sched, th: Thread, f: Uint32Array, cr2: n
  * the CPU at a scheduling point, not between a fault and the faulting
  * thread's first touch of its new page.
  */
-function thread_dispatch(k: Kernel, s: Sched, tick: boolean): number {
+function thread_dispatch(k: BootedKernel, s: Sched, tick: boolean): number {
     if (tick && k.vm && vm_pageout_should_run(k, k.vm)) vm_pageout_scan(k, k.vm);
     const prev = s.current;
     const next = thread_select(s);
     s.current = next;
     if (next === null) {
-        pmap_activate(k.kernel_pmap!);
+        pmap_activate(k.kernel_pmap);
         return 0;
     }
     if (next !== prev || !next.task.pmap.active) {
@@ -119,13 +116,13 @@ function thread_dispatch(k: Kernel, s: Sched, tick: boolean): number {
 }
 
 /** Whether the trap frame at `frame_kva` was pushed by a trap from ring 3 (CS RPL 3). */
-export function frame_is_user(k: Kernel, frame_kva: number): boolean {
-    if (pmap_extract(k.kernel_pmap!, frame_kva) === 0) return false;
+export function frame_is_user(k: BootedKernel, frame_kva: number): boolean {
+    if (pmap_extract(k.kernel_pmap, frame_kva) === 0) return false;
     return (k.mem.read32(frame_pa(k, frame_kva) + 4 * FRAME.CS) & 3) === 3;
 }
 
 /** HC_RUN: the stub enters user mode for the first time. `tss_kva` is the stub's TSS. */
-export function user_start(k: Kernel, tss_kva: number): number {
+export function user_start(k: BootedKernel, tss_kva: number): number {
     const s = k.sched;
     if (!s) return 0;
     s.tss_kva = tss_kva;
@@ -134,13 +131,13 @@ export function user_start(k: Kernel, tss_kva: number): number {
 }
 
 /** HC_TRAP from ring 3: handle the trap of the current thread; the frame to resume from (0: none left). */
-export function user_trap(k: Kernel, frame_kva: number, cr2: number): number {
+export function user_trap(k: BootedKernel, frame_kva: number, cr2: number): number {
     const s = k.sched!;
     const th = s.current;
     assert(th !== null, "user_trap: no current thread");
     assert(
         frame_kva === thread_frame(th),
-        () => `user_trap: frame ${hex8(frame_kva)} is not ${th.task.name}'s`,
+        () => `user_trap: frame ${hex32(frame_kva)} is not ${th.task.name}'s`,
     );
     const f = frame_read(k, frame_kva);
     const vector = f[FRAME.VECTOR]!;
@@ -159,7 +156,7 @@ export function user_trap(k: Kernel, frame_kva: number, cr2: number): number {
             k,
             s,
             th.task,
-            `killed: ${name} at eip ${hex8(f[FRAME.EIP]!)} (error code ${f[FRAME.ERR]})`,
+            `killed: ${name} at eip ${hex32(f[FRAME.EIP]!)} (error code ${f[FRAME.ERR]})`,
         );
     }
     return thread_dispatch(k, s, vector === T_CLOCK);

@@ -13,7 +13,6 @@
  * Every 32-bit quantity is a plain number normalized with `>>> 0`.
  */
 
-export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 4096;
 export const PAGE_MASK = PAGE_SIZE - 1;
 
@@ -29,10 +28,6 @@ export function page_aligned(x: number): boolean {
 /** Address to page number. */
 export function atop(x: number): number {
     return Math.floor(x / PAGE_SIZE);
-}
-/** Page number to address. */
-export function ptoa(n: number): number {
-    return n * PAGE_SIZE;
 }
 
 export const MiB = 1024 * 1024;

@@ -13,6 +13,7 @@ import { panic } from "../kern/debug.ts";
 import type { Kernel } from "../kern/kernel.ts";
 import { round_page, trunc_page } from "../i386/vm_param.ts";
 import { phys_copy } from "../vm/vm_resident.ts";
+import { hex } from "../../util/hex.ts";
 
 const MiB = 1024 * 1024;
 const SIXTEEN_MIB = 16 * MiB;
@@ -66,13 +67,13 @@ export function mem_size_init(k: Kernel): void {
                 end = 0xffffffff;
             }
             if (end > k.phys_last_addr) k.phys_last_addr = end;
-            k.printf(`AT386 boot: physical memory map from ${hx(m.base_addr)} to ${hx(end)}\n`);
+            k.printf(`AT386 boot: physical memory map from ${hex(m.base_addr)} to ${hex(end)}\n`);
         }
     } else {
         k.phys_last_addr = (0x400 + bi.mem_upper) * 0x400;
     }
     k.printf(
-        `AT386 boot: physical memory from ${hx(k.phys_first_addr)} to ${hx(k.phys_last_addr)}\n`,
+        `AT386 boot: physical memory from ${hex(k.phys_first_addr)} to ${hex(k.phys_last_addr)}\n`,
     );
 
     const p = k.params;
@@ -87,10 +88,6 @@ export function mem_size_init(k: Kernel): void {
     k.phys_last_addr = trunc_page(k.phys_last_addr);
     // "possibly overestimated": the kernel image and the modules are never subtracted.
     k.avail_remaining = k.phys_last_addr - (0x100000 - bi.mem_lower * 0x400 - 0x1000);
-}
-
-function hx(n: number): string {
-    return "0x" + n.toString(16);
 }
 
 /**

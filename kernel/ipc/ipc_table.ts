@@ -18,13 +18,13 @@ import {
     KERN_SUCCESS,
     type KernReturn,
 } from "../kern/kern_return.ts";
-import { printf_once, ptr, type Kernel } from "../kern/kernel.ts";
+import { printf_once, type Kernel } from "../kern/kernel.ts";
 import { kmem_alloc, kmem_free, kmem_realloc } from "../vm/vm_kern.ts";
-import { kalloc, kfree } from "../kern/kalloc.ts";
-import { zkalloc, zkfree } from "../kern/zalloc.ts";
+
+import { printf_x } from "../../util/hex.ts";
 
 /** sizeof(struct ipc_entry) on i386. */
-export const IPC_ENTRY_SIZE = 16;
+const IPC_ENTRY_SIZE = 16;
 const PAGE_SIZE = 4096;
 const IPC_TABLE_ENTRIES_SIZE = 512;
 
@@ -93,7 +93,7 @@ export function ipc_entry_grow_table(k: Kernel, hooks: IpcHooks, space: IpcSpace
         printf_once(
             k,
             "ipc/ipc_entry.c:580",
-            `no more room for ipc_entry_grow_table in space ${ptr(space.table)}\n`,
+            `no more room for ipc_entry_grow_table in space ${printf_x(space.table)}\n`,
         );
         return KERN_NO_SPACE;
     }
@@ -132,8 +132,8 @@ export function ipc_space_capacity(space: IpcSpace): number {
 /** kalloc/kfree of the kernel's era (slab kalloc caches, or the kalloc zones). */
 export function ipc_hooks(k: Kernel): IpcHooks {
     return {
-        kalloc: (size) => (k.kmem ? kalloc(k.kmem, size) : zkalloc(k.zone!, size)),
-        kfree: (va, size) => (k.kmem ? kfree(k.kmem, va, size) : zkfree(k.zone!, va, size)),
+        kalloc: (size) => k.allocator.kalloc(size),
+        kfree: (va, size) => k.allocator.kfree(va, size),
     };
 }
 

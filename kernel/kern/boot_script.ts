@@ -56,6 +56,7 @@
  */
 import { assert, panic } from "./debug.ts";
 import { KERN_INVALID_ARGUMENT, KERN_SUCCESS } from "./kern_return.ts";
+import { hex_digits, printf_x } from "../../util/hex.ts";
 
 // ---------------------------------------------------------------------------
 // boot_script.h: error codes and value types
@@ -76,7 +77,7 @@ export const VAL_STR = 1;
 export const VAL_PORT = 2;
 export const VAL_TASK = 3;
 export const VAL_SYM = 10; /* reference to a symbol, resolved at exec time */
-export const VAL_FUNC = 11;
+const VAL_FUNC = 11;
 
 /** A port (send right) the kernel hands to the script: an opaque handle. */
 export type BootScriptPort = number;
@@ -160,9 +161,6 @@ export interface BootScriptCmd {
     exec_funcs_list: PtrList<BootScriptSym>;
 }
 
-/** The brief's name for a parsed line. */
-export type BootScriptLine = BootScriptCmd;
-
 /**
  * What boot_script.h requires of its user (GNU Mach: kern/bootstrap.c).
  * Return values are BOOT_SCRIPT_* codes, 0 for success, as in Mach.
@@ -209,8 +207,8 @@ export interface BootScript {
 }
 
 /* i386 (ILP32) sizes of the structures boot_script.c allocates. */
-export const SIZEOF_STRUCT_CMD = 36;
-export const SIZEOF_STRUCT_ARG = 12;
+const SIZEOF_STRUCT_CMD = 36;
+const SIZEOF_STRUCT_ARG = 12;
 export const SIZEOF_STRUCT_SYM = 20;
 const SIZEOF_PTR = 4;
 
@@ -287,7 +285,7 @@ function builtin(
 }
 
 /** builtin_symbols[], in Mach's order; ramdisk-create is Debian's addition. */
-export const builtin_symbols: readonly BootScriptSym[] = Object.freeze([
+const builtin_symbols: readonly BootScriptSym[] = Object.freeze([
     builtin("task-create", create_task, VAL_TASK, false),
     builtin("task-resume", resume_task, VAL_NONE, true),
     builtin("prompt-task-resume", prompt_resume_task, VAL_NONE, true),
@@ -820,11 +818,6 @@ export interface BootstrapResult {
 /** RAMDISK_NAMESZ of device/ramdisk.h: sizeof "rd" + sizeof (int) * 3 + 1. */
 const RAMDISK_NAMESZ = 3 + 4 * 3 + 1;
 
-/** "%x" of a kern_return_t. */
-function hex(kr: number): string {
-    return (kr >>> 0).toString(16);
-}
-
 /**
  * get_compat_strings(): the "-flags" word made of every "-x" word of the
  * command line ("-x" if none), and root=… with /dev/ removed ("UNKNOWN" if
@@ -857,7 +850,7 @@ export function get_compat_strings(kernel_cmdline: string): { flags: string; roo
             /* Only ' ' is skipped between words: Mach spins forever on any other byte ≤ ' ' or ≥ 0x80. */
             if (ip === from) {
                 panic(
-                    `get_compat_strings: byte 0x${(s.charCodeAt(ip) & 0xff).toString(16).padStart(2, "0")} at offset ${ip} ` +
+                    `get_compat_strings: byte ${hex_digits(s.charCodeAt(ip) & 0xff, 2)} at offset ${ip} ` +
                         "of the kernel command line (GNU Mach loops forever here)",
                 );
             }
@@ -883,7 +876,7 @@ function compat_mode(modules: readonly BootScriptModule[]): boolean {
  * The BootScriptHost of kern/bootstrap.c over the kernel's hooks. `record`
  * receives each task and ramdisk created, with the module index being parsed.
  */
-export function bootstrap_script_host(
+function bootstrap_script_host(
     hooks: BootScriptHooks,
     record?: {
         task?(cmd: BootScriptCmd, task: BootScriptTask): void;
@@ -914,7 +907,7 @@ export function bootstrap_script_host(
     const task_resume = (cmd: BootScriptCmd): number => {
         const rc = cmd.task === null ? KERN_INVALID_ARGUMENT : hooks.task_resume(cmd.task);
         if (rc) {
-            hooks.printf(`boot_script_task_resume failed with ${hex(rc)}\n`);
+            hooks.printf(`boot_script_task_resume failed with ${printf_x(rc)}\n`);
             return BOOT_SCRIPT_MACH_ERROR;
         }
         hooks.printf(`\nstart ${cmd.path}: `);
@@ -934,7 +927,7 @@ export function bootstrap_script_host(
         boot_script_task_create(cmd) {
             const r = hooks.task_create(cmd);
             if (r.kr !== KERN_SUCCESS) {
-                hooks.printf(`boot_script_task_create failed with ${hex(r.kr)}\n`);
+                hooks.printf(`boot_script_task_create failed with ${printf_x(r.kr)}\n`);
                 return BOOT_SCRIPT_MACH_ERROR;
             }
             assert(r.task !== undefined, "task_create hook returned a task with KERN_SUCCESS");

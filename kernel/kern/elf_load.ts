@@ -12,14 +12,15 @@
  * user-bootstrap image"; an ELF file that is not an i386 executable still
  * panics, with the reason.
  */
-import type { Kernel } from "./kernel.ts";
+import type { BootedKernel } from "./kernel.ts";
 import type { Task } from "./task.ts";
 import { copyout } from "../i386/copyinout.ts";
 import { round_page, trunc_page } from "../i386/vm_param.ts";
 import { vm_allocate, vm_protect } from "../vm/vm_user.ts";
 import { VM_PROT_ALL, VM_PROT_EXECUTE, VM_PROT_READ, VM_PROT_WRITE } from "../vm/vm_prot.ts";
+import { hex } from "../../util/hex.ts";
 
-export const USER_STACK_SIZE = 64 * 1024;
+const USER_STACK_SIZE = 64 * 1024;
 const PT_LOAD = 1;
 
 export interface ExecImage {
@@ -64,7 +65,7 @@ export function elf_parse(b: Uint8Array): ExecImage | null | string {
 
 /** read_exec for each segment; a string says what failed. */
 export function exec_load(
-    k: Kernel,
+    k: BootedKernel,
     task: Task,
     image: ExecImage,
     file: Uint8Array,
@@ -73,14 +74,14 @@ export function exec_load(
         const start = trunc_page(s.vaddr);
         const end = round_page(s.vaddr + s.memsz);
         if (end > k.params.vm_min_kernel_address || end <= start)
-            return `segment at 0x${s.vaddr.toString(16)} is outside user space`;
+            return `segment at ${hex(s.vaddr)} is outside user space`;
         const r = vm_allocate(task, start, end - start, false);
-        if (r.kr) return `vm_allocate(0x${start.toString(16)}, ${end - start}) failed (${r.kr})`;
+        if (r.kr) return `vm_allocate(${hex(start)}, ${end - start}) failed (${r.kr})`;
         if (
             s.filesz > 0 &&
             !copyout(k, task, s.vaddr, file.subarray(s.offset, s.offset + s.filesz))
         ) {
-            return `copyout of segment at 0x${s.vaddr.toString(16)} failed`;
+            return `copyout of segment at ${hex(s.vaddr)} failed`;
         }
         if (s.prot !== VM_PROT_ALL) vm_protect(task, start, end - start, false, s.prot);
     }
@@ -88,7 +89,7 @@ export function exec_load(
 }
 
 /** build_args_and_stack: the initial user ESP. */
-export function build_args_and_stack(k: Kernel, task: Task, argv: readonly string[]): number {
+export function build_args_and_stack(k: BootedKernel, task: Task, argv: readonly string[]): number {
     const base = k.params.vm_min_kernel_address - USER_STACK_SIZE;
     vm_allocate(task, base, USER_STACK_SIZE, false);
     const enc = new TextEncoder();

@@ -16,11 +16,10 @@ import {
     type Kmem,
     type KmemCache,
 } from "./kmem.ts";
+import { hex_digits } from "../../util/hex.ts";
 
 export const KALLOC_FIRST_SHIFT = 5;
 export const KALLOC_NR_CACHES = 13;
-/** The largest size served by a cache (kalloc_131072). */
-export const KALLOC_MAX_CACHED = 1 << (KALLOC_FIRST_SHIFT + KALLOC_NR_CACHES - 1);
 
 const PAGE_SIZE = 4096;
 const round_page = (size: number): number => Math.ceil(size / PAGE_SIZE) * PAGE_SIZE;
@@ -100,7 +99,7 @@ export function kfree(kmem: Kmem, va: number, size: number): void {
                     va,
                     KMEM_ERR_REDZONE,
                     va + size + i,
-                    `found 0x${tail[i]!.toString(16).padStart(2, "0")}, expected 0xbb; kfree size ${size}`,
+                    `found ${hex_digits(tail[i]!, 2)}, expected 0xbb; kfree size ${size}`,
                 );
             }
         }

@@ -10,7 +10,7 @@ export const KERN_INVALID_ADDRESS = 1;
 export const KERN_PROTECTION_FAILURE = 2;
 export const KERN_NO_SPACE = 3;
 export const KERN_INVALID_ARGUMENT = 4;
-export const KERN_FAILURE = 5;
+const KERN_FAILURE = 5;
 export const KERN_RESOURCE_SHORTAGE = 6;
 /** A write to a page marked VM_PROT_NOTIFY. */
 export const KERN_WRITE_PROTECTION_FAILURE = 24;

@@ -11,7 +11,6 @@
  * a kernel map's entry count over a build). Taking one is read-only.
  */
 import type { Kernel } from "./kernel.ts";
-import { kmem_cache_nr_live } from "./kmem.ts";
 import type { VmMap } from "../vm/vm_map.ts";
 
 export interface Sample {
@@ -42,20 +41,6 @@ function kentry_maps(k: Kernel): VmMap[] {
     );
 }
 
-function held_bytes(k: Kernel): number {
-    if (k.kmem) return k.kmem.caches.reduce((s, c) => s + c.nr_slabs * c.slab_size, 0);
-    let held = k.zone?.zalloc_wasted_space ?? 0;
-    for (let z = k.zone?.first_zone ?? null; z; z = z.next_zone) held += z.cur_size;
-    return held;
-}
-
-function live_bytes(k: Kernel): number {
-    if (k.kmem) return k.kmem.caches.reduce((s, c) => s + kmem_cache_nr_live(c) * c.obj_size, 0);
-    let live = 0;
-    for (let z = k.zone?.first_zone ?? null; z; z = z.next_zone) live += z.count * z.elem_size;
-    return live;
-}
-
 /** The kernel's allocator state now; read-only. */
 export function kernel_sample(k: Kernel, label: string): Sample {
     const km = k.kernel_map!;
@@ -65,8 +50,8 @@ export function kernel_sample(k: Kernel, label: string): Sample {
         kernel_map_entries: kentry_maps(k).reduce((s, m) => s + m.nentries, 0),
         kernel_map_free: km.max_offset - km.min_offset - km.size,
         kmem_map_size: k.kmem_map?.size ?? 0,
-        slab_bytes: held_bytes(k),
-        live_bytes: live_bytes(k),
+        slab_bytes: k.allocator.held_bytes(),
+        live_bytes: k.allocator.live_bytes(),
         kentries_allocated:
             k.kmem?.caches.find((c) => c.name === "vm_map_kentry")?.nr_objs ??
             k.zone?.vm_map_kentry_zone?.count ??

@@ -15,6 +15,8 @@ import type { VmMap } from "../vm/vm_map.ts";
 import type { VmObject } from "../vm/vm_object.ts";
 import type { VmPageTable } from "../vm/vm_page.ts";
 import type { Kmem } from "./kmem.ts";
+import { NO_ALLOCATOR, type Allocator } from "./allocator.ts";
+import { InvariantFailure } from "./debug.ts";
 import type { Sched } from "./sched_prim.ts";
 import type { Task } from "./task.ts";
 import type { VmMapEntrySource, VmMapHooks } from "../vm/vm_map.ts";
@@ -88,6 +90,8 @@ export interface Kernel {
     /** The slab allocator (slab era), or the zone allocator (zalloc era). */
     kmem: Kmem | null;
     zone: Zalloc | null;
+    /** Whichever of the two this kernel has, chosen once by vm_mem_bootstrap (allocator.ts). */
+    allocator: Allocator;
     /** zdata, stolen in the zone era. */
     zdata: number;
     /** Virtual clock in ticks (hz = 100): advanced by workloads, read by slab_collect / zone_gc. */
@@ -164,6 +168,7 @@ export function kernel_create(
         kentry_map_next: 0,
         kmem: null,
         zone: null,
+        allocator: NO_ALLOCATOR,
         zdata: 0,
         ticks: 0,
         snapshots: new Map(),
@@ -175,6 +180,25 @@ export function kernel_create(
         vm: null,
         sched: null,
     };
+}
+
+/**
+ * The kernel once pmap_bootstrap (kernel_pmap), vm_page_bootstrap (vm_page)
+ * and kmem_init (kernel_map) have run: the code that only runs after them
+ * takes a BootedKernel, so these fields are typed as present there.
+ */
+export interface BootedKernel extends Kernel {
+    kernel_pmap: Pmap;
+    vm_page: VmPageTable;
+    kernel_map: VmMap;
+}
+
+/** `k` as a BootedKernel; calling it before those boot stages ran is a bug in mach86. */
+export function booted(k: Kernel): BootedKernel {
+    if (k.kernel_pmap && k.vm_page && k.kernel_map) return k as BootedKernel;
+    throw new InvariantFailure(
+        "kernel used before pmap_bootstrap, vm_page_bootstrap and kmem_init ran",
+    );
 }
 
 /**
@@ -190,13 +214,4 @@ export function printf_once(k: Kernel, site: string, s: string): void {
 
 export function phystokv(k: Kernel, pa: number): number {
     return (pa + k.params.vm_min_kernel_address) >>> 0;
-}
-
-export function kvtophys_direct(k: Kernel, va: number): number {
-    return (va - k.params.vm_min_kernel_address) >>> 0;
-}
-
-/** "%p" as GNU Mach's _doprnt prints it: the same as "%x", bare hex without "0x". */
-export function ptr(x: number): string {
-    return (x >>> 0).toString(16);
 }

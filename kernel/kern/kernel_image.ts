@@ -14,7 +14,7 @@ const SHT_SYMTAB = 2;
 const SHN_UNDEF = 0;
 
 /** The stub's symbols the model uses (physical addresses: the stub links VMA = LMA). */
-export const KERNEL_IMAGE_SYMBOLS = [
+const KERNEL_IMAGE_SYMBOLS = [
     "etext",
     "vm_page_queue_free",
     "vm_page_queue_active",

@@ -4,9 +4,8 @@
  * submap, the resident page table, the allocator of the era, and for user
  * tasks their maps and pmaps, the VM/pmap consistency and the default pager.
  */
-import type { Kernel } from "./kernel.ts";
-import { kmem_verify } from "./kmem.ts";
-import { zone_verify_all } from "./zalloc.ts";
+import { booted, type Kernel } from "./kernel.ts";
+
 import { pmap_pv_verify, pmap_verify } from "../i386/pmap.ts";
 import { kobj_live } from "./kobj.ts";
 import { vm_map_verify, type VmMap } from "../vm/vm_map.ts";
@@ -31,14 +30,13 @@ export function kernel_verify(k: Kernel): string[] {
     ].filter((m): m is VmMap => m !== null);
     for (const m of maps) add(m.name, vm_map_verify(m));
     if (k.vm_page) add("vm_page", vm_page_verify(k.vm_page));
-    if (k.kmem) add("slab", kmem_verify(k.kmem));
-    if (k.zone) add("zalloc", zone_verify_all(k.zone));
+    add(k.allocator.name, k.allocator.verify());
     const tasks = (k.sched?.tasks ?? []).filter((t) => t.state === "alive");
     for (const t of tasks) {
         if (t.map) add(t.map.name, vm_map_verify(t.map));
         add(`${t.name} pmap`, pmap_verify(t.pmap));
     }
-    if (tasks.length) add("user VM", vm_user_verify(k, tasks));
+    if (tasks.length) add("user VM", vm_user_verify(booted(k), tasks));
     if (k.vm) add("default pager", default_pager_verify(k.vm.pager));
     if (k.kernel_pmap?.globals.pv_alloc) {
         const pv = pmap_pv_verify(k.kernel_pmap.globals);

@@ -19,6 +19,7 @@
  */
 import { assert, panic } from "./debug.ts";
 import type { KmemBackend } from "./kmem_backend.ts";
+import { hex32, hex_digits, printf_x } from "../../util/hex.ts";
 
 const PAGE_SIZE = 4096;
 const PAGE_MASK = PAGE_SIZE - 1;
@@ -32,10 +33,10 @@ export const KMEM_SLAB_SIZE_THRESHOLD = 8 * PAGE_SIZE;
 export const KMEM_BUF_SIZE_THRESHOLD = PAGE_SIZE / 8;
 /** hz = 100: five seconds of clock ticks between two garbage collections. */
 export const KMEM_GC_INTERVAL = 5 * 100;
-export const KMEM_CPU_POOL_TRANSFER_RATIO = 2;
-export const KMEM_CACHE_NAME_SIZE = 24;
+const KMEM_CPU_POOL_TRANSFER_RATIO = 2;
+const KMEM_CACHE_NAME_SIZE = 24;
 /** i386 CPU_L1_SHIFT is 6. */
-export const CPU_L1_SIZE = 64;
+const CPU_L1_SIZE = 64;
 
 /** sizeof(struct kmem_slab) on i386, and its modelled fields' offsets. */
 export const KMEM_SLAB_STRUCT_SIZE = 32;
@@ -52,8 +53,8 @@ export const KMEM_REDZONE_BYTE = 0xbb;
 export const KMEM_BUFTAG_ALLOC = 0xedc810a1;
 export const KMEM_BUFTAG_FREE = 0x0cb1eef4;
 /** 0xefbeaddeefbeadde and 0xfecaddbafecaddba as bytes in memory. */
-export const KMEM_FREE_PATTERN = Uint8Array.of(0xde, 0xad, 0xbe, 0xef, 0xde, 0xad, 0xbe, 0xef);
-export const KMEM_UNINIT_PATTERN = Uint8Array.of(0xba, 0xdd, 0xca, 0xfe, 0xba, 0xdd, 0xca, 0xfe);
+const KMEM_FREE_PATTERN = Uint8Array.of(0xde, 0xad, 0xbe, 0xef, 0xde, 0xad, 0xbe, 0xef);
+const KMEM_UNINIT_PATTERN = Uint8Array.of(0xba, 0xdd, 0xca, 0xfe, 0xba, 0xdd, 0xca, 0xfe);
 
 /* Cache flags (KMEM_CF_*); the same values as host_slab_info's CACHE_FLAGS_*. */
 export const KMEM_CF_NO_CPU_POOL = 0x01;
@@ -67,13 +68,13 @@ export const KMEM_CACHE_NOCPUPOOL = 0x1;
 export const KMEM_CACHE_NOOFFSLAB = 0x2;
 /** Never give slabs back; implies NOOFFSLAB and requires slab_free_fn == null. */
 export const KMEM_CACHE_NORECLAIM = 0x4;
-export const KMEM_CACHE_VERIFY = 0x8;
+const KMEM_CACHE_VERIFY = 0x8;
 
 /* kmem_cache_error() codes. */
-export const KMEM_ERR_INVALID = 0;
-export const KMEM_ERR_DOUBLEFREE = 1;
-export const KMEM_ERR_BUFTAG = 2;
-export const KMEM_ERR_MODIFIED = 3;
+const KMEM_ERR_INVALID = 0;
+const KMEM_ERR_DOUBLEFREE = 1;
+const KMEM_ERR_BUFTAG = 2;
+const KMEM_ERR_MODIFIED = 3;
 export const KMEM_ERR_REDZONE = 4;
 
 export type KmemCtor = (va: number) => void;
@@ -107,7 +108,7 @@ export interface KmemSlab {
 }
 
 /** A doubly linked list of slabs (Mach's struct list), head first. */
-export class SlabList {
+class SlabList {
     head: KmemSlab | null = null;
     tail: KmemSlab | null = null;
     length = 0;
@@ -220,10 +221,6 @@ export interface Kmem {
     slab_pages: Map<number, KmemSlab>;
 }
 
-const hex = (v: number): string => `0x${(v >>> 0).toString(16).padStart(8, "0")}`;
-const hex8 = (v: number): string => `0x${v.toString(16).padStart(2, "0")}`;
-/** Mach's printf %p: bare lowercase hex. */
-const machp = (v: number): string => (v >>> 0).toString(16);
 const p2round = (x: number, a: number): number => Math.ceil(x / a) * a;
 const ispow2 = (x: number): boolean => x > 0 && (x & (x - 1)) === 0;
 
@@ -460,7 +457,7 @@ export function kmem_cache_error(
     detail = "",
 ): never {
     kmem.backend.printf(
-        `mem: warning: kmem_cache_error(): cache: ${cache.name}, buffer: ${machp(buf)}\n`,
+        `mem: warning: kmem_cache_error(): cache: ${cache.name}, buffer: ${printf_x(buf)}\n`,
     );
     let msg: string;
     switch (error) {
@@ -471,19 +468,19 @@ export function kmem_cache_error(
             msg = "attempting to free the same address twice";
             break;
         case KMEM_ERR_BUFTAG:
-            msg = `invalid buftag content, buftag state: ${hex(arg)}`;
+            msg = `invalid buftag content, buftag state: ${hex32(arg)}`;
             break;
         case KMEM_ERR_MODIFIED:
-            msg = `free buffer modified, fault address: ${hex(arg)}, offset in buffer: ${arg - buf}`;
+            msg = `free buffer modified, fault address: ${hex32(arg)}, offset in buffer: ${arg - buf}`;
             break;
         case KMEM_ERR_REDZONE:
-            msg = `write beyond end of buffer, fault address: ${hex(arg)}, offset in buffer: ${arg - buf}`;
+            msg = `write beyond end of buffer, fault address: ${hex32(arg)}, offset in buffer: ${arg - buf}`;
             break;
         default:
             msg = "unknown error";
     }
     panic(
-        `mem: error: kmem_cache_error(): ${msg}, cache: ${cache.name}, buffer: ${hex(buf)}${detail ? ` (${detail})` : ""}`,
+        `mem: error: kmem_cache_error(): ${msg}, cache: ${cache.name}, buffer: ${hex32(buf)}${detail ? ` (${detail})` : ""}`,
     );
 }
 
@@ -512,7 +509,7 @@ function first_diff(bytes: Uint8Array, expect: Uint8Array): number {
 }
 
 function diff_detail(found: number, expected: number): string {
-    return `found ${hex8(found)}, expected ${hex8(expected)}`;
+    return `found ${hex_digits(found, 2)}, expected ${hex_digits(expected, 2)}`;
 }
 
 /** Checks a free buffer's pattern; returns the fault offset or -1. */
@@ -593,7 +590,7 @@ function kmem_cache_free_verify(kmem: Kmem, cache: KmemCache, buf: number): void
             buf,
             KMEM_ERR_INVALID,
             0,
-            `beyond the nearest active slab ${hex(slab.slab_buf)}..${hex(slabend)}`,
+            `beyond the nearest active slab ${hex32(slab.slab_buf)}..${hex32(slabend)}`,
         );
     }
     const off = buf - slab.addr;
@@ -604,7 +601,7 @@ function kmem_cache_free_verify(kmem: Kmem, cache: KmemCache, buf: number): void
             buf,
             KMEM_ERR_INVALID,
             0,
-            `offset ${off} in slab ${hex(slab.slab_buf)} is not a multiple of buf_size ${cache.buf_size}`,
+            `offset ${off} in slab ${hex32(slab.slab_buf)} is not a multiple of buf_size ${cache.buf_size}`,
         );
     }
     // Not in Mach: the address must also be one of the slab's buffers (not its descriptor or tail).
@@ -787,8 +784,8 @@ function kmem_cache_alloc_from_slab(kmem: Kmem, cache: KmemCache): number {
     if (left > 0 ? !bufctl_in_slab(cache, slab, next) : next !== 0) {
         panic(
             `mem: error: kmem_cache_alloc_from_slab(): free list corrupted, cache: ${cache.name}, ` +
-                `buffer: ${hex(bufctl - cache.bufctl_dist)} (next bufctl ${hex(next)}, ${left} free buffers left ` +
-                `in slab ${hex(slab.slab_buf)})`,
+                `buffer: ${hex32(bufctl - cache.bufctl_dist)} (next bufctl ${hex32(next)}, ${left} free buffers left ` +
+                `in slab ${hex32(slab.slab_buf)})`,
         );
     }
     slab.first_free = next;
@@ -816,25 +813,25 @@ function kmem_cache_free_to_slab(kmem: Kmem, cache: KmemCache, buf: number): voi
         slab = kmem.slab_pages.get(trunc_page(buf)) ?? null;
         assert(
             slab !== null && slab.cache === cache,
-            () => `kmem_cache_free_to_slab: ${hex(buf)} is in no slab of cache ${cache.name}`,
+            () => `kmem_cache_free_to_slab: ${hex32(buf)} is in no slab of cache ${cache.name}`,
         );
     } else {
         slab = tree_lookup_left(cache, buf);
         assert(
             slab !== null,
             () =>
-                `kmem_cache_free_to_slab: no active slab of cache ${cache.name} at or below ${hex(buf)}`,
+                `kmem_cache_free_to_slab: no active slab of cache ${cache.name} at or below ${hex32(buf)}`,
         );
         assert(
             buf < trunc_page(slab.addr + cache.slab_size),
             () =>
-                `kmem_cache_free_to_slab: ${hex(buf)} beyond the slab at ${hex(slab!.slab_buf)} of cache ${cache.name}`,
+                `kmem_cache_free_to_slab: ${hex32(buf)} beyond the slab at ${hex32(slab!.slab_buf)} of cache ${cache.name}`,
         );
     }
     assert(
         slab.nr_refs >= 1,
         () =>
-            `kmem_cache_free_to_slab: slab->nr_refs >= 1 (cache ${cache.name}, buffer ${hex(buf)})`,
+            `kmem_cache_free_to_slab: slab->nr_refs >= 1 (cache ${cache.name}, buffer ${hex32(buf)})`,
     );
     assert(
         slab.nr_refs <= cache.bufs_per_slab,
@@ -1103,11 +1100,12 @@ export function kmem_cache_verify(kmem: Kmem, cache: KmemCache): string[] {
         for (const s of list) {
             if (s.list !== list)
                 e(
-                    `slab ${hex(s.slab_buf)} on the ${name} list has list=${s.list ? "other" : "null"}`,
+                    `slab ${hex32(s.slab_buf)} on the ${name} list has list=${s.list ? "other" : "null"}`,
                 );
-            if (s.prev !== prev) e(`slab ${hex(s.slab_buf)}: broken prev link on the ${name} list`);
+            if (s.prev !== prev)
+                e(`slab ${hex32(s.slab_buf)}: broken prev link on the ${name} list`);
             if (!cache.slabs.has(s))
-                e(`slab ${hex(s.slab_buf)} on the ${name} list is not a slab of the cache`);
+                e(`slab ${hex32(s.slab_buf)} on the ${name} list is not a slab of the cache`);
             prev = s;
             if (++n > cache.slabs.size) {
                 e(`${name} list loops`);
@@ -1134,12 +1132,12 @@ export function kmem_cache_verify(kmem: Kmem, cache: KmemCache): string[] {
         if (pool.nr_objs < 0 || pool.nr_objs > pool.size)
             e(`cpu pool holds ${pool.nr_objs} of ${pool.size}`);
         if ((pool.array === 0) !== (pool.size === 0))
-            e(`cpu pool array ${hex(pool.array)} with size ${pool.size}`);
+            e(`cpu pool array ${hex32(pool.array)} with size ${pool.size}`);
         if (pool.array !== 0) {
             const w = kmem_whatis(kmem, pool.array);
             const ac = cache.cpu_pool_type?.array_cache;
             if (!w || w.cache !== ac || w.buffer !== pool.array || !w.allocated) {
-                e(`cpu pool array ${hex(pool.array)} is not an allocated buffer of ${ac?.name}`);
+                e(`cpu pool array ${hex32(pool.array)} is not an allocated buffer of ${ac?.name}`);
             }
         }
         if (pooledSet.size !== pooled.length) e("cpu pool holds a buffer twice");
@@ -1150,7 +1148,7 @@ export function kmem_cache_verify(kmem: Kmem, cache: KmemCache): string[] {
     const active: KmemSlab[] = [];
     const seenPooled = new Set<number>();
     for (const s of cache.slabs) {
-        const at = `slab ${hex(s.slab_buf)}`;
+        const at = `slab ${hex32(s.slab_buf)}`;
         objs += s.nr_refs;
         if (s.nr_refs < 0 || s.nr_refs > cache.bufs_per_slab) e(`${at}: nr_refs ${s.nr_refs}`);
         const want =
@@ -1166,15 +1164,15 @@ export function kmem_cache_verify(kmem: Kmem, cache: KmemCache): string[] {
         if (color < 0 || color > cache.color_max || color % cache.align !== 0)
             e(`${at}: bad color ${color}`);
         for (let p = s.slab_buf; p < s.slab_buf + cache.slab_size; p += PAGE_SIZE) {
-            if (kmem.slab_pages.get(p) !== s) e(`${at}: page ${hex(p)} not indexed`);
+            if (kmem.slab_pages.get(p) !== s) e(`${at}: page ${hex32(p)} not indexed`);
         }
         if (cache.flags & KMEM_CF_SLAB_EXTERNAL) {
             const w = kmem_whatis(kmem, s.va);
             if (!w || w.cache !== kmem.kmem_slab_cache || w.buffer !== s.va || !w.allocated) {
-                e(`${at}: descriptor ${hex(s.va)} is not an allocated kmem_slab buffer`);
+                e(`${at}: descriptor ${hex32(s.va)} is not an allocated kmem_slab buffer`);
             }
         } else if (s.va !== s.slab_buf + cache.slab_size - KMEM_SLAB_STRUCT_SIZE) {
-            e(`${at}: embedded descriptor at ${hex(s.va)}`);
+            e(`${at}: embedded descriptor at ${hex32(s.va)}`);
         }
         const g = [
             be.read32(s.va + KMEM_SLAB_NR_REFS),
@@ -1183,8 +1181,8 @@ export function kmem_cache_verify(kmem: Kmem, cache: KmemCache): string[] {
         ];
         if (g[0] !== s.nr_refs || g[1] !== s.first_free || g[2] !== s.addr) {
             e(
-                `${at}: descriptor in memory (nr_refs ${g[0]}, first_free ${hex(g[1]!)}, addr ${hex(g[2]!)}) ` +
-                    `!= (${s.nr_refs}, ${hex(s.first_free)}, ${hex(s.addr)})`,
+                `${at}: descriptor in memory (nr_refs ${g[0]}, first_free ${hex32(g[1]!)}, addr ${hex32(g[2]!)}) ` +
+                    `!= (${s.nr_refs}, ${hex32(s.first_free)}, ${hex32(s.addr)})`,
             );
         }
         // The free list, from guest memory.
@@ -1192,12 +1190,12 @@ export function kmem_cache_verify(kmem: Kmem, cache: KmemCache): string[] {
         let b = s.first_free;
         while (b !== 0) {
             if (!bufctl_in_slab(cache, s, b)) {
-                e(`${at}: free list reaches ${hex(b)}, not a bufctl of the slab`);
+                e(`${at}: free list reaches ${hex32(b)}, not a bufctl of the slab`);
                 break;
             }
             const buf = b - cache.bufctl_dist;
             if (free.has(buf)) {
-                e(`${at}: free list loops at buffer ${hex(buf)}`);
+                e(`${at}: free list loops at buffer ${hex32(buf)}`);
                 break;
             }
             free.add(buf);
@@ -1213,21 +1211,22 @@ export function kmem_cache_verify(kmem: Kmem, cache: KmemCache): string[] {
             if (isPooled) {
                 seenPooled.add(buf);
                 if (free.has(buf))
-                    e(`buffer ${hex(buf)} is both in the cpu pool and on a free list`);
+                    e(`buffer ${hex32(buf)} is both in the cpu pool and on a free list`);
             }
             if (!verify) continue;
             const state = be.read32(buf + cache.buftag_dist);
             if (free.has(buf) || isPooled) {
-                if (state !== KMEM_BUFTAG_FREE) e(`free buffer ${hex(buf)}: buftag ${hex(state)}`);
+                if (state !== KMEM_BUFTAG_FREE)
+                    e(`free buffer ${hex32(buf)}: buftag ${hex32(state)}`);
                 const off = check_free_pattern(kmem, cache, buf);
-                if (off >= 0) e(`free buffer ${hex(buf)} modified at offset ${off}`);
+                if (off >= 0) e(`free buffer ${hex32(buf)} modified at offset ${off}`);
             } else {
                 if (state !== KMEM_BUFTAG_ALLOC)
-                    e(`allocated buffer ${hex(buf)}: buftag ${hex(state)}`);
+                    e(`allocated buffer ${hex32(buf)}: buftag ${hex32(state)}`);
                 const bad = check_redzone(kmem, cache, buf);
                 if (bad)
                     e(
-                        `allocated buffer ${hex(buf)}: redzone overwritten at offset ${bad[0] - buf}`,
+                        `allocated buffer ${hex32(buf)}: redzone overwritten at offset ${bad[0] - buf}`,
                     );
             }
         }

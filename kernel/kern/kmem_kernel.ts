@@ -18,6 +18,7 @@ import { pmap_extract } from "../i386/pmap.ts";
 import type { VmMap } from "../vm/vm_map.ts";
 import { kmem_alloc_wired, kmem_free } from "../vm/vm_kern.ts";
 import { kernel_write } from "../vm/vm_resident.ts";
+import { hex } from "../../util/hex.ts";
 
 function map_named(k: Kernel, name: string): VmMap {
     const m =
@@ -48,8 +49,7 @@ function translator(k: Kernel): (va: number) => number {
         const slot = vpn & (TLB_ENTRIES - 1);
         if (tags[slot] === vpn) return frames[slot]! + (va & 0xfff);
         const pa = pmap_extract(k.kernel_pmap!, va);
-        if (pa === 0)
-            panic(`kernel memory access at unmapped address 0x${(va >>> 0).toString(16)}`);
+        if (pa === 0) panic(`kernel memory access at unmapped address ${hex(va >>> 0)}`);
         tags[slot] = vpn;
         frames[slot] = pa - (va & 0xfff);
         return pa;

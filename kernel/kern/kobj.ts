@@ -16,13 +16,11 @@ import {
     KMEM_CACHE_NOCPUPOOL,
     KMEM_CACHE_NOOFFSLAB,
     KMEM_CACHE_NORECLAIM,
-    kmem_cache_alloc,
-    kmem_cache_free,
     kmem_cache_init,
     kmem_cache_nr_live,
     type KmemCache,
 } from "./kmem.ts";
-import { zalloc, zfree, zinit, zone_named, type Zone } from "./zalloc.ts";
+import { zinit, zone_named, type Zone } from "./zalloc.ts";
 import { panic } from "./debug.ts";
 import type { Kernel } from "./kernel.ts";
 import { MACH_CACHES_2014 } from "./mach_structs.ts";
@@ -82,14 +80,13 @@ export function kobj_caches_init(k: Kernel, names: readonly string[]): void {
 /** A struct `name` from its cache (or zone): its kernel VA, 0 when the allocator is out of memory. */
 export function kobj_alloc(k: Kernel, name: string): number {
     const c = cache(k, name);
-    return k.kmem ? kmem_cache_alloc(k.kmem, c as KmemCache) : zalloc(k.zone!, c as Zone);
+    return k.allocator.cache_alloc(c);
 }
 
 export function kobj_free(k: Kernel, name: string, va: number): void {
     if (va === 0) return;
     const c = cache(k, name);
-    if (k.kmem) kmem_cache_free(k.kmem, c as KmemCache, va);
-    else zfree(k.zone!, c as Zone, va);
+    k.allocator.cache_free(c, va);
 }
 
 /** How many `name` objects are allocated now (not counting those parked in a CPU pool). */

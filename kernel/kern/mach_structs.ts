@@ -922,11 +922,6 @@ export const MACH_CACHES_2014: readonly MachCache2014[] = freezeCaches([
     },
 ]);
 
-/** Look up a cache of MACH_CACHES_2014 by name (undefined if absent). */
-export function machCache2014(name: string): MachCache2014 | undefined {
-    return MACH_CACHES_2014.find((c) => c.name === name);
-}
-
 /**
  * kmem_cache_init() calls present in the 8d03c760 tree that are not compiled
  * or never reached in the assumed configuration. Sizes are still measured.

@@ -12,7 +12,7 @@ import { bootstrap_run, type BootScriptHooks } from "./boot_script.ts";
 import { kmem_cache_alloc, kmem_cache_init } from "./kmem.ts";
 import { zalloc, zinit, zone_named } from "./zalloc.ts";
 import { panic } from "./debug.ts";
-import type { BootPoint, Kernel } from "./kernel.ts";
+import { booted, type BootPoint, type BootedKernel, type Kernel } from "./kernel.ts";
 import { task_create, type Task } from "./task.ts";
 import { i386at_copy_boot_info, mem_size_init, pmap_grab_page } from "../i386at/model_dep.ts";
 import { pmap_bootstrap } from "../i386/pmap.ts";
@@ -96,7 +96,7 @@ function vm_page_struct_alloc(k: Kernel): () => number {
 
 /** bootstrap_create: the boot script, then the modules' pages go to the VM. */
 function bootstrap_create(
-    k: Kernel,
+    k: BootedKernel,
     tasks: Task[],
     ramdisks: Ramdisk[],
     points?: Set<BootPoint>,
@@ -107,7 +107,7 @@ function bootstrap_create(
             k.printf(s);
             // youpi printed kernel_map->size at this line in Feb 2014.
             if (/multiboot modules/.test(s)) {
-                k.kernel_map_size_at_modules = k.kernel_map!.size;
+                k.kernel_map_size_at_modules = k.kernel_map.size;
                 snapshot(k, "modules", points);
             }
         },
@@ -140,7 +140,7 @@ function bootstrap_create(
  * without a program (elf_load.ts says why).
  */
 function user_bootstrap(
-    k: Kernel,
+    k: BootedKernel,
     tasks: Task[],
     mod: { start: number; end: number },
     task: Task,
@@ -174,7 +174,7 @@ function task_memory(t: Task): { resident: number; paged: number; ptps: number }
 }
 
 /** The VM's runtime side, before any task exists; vm_pageout() sets the real thresholds at the end of the boot. */
-function vm_runtime_create(k: Kernel, tasks: Task[]): VmRuntime {
+function vm_runtime_create(k: BootedKernel, tasks: Task[]): VmRuntime {
     const reserved = k.params.vm_page_free_reserved;
     return {
         thresholds: {
@@ -205,7 +205,7 @@ function vm_runtime_create(k: Kernel, tasks: Task[]): VmRuntime {
  * boot stuck (no panic). `device_read_size` (when not 0) replaces each
  * read's size, to explore other demands.
  */
-function run_steps(k: Kernel, steps: BootStep[], ramdisks: Ramdisk[]): string | undefined {
+function run_steps(k: BootedKernel, steps: BootStep[], ramdisks: Ramdisk[]): string | undefined {
     for (const s of steps) {
         const rd = ramdisks.find((r) => `rd${r.unit}` === s.device);
         const size = k.params.device_read_size || (s.size === "whole" ? (rd?.size ?? 0) : s.size);
@@ -222,13 +222,15 @@ function run_steps(k: Kernel, steps: BootStep[], ramdisks: Ramdisk[]): string | 
 
 /** The whole boot; throws KernelPanic where Mach panics. */
 export function kernel_boot(
-    k: Kernel,
+    unbooted: Kernel,
     steps: BootStep[] = [],
     points?: Set<BootPoint>,
 ): BootOutcome {
-    k.printf(`${KERNEL_VERSION}\n`);
-    i386at_init(k);
-    const src = vm_mem_bootstrap(k);
+    unbooted.printf(`${KERNEL_VERSION}\n`);
+    i386at_init(unbooted);
+    const src = vm_mem_bootstrap(unbooted);
+    // From here on kernel_pmap, vm_page and kernel_map exist.
+    const k = booted(unbooted);
     k.vm_map_entry_source = src.entry;
     k.user_map_hooks = (task) => user_map_hooks(k, task);
     const tasks: Task[] = [];
@@ -246,7 +248,7 @@ export function kernel_boot(
     // ipc_init: ipc_kernel_map, pageable, entries from vm_map_entry_cache.
     k.ipc_kernel_map = kmem_submap(
         k,
-        k.kernel_map!,
+        k.kernel_map,
         k.params.ipc_kernel_map_size,
         true,
         "ipc_kernel_map",
@@ -255,8 +257,7 @@ export function kernel_boot(
     // task_init and thread_init.
     kobj_caches_init(k, ["task", "i386_task_iopb", "thread", "pcb", "i386_fpsave_state"]);
     // mapable_time_init: one wired page for the mapped time.
-    if (kmem_alloc_wired(k, k.kernel_map!, 4096, "mapable_time_init").kr)
-        panic("mapable_time_init");
+    if (kmem_alloc_wired(k, k.kernel_map, 4096, "mapable_time_init").kr) panic("mapable_time_init");
     // device_service_create → mach_device_init, dev_lookup_init, net_io_init, device_pager_init.
     mach_device_init(k, src.kentry);
     kobj_caches_init(k, [
@@ -273,7 +274,7 @@ export function kernel_boot(
     bootstrap_create(k, tasks, ramdisks, points);
     const stuck = run_steps(k, steps, ramdisks);
     // vm_pageout(): the daemon starts and sets its thresholds from the free memory left.
-    const t = k.vm_page!;
+    const t = k.vm_page;
     k.vm.thresholds = vm_pageout_setup(
         t.vm_page_free_count,
         k.params.vm_page_free_reserved,

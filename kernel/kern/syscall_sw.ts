@@ -14,7 +14,7 @@
  * 10 mach_port_deallocate, 11 host_slab_info, 12 vm_statistics,
  * 13 thread_switch, 14 task_info.
  */
-import type { Kernel } from "./kernel.ts";
+import type { BootedKernel } from "./kernel.ts";
 import {
     KERN_INVALID_ADDRESS,
     KERN_INVALID_ARGUMENT,
@@ -60,7 +60,7 @@ const CONSOLE_WRITE_MAX = 64 * 1024;
 const SLAB_INFO_RECORD = 64;
 
 interface Call {
-    k: Kernel;
+    k: BootedKernel;
     s: Sched;
     th: Thread;
     task: Task;
@@ -78,7 +78,11 @@ function task_of(call: Call, name: number): Task | null {
 }
 
 /** A new name in `task`'s space, growing its entry table as ipc_entry_alloc does; a KernReturn on failure. */
-function ipc_name_alloc(k: Kernel, task: Task, right: PortRight): { kr: KernReturn; name: number } {
+function ipc_name_alloc(
+    k: BootedKernel,
+    task: Task,
+    right: PortRight,
+): { kr: KernReturn; name: number } {
     if (task.names.size >= ipc_space_capacity(task.space)) {
         const kr = ipc_entry_grow_table(k, ipc_hooks(k), task.space);
         if (kr !== KERN_SUCCESS) return { kr, name: 0 };
@@ -210,7 +214,7 @@ function sys_host_slab_info(c: Call): KernReturn {
 }
 
 function sys_vm_statistics(c: Call): KernReturn {
-    const t = c.k.vm_page!;
+    const t = c.k.vm_page;
     const vm = c.k.vm!;
     const w = [
         4096,
@@ -289,7 +293,7 @@ const TABLE: Readonly<Record<number, Handler>> = {
  * true when EAX in `f` was set (the frame must be written back); false
  * when the calling thread is gone.
  */
-export function syscall(k: Kernel, s: Sched, th: Thread, f: Uint32Array): boolean {
+export function syscall(k: BootedKernel, s: Sched, th: Thread, f: Uint32Array): boolean {
     s.syscalls++;
     const handler = TABLE[f[FRAME.EAX]!];
     const call: Call = {

@@ -13,7 +13,7 @@
  * no memory of exited tasks beyond their exit record.
  */
 import { panic } from "./debug.ts";
-import type { Kernel } from "./kernel.ts";
+import type { BootedKernel } from "./kernel.ts";
 import { kobj_alloc, kobj_free } from "./kobj.ts";
 import { sample_record } from "./kern_sample.ts";
 import { pmap_create, pmap_destroy, pmap_extract, type Pmap } from "../i386/pmap.ts";
@@ -53,28 +53,28 @@ export interface Task {
 }
 
 /** The user address space of a task: [VM_MIN_ADDRESS, VM_MAX_ADDRESS), VM_MAX_ADDRESS = KERNELBASE. */
-export const VM_MIN_ADDRESS = 0;
+const VM_MIN_ADDRESS = 0;
 
-export function task_create(k: Kernel, tasks: Task[], name: string): Task {
+export function task_create(k: BootedKernel, tasks: Task[], name: string): Task {
     const pdpnum = k.params.pae ? 4 : 1;
     const pages = pdpnum + (k.params.pae ? 1 : 0);
     const kva = kobj_alloc(k, "task");
     const r = kmem_alloc_wired(
         k,
-        k.kernel_map!,
+        k.kernel_map,
         pages * 4096,
         `pmap_create page directory (${name})`,
     );
     if (r.kr) panic("pmap_create");
     const pas: number[] = [];
-    for (let i = 0; i < pages; i++) pas.push(pmap_extract(k.kernel_pmap!, r.addr + i * 4096));
+    for (let i = 0; i < pages; i++) pas.push(pmap_extract(k.kernel_pmap, r.addr + i * 4096));
     const ptp_alloc = () => {
         // Page-table pages are privileged allocations (they may use the reserve).
-        const i = vm_page_grab(k.vm_page!);
+        const i = vm_page_grab(k.vm_page);
         if (i < 0) vm_page_oom(k, k.vm, `pmap_enter (page table for ${name})`);
-        return k.vm_page!.phys[i]!;
+        return k.vm_page.phys[i]!;
     };
-    const pmap = pmap_create(k.kernel_pmap!, pas, ptp_alloc, name);
+    const pmap = pmap_create(k.kernel_pmap, pas, ptp_alloc, name);
     const task: Task = {
         id: tasks.length + 1,
         name,
@@ -119,7 +119,7 @@ export function task_create(k: Kernel, tasks: Task[], name: string): Task {
  * and the structs back to their caches. Threads are the caller's
  * (thread_terminate) and must be gone already.
  */
-export function task_terminate(k: Kernel, task: Task): void {
+export function task_terminate(k: BootedKernel, task: Task): void {
     if (task.map) {
         vm_map_remove(task.map, task.map.min_offset, task.map.max_offset);
         kobj_free(k, "vm_map", task.map_kva);
@@ -131,11 +131,11 @@ export function task_terminate(k: Kernel, task: Task): void {
     ipc_space_destroy(k, task.space);
     kobj_free(k, "ipc_space", task.space_kva);
     pmap_destroy(task.pmap, (pa) => {
-        const i = vm_page_lookup_phys(k.vm_page!, pa);
-        if (i >= 0) vm_page_release(k.vm_page!, i);
+        const i = vm_page_lookup_phys(k.vm_page, pa);
+        if (i >= 0) vm_page_release(k.vm_page, i);
     });
     const pages = (k.params.pae ? 4 : 1) + (k.params.pae ? 1 : 0);
-    kmem_free(k, k.kernel_map!, task.dir_kva, pages * 4096);
+    kmem_free(k, k.kernel_map, task.dir_kva, pages * 4096);
     kobj_free(k, "pmap", task.pmap_kva);
     kobj_free(k, "task", task.kva);
     task.kva = 0;

@@ -17,7 +17,7 @@
  * suspend counts (thread_create_running starts the thread).
  */
 import { panic } from "./debug.ts";
-import type { Kernel } from "./kernel.ts";
+import type { BootedKernel } from "./kernel.ts";
 import { kobj_alloc, kobj_free } from "./kobj.ts";
 import type { Task } from "./task.ts";
 import { kmem_alloc_aligned, kmem_free } from "../vm/vm_kern.ts";
@@ -44,12 +44,12 @@ export const FRAME = {
     SS: 14,
 } as const;
 export const FRAME_WORDS = 15;
-export const FRAME_SIZE = FRAME_WORDS * 4;
+const FRAME_SIZE = FRAME_WORDS * 4;
 
 /** Ring-3 selectors of the stub's GDT, and the EFLAGS of a new thread (IF, reserved bit 1). */
 export const USER_CS = 0x1b;
 export const USER_DS = 0x23;
-export const USER_EFLAGS = 0x202;
+const USER_EFLAGS = 0x202;
 
 export interface Thread {
     id: number;
@@ -67,8 +67,8 @@ export function thread_frame(th: Thread): number {
 }
 
 /** stack_alloc: one aligned page of kmem_map (kernel_map before 2012-07 or without kmem_map). */
-function stack_alloc(k: Kernel, name: string): number {
-    const map = k.kmem_map ?? k.kernel_map!;
+function stack_alloc(k: BootedKernel, name: string): number {
+    const map = k.kmem_map ?? k.kernel_map;
     const r = kmem_alloc_aligned(k, map, KERNEL_STACK_SIZE, `stack_alloc (${name})`);
     if (r.kr) panic("stack_alloc");
     return r.addr;
@@ -76,7 +76,7 @@ function stack_alloc(k: Kernel, name: string): number {
 
 /** thread_create + thread_set_state(eip, esp, eax) : a runnable user thread of `task`. */
 export function thread_create(
-    k: Kernel,
+    k: BootedKernel,
     task: Task,
     eip: number,
     esp: number,
@@ -99,10 +99,10 @@ export function thread_create(
 }
 
 /** thread_terminate: the stack back to kmem_map, the struct to thread_cache. */
-export function thread_terminate(k: Kernel, th: Thread): void {
+export function thread_terminate(k: BootedKernel, th: Thread): void {
     if (th.state === "dead") return;
     th.state = "dead";
-    kmem_free(k, k.kmem_map ?? k.kernel_map!, th.kstack, KERNEL_STACK_SIZE);
+    kmem_free(k, k.kmem_map ?? k.kernel_map, th.kstack, KERNEL_STACK_SIZE);
     kobj_free(k, "pcb", th.pcb_kva);
     kobj_free(k, "thread", th.kva);
     const list = th.task.threads;

@@ -9,27 +9,12 @@
  * allocators' failure modes can be reproduced and compared.
  */
 import { assert, KernelPanic } from "./debug.ts";
-import type { Kernel } from "./kernel.ts";
+import { booted, type BootedKernel, type Kernel } from "./kernel.ts";
 import { kernel_sample, type Sample } from "./kern_sample.ts";
 import type { VmMap } from "../vm/vm_map.ts";
-import { kalloc, kfree } from "./kalloc.ts";
-import {
-    kmem_cache_alloc,
-    kmem_cache_free,
-    kmem_cache_init,
-    slab_collect,
-    type KmemCache,
-} from "./kmem.ts";
-import {
-    consider_zone_gc,
-    zalloc,
-    zfree,
-    zinit,
-    zkalloc,
-    zkfree,
-    zone_named,
-    type Zone,
-} from "./zalloc.ts";
+
+import { kmem_cache_init, type KmemCache } from "./kmem.ts";
+import { zinit, zone_named, type Zone } from "./zalloc.ts";
 import { task_create, task_terminate, type Task } from "./task.ts";
 import {
     ipc_entry_grow_table,
@@ -140,9 +125,9 @@ class Runner {
     readonly samples: Sample[] = [];
     steps = 0;
     private rand: number;
-    private readonly k: Kernel;
+    private readonly k: BootedKernel;
 
-    constructor(k: Kernel, seed: number) {
+    constructor(k: BootedKernel, seed: number) {
         this.k = k;
         this.rand = seed >>> 0 || 1;
     }
@@ -192,11 +177,9 @@ class Runner {
             case "alloc":
                 return this.alloc(s.cache, s.count, s.as);
             case "kalloc": {
-                const h = this.hold(s.as, (va) =>
-                    k.kmem ? kfree(k.kmem, va, s.size) : zkfree(k.zone!, va, s.size),
-                );
+                const h = this.hold(s.as, (va) => k.allocator.kfree(va, s.size));
                 for (let i = 0; i < s.count; i++) {
-                    const va = k.kmem ? kalloc(k.kmem, s.size) : zkalloc(k.zone!, s.size);
+                    const va = k.allocator.kalloc(s.size);
                     if (!va) return `kalloc(${s.size}) returned 0`;
                     h.objs.push(va);
                 }
@@ -234,8 +217,7 @@ class Runner {
                 k.ticks += s.ticks;
                 return undefined;
             case "collect":
-                if (k.kmem) slab_collect(k.kmem);
-                else consider_zone_gc(k.zone!);
+                k.allocator.collect();
                 return undefined;
             case "sample":
                 this.sample(s.label ?? "");
@@ -312,14 +294,9 @@ class Runner {
         const k = this.k;
         const c = this.caches.get(name) ?? kernel_cache(k, name);
         assert(c, () => `workload: no cache or zone named ${name} (workload_check passed it)`);
-        const isZone = "zone_name" in c;
-        const h = this.hold(as, (va) =>
-            isZone ? zfree(k.zone!, c as Zone, va) : kmem_cache_free(k.kmem!, c as KmemCache, va),
-        );
+        const h = this.hold(as, (va) => k.allocator.cache_free(c, va));
         for (let i = 0; i < count; i++) {
-            const va = isZone
-                ? zalloc(k.zone!, c as Zone)
-                : kmem_cache_alloc(k.kmem!, c as KmemCache);
+            const va = k.allocator.cache_alloc(c);
             if (!va) return `allocation from ${name} returned 0`;
             h.objs.push(va);
         }
@@ -349,9 +326,8 @@ class Runner {
         const space = this.spaces.get(name) ?? ipc_space_create(name);
         this.spaces.set(name, space);
         const hooks = {
-            kalloc: (n: number) => (k.kmem ? kalloc(k.kmem, n) : zkalloc(k.zone!, n)),
-            kfree: (va: number, n: number) =>
-                k.kmem ? kfree(k.kmem, va, n) : zkfree(k.zone!, va, n),
+            kalloc: (n: number) => k.allocator.kalloc(n),
+            kfree: (va: number, n: number) => k.allocator.kfree(va, n),
         };
         for (let i = 0; i < times; i++) {
             const kr = ipc_entry_grow_table(k, hooks, space);
@@ -368,7 +344,7 @@ class Runner {
 
 /** Run a workload on a booted kernel; a KernelPanic ends it with status "panic". */
 export function workload_run(k: Kernel, w: Workload): WorkloadResult {
-    const r = new Runner(k, w.seed);
+    const r = new Runner(booted(k), w.seed);
     try {
         for (const s of w.steps) {
             const failed = r.run(s);

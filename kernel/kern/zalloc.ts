@@ -3,7 +3,7 @@
  * and the kalloc built on it (kern/kalloc.c), as they were before the slab
  * allocator replaced both (7bc54a62, 2011-12-13; master 3f7ad298, 2012-01).
  *
- * Three eras (ZALLOC_ERAS below; reference §9):
+ * Three eras (ZALLOC_ERAS below; docs/fidelity.md §8):
  *   "1997"  f07a4c84  initial import: every failure panics "zalloc"; no
  *                     align argument; zone_map 12 MiB; no gc kentry hack.
  *   "2009"  a72523c6 + fa6c711d (2009-10-14): panic text "zalloc: zone %s
@@ -35,6 +35,7 @@
  */
 import { assert, panic } from "./debug.ts";
 import type { KmemBackend } from "./kmem_backend.ts";
+import { hex } from "../../util/hex.ts";
 
 const PAGE_SIZE = 4096;
 
@@ -58,21 +59,19 @@ export const ZONE_COLLECTABLE = 0x00000002;
 export const ZONE_EXHAUSTIBLE = 0x00000004;
 /** Panic if the zone is exhausted — only when zone_ignore_overflow is FALSE. */
 export const ZONE_FIXED = 0x00000008;
-/** Bits left to machine-dependent code. */
-export const ZONE_MACHINE_TYPES = 0xffff0000;
 
 /** zone_page_table values (kern/zalloc.c). */
-export const ZONE_PAGE_USED = 0;
+const ZONE_PAGE_USED = 0;
 export const ZONE_PAGE_UNUSED = -1;
 
 /** Size of struct zone_page_table_entry on i386: next pointer + two shorts. */
-export const SIZEOF_ZONE_PAGE_TABLE_ENTRY = 8;
+const SIZEOF_ZONE_PAGE_TABLE_ENTRY = 8;
 
 /** Default size of the zone memory stolen at boot, outside zone_map (zdata_size). */
 export const ZDATA_SIZE = 420 * 1024;
 
 /** The zones zone holds at most this many struct zone (zone_bootstrap). */
-export const ZONE_ZONE_MAX = 128;
+const ZONE_ZONE_MAX = 128;
 
 export type ZallocEra = "1997" | "2009" | "2011";
 
@@ -772,7 +771,7 @@ export function consider_zone_gc(z: Zalloc): boolean {
 /* ---------------------------------------------------------------------- */
 
 /** MINSIZE of kern/kalloc.h. */
-export const KALLOC_MINSIZE = 16;
+const KALLOC_MINSIZE = 16;
 
 /** k_zone_max[] of kern/kalloc.c: element limits of kalloc.1 … kalloc.32768 (same 1997–2011). */
 export const K_ZONE_MAX: readonly number[] = [
@@ -934,7 +933,7 @@ export function zone_info_print(z: Zalloc, print: (line: string) => void): void 
     }
     print(
         `zone_map ${kib(z.zone_map_size)}, zdata ${kib(z.zdata_size)}, ` +
-            `zget_space next 0x${z.zalloc_next_space.toString(16)} end 0x${z.zalloc_end_of_space.toString(16)}, ` +
+            `zget_space next ${hex(z.zalloc_next_space)} end ${hex(z.zalloc_end_of_space)}, ` +
             `wasted ${z.zalloc_wasted_space}`,
     );
 }
@@ -958,7 +957,7 @@ export function zone_verify(z: Zalloc, zone: Zone): string[] {
     const limit = zone.elements.size + 1;
     for (let e = zone.free_elements; e !== 0; e = z.backend.read32(e)) {
         if (seen.has(e)) {
-            out.push(`${name}: free list loops at 0x${e.toString(16)}`);
+            out.push(`${name}: free list loops at ${hex(e)}`);
             break;
         }
         seen.add(e);
@@ -967,25 +966,23 @@ export function zone_verify(z: Zalloc, zone: Zone): string[] {
             break;
         }
         if (e % 4 !== 0 || (zone.align > 0 && e % zone.align !== 0))
-            out.push(`${name}: misaligned free element 0x${e.toString(16)}`);
+            out.push(`${name}: misaligned free element ${hex(e)}`);
         if (!zone.elements.has(e))
-            out.push(`${name}: free element 0x${e.toString(16)} is not an element of the zone`);
+            out.push(`${name}: free element ${hex(e)} is not an element of the zone`);
         if (zone_handed_out(zone, e))
-            out.push(`${name}: element 0x${e.toString(16)} is both free and allocated`);
+            out.push(`${name}: element ${hex(e)} is both free and allocated`);
         const o = z.owner.get(e);
         if (o !== undefined && o !== zone)
-            out.push(`${name}: free element 0x${e.toString(16)} belongs to zone ${o.zone_name}`);
+            out.push(`${name}: free element ${hex(e)} belongs to zone ${o.zone_name}`);
     }
     const free = seen.size;
     let handed = 0;
     for (const [e, n] of zone.allocated) {
         if (n === 0) continue;
         handed += n;
-        if (n > 1) out.push(`${name}: element 0x${e.toString(16)} handed out ${n} times`);
+        if (n > 1) out.push(`${name}: element ${hex(e)} handed out ${n} times`);
         if (!zone.elements.has(e))
-            out.push(
-                `${name}: allocated element 0x${e.toString(16)} is not an element of the zone`,
-            );
+            out.push(`${name}: allocated element ${hex(e)} is not an element of the zone`);
     }
     if (zone.count !== handed)
         out.push(`${name}: count ${zone.count} but ${handed} elements allocated`);
@@ -998,10 +995,9 @@ export function zone_verify(z: Zalloc, zone: Zone): string[] {
         );
     }
     for (const e of zone.elements) {
-        if (z.owner.get(e) !== zone)
-            out.push(`${name}: element 0x${e.toString(16)} owned by another zone`);
+        if (z.owner.get(e) !== zone) out.push(`${name}: element ${hex(e)} owned by another zone`);
         if (zone.crammed === 0 && !in_zone_memory(z, e, zone.elem_size)) {
-            out.push(`${name}: element 0x${e.toString(16)} outside zdata and zone_map`);
+            out.push(`${name}: element ${hex(e)} outside zdata and zone_map`);
         }
     }
     /*
@@ -1051,7 +1047,7 @@ export function zone_verify_all(z: Zalloc): string[] {
         const n = touching.get(i) ?? 0;
         if (n > 0 ? a !== n : a !== 0 && a !== ZONE_PAGE_UNUSED) {
             out.push(
-                `zone_page_table[${i}] (0x${(z.zone_map_min_address + i * PAGE_SIZE).toString(16)}): alloc_count ${a}, ${n} live elements`,
+                `zone_page_table[${i}] (${hex(z.zone_map_min_address + i * PAGE_SIZE)}): alloc_count ${a}, ${n} live elements`,
             );
         }
     }

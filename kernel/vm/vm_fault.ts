@@ -23,7 +23,7 @@
  * (change_wiring, user wiring does not exist); only anonymous (internal)
  * objects.
  */
-import type { Kernel } from "../kern/kernel.ts";
+import type { BootedKernel } from "../kern/kernel.ts";
 import {
     KERN_INVALID_ADDRESS,
     KERN_PROTECTION_FAILURE,
@@ -49,6 +49,7 @@ import {
 import { vm_page_grab_user, vm_page_wait, vm_pagein, type VmRuntime } from "./vm_pageout.ts";
 import { VM_PROT_NONE, VM_PROT_NOTIFY, VM_PROT_WRITE } from "./vm_prot.ts";
 import { vm_object_anonymous } from "./vm_user.ts";
+import { hex } from "../../util/hex.ts";
 
 /** A page for `what`, waiting (running the pageout daemon) while free memory is below the reserve. */
 /** The faulting thread, for the messages of a wait or an out-of-memory panic (made only then). */
@@ -57,16 +58,16 @@ interface Faulter {
     va: number;
 }
 
-function page_grab(k: Kernel, vm: VmRuntime, who: Faulter): number {
+function page_grab(k: BootedKernel, vm: VmRuntime, who: Faulter): number {
     for (;;) {
         const i = vm_page_grab_user(k, vm);
         if (i >= 0) return i;
-        vm_page_wait(k, vm, `${who.task.name} fault at 0x${who.va.toString(16)}`);
+        vm_page_wait(k, vm, `${who.task.name} fault at ${hex(who.va)}`);
     }
 }
 
 /** vm_map_lookup's object part: a zero-fill object at the first fault, a shadow at the first write. */
-function entry_object(k: Kernel, task: Task, e: VmMapEntry, write: boolean): VmObject {
+function entry_object(k: BootedKernel, task: Task, e: VmMapEntry, write: boolean): VmObject {
     if (e.object === null) {
         e.object = vm_object_anonymous(k, e.vme_end - e.vme_start, `${task.name} anonymous`);
         e.offset = 0;
@@ -84,13 +85,19 @@ function entry_object(k: Kernel, task: Task, e: VmMapEntry, write: boolean): VmO
 }
 
 /** Make the page at `offset` of `object` resident from the default pager's copy, if it has one. */
-function page_in(k: Kernel, vm: VmRuntime, object: VmObject, offset: number, who: Faulter): number {
+function page_in(
+    k: BootedKernel,
+    vm: VmRuntime,
+    object: VmObject,
+    offset: number,
+    who: Faulter,
+): number {
     const slot = object.pager?.get(offset);
     if (slot === undefined) return -1;
     // The daemon (run by page_grab when memory is short) only pages out, so the offset stays absent.
     const i = page_grab(k, vm, who);
     vm_pagein(k, vm, object, offset, i);
-    vm_page_insert(k.vm_page!, i, object, offset);
+    vm_page_insert(k.vm_page, i, object, offset);
     return i;
 }
 
@@ -99,9 +106,9 @@ function page_in(k: Kernel, vm: VmRuntime, object: VmObject, offset: number, who
  * `task` at `va`; KERN_INVALID_ADDRESS outside every entry,
  * KERN_PROTECTION_FAILURE when the entry does not allow the access.
  */
-export function vm_fault(k: Kernel, task: Task, va: number, fault_type: number): KernReturn {
+export function vm_fault(k: BootedKernel, task: Task, va: number, fault_type: number): KernReturn {
     const vm = k.vm!;
-    const t = k.vm_page!;
+    const t = k.vm_page;
     t.stats.faults++;
     const map = task.map!;
     va = trunc_page(va >>> 0);
@@ -134,7 +141,7 @@ export function vm_fault(k: Kernel, task: Task, va: number, fault_type: number):
         // Nowhere in the chain: zero fill in the top object.
         i = page_grab(k, vm, who);
         k.mem.fill(t.phys[i]!, 4096, 0);
-        pmap_phys_clear_modify(k.kernel_pmap!.globals, t.phys[i]!);
+        pmap_phys_clear_modify(k.kernel_pmap.globals, t.phys[i]!);
         vm_page_insert(t, i, top, top_offset);
         t.stats.zero_fill_count++;
         object = top;
@@ -148,7 +155,7 @@ export function vm_fault(k: Kernel, task: Task, va: number, fault_type: number):
             k.mem.write(t.phys[i]!, k.mem.read(t.phys[src]!, 4096));
             // Other maps may share the source: every use of it goes, and it ages on the inactive queue.
             vm_page_deactivate(t, src);
-            pmap_page_protect(k.kernel_pmap!.globals, t.phys[src]!, VM_PROT_NONE);
+            pmap_page_protect(k.kernel_pmap.globals, t.phys[src]!, VM_PROT_NONE);
             vm_page_insert(t, i, top, top_offset);
             t.stats.cow_faults++;
         } else {

@@ -23,6 +23,7 @@ import {
     kmem_cache_init,
     slab_bootstrap,
     slab_init,
+    type Kmem,
     type KmemCache,
 } from "../kern/kmem.ts";
 import { kmem_backend } from "../kern/kmem_kernel.ts";
@@ -36,6 +37,7 @@ import {
     zone_init,
     ZDATA_SIZE,
     ZONE_FIXED,
+    type Zalloc,
     type Zone,
 } from "../kern/zalloc.ts";
 import { round_page } from "../i386/vm_param.ts";
@@ -44,6 +46,7 @@ import { vm_map_enter, vm_map_entry_extend, type VmMapEntrySource } from "./vm_m
 import { VM_INHERIT_DEFAULT, VM_PROT_ALL, VM_PROT_DEFAULT } from "./vm_prot.ts";
 import { pmap_enter } from "../i386/pmap.ts";
 import { vm_object_allocate } from "./vm_object.ts";
+import { slab_allocator, zone_allocator } from "../kern/allocator.ts";
 import { kobj_alloc, kobj_caches_init, kobj_free } from "../kern/kobj.ts";
 import { vm_page_grab } from "./vm_page.ts";
 import { vm_page_bootstrap } from "./vm_resident.ts";
@@ -56,19 +59,19 @@ export interface EntrySources {
     entry: VmMapEntrySource;
 }
 
-function cache_source(k: Kernel, cache: KmemCache, empty: string): VmMapEntrySource {
+function cache_source(kmem: Kmem, cache: KmemCache, empty: string): VmMapEntrySource {
     return {
         name: cache.name,
-        alloc: () => kmem_cache_alloc(k.kmem!, cache) || panic(empty),
-        free: (kva: number) => kmem_cache_free(k.kmem!, cache, kva),
+        alloc: () => kmem_cache_alloc(kmem, cache) || panic(empty),
+        free: (kva: number) => kmem_cache_free(kmem, cache, kva),
     };
 }
 
-function zone_source(k: Kernel, zone: Zone): VmMapEntrySource {
+function zone_source(z: Zalloc, zone: Zone): VmMapEntrySource {
     return {
         name: zone.zone_name,
-        alloc: () => zalloc(k.zone!, zone) || panic("vm_map_entry_create"),
-        free: (kva: number) => zfree(k.zone!, zone, kva),
+        alloc: () => zalloc(z, zone) || panic("vm_map_entry_create"),
+        free: (kva: number) => zfree(z, zone, kva),
     };
 }
 
@@ -147,11 +150,11 @@ function physical_slab(k: Kernel, size: number): number {
 }
 
 /** vm_map_init, slab era: the map-entry caches (the kentry one while the kentry area exists). */
-function vm_map_init_slab(k: Kernel): EntrySources {
+function vm_map_init_slab(k: Kernel, kmem: Kmem): EntrySources {
     const size = k.params.vm_map_entry_size;
     const noKmemMap = k.params.kmem_map_size === 0;
     const entry = kmem_cache_init(
-        k.kmem!,
+        kmem,
         "vm_map_entry",
         size,
         0,
@@ -160,11 +163,11 @@ function vm_map_init_slab(k: Kernel): EntrySources {
         null,
         0,
     );
-    const entrySource = cache_source(k, entry, "vm_map_entry_create");
+    const entrySource = cache_source(kmem, entry, "vm_map_entry_create");
     if (k.params.kentry_pages === 0) return { kentry: entrySource, entry: entrySource };
     const pool = k.params.kentry_cpu_pool ? 0 : KMEM_CACHE_NOCPUPOOL;
     const kentry = kmem_cache_init(
-        k.kmem!,
+        kmem,
         "vm_map_kentry",
         size,
         0,
@@ -173,12 +176,11 @@ function vm_map_init_slab(k: Kernel): EntrySources {
         null,
         pool | KMEM_CACHE_NOOFFSLAB | KMEM_CACHE_NORECLAIM,
     );
-    return { kentry: cache_source(k, kentry, "vm_map_kentry_create"), entry: entrySource };
+    return { kentry: cache_source(kmem, kentry, "vm_map_kentry_create"), entry: entrySource };
 }
 
 /** vm_map_init, zone era: the FIXED kentry zone crammed with the stolen kentry area. */
-function vm_map_init_zone(k: Kernel): EntrySources {
-    const z = k.zone!;
+function vm_map_init_zone(k: Kernel, z: Zalloc): EntrySources {
     const size = k.params.vm_map_entry_size;
     const entry = zinit(z, size, 1024 * 1024, 4096, 0, "map entries");
     const kentry = zinit(
@@ -191,7 +193,7 @@ function vm_map_init_zone(k: Kernel): EntrySources {
     );
     zcram(z, kentry, k.kentry_data, k.kentry_data_size);
     z.vm_map_kentry_zone = kentry;
-    return { kentry: zone_source(k, kentry), entry: zone_source(k, entry) };
+    return { kentry: zone_source(z, kentry), entry: zone_source(z, entry) };
 }
 
 /** pmap_init's tables: pv_head_table, pv_lock_table (1 bit/page) and pmap_phys_attributes. */
@@ -233,19 +235,27 @@ function allocator_init(k: Kernel, src: EntrySources): void {
 export function vm_mem_bootstrap(k: Kernel): EntrySources {
     const backend = kmem_backend(k, () => k.ticks);
     const { start, end } = vm_page_bootstrap(k, k.params.zalloc ? ZDATA_SIZE : 0);
+    // The era's allocator, chosen once: everything era-neutral goes through k.allocator.
+    let vm_map_init: () => EntrySources;
     if (k.params.zalloc) {
-        k.zone = zone_bootstrap(backend, {
+        const z = zone_bootstrap(backend, {
             zone_map_size: k.params.zone_map_size,
             era: "2011",
             zdata: k.zdata,
             zdata_size: ZDATA_SIZE,
             defer_zone_init: true,
         });
+        k.zone = z;
+        k.allocator = zone_allocator(z);
+        vm_map_init = () => vm_map_init_zone(k, z);
     } else {
-        k.kmem = slab_bootstrap(backend, {
+        const kmem = slab_bootstrap(backend, {
             verify: k.params.slab_verify === 1,
             cpu_pools: k.params.cpu_pools === 1,
         });
+        k.kmem = kmem;
+        k.allocator = slab_allocator(kmem);
+        vm_map_init = () => vm_map_init_slab(k, kmem);
     }
     k.kernel_object = vm_object_allocate(
         k.params.vm_max_kernel_address - k.params.vm_min_kernel_address + 1,
@@ -260,7 +270,7 @@ export function vm_mem_bootstrap(k: Kernel): EntrySources {
         "large_existence_map",
         "vm_map",
     ]);
-    const src = k.zone ? vm_map_init_zone(k) : vm_map_init_slab(k);
+    const src = vm_map_init();
     kobj_caches_init(k, ["vm_map_copy"]);
     kmem_init(k, start, end, src.kentry);
     if (k.params.kentry_map_size) kentry_map_create(k, src);

@@ -21,7 +21,7 @@ import { KERN_SUCCESS, type KernReturn } from "../kern/kern_return.ts";
 import { panic } from "../kern/debug.ts";
 import { printf_once, type Kernel } from "../kern/kernel.ts";
 import { pmap_enter, pmap_extract, pmap_remove } from "../i386/pmap.ts";
-import { slab_collect } from "../kern/kmem.ts";
+
 import { round_page, trunc_page } from "../i386/vm_param.ts";
 import {
     vm_map_create,
@@ -45,7 +45,7 @@ export interface KmemResult {
 }
 
 /** What deleting a map range does below vm_map: unmap, and free wired pages. */
-export function kmem_hooks(k: Kernel): VmMapHooks {
+function kmem_hooks(k: Kernel): VmMapHooks {
     return {
         entry_delete(_map: VmMap, entry: VmMapEntry, start: number, end: number) {
             if (entry.is_sub_map || entry.wired_count === 0) return;
@@ -122,7 +122,7 @@ function find_with_retry(
 
 /** The 2014-02-06 retry: reap free slabs (rate limited by slab_collect itself), then search again. */
 function collect(k: Kernel): void {
-    if (k.kmem) slab_collect(k.kmem);
+    k.allocator.kmem_alloc_retry();
 }
 
 /** vm_kern.c's printf_once calls in 8d03c760: site and text (kmem_alloc_aligned's has three o's). */

@@ -86,6 +86,7 @@ import {
     VM_PROT_WRITE,
     vm_prot_string,
 } from "./vm_prot.ts";
+import { hex, printf_08x, printf_x } from "../../util/hex.ts";
 
 export {
     VM_INHERIT_COPY,
@@ -232,7 +233,7 @@ function vm_map_printf_once(
     why: "wrap" | "full",
 ): void {
     const site = VM_MAP_ONCE_SITES[fn][why];
-    const p = (map.kva !== 0 ? map.kva : map.min_offset).toString(16);
+    const p = printf_x(map.kva !== 0 ? map.kva : map.min_offset);
     const msg = `no more room for ${fn} in ${p}\n`;
     if (map.hooks.printf_once) {
         map.hooks.printf_once(site, msg);
@@ -282,7 +283,7 @@ export function vm_map_create(
     };
 }
 
-export function vm_map_reference(map: VmMap | null): void {
+function vm_map_reference(map: VmMap | null): void {
     if (map !== null) map.ref_count++;
 }
 
@@ -1053,7 +1054,7 @@ export function vm_map_info(map: VmMap, print: (line: string) => void, depth = 0
     const lf = vm_map_largest_free(map);
     print(
         `${item}total ${size_str(map.size)} in ${map.nentries} entries,` +
-            ` largest free ${size_str(lf.size)} at ${hex8(lf.start)}`,
+            ` largest free ${size_str(lf.size)} at ${printf_08x(lf.start)}`,
     );
 }
 
@@ -1061,17 +1062,9 @@ function hole_line(indent: string, start: number, end: number): string {
     return `${indent}${range_str(start, end)} ${size_str(end - start)} [ free ]`;
 }
 
-function hex(x: number): string {
-    return `0x${x.toString(16)}`;
-}
-
-function hex8(x: number): string {
-    return x.toString(16).padStart(8, "0");
-}
-
 /** "start-last" with an inclusive end, as pmap(1) prints ranges. */
 function range_str(start: number, end: number): string {
-    return `${hex8(start)}-${hex8(end - 1)}`;
+    return `${printf_08x(start)}-${printf_08x(end - 1)}`;
 }
 
 function entry_str(e: VmMapEntry): string {
@@ -1079,5 +1072,5 @@ function entry_str(e: VmMapEntry): string {
 }
 
 function size_str(size: number): string {
-    return `0x${hex8(size)} ${(size / MiB).toFixed(2).padStart(8)} MiB`;
+    return `0x${printf_08x(size)} ${(size / MiB).toFixed(2).padStart(8)} MiB`;
 }

@@ -49,6 +49,7 @@ import {
     type VmPageRam,
     type VmPageWords,
 } from "./vm_page_ram.ts";
+import { hex } from "../../util/hex.ts";
 
 export const PAGE_FREE = 1;
 export const PAGE_WIRED = 2;
@@ -534,9 +535,7 @@ function verify_ram(t: VmPageTable, r: VmPageRam, out: string[]): void {
         for (const [name, off, want] of words) {
             const got = at(off);
             if (got !== want >>> 0)
-                bad(
-                    `page ${i} in guest RAM: ${name} = 0x${got.toString(16)}, expected 0x${(want >>> 0).toString(16)}`,
-                );
+                bad(`page ${i} in guest RAM: ${name} = ${hex(got)}, expected ${hex(want >>> 0)}`);
         }
     }
     const g = (name: keyof VmPageRam["globals"], want: number, off = 0) => {
@@ -545,7 +544,7 @@ function verify_ram(t: VmPageTable, r: VmPageRam, out: string[]): void {
         const got = mem.read32(pa + off) >>> 0;
         if (got !== want >>> 0)
             bad(
-                `${name}${off ? "+" + off : ""} in guest RAM = 0x${got.toString(16)}, expected 0x${(want >>> 0).toString(16)}`,
+                `${name}${off ? "+" + off : ""} in guest RAM = ${hex(got)}, expected ${hex(want >>> 0)}`,
             );
     };
     const va = (i: number, head: number) => (i < 0 ? head : vm_page_ram_va(r, i));

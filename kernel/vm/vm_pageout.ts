@@ -41,9 +41,8 @@
  *   zone era) runs before the loop, last of the collectors, as in Mach.
  */
 import { panic } from "../kern/debug.ts";
-import type { Kernel } from "../kern/kernel.ts";
-import { slab_collect, slab_info } from "../kern/kmem.ts";
-import { consider_zone_gc, zone_info_print } from "../kern/zalloc.ts";
+import type { BootedKernel } from "../kern/kernel.ts";
+
 import {
     default_pager_read,
     default_pager_slot_alloc,
@@ -72,8 +71,8 @@ import { VM_PROT_NONE } from "./vm_prot.ts";
 import type { VmObject } from "./vm_object.ts";
 
 export const VM_PAGEOUT_BURST_MAX = 10;
-export const VM_PAGEOUT_BURST_WAIT_MS = 10;
-export const VM_PAGEOUT_EMPTY_WAIT_MS = 75;
+const VM_PAGEOUT_BURST_WAIT_MS = 10;
+const VM_PAGEOUT_EMPTY_WAIT_MS = 75;
 
 /** The thresholds vm_pageout() sets (in pages). */
 export interface VmPageoutThresholds {
@@ -151,8 +150,8 @@ export function vm_pageout_setup(
  * reserve; wakes the daemon below free_min, or below free_target while the
  * inactive queue is short.
  */
-export function vm_page_grab_user(k: Kernel, vm: VmRuntime): number {
-    const t = k.vm_page!;
+export function vm_page_grab_user(k: BootedKernel, vm: VmRuntime): number {
+    const t = k.vm_page;
     const th = vm.thresholds;
     if (t.vm_page_free_count < th.vm_page_free_reserved) {
         vm.pageout_wanted = true;
@@ -179,8 +178,8 @@ export function vm_page_grab_user(k: Kernel, vm: VmRuntime): number {
  * the free count still below the reserve, the machine is out of memory:
  * the report is printed and the kernel panics.
  */
-export function vm_page_wait(k: Kernel, vm: VmRuntime, who: string): void {
-    const t = k.vm_page!;
+export function vm_page_wait(k: BootedKernel, vm: VmRuntime, who: string): void {
+    const t = k.vm_page;
     t.vm_page_free_wanted++;
     vm_pageout_scan(k, vm);
     t.vm_page_free_wanted--;
@@ -188,8 +187,8 @@ export function vm_page_wait(k: Kernel, vm: VmRuntime, who: string): void {
 }
 
 /** Free pages are gone and nothing can be paged out: print what holds memory, then panic. */
-export function vm_page_oom(k: Kernel, vm: VmRuntime | null, who: string): never {
-    const t = k.vm_page!;
+export function vm_page_oom(k: BootedKernel, vm: VmRuntime | null, who: string): never {
+    const t = k.vm_page;
     const p = (s: string) => k.printf(s + "\n");
     p(
         `mach86: out of memory: ${who} needs a page; ${t.vm_page_free_count} free ` +
@@ -206,30 +205,29 @@ export function vm_page_oom(k: Kernel, vm: VmRuntime | null, who: string): never
         p("mach86: top memory consumers (resident pages):");
         for (const line of vm.consumers()) p(`  ${line}`);
     }
-    if (k.kmem) slab_info(k.kmem, p);
-    else if (k.zone) zone_info_print(k.zone, p);
+    k.allocator.info(p);
     panic(`vm_page_wait: out of memory (${who})`);
 }
 
 /** The page is in use by someone: referenced since the last scan (CPU bit or kernel access). */
-function page_referenced(k: Kernel, t: VmPageTable, i: number): boolean {
+function page_referenced(k: BootedKernel, t: VmPageTable, i: number): boolean {
     return (
         (t.flags[i]! & PG_REFERENCE) !== 0 ||
-        pmap_phys_is_referenced(k.kernel_pmap!.globals, t.phys[i]!)
+        pmap_phys_is_referenced(k.kernel_pmap.globals, t.phys[i]!)
     );
 }
 
 /** vm_page_deactivate's reference clearing, both the software and the PTE bits. */
-function clear_reference(k: Kernel, t: VmPageTable, i: number): void {
+function clear_reference(k: BootedKernel, t: VmPageTable, i: number): void {
     vm_page_flags(t, i, 0, PG_REFERENCE);
-    pmap_phys_clear_reference(k.kernel_pmap!.globals, t.phys[i]!);
+    pmap_phys_clear_reference(k.kernel_pmap.globals, t.phys[i]!);
 }
 
 /**
  * Recompute vm_page_inactive_target (VM_PAGE_INACTIVE_TARGET: 2/3 of the
  * pageable pages) and move pages active → inactive until it is reached.
  */
-function refill_inactive(k: Kernel, t: VmPageTable): void {
+function refill_inactive(k: BootedKernel, t: VmPageTable): void {
     t.vm_page_inactive_target = Math.floor(
         ((t.vm_page_active_count + t.vm_page_inactive_count) * 2) / 3,
     );
@@ -245,7 +243,7 @@ function refill_inactive(k: Kernel, t: VmPageTable): void {
  * (reusing the object's slot for that offset), then free it. False when
  * the paging area cannot take it.
  */
-function vm_pageout_page(k: Kernel, vm: VmRuntime, t: VmPageTable, i: number): boolean {
+function vm_pageout_page(k: BootedKernel, vm: VmRuntime, t: VmPageTable, i: number): boolean {
     const object = t.object[i]!;
     const offset = t.offset[i]!;
     object.pager ??= new Map();
@@ -267,12 +265,12 @@ function vm_pageout_page(k: Kernel, vm: VmRuntime, t: VmPageTable, i: number): b
  * does), free it when clean, or clean it ("paged out").
  */
 function scan_one(
-    k: Kernel,
+    k: BootedKernel,
     vm: VmRuntime,
     t: VmPageTable,
 ): "freed" | "paged out" | "reactivated" | "kept" {
     const i = t.inactive_head;
-    const g = k.kernel_pmap!.globals;
+    const g = k.kernel_pmap.globals;
     if (page_referenced(k, t, i)) {
         vm_page_activate(t, i);
         t.stats.reactivations++;
@@ -301,13 +299,12 @@ function scan_one(
  * here), then free or clean inactive pages until free_target is reached
  * and nobody waits. Returns the pages freed.
  */
-export function vm_pageout_scan(k: Kernel, vm: VmRuntime): number {
-    const t = k.vm_page!;
+export function vm_pageout_scan(k: BootedKernel, vm: VmRuntime): number {
+    const t = k.vm_page;
     const th = vm.thresholds;
     vm.stats.scans++;
     vm.pageout_wanted = false;
-    if (k.kmem) slab_collect(k.kmem);
-    else if (k.zone) consider_zone_gc(k.zone);
+    k.allocator.collect();
     const start_free = t.vm_page_free_count;
     let burst = 0;
     // One look at each pageable page per scan: a page reactivated now (say,
@@ -336,9 +333,9 @@ export function vm_pageout_scan(k: Kernel, vm: VmRuntime): number {
 }
 
 /** The daemon was woken and has something to do (see VmRuntime.futile_free). */
-export function vm_pageout_should_run(k: Kernel, vm: VmRuntime): boolean {
+export function vm_pageout_should_run(k: BootedKernel, vm: VmRuntime): boolean {
     if (!vm.pageout_wanted) return false;
-    if (vm.futile_free >= 0 && k.vm_page!.vm_page_free_count <= vm.futile_free) {
+    if (vm.futile_free >= 0 && k.vm_page.vm_page_free_count <= vm.futile_free) {
         vm.pageout_wanted = false;
         return false;
     }
@@ -346,25 +343,25 @@ export function vm_pageout_should_run(k: Kernel, vm: VmRuntime): boolean {
 }
 
 /** A pause of the daemon: counted and charged to the virtual clock (hz = 100). */
-function pause(k: Kernel, vm: VmRuntime, ms: number): void {
+function pause(k: BootedKernel, vm: VmRuntime, ms: number): void {
     vm.stats.pauses++;
     k.ticks += Math.max(1, Math.round(ms / 10));
 }
 
 /** vm_fault's page-in: the default pager's copy back into a fresh page (the slot stays the object's). */
 export function vm_pagein(
-    k: Kernel,
+    k: BootedKernel,
     vm: VmRuntime,
     object: VmObject,
     offset: number,
     i: number,
 ): void {
     const slot = object.pager!.get(offset)!;
-    const pa = k.vm_page!.phys[i]!;
+    const pa = k.vm_page.phys[i]!;
     k.mem.write(pa, default_pager_read(vm.pager, slot));
     // memory_object_data_supply: the page arrives clean.
-    pmap_phys_clear_modify(k.kernel_pmap!.globals, pa);
-    k.vm_page!.stats.pageins++;
+    pmap_phys_clear_modify(k.kernel_pmap.globals, pa);
+    k.vm_page.stats.pageins++;
 }
 
 /** vm_object_terminate's pager part: give back every slot the object holds. */

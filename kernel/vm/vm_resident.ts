@@ -33,6 +33,7 @@ import {
     type VmPageRam,
 } from "./vm_page_ram.ts";
 import { VM_PROT_READ, VM_PROT_WRITE } from "./vm_prot.ts";
+import { printf_x } from "../../util/hex.ts";
 
 /**
  * Allocate `size` bytes of kernel VA above the direct map (4-byte rounded,
@@ -80,7 +81,7 @@ function kernel_pages(
     for (let done = 0; done < len;) {
         const at = va + done;
         const pa = pmap_extract(k.kernel_pmap!, at);
-        if (pa === 0) panic(`${who}: ${at.toString(16)} not mapped`);
+        if (pa === 0) panic(`${who}: ${printf_x(at)} not mapped`);
         const n = Math.min(len - done, 4096 - (at % 4096));
         fn(pa, done, n);
         done += n;

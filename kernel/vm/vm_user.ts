@@ -17,7 +17,7 @@
  * fields live on the host; vm_object_terminate frees the pages at once
  * (no object cache, no pager termination messages).
  */
-import { printf_once, type Kernel } from "../kern/kernel.ts";
+import { printf_once, type BootedKernel } from "../kern/kernel.ts";
 import { kobj_alloc, kobj_free } from "../kern/kobj.ts";
 import { KERN_INVALID_ARGUMENT, KERN_SUCCESS, type KernReturn } from "../kern/kern_return.ts";
 import type { Task } from "../kern/task.ts";
@@ -50,9 +50,10 @@ import {
     VM_PROT_NONE,
     VM_PROT_NOTIFY,
 } from "./vm_prot.ts";
+import { printf_x } from "../../util/hex.ts";
 
 /** The hooks of a user map: deleting and protecting reach the task's pmap. */
-export function user_map_hooks(k: Kernel, task: Task): VmMapHooks {
+export function user_map_hooks(k: BootedKernel, task: Task): VmMapHooks {
     return {
         entry_delete: (_map, _entry, start, end) => pmap_remove(task.pmap, start, end),
         protect: (_map, start, end, prot) => pmap_protect(task.pmap, start, end, prot),
@@ -79,7 +80,7 @@ export function user_map_hooks(k: Kernel, task: Task): VmMapHooks {
  * the shadow chain (pages of shadowed objects are never writable).
  */
 function vm_object_pmap_protect(
-    k: Kernel,
+    k: BootedKernel,
     object: VmObject | null,
     offset: number,
     size: number,
@@ -87,8 +88,8 @@ function vm_object_pmap_protect(
     start: number,
     prot: number,
 ): void {
-    const t = k.vm_page!;
-    const g = k.kernel_pmap!.globals;
+    const t = k.vm_page;
+    const g = k.kernel_pmap.globals;
     for (let o = object; o !== null; o = o.shadow) {
         if (pmap !== null && o.pages.size > Math.floor(size / 4096 / 2)) {
             pmap_protect(pmap, start, start + size, prot);
@@ -105,10 +106,10 @@ function vm_object_pmap_protect(
 }
 
 /** vm_object_terminate for anonymous memory. */
-function vm_object_terminate(k: Kernel, object: VmObject): void {
-    const t = k.vm_page!;
+function vm_object_terminate(k: BootedKernel, object: VmObject): void {
+    const t = k.vm_page;
     for (const i of [...object.pages.values()]) {
-        pmap_page_protect(k.kernel_pmap!.globals, t.phys[i]!, VM_PROT_NONE);
+        pmap_page_protect(k.kernel_pmap.globals, t.phys[i]!, VM_PROT_NONE);
         vm_page_release(t, i);
     }
     if (k.vm) vm_object_pager_release(k.vm, object);
@@ -120,11 +121,16 @@ function vm_object_terminate(k: Kernel, object: VmObject): void {
 }
 
 /** vm_object_page_remove: resident pages (unmapped first) and default-pager slots in [start, end). */
-function vm_object_page_remove(k: Kernel, object: VmObject, start: number, end: number): void {
-    const t = k.vm_page!;
+function vm_object_page_remove(
+    k: BootedKernel,
+    object: VmObject,
+    start: number,
+    end: number,
+): void {
+    const t = k.vm_page;
     for (const [offset, i] of [...object.pages]) {
         if (offset < start || offset >= end) continue;
-        pmap_page_protect(k.kernel_pmap!.globals, t.phys[i]!, VM_PROT_NONE);
+        pmap_page_protect(k.kernel_pmap.globals, t.phys[i]!, VM_PROT_NONE);
         vm_page_release(t, i);
     }
     for (const [offset, slot] of [...(object.pager ?? [])]) {
@@ -135,7 +141,7 @@ function vm_object_page_remove(k: Kernel, object: VmObject, start: number, end: 
 }
 
 /** An anonymous (internal) object with its struct from vm_object_cache. */
-export function vm_object_anonymous(k: Kernel, size: number, name: string): VmObject {
+export function vm_object_anonymous(k: BootedKernel, size: number, name: string): VmObject {
     const o = vm_object_allocate(size, name);
     o.internal = true;
     o.kva = kobj_alloc(k, "vm_object");
@@ -208,9 +214,9 @@ export function vm_protect(
  * entry covering that address (the entry's object or its shadow chain),
  * and a writable PTE maps a page of the entry's own object.
  */
-export function vm_user_verify(k: Kernel, tasks: readonly Task[]): string[] {
+export function vm_user_verify(k: BootedKernel, tasks: readonly Task[]): string[] {
     const out: string[] = [];
-    const t = k.vm_page!;
+    const t = k.vm_page;
     for (const task of tasks) {
         if (task.state !== "alive" || !task.map) continue;
         const p = task.pmap;
@@ -230,11 +236,11 @@ export function vm_user_verify(k: Kernel, tasks: readonly Task[]): string[] {
                 while (o !== null && o !== owner) o = o.shadow;
                 if (owner === null || o === null) {
                     out.push(
-                        `${task.name}: PTE for ${va.toString(16)} maps a page not owned by the entry's objects`,
+                        `${task.name}: PTE for ${printf_x(va)} maps a page not owned by the entry's objects`,
                     );
                 } else if (lo & 2 && owner !== e.object) {
                     out.push(
-                        `${task.name}: writable PTE for ${va.toString(16)} maps a shadowed (copy-on-write) page`,
+                        `${task.name}: writable PTE for ${printf_x(va)} maps a shadowed (copy-on-write) page`,
                     );
                 }
                 if (out.length > 20) return out;
@@ -249,7 +255,7 @@ export function vm_user_verify(k: Kernel, tasks: readonly Task[]): string[] {
                     pmap_entry_read(p.mem, p.pae, pte) & INTEL_PTE_VALID &&
                     !vm_map_lookup_entry(task.map, a).found
                 ) {
-                    out.push(`${task.name}: PTE for ${a.toString(16)} outside every map entry`);
+                    out.push(`${task.name}: PTE for ${printf_x(a)} outside every map entry`);
                 }
             }
         }

@@ -104,7 +104,7 @@ export function formFixedSize(
 }
 
 /** Parse the abbreviation table at `off` in .debug_abbrev (`abbrev` is the section's bytes). */
-export function parseAbbrevs(
+function parseAbbrevs(
     abbrev: Uint8Array,
     off: number,
     unit: Pick<Unit, "addrSize" | "offsetSize" | "version">,

@@ -6,7 +6,9 @@
  */
 import type { SlabInfo } from "../../kernel/kern/kmem.ts";
 import type { Layout } from "../../kernel/layout.ts";
-import { hex, layout_svg, size_text, xml_escape } from "./svg.ts";
+import { layout_svg, size_text } from "./svg.ts";
+import { xml_escape } from "../../util/xml.ts";
+import { hex32 } from "../../util/hex.ts";
 
 /** One boot of a --sweep: kernel_map free and largest free range at one RAM size. */
 export interface SweepPoint {
@@ -64,13 +66,44 @@ function physical_table(l: Layout): string {
     return table(
         ["start", "end", "size", "what"],
         l.physical.map((r) => [
-            hex(r.start),
-            hex(r.end),
+            hex32(r.start),
+            hex32(r.end),
             esc(size_text(r.end - r.start)),
             esc(r.what),
         ]),
         new Set([2]),
     );
+}
+
+/** The page's words for a status: the CLI's ("boot failed" for a stuck boot, as lib/stop.ts says it). */
+const STATUS_WORDS: Record<string, string> = {
+    ok: "boot completed",
+    panic: "kernel panic",
+    stuck: "boot failed",
+    crash: "guest crashed",
+    timeout: "timeout",
+};
+
+function status_words(status: string): string {
+    return STATUS_WORDS[status] ?? status;
+}
+
+/** Caches holding memory in a table; the empty ones (most, right after boot) folded away under it. */
+function slab_section(d: SlabInfo[]): string {
+    const used = d.filter((c) => c.mem_usage > 0 || c.nr_objs > 0);
+    const empty = d.filter((c) => !(c.mem_usage > 0 || c.nr_objs > 0));
+    const total = d.reduce((s, c) => s + c.mem_usage, 0);
+    const out = [
+        slab_table(used),
+        `<p>${d.length} caches, ${total}k memory; ${used.length} hold memory.</p>`,
+    ];
+    if (empty.length)
+        out.push(
+            `<details><summary>${empty.length} empty caches (no objects, no slabs)</summary>`,
+            slab_table(empty),
+            "</details>",
+        );
+    return out.join("\n");
 }
 
 function slab_table(d: SlabInfo[]): string {
@@ -114,7 +147,8 @@ export function sweep_svg(points: SweepPoint[]): string {
     ];
     out.push(`<style>
   .grid { stroke: #e3e3e3; } .ax { stroke: #444; } .tl { font: 11px sans-serif; fill: #333; }
-  .free { fill: none; stroke: #4a7ebb; stroke-width: 2; } .largest { fill: none; stroke: #d9822b; stroke-width: 2; stroke-dasharray: 6 3; }
+  .free { fill: none; stroke: #4a7ebb; stroke-opacity: 0.45; stroke-width: 8; stroke-linejoin: round; stroke-linecap: round; }
+  .largest { fill: none; stroke: #b35900; stroke-width: 2; stroke-dasharray: 6 3; }
   .ok { fill: #2e8b3d; } .fail { fill: #c0392b; } .boundary { stroke: #c0392b; stroke-width: 1.5; stroke-dasharray: 4 3; }
   .bl { font: bold 11px sans-serif; fill: #c0392b; } .lg { font: 12px sans-serif; fill: #222; }
 </style>`);
@@ -216,7 +250,7 @@ export function report_html(r: ReportInput): string {
     ];
     out.push(`<h1>${esc(r.title)}</h1>`);
     out.push(
-        `<p>Boot: <span class="status ${ok ? "ok" : "bad"}">${esc(r.status)}</span>${r.reason ? ` ${esc(r.reason)}` : ""}</p>`,
+        `<p>Boot: <span class="status ${ok ? "ok" : "bad"}">${esc(status_words(r.status))}</span>${r.reason ? ` ${esc(r.reason)}` : ""}</p>`,
     );
     out.push(
         `<dl class="params">${r.params.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join("")}</dl>`,
@@ -226,9 +260,9 @@ export function report_html(r: ReportInput): string {
         const km = l.kernel_map;
         out.push(`<h2>Kernel virtual address space at boot point “${esc(l.at)}”</h2>`);
         out.push(
-            `<p>kernel_map ${hex(km.min)}-${hex(km.max)}: size ${km.size} (${esc(size_text(km.size))}), ${km.nentries} entries, ` +
-                `free ${esc(size_text(km.free))}, largest free range ${esc(size_text(km.largest_free.size))} at ${hex(km.largest_free.start)}. ` +
-                `Direct map of physical ${hex(l.phys_first_addr)}-${hex(l.phys_last_addr)}; kernel virtual space starts at ${hex(l.kernel_virtual_start)}.</p>`,
+            `<p>kernel_map ${hex32(km.min)}-${hex32(km.max)}: size ${km.size} (${esc(size_text(km.size))}), ${km.nentries} entries, ` +
+                `free ${esc(size_text(km.free))}, largest free range ${esc(size_text(km.largest_free.size))} at ${hex32(km.largest_free.start)}. ` +
+                `Direct map of physical ${hex32(l.phys_first_addr)}-${hex32(l.phys_last_addr)}; kernel virtual space starts at ${hex32(l.kernel_virtual_start)}.</p>`,
         );
         out.push(`<div class="svgbox">${layout_svg(l)}</div>`);
         out.push("<h2>kernel_map-&gt;size, term by term</h2>", terms_table(l));
@@ -240,19 +274,12 @@ export function report_html(r: ReportInput): string {
     } else {
         out.push("<p><b>No layout:</b> the boot stopped before kernel_map existed.</p>");
     }
-    if (r.slabinfo) {
-        const total = r.slabinfo.reduce((s, c) => s + c.mem_usage, 0);
-        out.push(
-            "<h2>slabinfo</h2>",
-            slab_table(r.slabinfo),
-            `<p>${r.slabinfo.length} caches, ${total}k memory</p>`,
-        );
-    }
     if (r.sweep) {
         out.push("<h2>Free kernel_map against RAM size</h2>");
         out.push(
             `<p class="note">One boot per RAM size with the same parameters; free space and the largest free range of kernel_map ` +
-                `at the report's boot point (or where the boot stopped). The dashed red line marks where booting turns into failing.</p>`,
+                `at the report's boot point (or where the boot stopped). The wide pale line is the free space, the dashed line on it ` +
+                `the largest free range: where they coincide, all free space is one range. The dashed red line marks where booting turns into failing.</p>`,
         );
         out.push(`<div class="svgbox">${sweep_svg(r.sweep)}</div>`);
         out.push(
@@ -271,6 +298,7 @@ export function report_html(r: ReportInput): string {
             ),
         );
     }
+    if (r.slabinfo) out.push("<h2>slabinfo</h2>", slab_section(r.slabinfo));
     out.push("</body>", "</html>", "");
     return out.join("\n");
 }

@@ -6,18 +6,8 @@
  * scale, and hex axes. Pure functions: a Layout in, a string out.
  */
 import type { Layout, LayoutEntry } from "../../kernel/layout.ts";
-
-/** Text and attribute values, escaped for XML. */
-export function xml_escape(s: string): string {
-    return s
-        .replace(/&/g, "&amp;")
-        .replace(/</g, "&lt;")
-        .replace(/>/g, "&gt;")
-        .replace(/"/g, "&quot;")
-        .replace(/'/g, "&#39;");
-}
-
-export const hex = (n: number): string => "0x" + (n >>> 0).toString(16).padStart(8, "0");
+import { hex32 } from "../../util/hex.ts";
+import { xml_escape } from "../../util/xml.ts";
 
 /** "1.5 MiB", "4 KiB", "2 GiB". */
 export function size_text(bytes: number): string {
@@ -56,29 +46,84 @@ function scale(lo: number, hi: number): Scale {
 const f = (n: number): string => String(Math.round(n * 100) / 100);
 
 function title(e: LayoutEntry): string {
-    return `<title>${xml_escape(`${entry_label(e)}\n${hex(e.start)}-${hex(e.end)}\n${size_text(e.size)} (${e.size} bytes)`)}</title>`;
+    return `<title>${xml_escape(`${entry_label(e)}\n${hex32(e.start)}-${hex32(e.end)}\n${size_text(e.size)} (${e.size} bytes)`)}</title>`;
 }
 
-/** A label inside [x0, x1), truncated to fit, or nothing when it cannot fit. */
-function label_in(text: string, x0: number, x1: number, y: number, cls: string): string {
-    const room = Math.floor((x1 - x0 - 6) / CHAR);
-    if (room < 3) return "";
-    const t = text.length <= room ? text : text.slice(0, room - 1) + "…";
-    return `<text class="${cls}" x="${f(x0 + 3)}" y="${f(y)}">${xml_escape(t)}</text>`;
+/** A label whose block is too narrow for it: drawn under the rows, with a leader line. */
+interface Callout {
+    text: string;
+    /** The block's horizontal middle and bottom edge. */
+    x: number;
+    bottom: number;
 }
 
-function rect(e: LayoutEntry, s: Scale, y: number, h: number, cls: string, attrs: boolean): string {
+/** Whole labels only: one that does not fit inside its block is never cut. */
+function fits(text: string, x0: number, x1: number): boolean {
+    return text.length * CHAR <= x1 - x0 - 6;
+}
+
+function label_in(text: string, x0: number, y: number, cls: string): string {
+    return `<text class="${cls}" x="${f(x0 + 3)}" y="${f(y)}">${xml_escape(text)}</text>`;
+}
+
+/**
+ * Draws one block; its label goes inside when it fits, else to `callouts`
+ * when given (the rows of kernel_map's own entries), else only in the
+ * block's hover title.
+ */
+function rect(
+    e: LayoutEntry,
+    s: Scale,
+    y: number,
+    h: number,
+    cls: string,
+    attrs: boolean,
+    callouts?: Callout[],
+): string {
     const x0 = s.x(e.start);
     const x1 = s.x(e.end);
     const w = Math.max(x1 - x0, 1);
     const data = attrs
-        ? ` data-start="${hex(e.start)}" data-end="${hex(e.end)}" data-label="${xml_escape(entry_label(e))}"`
+        ? ` data-start="${hex32(e.start)}" data-end="${hex32(e.end)}" data-label="${xml_escape(entry_label(e))}"`
         : "";
     const wired = e.kind === "entry" && e.wired ? " wired" : "";
+    const text = e.kind === "hole" ? "free" : e.tag;
+    let label = "";
+    if (fits(text, x0, x0 + w)) label = label_in(text, x0, y + h / 2 + 4, "label");
+    else if (callouts && e.kind !== "hole") callouts.push({ text, x: x0 + w / 2, bottom: y + h });
     return (
         `<g><rect class="${cls}${wired}"${data} x="${f(x0)}" y="${f(y)}" width="${f(w)}" height="${f(h)}">${title(e)}</rect>` +
-        `${label_in(e.kind === "hole" ? "free" : e.tag, x0, x0 + w, y + h / 2 + 4, "label")}</g>`
+        `${label}</g>`
     );
+}
+
+const LANE = 13;
+const MAX_LANES = 4;
+
+/**
+ * The callout labels in lanes from `top` down: each goes in the first lane
+ * where it does not overlap the previous label, under its block when it can.
+ * Returns the drawing and the height it takes (0 without callouts).
+ */
+function callout_lanes(callouts: Callout[], top: number): { svg: string; height: number } {
+    const ends: number[] = [];
+    const out: string[] = [];
+    for (const c of [...callouts].sort((a, b) => a.x - b.x)) {
+        const w = c.text.length * CHAR;
+        const x = Math.min(Math.max(c.x - 3, LEFT), WIDTH - LEFT - w);
+        let lane = ends.findIndex((end) => end + 8 <= x);
+        if (lane < 0) {
+            if (ends.length === MAX_LANES) continue; // still in the block's hover title
+            lane = ends.push(0) - 1;
+        }
+        ends[lane] = x + w;
+        const y = top + (lane + 1) * LANE;
+        out.push(
+            `<line class="leader" x1="${f(c.x)}" y1="${f(c.bottom)}" x2="${f(c.x)}" y2="${f(y - 10)}"/>` +
+                `<text class="label callout" x="${f(x)}" y="${f(y)}">${xml_escape(c.text)}</text>`,
+        );
+    }
+    return { svg: out.join("\n"), height: ends.length ? ends.length * LANE + 4 : 0 };
 }
 
 /**
@@ -93,19 +138,22 @@ function map_rows(
     y: number,
     prefix: string,
     attrs: boolean,
-): string {
+): { svg: string; height: number } {
     const out: string[] = [];
+    const callouts: Callout[] = [];
     const h1 = 40;
     const h2 = 22;
     for (const e of entries) {
         if (e.end <= s.lo || e.start >= s.hi) continue;
-        out.push(rect(e, s, y, h1, prefix + e.kind, attrs));
+        out.push(rect(e, s, y, h1, prefix + e.kind, attrs, callouts));
         for (const c of e.submap?.entries ?? []) {
             if (c.end <= s.lo || c.start >= s.hi) continue;
             out.push(rect(c, s, y + h1 + 4, h2, `${prefix}sub-${c.kind}`, false));
         }
     }
-    return out.join("\n");
+    const lanes = callout_lanes(callouts, y + h1 + 4 + h2);
+    if (lanes.svg) out.push(lanes.svg);
+    return { svg: out.join("\n"), height: h1 + 4 + h2 + lanes.height };
 }
 
 /** Tick step: a power of two giving 4..16 ticks over the range. */
@@ -135,7 +183,7 @@ function axis(s: Scale, y: number): string {
         if (isEnd && x - last < 80) out.pop();
         const anchor = t === s.lo ? "start" : isEnd ? "end" : "middle";
         out.push(
-            `<text class="axis-label" x="${f(x)}" y="${y + 17}" text-anchor="${anchor}">${hex(t)}</text>`,
+            `<text class="axis-label" x="${f(x)}" y="${y + 17}" text-anchor="${anchor}">${hex32(t)}</text>`,
         );
         last = x;
     }
@@ -149,7 +197,12 @@ export function layout_svg(l: Layout): string {
     const zlo = Math.max(km.min, Math.min(l.kernel_virtual_start, km.max));
     const zoom = scale(zlo, km.max);
     const out: string[] = [];
-    const height = 340;
+    // Drawn top to bottom; each map's rows take the height their callout labels need.
+    const top = map_rows(km.entries, whole, 28, "", true);
+    const axis1 = 28 + top.height + 6;
+    const zoomRows = map_rows(km.entries, zoom, axis1 + 78, "zoom-", false);
+    const axis2 = axis1 + 78 + zoomRows.height + 6;
+    const height = axis2 + 90;
     out.push(
         `<svg xmlns="http://www.w3.org/2000/svg" class="layout" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" role="img" aria-label="kernel_map at ${xml_escape(l.at)}">`,
     );
@@ -165,6 +218,7 @@ export function layout_svg(l: Layout): string {
   .sub-entry, .zoom-sub-entry { fill: #d9822b; stroke: #fff; stroke-width: 0.5; }
   .sub-submap, .zoom-sub-submap { fill: #f3c892; stroke: #b8741a; }
   .label { font: 11px sans-serif; fill: #111; pointer-events: none; }
+  .leader { stroke: #666; stroke-width: 0.75; }
   .heading { font: bold 13px sans-serif; fill: #222; }
   .axis, .tick { stroke: #555; stroke-width: 1; }
   .axis-label { font: 10px monospace; fill: #333; }
@@ -173,22 +227,22 @@ export function layout_svg(l: Layout): string {
   rect:hover { stroke: #000; stroke-width: 1.5; }
 </style>`);
     out.push(
-        `<text class="heading" x="${LEFT}" y="18">kernel_map ${hex(km.min)}-${hex(km.max)} (${size_text(km.max - km.min)}), to scale` +
+        `<text class="heading" x="${LEFT}" y="18">kernel_map ${hex32(km.min)}-${hex32(km.max)} (${size_text(km.max - km.min)}), to scale` +
             ` — size ${size_text(km.size)}, free ${size_text(km.free)}, largest free range ${size_text(km.largest_free.size)}</text>`,
     );
-    out.push(map_rows(km.entries, whole, 28, "", true));
-    out.push(axis(whole, 100));
+    out.push(top.svg);
+    out.push(axis(whole, axis1));
     // The guide from the part of the overview that the strip enlarges.
     const gx0 = whole.x(zlo);
     const gx1 = whole.x(km.max);
     out.push(
-        `<polygon class="zoom-guide" points="${f(gx0)},122 ${f(gx1)},122 ${f(zoom.x(km.max))},150 ${f(zoom.x(zlo))},150"/>`,
+        `<polygon class="zoom-guide" points="${f(gx0)},${axis1 + 22} ${f(gx1)},${axis1 + 22} ${f(zoom.x(km.max))},${axis1 + 50} ${f(zoom.x(zlo))},${axis1 + 50}"/>`,
     );
     out.push(
-        `<text class="heading" x="${LEFT}" y="168">zoom: above the direct map, ${hex(zlo)}-${hex(km.max)} (${size_text(km.max - zlo)}), to scale</text>`,
+        `<text class="heading" x="${LEFT}" y="${axis1 + 68}">zoom: above the direct map, ${hex32(zlo)}-${hex32(km.max)} (${size_text(km.max - zlo)}), to scale</text>`,
     );
-    out.push(map_rows(km.entries, zoom, 178, "zoom-", false));
-    out.push(axis(zoom, 250));
+    out.push(zoomRows.svg);
+    out.push(axis(zoom, axis2));
     const legend: [string, string][] = [
         ["entry wired", "wired entry"],
         ["entry", "pageable entry"],
@@ -199,13 +253,13 @@ export function layout_svg(l: Layout): string {
     let lx = LEFT;
     for (const [cls, text] of legend) {
         out.push(
-            `<rect class="legend-swatch ${cls === "entry wired" ? "zoom-entry wired" : `zoom-${cls}`}" x="${lx}" y="292" width="14" height="14"/>` +
-                `<text class="legend" x="${lx + 19}" y="303">${xml_escape(text)}</text>`,
+            `<rect class="legend-swatch ${cls === "entry wired" ? "zoom-entry wired" : `zoom-${cls}`}" x="${lx}" y="${axis2 + 42}" width="14" height="14"/>` +
+                `<text class="legend" x="${lx + 19}" y="${axis2 + 53}">${xml_escape(text)}</text>`,
         );
         lx += 30 + text.length * CHAR;
     }
     out.push(
-        `<text class="legend" x="${LEFT}" y="328">Hover a block for its name, range and size. Boot point: ${xml_escape(l.at)}.</text>`,
+        `<text class="legend" x="${LEFT}" y="${axis2 + 78}">Hover a block for its name, range and size. Boot point: ${xml_escape(l.at)}.</text>`,
     );
     out.push("</svg>");
     return out.join("\n");

@@ -4,6 +4,7 @@
  */
 import { SCHEMA_VERSION } from "../json.ts";
 import type { CaseResult } from "./run.ts";
+import { xml_escape } from "../../util/xml.ts";
 
 export interface Counts {
     passed: number;
@@ -105,15 +106,6 @@ export function tap(rs: CaseResult[]): string {
         out.push("  ...");
     });
     return out.join("\n") + "\n";
-}
-
-export function xml_escape(s: string): string {
-    return clean(s)
-        .replace(/&/g, "&amp;")
-        .replace(/</g, "&lt;")
-        .replace(/>/g, "&gt;")
-        .replace(/"/g, "&quot;")
-        .replace(/'/g, "&apos;");
 }
 
 export function junit(suite: string, rs: CaseResult[], wallMs: number): string {

@@ -11,9 +11,10 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { bootImage, type ImageOptions } from "../../lib/index.ts";
 import { prepare_image } from "../../lib/model.ts";
-import { report_html } from "../../lib/report/html.ts";
+import { report_html, sweep_svg } from "../../lib/report/html.ts";
 import { parse_sweep, report_input, report_layout, sweep } from "../../lib/report/report.ts";
-import { entry_label, layout_svg, xml_escape } from "../../lib/report/svg.ts";
+import { entry_label, layout_svg } from "../../lib/report/svg.ts";
+import { xml_escape } from "../../util/xml.ts";
 import { ROOT, cli } from "./helpers.ts";
 
 const DI = join(ROOT, "images/debian-installer");
@@ -57,7 +58,8 @@ describe("report: HTML/SVG of the kernel layout", async () => {
     });
 
     it("escapes text for XML", () => {
-        expect(xml_escape(`a<b & "c">'`)).toBe("a&lt;b &amp; &quot;c&quot;&gt;&#39;");
+        expect(xml_escape(`a<b & "c">'`)).toBe("a&lt;b &amp; &quot;c&quot;&gt;&apos;");
+        expect(xml_escape("bell\u0007 cr\r tab\t nl\n")).toBe("bell? cr? tab\t nl\n");
         const l = structuredClone(layout!);
         l.kernel_map.entries[1]!.tag = "<evil & co>";
         const svg = layout_svg(l);
@@ -100,6 +102,44 @@ describe("report: HTML/SVG of the kernel layout", async () => {
         expect(points[0]!.free).toBeGreaterThan(points[4]!.free);
         expect(html).toMatch(/class="boundary"/);
         expect(html).toContain("boots ≤ 1664 MiB");
+    });
+
+    it("says what the CLI says, puts the sweep before slabinfo and folds the empty caches", () => {
+        expect(html).toContain('<span class="status bad">boot failed</span>');
+        expect(html).not.toContain(">stuck<");
+        const at = (h: string) => html.indexOf(`<h2>${h}</h2>`);
+        expect(at("Free kernel_map against RAM size")).toBeGreaterThan(0);
+        expect(at("Free kernel_map against RAM size")).toBeLessThan(at("slabinfo"));
+        const slab = html.slice(at("slabinfo"));
+        const [shown, folded] = slab.split("<details>");
+        const zeroRow =
+            /<tr><td>[^<]+<\/td>(?:<td class="num">[^<]*<\/td>){3}<td class="num">0<\/td><td class="num">0<\/td><td class="num">0k<\/td>/;
+        expect(shown).not.toMatch(zeroRow);
+        expect(folded).toMatch(zeroRow);
+        expect(shown).toMatch(/<td>vm_page<\/td>/);
+    });
+
+    it("never cuts a block's label: too narrow a block gets its whole label under the rows", () => {
+        const svg = layout_svg(layout!);
+        expect(svg).not.toContain("…");
+        const labels = [...svg.matchAll(/<text class="label[^"]*"[^>]*>([^<]*)<\/text>/g)].map(
+            (m) => m[1],
+        );
+        // ipc_kernel_map is far narrower than its name in both drawings: a callout with a leader line.
+        expect(labels).toContain("ipc_kernel_map");
+        expect(svg).toMatch(/<line class="leader"/);
+        expect(svg).toMatch(/<text class="label callout"[^>]*>ipc_kernel_map<\/text>/);
+    });
+
+    it("draws free and largest free range so both stay visible where they coincide", () => {
+        const plot = sweep_svg(points);
+        const free = /\.free \{[^}]*stroke-width: (\d+)/.exec(plot);
+        const largest = /\.largest \{[^}]*stroke-width: (\d+)[^}]*stroke-dasharray/.exec(plot);
+        expect(Number(free![1])).toBeGreaterThan(Number(largest![1]) * 2);
+        // The wide free line is drawn first, the dashed largest-range line on top of it.
+        expect(plot.indexOf('<path class="free"')).toBeLessThan(
+            plot.indexOf('<path class="largest"'),
+        );
     });
 
     const browser = existsSync(CHROMIUM) ? it : it.skip;

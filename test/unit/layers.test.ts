@@ -48,12 +48,18 @@ describe("layer rules", () => {
         ["test/boot/x.test.ts", use("main", "../../cli/mach86.ts")],
         ["test/unit/kernel/vm/x.test.ts", use("main", "../../../../cli/mach86.ts")],
         ["bench/x.ts", use("main", "../cli/mach86.ts")],
+        // util/ is the bottom layer
+        ["util/x.ts", use("page_walk", "../emulator/pagewalk.ts")],
+        ["util/x.ts", use("boot", "../lib/index.ts")],
     ])("%s: forbidden import is reported", async (file, code) => {
         expect(await problems(file, code)).not.toEqual([]);
     });
 
     it.each([
         ["emulator/v86_internals2.ts", useType("PhysMem", "./types.ts")],
+        ["emulator/x.ts", use("hex32", "../util/hex.ts")],
+        ["boot/x.ts", use("hex32", "../util/hex.ts")],
+        ["kernel/vm/x.ts", use("hex32", "../../util/hex.ts")],
         ["kernel/x.ts", useType("PhysMem", "../emulator/types.ts")],
         ["boot/x.ts", useType("PhysMem", "../emulator/types.ts")],
         ["lib/x.ts", use("Machine", "../emulator/machine.ts")],

@@ -59,7 +59,7 @@ const TABLE: [
 
 describe("slab geometry (2011-12 .. 2016-02)", () => {
     it("matches the reference table for the documented buffer sizes", () => {
-        // §8.3: buf_size → slab size, bufs/slab, layout.
+        // docs/fidelity.md §7: buf_size → slab size, bufs/slab, layout.
         const ref: [number, number, number, number][] = [
             [8, 4 * K, 508, D],
             [16, 4 * K, 254, D],

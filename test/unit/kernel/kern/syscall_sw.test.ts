@@ -8,6 +8,7 @@
  */
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { booted } from "../../../../kernel/kern/kernel.ts";
 import { bootImage } from "../../../../lib/index.ts";
 import { copyin } from "../../../../kernel/i386/copyinout.ts";
 import { kernel_verify } from "../../../../kernel/kern/kernel_verify.ts";
@@ -28,7 +29,7 @@ describe("task_info", () => {
     it("TASK_BASIC_INFO of a live task: its map size and resident pages; errors for a bad flavor, pointer or ended task", async () => {
         const r = await bootImage({ image: HELLO, engine: "none", memory: "16M" });
         expect(r.status, r.reason).toBe("ok");
-        const k = r.kernel!;
+        const k = booted(r.kernel!);
         const s = k.sched!;
         const task = s.tasks[0]!;
         const th = task.threads[0]!;

@@ -19,7 +19,7 @@ import {
     pmap_phys_is_modified,
     pmap_pte,
 } from "../../../../kernel/i386/pmap.ts";
-import type { Kernel } from "../../../../kernel/kern/kernel.ts";
+import { booted, type BootedKernel } from "../../../../kernel/kern/kernel.ts";
 import { kernel_verify } from "../../../../kernel/kern/kernel_verify.ts";
 import {
     KERN_INVALID_ADDRESS,
@@ -57,10 +57,10 @@ import { vm_allocate, vm_deallocate, vm_protect } from "../../../../kernel/vm/vm
 const HELLO = join(import.meta.dirname, "../../../../images/user-hello");
 const PG = 4096;
 
-async function boot(set: string[] = [], memory = "16M"): Promise<{ k: Kernel; task: Task }> {
+async function boot(set: string[] = [], memory = "16M"): Promise<{ k: BootedKernel; task: Task }> {
     const r = await bootImage({ image: HELLO, engine: "none", memory, set });
     expect(r.status, r.reason).toBe("ok");
-    const k = r.kernel!;
+    const k = booted(r.kernel!);
     const task = k.sched!.tasks[0]!;
     kernels.set(task, k);
     return { k, task };
@@ -81,7 +81,7 @@ function same(a: Uint8Array | null, b: Uint8Array): boolean {
  * vm_pageout_scan asked for `n` more free pages than there are (the daemon under pressure).
  * The scan collects the slab caches first, which may free a few pages itself.
  */
-function force_pageout(k: Kernel, n: number): number {
+function force_pageout(k: BootedKernel, n: number): number {
     const th = k.vm!.thresholds;
     const saved = th.vm_page_free_target;
     th.vm_page_free_target = k.vm_page!.vm_page_free_count + n;
@@ -97,7 +97,7 @@ function force_pageout(k: Kernel, n: number): number {
  * down, so the newest active page is never deactivated. A fresh page of `task` takes that place.
  */
 let sentinels = 0;
-function pageout_all(k: Kernel, task: Task): void {
+function pageout_all(k: BootedKernel, task: Task): void {
     // Away from (not adjacent to) any other entry, so vm_map_enter cannot merge it into one.
     const a = vm_allocate(task, 0x06000000 + 2 * PG * sentinels++, PG, false);
     expect(a.kr).toBe(KERN_SUCCESS);
@@ -110,7 +110,7 @@ function pte_of(task: Task, va: number): number {
     return pte === null ? 0 : pmap_entry_read(task.pmap.mem, task.pmap.pae, pte);
 }
 
-function clean(k: Kernel): void {
+function clean(k: BootedKernel): void {
     expect(kernel_verify(k)).toEqual([]);
 }
 
@@ -522,7 +522,7 @@ describe("vm_map_fork (8d03c760)", () => {
     });
 });
 
-const kernels = new WeakMap<Task, Kernel>();
-function k_of(t: Task): Kernel {
+const kernels = new WeakMap<Task, BootedKernel>();
+function k_of(t: Task): BootedKernel {
     return kernels.get(t)!;
 }

@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 import { bootImage } from "../../../../lib/index.ts";
 import { copyout } from "../../../../kernel/i386/copyinout.ts";
 import { INTEL_PTE_WRITE, pmap_extract, pmap_pte } from "../../../../kernel/i386/pmap.ts";
-import type { Kernel } from "../../../../kernel/kern/kernel.ts";
+import { booted, type BootedKernel } from "../../../../kernel/kern/kernel.ts";
 import { elf32_symbols } from "../../../../kernel/kern/kernel_image.ts";
 import { kernel_verify } from "../../../../kernel/kern/kernel_verify.ts";
 import { kmem_alloc } from "../../../../kernel/vm/vm_kern.ts";
@@ -63,7 +63,7 @@ const GDB = {
 
 type Flag = "inactive" | "active" | "free" | "reference" | "busy" | "tabled" | "dirty";
 
-function reader(k: Kernel, size: 44 | 48) {
+function reader(k: BootedKernel, size: 44 | 48) {
     const f = GDB[size];
     const sym = elf32_symbols(readFileSync(STUB));
     const kb = k.params.vm_min_kernel_address;
@@ -86,7 +86,7 @@ describe.each([
     it("the free list and the queues walk from Mach's globals; each struct says its state", async () => {
         const r = await bootImage({ image: HELLO, engine: "none", memory: "16M", preset });
         expect(r.status, r.reason).toBe("ok");
-        const k = r.kernel!;
+        const k = booted(r.kernel!);
         const t = k.vm_page!;
         expect(k.params.vm_page_size).toBe(size);
         const rd = reader(k, size);
@@ -162,7 +162,7 @@ describe("the kernel image's own symbols", () => {
         const etext = sym.get("etext")!;
         expect(etext).toBeGreaterThan(0x100000);
         const r = await bootImage({ image: HELLO, engine: "none", memory: "16M" });
-        const k = r.kernel!;
+        const k = booted(r.kernel!);
         expect(k.kernel_text_end).toBe(etext);
         expect(k.kernel_pmap!.globals.text_end).toBe(etext);
         const g = k.kernel_pmap!.globals;
@@ -184,7 +184,7 @@ describe("structs of the pages handed over after boot (vm_page_create)", () => {
         "%s: each module page's struct, from vm_page_cache or the 'vm pages' zone, is written and kept (some straddle a page)",
         async (preset) => {
             const r = await bootImage({ image: DI, engine: "none", memory: "512M", preset });
-            const k = r.kernel!;
+            const k = booted(r.kernel!);
             const ram = k.vm_page!.ram!;
             expect(ram.extra_va.length).toBeGreaterThan(1000);
             const straddling = ram.extra_pa_hi.filter((pa) => pa !== 0).length;

@@ -1,10 +1,10 @@
 /*
  * test/unit/kernel/vm/vm_pageout.test.ts — the thresholds vm_pageout() sets
- * (reference gnumach-memory.md §10.3, both eras), the ones a boot really
+ * (docs/fidelity.md §9, both eras), the ones a boot really
  * ends up with, and vm_page_grab's policy for unprivileged allocations.
  *
- * Reading of §10.3: F = vm_page_free_count − reserved. Its worked example
- * ("F = 470k pages") only comes out with 470000 as the *free count*: old
+ * Reading of the formulas: F = vm_page_free_count − reserved. The example
+ * of a 1.8 GiB machine ("F = 470k pages") only comes out with 470000 as the *free count*: old
  * era 50 + 10 + ⌊469950/100⌋ = 4759 and 50 + 15 + ⌊469950/80⌋ = 5939; new
  * era 500 + 100 + ⌊469500·8/100⌋ = 38160 and 500 + 150 + ⌊469500·10/100⌋ =
  * 47600 (with F = 470000 itself, every value would be one or ten higher).
@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { copyin } from "../../../../kernel/i386/copyinout.ts";
 import { pmap_phys_clear_reference } from "../../../../kernel/i386/pmap.ts";
-import type { Kernel } from "../../../../kernel/kern/kernel.ts";
+import { booted, type BootedKernel } from "../../../../kernel/kern/kernel.ts";
 import { kernel_verify } from "../../../../kernel/kern/kernel_verify.ts";
 import { kmem_alloc, kmem_alloc_wired } from "../../../../kernel/vm/vm_kern.ts";
 import { vm_map_lookup_entry } from "../../../../kernel/vm/vm_map.ts";
@@ -37,7 +37,7 @@ import { bootImage } from "../../../../lib/index.ts";
 const HELLO = join(import.meta.dirname, "../../../../images/user-hello");
 const PG = 4096;
 
-describe("vm_pageout_setup (§10.3)", () => {
+describe("vm_pageout_setup (docs/fidelity.md §9)", () => {
     it("1997 – 2014-08 (reserved 50): the reference's example with 470k free pages", () => {
         expect(vm_pageout_setup(470000, 50, false)).toEqual({
             vm_page_free_reserved: 50,
@@ -94,7 +94,7 @@ describe("the thresholds a boot sets, and vm_page_grab for user memory", () => {
         async (preset, reserved, era) => {
             const r = await bootImage({ image: HELLO, engine: "none", preset });
             expect(r.status, r.reason).toBe("ok");
-            const k = r.kernel!;
+            const k = booted(r.kernel!);
             expect(k.params.vm_page_free_reserved).toBe(reserved);
             // The none engine allocates nothing after the boot: the free count is the one vm_pageout() saw.
             const th = k.vm!.thresholds;
@@ -108,7 +108,7 @@ describe("the thresholds a boot sets, and vm_page_grab for user memory", () => {
 
     it("an unprivileged allocation never takes the reserve: refused below it, and the daemon is woken", async () => {
         const r = await bootImage({ image: HELLO, engine: "none", memory: "16M" });
-        const k = r.kernel!;
+        const k = booted(r.kernel!);
         const t = k.vm_page!;
         const vm = k.vm!;
         const th = vm.thresholds;
@@ -146,15 +146,15 @@ describe("the thresholds a boot sets, and vm_page_grab for user memory", () => {
  * vm_page_inactive_target is set, and what a reactivation leaves behind.
  */
 describe("vm_pageout_scan's bookkeeping (8d03c760)", () => {
-    async function booted() {
+    async function boot_hello() {
         const r = await bootImage({ image: HELLO, engine: "none", memory: "16M" });
         expect(r.status, r.reason).toBe("ok");
-        const k = r.kernel!;
+        const k = booted(r.kernel!);
         return { k, task: k.sched!.tasks[0]!, t: k.vm_page!, vm: k.vm! };
     }
 
     /** A scan that wants `n` more free pages than there are. */
-    function scan_for(k: Kernel, n: number): number {
+    function scan_for(k: BootedKernel, n: number): number {
         const th = k.vm!.thresholds;
         const saved = th.vm_page_free_target;
         th.vm_page_free_target = k.vm_page!.vm_page_free_count + n;
@@ -166,7 +166,7 @@ describe("vm_pageout_scan's bookkeeping (8d03c760)", () => {
     }
 
     it("freeing clean pages is not a burst: only pageouts count, so a clean scan never pauses for flow control", async () => {
-        const { k, task, vm } = await booted();
+        const { k, task, vm } = await boot_hello();
         const N = 60;
         const a = vm_allocate(task, 0, N * PG, true).addr;
         for (let p = 0; p < N; p++) expect(copyin(k, task, a + p * PG, 1)).not.toBeNull();
@@ -182,7 +182,7 @@ describe("vm_pageout_scan's bookkeeping (8d03c760)", () => {
     });
 
     it("vm_page_inactive_target is 0 until the first scan sets it: vm_page_grab wakes the daemon below free_target only after that", async () => {
-        const { k, t, vm } = await booted();
+        const { k, t, vm } = await boot_hello();
         expect(vm.stats.scans).toBe(0);
         expect(t.vm_page_inactive_target).toBe(0);
         const th = vm.thresholds;
@@ -216,7 +216,7 @@ describe("vm_pageout_scan's bookkeeping (8d03c760)", () => {
     });
 
     it("a referenced inactive page is reactivated with its reference bit still set (vm_page_activate does not clear it)", async () => {
-        const { k, task, t } = await booted();
+        const { k, task, t } = await boot_hello();
         const N = 8;
         const a = vm_allocate(task, 0, N * PG, true).addr;
         for (let p = 0; p < N; p++) expect(copyin(k, task, a + p * PG, 1)).not.toBeNull();
@@ -247,7 +247,7 @@ describe("vm_pageout_scan's bookkeeping (8d03c760)", () => {
 describe("printf_once: once per call site", () => {
     it("kmem_alloc and vm_map_find_entry failing on two maps print their lines once each", async () => {
         const r = await bootImage({ image: HELLO, engine: "none", memory: "16M" });
-        const k = r.kernel!;
+        const k = booted(r.kernel!);
         const before = k.console.length;
         for (const map of [k.kernel_map!, k.kmem_map!, k.kernel_map!])
             expect(kmem_alloc(k, map, 0x7ff00000, "too big").kr).not.toBe(0);

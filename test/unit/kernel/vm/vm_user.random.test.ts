@@ -28,7 +28,7 @@ import { bootImage } from "../../../../lib/index.ts";
 import type { KbootResult } from "../../../../lib/kboot.ts";
 import { copyin, copyout } from "../../../../kernel/i386/copyinout.ts";
 import { pmap_verify } from "../../../../kernel/i386/pmap.ts";
-import type { Kernel } from "../../../../kernel/kern/kernel.ts";
+import { booted, type BootedKernel } from "../../../../kernel/kern/kernel.ts";
 import { kernel_verify } from "../../../../kernel/kern/kernel_verify.ts";
 import {
     KERN_NO_SPACE,
@@ -109,7 +109,7 @@ function live_objects(models: TaskModel[]): Set<VmObject> {
 }
 
 /** Paging-area slots: each slot in use belongs to exactly one (live object, offset), and no live object holds a free one. */
-function slot_problems(k: Kernel, models: TaskModel[]): string[] {
+function slot_problems(k: BootedKernel, models: TaskModel[]): string[] {
     const dp = k.vm!.pager;
     const owner = new Map<number, string>();
     const out: string[] = [];
@@ -152,7 +152,7 @@ function map_problems(m: TaskModel): string[] {
     return out.slice(0, 10);
 }
 
-function check_all(k: Kernel, models: TaskModel[], where: string): void {
+function check_all(k: BootedKernel, models: TaskModel[], where: string): void {
     const tasks = models.map((m) => m.task);
     const problems: string[] = [];
     const add = (what: string, p: string[]) => p.forEach((x) => problems.push(`${what}: ${x}`));
@@ -169,7 +169,7 @@ function check_all(k: Kernel, models: TaskModel[], where: string): void {
 }
 
 /** Throw away free slabs everywhere, so the free count only counts memory in use. */
-function reap(k: Kernel): void {
+function reap(k: BootedKernel): void {
     for (const c of k.kmem!.caches) kmem_cache_reap(k.kmem!, c);
 }
 
@@ -189,14 +189,14 @@ describe("user VM on a booted kernel: random vm_allocate/deallocate/protect, fau
 
         // The same boot with its task terminated at once: the free count a leak-free sequence must return to.
         const ref = await boot();
-        const rk = ref.kernel!;
+        const rk = booted(ref.kernel!);
         for (const t of [...rk.sched!.tasks]) task_end(rk, rk.sched!, t, "terminated by the test");
         reap(rk);
         const free_ref = rk.vm_page!.vm_page_free_count;
         expect(rk.vm_page!.vm_page_active_count + rk.vm_page!.vm_page_inactive_count).toBe(0);
 
         const r = await boot();
-        const k = r.kernel!;
+        const k = booted(r.kernel!);
         const s = k.sched!;
         const t = k.vm_page!;
         const vm = k.vm!;
