@@ -47,6 +47,7 @@ await build({
     ...node,
     entryPoints: [
         "bench/run.ts",
+        "bench/extras.ts",
         "bench/mips_child.ts",
         "bench/alloc_child.ts",
         "bench/user_child.ts",

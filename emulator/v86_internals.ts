@@ -72,7 +72,7 @@ let compiledModule: WebAssembly.Module | undefined;
  * for those compile jobs; a 100× budget removes that wait and measured
  * faster guest code too (bench/: spin ~940 vs ~590 MIPS on this machine).
  */
-const WASM_TIERING_BUDGET = "--wasm-tiering-budget=180000000";
+export const WASM_TIERING_BUDGET = "--wasm-tiering-budget=180000000";
 
 function v86WasmModule(): WebAssembly.Module {
     if (!compiledModule) {
