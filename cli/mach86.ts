@@ -13,12 +13,11 @@ import {
     discard_pending_outputs,
     EXIT,
     EXIT_CODE_MODES,
-    InterruptedError,
-    is_bad_input,
     UsageError,
     type ExitCodeMode,
 } from "../lib/index.ts";
 import { ordered_modules } from "./argv.ts";
+import { exitWhenFlushed, exitWithError } from "./finish.ts";
 import {
     cmd_allocinfo,
     cmd_bisect,
@@ -547,14 +546,6 @@ async function main(argv: string[]): Promise<number> {
     return code;
 }
 
-/**
- * Exit as soon as output is flushed: V8 keeps tiering v86.wasm up with
- * TurboFan in the background, and a natural exit waits ~200 ms for it.
- */
-function exitWhenFlushed(code: number): void {
-    process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
-}
-
 /** Ctrl-C: stop the children, remove every half-written file, exit 130. */
 process.on("SIGINT", () => {
     abort.abort();
@@ -564,27 +555,4 @@ process.on("SIGINT", () => {
 });
 
 const args = hideBin(process.argv);
-main(args).then(
-    (code) => exitWhenFlushed(code),
-    (e: unknown) => {
-        discard_pending_outputs();
-        if (is_bad_input(e)) {
-            process.stderr.write(`mach86: ${e.message}\n`);
-            exitWhenFlushed(EXIT.USAGE);
-            return;
-        }
-        if (e instanceof InterruptedError) {
-            process.stderr.write("mach86: interrupted\n");
-            exitWhenFlushed(EXIT.INTERRUPTED);
-            return;
-        }
-        // A bug in mach86 itself: say so, ask for a report; the trace for MACH86_DEBUG=1.
-        const what = e instanceof Error ? e.message : String(e);
-        process.stderr.write(
-            `mach86: internal error (mach86 bug): ${what}\n` +
-                `mach86: please report it with the command line: mach86 ${args.join(" ")}\n`,
-        );
-        if (process.env["MACH86_DEBUG"]) console.error(e);
-        exitWhenFlushed(EXIT.INTERNAL);
-    },
-);
+main(args).then(exitWhenFlushed, (e: unknown) => exitWithError(e, args));
