@@ -35,8 +35,8 @@ const OUT = join(ROOT, "build/bench/results");
 const DI = join(ROOT, "images/debian-installer");
 const RUNS = Math.max(1, Number(process.env["BENCH_RUNS"] ?? 5));
 const GNUMACH = process.env["MACH86_GNUMACH_DIR"] || undefined;
-/** `mach86 boot --icount` for the real-kernel row (see README: virtual CPU speed). */
-const ICOUNT = process.env["BENCH_ICOUNT"] ?? "";
+/** `mach86 boot --icount N` for the real-kernel row (BENCH_ICOUNT= for none; the virtual CPU speed). */
+const ICOUNT = process.env["BENCH_ICOUNT"] ?? "4";
 
 interface Goal {
     /** mach86 / yardstick ratio at most this. */

@@ -21,13 +21,21 @@ export interface FastBoot {
     memory?: string;
     timeout?: string;
     maxInstructions?: number;
+    icount?: number;
     quiet: boolean;
     verbose: boolean;
     json: boolean;
     exitCode: ExitCodeMode;
 }
 
-const SINGLE = new Set(["--kernel", "--cmdline", "--memory", "--timeout", "--max-instructions"]);
+const SINGLE = new Set([
+    "--kernel",
+    "--cmdline",
+    "--memory",
+    "--timeout",
+    "--max-instructions",
+    "--icount",
+]);
 const FLAGS = new Set(["--quiet", "--json", "--verbose"]);
 const EXIT_MODES = new Set(["status", "guest", "qemu"]);
 
@@ -58,6 +66,8 @@ export function fast_boot_kernel(argv: readonly string[]): FastBoot | undefined 
     if (kernel === undefined) return undefined;
     const max = one.get("--max-instructions");
     if (max !== undefined && !/^[1-9]\d*$/.test(max)) return undefined;
+    const icount = one.get("--icount");
+    if (icount !== undefined && !/^(0|[1-9]\d?)$/.test(icount)) return undefined;
     return {
         kernel,
         modules,
@@ -65,6 +75,7 @@ export function fast_boot_kernel(argv: readonly string[]): FastBoot | undefined 
         memory: one.get("--memory"),
         timeout: one.get("--timeout"),
         maxInstructions: max === undefined ? undefined : Number(max),
+        icount: icount === undefined ? undefined : Number(icount),
         quiet: flags.has("--quiet"),
         verbose: flags.has("--verbose"),
         json: flags.has("--json"),

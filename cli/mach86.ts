@@ -109,6 +109,7 @@ const SINGLE = [
     "memory",
     "timeout",
     "max-instructions",
+    "icount",
     "preset",
     "engine",
     "dump",
@@ -198,6 +199,11 @@ async function main(argv: string[]): Promise<number> {
                         describe:
                             "virtual clock, seeded RNG (the default; --no-deterministic for real time, --kernel only)",
                     })
+                    .option("icount", {
+                        type: "number",
+                        describe:
+                            "virtual CPU speed as QEMU's -icount shift=N: 2^N ns of virtual time per instruction (default 0; --kernel only)",
+                    })
                     .option("quiet", {
                         type: "boolean",
                         default: false,
@@ -239,6 +245,7 @@ async function main(argv: string[]): Promise<number> {
                             "module-nounzip": a["module-nounzip"],
                             cmdline: a.cmdline,
                             deterministic: a.deterministic === undefined ? undefined : true,
+                            icount: a.icount,
                         },
                         "applies to --kernel boots only (an image has its own kernel, modules and command line)",
                     );
@@ -278,6 +285,7 @@ async function main(argv: string[]): Promise<number> {
                         timeout: a.timeout,
                         maxInstructions: a["max-instructions"],
                         deterministic: a.deterministic ?? true,
+                        icount: a.icount,
                         quiet: a.quiet,
                         verbose: a.verbose,
                         json: a.json,

@@ -41,7 +41,18 @@ export interface V86CpuOptions {
     deterministic: boolean;
     /** Seed of the guest-visible RNG (RDRAND) in deterministic mode. */
     seed: number;
+    /**
+     * Virtual CPU speed in deterministic mode, as QEMU's `-icount shift=N`:
+     * each instruction lasts 2^N ns of virtual time (default 0: 1 ns, a
+     * 1000-MIPS CPU). A larger N makes the guest's timers come sooner in
+     * instructions, so calibrated delay loops and timer waits cost fewer
+     * instructions; runs stay bit-identical for the same N.
+     */
+    icountShift?: number;
 }
+
+/** The largest --icount shift: 2^10 ns per instruction (a 1-MIPS virtual CPU). */
+export const MAX_ICOUNT_SHIFT = 10;
 
 /** The registers a hypercall passes and returns. */
 export interface Regs {
@@ -109,9 +120,11 @@ export class V86Cpu {
     panicText = "";
 
     private readonly opts: V86CpuOptions;
+    private readonly nsPerInstruction: number;
 
     private constructor(opts: V86CpuOptions) {
         this.opts = opts;
+        this.nsPerInstruction = 2 ** (opts.icountShift ?? 0);
         this.rand = opts.seed | 0;
     }
 
@@ -224,9 +237,9 @@ export class V86Cpu {
         return this.icountHigh + lo;
     }
 
-    /** Virtual time: 1 ms per million instructions. */
+    /** Virtual time: 2^shift ns per instruction (1 ms per million instructions by default). */
     private virtualMs(): number {
-        return this.instructions() / 1e6 + this.idleMs;
+        return this.instructions() * this.nsPerInstruction * 1e-6 + this.idleMs;
     }
 
     /** Let `ms` of virtual time pass while the guest waits in HLT for a timer. */

@@ -33,6 +33,8 @@ const CASES: string[][] = [
     ["boot", "--kernel", join(IMG, "noidt.elf"), "--verbose", "--max-instructions", "5000000"],
     ["boot", "--kernel", join(IMG, "loop.elf"), "--max-instructions", "1000000", "--json"],
     ["boot", "--kernel", join(IMG, "hello.elf"), "--memory", "3.3M"],
+    ["boot", "--kernel", join(IMG, "spin.elf"), "--icount", "2", "--json"],
+    ["boot", "--kernel", join(IMG, "hello.elf"), "--icount", "12"],
     ["boot", "--kernel", join(IMG, "no-such.elf")],
     ["boot", "--kernel", join(IMG, "hello.elf"), "--timeout", "soon"],
 ];
