@@ -21,6 +21,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { V86 } from "v86";
+import { resident_pages } from "./resident.ts";
 import type { CpuState, EntryState, PicState } from "./types.ts";
 
 /** v86 rounds RAM to 128 KiB and clamps anything ≥ 2 GiB to this (cpu.js create_memory). */
@@ -280,6 +281,12 @@ export class V86Cpu {
     dataView(): DataView {
         this.bytes();
         return this.view;
+    }
+
+    /** Which 4 KiB pages of RAM the OS ever backed (emulator/resident.ts), or undefined. */
+    residentPages(): Uint8Array | undefined {
+        const ram = this.bytes();
+        return resident_pages(ram.buffer.byteLength, ram.byteOffset, this.ramSize);
     }
 
     /** Invalidate JIT code compiled from [start, end): host writes bypass v86's write hooks. */
