@@ -300,6 +300,7 @@ export interface TestArgs {
     json: boolean;
     timeout?: string;
     rerunFailed: boolean;
+    isolate?: boolean;
     signal: AbortSignal;
 }
 

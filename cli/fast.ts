@@ -1,6 +1,7 @@
 /*
- * cli/fast.ts — the one command line that skips yargs: `mach86 boot
- * --kernel FILE` with nothing but plain options. Loading yargs and having
+ * cli/fast.ts — the command lines that skip yargs: `mach86 boot --kernel
+ * FILE` and `mach86 boot IMAGE` with nothing but plain options (the ones
+ * `mach86 test` gives its cases, and a user's everyday boot). Loading yargs and having
  * it lay out the help text of every command (it does so before each
  * command's handler) costs ~100 ms of a ~450 ms cold boot of a trivial
  * kernel; this path reads the arguments itself and hands them to the same
@@ -80,5 +81,58 @@ export function fast_boot_kernel(argv: readonly string[]): FastBoot | undefined 
         verbose: flags.has("--verbose"),
         json: flags.has("--json"),
         exitCode: (exitCode ?? "status") as ExitCodeMode,
+    };
+}
+
+export interface FastImageBoot {
+    image: string;
+    preset?: string;
+    set?: string[];
+    memory?: string;
+    engine?: string;
+    timeout?: string;
+    quiet: boolean;
+    verbose: boolean;
+    json: boolean;
+    samples: boolean;
+    exitCode: ExitCodeMode;
+}
+
+const IMAGE_SINGLE = new Set(["--preset", "--memory", "--engine", "--timeout"]);
+
+/** `boot IMAGE` with --preset/--memory/--engine/--timeout/--set pairs and --quiet/--json/--verbose, or undefined. */
+export function fast_boot_image(argv: readonly string[]): FastImageBoot | undefined {
+    const image = argv[1];
+    if (argv[0] !== "boot" || image === undefined || image === "" || image.startsWith("-"))
+        return undefined;
+    const one = new Map<string, string>();
+    const flags = new Set<string>();
+    const set: string[] = [];
+    for (let i = 2; i < argv.length; i++) {
+        const t = argv[i]!;
+        if (FLAGS.has(t)) {
+            if (flags.has(t)) return undefined;
+            flags.add(t);
+            continue;
+        }
+        const v = argv[i + 1];
+        if (v === undefined || v === "" || v.startsWith("-")) return undefined;
+        i++;
+        if (t === "--set") set.push(v);
+        else if (IMAGE_SINGLE.has(t) && !one.has(t)) one.set(t, v);
+        else return undefined;
+    }
+    return {
+        image,
+        preset: one.get("--preset"),
+        set: set.length ? set : undefined,
+        memory: one.get("--memory"),
+        engine: one.get("--engine"),
+        timeout: one.get("--timeout"),
+        quiet: flags.has("--quiet"),
+        verbose: flags.has("--verbose"),
+        json: flags.has("--json"),
+        samples: false,
+        exitCode: "status",
     };
 }

@@ -13,25 +13,34 @@ export function exitWhenFlushed(code: number): void {
     process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
 }
 
-/** A rejected run: bad input is one line and exit 2; anything else is a mach86 bug (70). */
-export function exitWithError(e: unknown, args: readonly string[]): void {
+/**
+ * What a rejected run prints and its exit code: bad input is one line and
+ * 2; anything else is a mach86 bug (70).
+ */
+export function error_exit_code(
+    e: unknown,
+    args: readonly string[],
+    err: (text: string) => void,
+): number {
     discard_pending_outputs();
     if (is_bad_input(e)) {
-        process.stderr.write(`mach86: ${e.message}\n`);
-        exitWhenFlushed(EXIT.USAGE);
-        return;
+        err(`mach86: ${e.message}\n`);
+        return EXIT.USAGE;
     }
     if (e instanceof InterruptedError) {
-        process.stderr.write("mach86: interrupted\n");
-        exitWhenFlushed(EXIT.INTERRUPTED);
-        return;
+        err("mach86: interrupted\n");
+        return EXIT.INTERRUPTED;
     }
     // A bug in mach86 itself: say so, ask for a report; the trace for MACH86_DEBUG=1.
     const what = e instanceof Error ? e.message : String(e);
-    process.stderr.write(
+    err(
         `mach86: internal error (mach86 bug): ${what}\n` +
             `mach86: please report it with the command line: mach86 ${args.join(" ")}\n`,
     );
     if (process.env["MACH86_DEBUG"]) console.error(e);
-    exitWhenFlushed(EXIT.INTERNAL);
+    return EXIT.INTERNAL;
+}
+
+export function exitWithError(e: unknown, args: readonly string[]): void {
+    exitWhenFlushed(error_exit_code(e, args, (t) => process.stderr.write(t)));
 }

@@ -471,6 +471,12 @@ async function main(argv: string[]): Promise<number> {
                         default: false,
                         describe: "rerun failed cases once; fail-then-pass is reported FLAKY",
                     })
+                    .option("isolate", {
+                        type: "boolean",
+                        default: false,
+                        describe:
+                            "every case in a process of its own (default: warm worker processes that boot case after case)",
+                    })
                     .epilog(TEST_EPILOG)
                     .example(
                         "$0 test images/suites/smoke.json -j 2 --tap smoke.tap",
@@ -489,6 +495,7 @@ async function main(argv: string[]): Promise<number> {
                         json: a.json,
                         timeout: a.timeout,
                         rerunFailed: a["rerun-failed"],
+                        isolate: a.isolate,
                         signal: abort.signal,
                     },
                     processIo,

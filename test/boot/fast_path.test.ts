@@ -1,8 +1,9 @@
 /*
  * Boot tier: `mach86 boot --kernel` read without yargs (the bundle's fast
- * path for plain option pairs) does exactly what the yargs path does. The
- * `--kernel=FILE` spelling is not taken by the fast path, so each command
- * line below runs once each way; output and exit code must be identical.
+ * path for plain option pairs, and the same for `boot IMAGE`) does exactly
+ * what the yargs path does. The `--kernel=FILE` and `--memory=SIZE`
+ * spellings are not taken by the fast path, so each command line below
+ * runs once each way; output and exit code must be identical.
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
@@ -10,6 +11,7 @@ import { describe, expect, it } from "vitest";
 import { CLI, ROOT } from "./helpers.ts";
 
 const IMG = join(ROOT, "build/images");
+const DI = join(ROOT, "images/debian-installer");
 
 /** Wall-clock figures (--verbose prints some) differ from run to run: they are left out. */
 const wall = (s: string) => s.replace(/\d+\.\d ms/g, "N ms");
@@ -19,10 +21,10 @@ function run(args: string[]) {
     return { code: r.status, stdout: wall(r.stdout), stderr: wall(r.stderr) };
 }
 
-/** The same boot with --kernel=FILE (yargs) instead of --kernel FILE (fast path). */
+/** The same boot in a spelling the fast path leaves to yargs: --kernel=FILE, or --memory=SIZE. */
 function viaYargs(args: string[]): string[] {
-    const k = args.indexOf("--kernel");
-    return [...args.slice(0, k), `--kernel=${args[k + 1]}`, ...args.slice(k + 2)];
+    const k = args.indexOf(args.includes("--kernel") ? "--kernel" : "--memory");
+    return [...args.slice(0, k), `${args[k]}=${args[k + 1]}`, ...args.slice(k + 2)];
 }
 
 const CASES: string[][] = [
@@ -35,6 +37,10 @@ const CASES: string[][] = [
     ["boot", "--kernel", join(IMG, "hello.elf"), "--memory", "3.3M"],
     ["boot", "--kernel", join(IMG, "spin.elf"), "--icount", "2", "--json"],
     ["boot", "--kernel", join(IMG, "hello.elf"), "--icount", "12"],
+    ["boot", DI, "--memory", "512M", "--engine", "none", "--json"],
+    ["boot", DI, "--memory", "1856M", "--preset", "debian-2014", "--engine", "none"],
+    ["boot", DI, "--memory", "256M", "--set", "kentry_pages=0", "--quiet"],
+    ["boot", join(ROOT, "images/user-hello"), "--memory", "64M", "--verbose"],
     ["boot", "--kernel", join(IMG, "no-such.elf")],
     ["boot", "--kernel", join(IMG, "hello.elf"), "--timeout", "soon"],
 ];
