@@ -67,7 +67,7 @@ bench-extras: build images
 bench-record:
 	@test -d build/bench/results || { echo "bench-record: run make bench first"; exit 2; }
 	mkdir -p bench/results
-	cp build/bench/results/*.json build/bench/results/*.md bench/results/ 2>/dev/null || true
+	cd build/bench/results && cp $$(ls speed.json speed.md user.json allocators.json 2>/dev/null) ../../../bench/results/
 	@ls -l bench/results
 
 .PHONY: report-demo

@@ -3,8 +3,8 @@
  * side by side with its yardstick in the same run (bench/measure.ts: whole
  * processes, A and B in turn, BENCH_RUNS runs each, default 5), printed as a Markdown table with min, median and
  * max and written to build/bench/results/speed.json and speed.md (only
- * the first two rows get a warm-up run: they load the files into the page
- * cache for the rest, and the three minutes allow no more). The
+ * the first row gets a warm-up run: it loads node, the bundle and v86 into
+ * the page cache for the rest, and the three minutes allow no more). The
  * recorded copy in bench/results/ changes only with `make bench-record`.
  * Progress goes to stderr. `make bench-extras` runs the longer user-program
  * and allocator benchmarks (bench/extras.ts).
@@ -106,7 +106,7 @@ async function row(name: string, a: Cmd, b: Cmd | undefined, goal?: Goal): Promi
     say(`(${k}/${total.rows}) ${name}`);
     let p: Paired;
     try {
-        p = await paired(a, b, RUNS, k <= 2, (i) =>
+        p = await paired(a, b, RUNS, k === 1, (i) =>
             say(`(${k}/${total.rows}) ${name}: run ${i}/${RUNS}`),
         );
     } catch (e) {
