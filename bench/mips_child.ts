@@ -1,11 +1,14 @@
 /*
  * bench/mips_child.ts — one guest-speed measurement in a fresh process.
  *
- *   node build/bench/mips_child.mjs mach86|v86 spin.elf
+ *   node build/bench/mips_child.mjs mach86|v86|v86-default-flags spin.elf
  *
  * mach86: the kernel loaded by mach86's loader and run by emulator/Machine.
  * v86: the reference — the bare npm package booting the same ELF through its
- * own multiboot option and its own scheduler (public API only). Both time
+ * own multiboot option and its own scheduler (public API only), with the V8
+ * flags mach86 sets (WASM_TIERING_BUDGET), set the same way before v86.wasm
+ * is compiled, so the two compare emulators and not V8 settings.
+ * v86-default-flags: the same with V8's defaults (the old baseline). Both time
  * the run from the first instruction to the console line "spin done" and
  * print MIPS = guest instructions / wall µs. bench/user.ts also runs the
  * ELFs of bench/native/compute_mb.S here (they print the same line).
@@ -13,9 +16,11 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { setFlagsFromString } from "node:v8";
 import { V86 } from "v86"; // eslint-disable-line @typescript-eslint/no-restricted-imports -- bare reference
 import { multiboot_load } from "../boot/index.ts";
 import { Machine } from "../emulator/machine.ts";
+import { WASM_TIERING_BUDGET } from "../emulator/v86_internals.ts";
 
 const [mode, kernel] = process.argv.slice(2);
 const bytes = new Uint8Array(readFileSync(kernel!));
@@ -71,4 +76,7 @@ function runBare(): void {
 }
 
 if (mode === "mach86") await runMach86();
-else runBare();
+else {
+    if (mode === "v86") setFlagsFromString(WASM_TIERING_BUDGET);
+    runBare();
+}

@@ -355,6 +355,7 @@ export interface TestArgs {
     json: boolean;
     timeout?: string;
     rerunFailed: boolean;
+    isolate?: boolean;
     signal: AbortSignal;
 }
 

@@ -13,13 +13,12 @@ import {
     discard_pending_outputs,
     EXIT,
     EXIT_CODE_MODES,
-    InterruptedError,
-    is_bad_input,
     loader_of,
     UsageError,
     type ExitCodeMode,
 } from "../lib/index.ts";
 import { ordered_modules } from "./argv.ts";
+import { exitWhenFlushed, exitWithError } from "./finish.ts";
 import {
     cmd_allocinfo,
     cmd_bisect,
@@ -156,6 +155,7 @@ const SINGLE = [
     "memory",
     "timeout",
     "max-instructions",
+    "icount",
     "preset",
     "engine",
     "dump",
@@ -250,6 +250,11 @@ async function main(argv: string[]): Promise<number> {
                         describe:
                             "virtual clock, seeded RNG (the default; --no-deterministic for real time, --kernel only)",
                     })
+                    .option("icount", {
+                        type: "number",
+                        describe:
+                            "virtual CPU speed as QEMU's -icount shift=N: 2^N ns of virtual time per instruction (default 0; --kernel only)",
+                    })
                     .option("quiet", {
                         type: "boolean",
                         default: false,
@@ -310,6 +315,7 @@ async function main(argv: string[]): Promise<number> {
                             "module-nounzip": a["module-nounzip"],
                             cmdline: a.cmdline,
                             deterministic: a.deterministic === undefined ? undefined : true,
+                            icount: a.icount,
                         },
                         "applies to --kernel boots only (an image has its own kernel, modules and command line)",
                     );
@@ -352,6 +358,7 @@ async function main(argv: string[]): Promise<number> {
                         loader: loader_of(a.loader),
                         memoryMap: a["memory-map"],
                         ...console_args(a),
+                        icount: a.icount,
                         verbose: a.verbose,
                         json: a.json,
                         exitCode,
@@ -536,6 +543,12 @@ async function main(argv: string[]): Promise<number> {
                         default: false,
                         describe: "rerun failed cases once; fail-then-pass is reported FLAKY",
                     })
+                    .option("isolate", {
+                        type: "boolean",
+                        default: false,
+                        describe:
+                            "every case in a process of its own (default: warm worker processes that boot case after case)",
+                    })
                     .epilog(TEST_EPILOG)
                     .example(
                         "$0 test images/suites/smoke.json -j 2 --tap smoke.tap",
@@ -554,6 +567,7 @@ async function main(argv: string[]): Promise<number> {
                         json: a.json,
                         timeout: a.timeout,
                         rerunFailed: a["rerun-failed"],
+                        isolate: a.isolate,
                         signal: abort.signal,
                     },
                     processIo,
@@ -619,14 +633,6 @@ async function main(argv: string[]): Promise<number> {
     return code;
 }
 
-/**
- * Exit as soon as output is flushed: V8 keeps tiering v86.wasm up with
- * TurboFan in the background, and a natural exit waits ~200 ms for it.
- */
-function exitWhenFlushed(code: number): void {
-    process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
-}
-
 /** Ctrl-C: stop the children, remove every half-written file, exit 130. */
 process.on("SIGINT", () => {
     abort.abort();
@@ -636,27 +642,4 @@ process.on("SIGINT", () => {
 });
 
 const args = hideBin(process.argv);
-main(args).then(
-    (code) => exitWhenFlushed(code),
-    (e: unknown) => {
-        discard_pending_outputs();
-        if (is_bad_input(e)) {
-            process.stderr.write(`mach86: ${e.message}\n`);
-            exitWhenFlushed(EXIT.USAGE);
-            return;
-        }
-        if (e instanceof InterruptedError) {
-            process.stderr.write("mach86: interrupted\n");
-            exitWhenFlushed(EXIT.INTERRUPTED);
-            return;
-        }
-        // A bug in mach86 itself: say so, ask for a report; the trace for MACH86_DEBUG=1.
-        const what = e instanceof Error ? e.message : String(e);
-        process.stderr.write(
-            `mach86: internal error (mach86 bug): ${what}\n` +
-                `mach86: please report it with the command line: mach86 ${args.join(" ")}\n`,
-        );
-        if (process.env["MACH86_DEBUG"]) console.error(e);
-        exitWhenFlushed(EXIT.INTERNAL);
-    },
-);
+main(args).then(exitWhenFlushed, (e: unknown) => exitWithError(e, args));

@@ -17,7 +17,13 @@ import { SerialConsole, type ConsoleSink } from "./console.ts";
 import { platform_install } from "./platform.ts";
 import { SCREEN_BYTES, screen_from_cells, type TextScreen } from "./screen.ts";
 import { panic_meaning } from "./stops.ts";
-import { V86Cpu, V86_MAX_RAM, V86_RAM_GRANULE, type Regs } from "./v86_internals.ts";
+import {
+    MAX_ICOUNT_SHIFT,
+    V86Cpu,
+    V86_MAX_RAM,
+    V86_RAM_GRANULE,
+    type Regs,
+} from "./v86_internals.ts";
 import { V86PhysMem } from "./v86_physmem.ts";
 import type { CpuState, EntryState, Mmu, PhysMem } from "./types.ts";
 
@@ -27,7 +33,7 @@ export type { TextScreen } from "./screen.ts";
 export const MIN_RAM = 2 * 1024 * 1024;
 /** The modelled kernel's hypercall port (EAX = call number, arguments and results in registers). */
 export const HYPERCALL_PORT = 0x5a0;
-export { V86_MAX_RAM };
+export { MAX_ICOUNT_SHIFT, V86_MAX_RAM };
 export type { Regs };
 
 export interface MachineOptions {
@@ -36,6 +42,12 @@ export interface MachineOptions {
     /** Virtual clock + seeded RNG + deferred JIT install (default true). */
     deterministic?: boolean;
     seed?: number;
+    /**
+     * Virtual CPU speed (deterministic mode): each guest instruction lasts
+     * 2^icount ns of virtual time, as QEMU's `-icount shift=N` (default 0,
+     * 1 ns). Integer in [0, MAX_ICOUNT_SHIFT].
+     */
+    icount?: number;
     /** Where COM1 bytes stream to as they arrive (none = captured only). */
     sink?: ConsoleSink;
     /** Where debug-console (port 0xE9) bytes stream to (none = captured only). */
@@ -125,10 +137,14 @@ export class Machine implements Mmu {
     static async create(opts: MachineOptions): Promise<Machine> {
         const problem = ram_size_problem(opts.memory);
         if (problem) throw new RangeError(`memory ${opts.memory}: ${problem}`);
+        const icount = opts.icount ?? 0;
+        if (!Number.isInteger(icount) || icount < 0 || icount > MAX_ICOUNT_SHIFT)
+            throw new RangeError(`icount ${icount}: not an integer in [0, ${MAX_ICOUNT_SHIFT}]`);
         const cpu = await V86Cpu.create({
             memory: opts.memory,
             deterministic: opts.deterministic ?? true,
             seed: opts.seed ?? 0x6d616368,
+            icountShift: icount,
         });
         if (cpu.memorySize !== opts.memory) {
             await cpu.destroy();

@@ -167,6 +167,15 @@ export class SparsePhysMem extends PhysMemBase {
         c[o + 2] = (value >>> 16) & 0xff;
         c[o + 3] = (value >>> 24) & 0xff;
     }
+    /** The pages of the chunks allocated so far (the others were never written and read as zero). */
+    touchedPages(): Uint8Array {
+        const per = CHUNK / PAGE_SIZE;
+        const out = new Uint8Array(Math.ceil(this.size / PAGE_SIZE));
+        for (const n of this.chunks.keys())
+            out.fill(1, n * per, Math.min(out.length, (n + 1) * per));
+        return out;
+    }
+
     /** A live view when [pa, pa+len) lies in one chunk that exists; else undefined (read() copies). */
     view(pa: number, len: number): Uint8Array | undefined {
         const o = pa % CHUNK;

@@ -25,6 +25,12 @@ export interface PhysMem {
     fill(pa: number, len: number, value: number): void;
     /** A live, read-only view of RAM (no copy) where the implementation has one; else undefined. */
     view?(pa: number, len: number): Uint8Array | undefined;
+    /**
+     * One byte per 4 KiB page: 0 where the page was never written by anyone
+     * and reads as zero, 1 where it may hold data; undefined when the
+     * implementation cannot tell (then every page must be read).
+     */
+    touchedPages?(): Uint8Array | undefined;
 }
 
 /** CPU state at a multiboot entry, as GRUB/QEMU leave it (flat protected mode, paging off). */

@@ -21,6 +21,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { V86 } from "v86";
+import { resident_pages } from "./resident.ts";
 import type { CpuState, EntryState, PicState } from "./types.ts";
 
 /** v86 rounds RAM to 128 KiB and clamps anything ≥ 2 GiB to this (cpu.js create_memory). */
@@ -41,7 +42,18 @@ export interface V86CpuOptions {
     deterministic: boolean;
     /** Seed of the guest-visible RNG (RDRAND) in deterministic mode. */
     seed: number;
+    /**
+     * Virtual CPU speed in deterministic mode, as QEMU's `-icount shift=N`:
+     * each instruction lasts 2^N ns of virtual time (default 0: 1 ns, a
+     * 1000-MIPS CPU). A larger N makes the guest's timers come sooner in
+     * instructions, so calibrated delay loops and timer waits cost fewer
+     * instructions; runs stay bit-identical for the same N.
+     */
+    icountShift?: number;
 }
+
+/** The largest --icount shift: 2^10 ns per instruction (a 1-MIPS virtual CPU). */
+export const MAX_ICOUNT_SHIFT = 10;
 
 /** The registers a hypercall passes and returns. */
 export interface Regs {
@@ -72,7 +84,7 @@ let compiledModule: WebAssembly.Module | undefined;
  * for those compile jobs; a 100× budget removes that wait and measured
  * faster guest code too (bench/: spin ~940 vs ~590 MIPS on this machine).
  */
-const WASM_TIERING_BUDGET = "--wasm-tiering-budget=180000000";
+export const WASM_TIERING_BUDGET = "--wasm-tiering-budget=180000000";
 
 function v86WasmModule(): WebAssembly.Module {
     if (!compiledModule) {
@@ -109,9 +121,11 @@ export class V86Cpu {
     panicText = "";
 
     private readonly opts: V86CpuOptions;
+    private readonly nsPerInstruction: number;
 
     private constructor(opts: V86CpuOptions) {
         this.opts = opts;
+        this.nsPerInstruction = 2 ** (opts.icountShift ?? 0);
         this.rand = opts.seed | 0;
     }
 
@@ -224,9 +238,9 @@ export class V86Cpu {
         return this.icountHigh + lo;
     }
 
-    /** Virtual time: 1 ms per million instructions. */
+    /** Virtual time: 2^shift ns per instruction (1 ms per million instructions by default). */
     private virtualMs(): number {
-        return this.instructions() / 1e6 + this.idleMs;
+        return this.instructions() * this.nsPerInstruction * 1e-6 + this.idleMs;
     }
 
     /** Let `ms` of virtual time pass while the guest waits in HLT for a timer. */
@@ -267,6 +281,12 @@ export class V86Cpu {
     dataView(): DataView {
         this.bytes();
         return this.view;
+    }
+
+    /** Which 4 KiB pages of RAM the OS ever backed (emulator/resident.ts), or undefined. */
+    residentPages(): Uint8Array | undefined {
+        const ram = this.bytes();
+        return resident_pages(ram.buffer.byteLength, ram.byteOffset, this.ramSize);
     }
 
     /** Invalidate JIT code compiled from [start, end): host writes bypass v86's write hooks. */

@@ -45,6 +45,10 @@ export class V86PhysMem implements PhysMem {
         this.cpu.dataView().setUint32(pa, value >>> 0, true);
         this.cpu.dirty(pa, pa + 4);
     }
+    /** Pages never touched by the guest or the host read as zero: no need to read them. */
+    touchedPages(): Uint8Array | undefined {
+        return this.cpu.residentPages();
+    }
     view(pa: number, len: number): Uint8Array | undefined {
         return this.ok(pa, len) ? this.cpu.bytes().subarray(pa, pa + len) : undefined;
     }

@@ -15,7 +15,12 @@ import {
     type ModuleSpec,
     type Placement,
 } from "../boot/index.ts";
-import { Machine, ram_size_problem, type ScreenWatch } from "../emulator/machine.ts";
+import {
+    MAX_ICOUNT_SHIFT,
+    Machine,
+    ram_size_problem,
+    type ScreenWatch,
+} from "../emulator/machine.ts";
 import { screen_text, type TextScreen } from "../emulator/screen.ts";
 import type { CpuState } from "../emulator/types.ts";
 import { UsageError } from "./errors.ts";
@@ -57,6 +62,8 @@ export interface BootOptions {
     maxInstructions?: number;
     /** Virtual clock and seeded RNG (default true): same inputs, same run. */
     deterministic?: boolean;
+    /** Virtual CPU speed: 2^icount ns of virtual time per instruction (deterministic runs; default 0). */
+    icount?: number;
     /** The guest's COM1 bytes as they arrive. */
     onConsole?: (chunk: Uint8Array) => void;
     /** The guest's debug-console (port 0xE9) bytes as they arrive. */
@@ -123,6 +130,15 @@ function timeout_ms(t: number | string | undefined): number | undefined {
     return ms;
 }
 
+function icount_shift(n: number | undefined, deterministic: boolean): number | undefined {
+    if (n === undefined) return undefined;
+    if (!Number.isInteger(n) || n < 0 || n > MAX_ICOUNT_SHIFT)
+        throw new UsageError("--icount", `'${n}' is not an integer from 0 to ${MAX_ICOUNT_SHIFT}`);
+    if (!deterministic)
+        throw new UsageError("--icount", "needs the virtual clock (not with --no-deterministic)");
+    return n;
+}
+
 /**
  * Boot a multiboot kernel. Resolves with how the guest stopped (a crash or
  * a timeout is a result); rejects with a UsageError or BootError for bad
@@ -149,6 +165,7 @@ export async function boot(o: BootOptions): Promise<BootResult> {
     const machine = await Machine.create({
         memory: machineRam,
         deterministic: o.deterministic ?? true,
+        icount: icount_shift(o.icount, o.deterministic ?? true),
         sink: o.onConsole,
         debugconSink: o.onDebugcon,
     });

@@ -63,8 +63,11 @@ export type DocumentSchema = Exclude<SchemaName, "common" | `${string}-file`>;
 let instance: Promise<Ajv2020> | null = null;
 
 async function ajv(): Promise<Ajv2020> {
-    instance ??= import("ajv/dist/2020.js").then(({ Ajv2020 }) => {
-        const a = new Ajv2020({
+    // ajv is CommonJS: a split bundle's chunk gives its exports as `default`.
+    type Mod = { Ajv2020?: typeof Ajv2020; default?: { Ajv2020: typeof Ajv2020 } };
+    instance ??= import("ajv/dist/2020.js").then((m: Mod) => {
+        const Ajv = (m.Ajv2020 ?? m.default?.Ajv2020)!;
+        const a = new Ajv({
             strict: true,
             allowUnionTypes: true,
             verbose: true,

@@ -2,6 +2,9 @@
  * lib/suite/run.ts — run one case of `mach86 test` in a child process
  * (`node mach86.mjs boot … --json --quiet`: one v86 per process, so a hung
  * or crashed guest or emulator costs one case, never the run) and judge it.
+ * With a WorkerPool (the default of runSuite; --isolate turns it off) the
+ * same command runs in a warm worker (lib/suite/pool.ts), which gives the
+ * same stdout, stderr and exit code, and dies and is killed the same way.
  *
  * A case is judged from the child's JSON document (how the run stopped, the
  * guest's exit value, the console), never from its process exit code. The
@@ -12,6 +15,7 @@
 import { spawn } from "node:child_process";
 import type { Stop } from "../stop.ts";
 import { stop_detail, stop_ok, stop_text } from "../stop.ts";
+import type { WorkerPool } from "./pool.ts";
 import type { CaseSpec, Expect } from "./schema.ts";
 
 export type Verdict = "pass" | "fail" | "timeout" | "error" | "skip";
@@ -212,17 +216,17 @@ export async function run_case(
     cli: string,
     defaultTimeoutMs: number,
     signal?: AbortSignal,
+    pool?: WorkerPool,
 ): Promise<CaseResult> {
     const timeoutMs = c.timeoutMs ?? defaultTimeoutMs;
     const none = { stop: null, exitCode: null, tail: [] };
     if (c.skip !== undefined)
         return { name: c.name, verdict: "skip", reason: c.skip, durationMs: 0, ...none };
-    const ch = await runChild(
-        cli,
-        boot_args(c, timeoutMs),
-        own_timeout(c) ? timeoutMs + KILL_GRACE_MS : timeoutMs,
-        signal,
-    );
+    const args = boot_args(c, timeoutMs);
+    const killAfter = own_timeout(c) ? timeoutMs + KILL_GRACE_MS : timeoutMs;
+    const ch =
+        (await pool?.run(args, killAfter, signal)) ??
+        (await runChild(cli, args, killAfter, signal));
     const base = { name: c.name, durationMs: ch.ms, exitCode: ch.code };
     const doc = document_of(ch.stdout);
     if (!doc) {

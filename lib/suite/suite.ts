@@ -17,6 +17,7 @@ import { document_text } from "../json.ts";
 import { OutputFile } from "../output.ts";
 import { parse_duration } from "../units.ts";
 import { counts, junit, tap, test_document, type Counts } from "./report.ts";
+import { WorkerPool } from "./pool.ts";
 import { run_case, type CaseResult } from "./run.ts";
 import { load_suite, type CaseSpec } from "./schema.ts";
 
@@ -39,6 +40,8 @@ export interface SuiteOptions {
     timeout?: number | string;
     /** Rerun failed and timed-out cases once; fail-then-pass is reported FLAKY. */
     rerunFailed?: boolean;
+    /** Every case in a process of its own (default: warm workers, lib/suite/pool.ts). */
+    isolate?: boolean;
     /** The bundled CLI the cases run (default: dist/mach86.mjs of this package). */
     cli?: string;
     /** After the selection, before the first case. */
@@ -137,6 +140,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     const cli = o.cli ?? default_cli();
     if (!existsSync(cli)) throw new UsageError(cli, "no such file (the bundled CLI: make build)");
     const outputs: OutputFile[] = [];
+    let pool: WorkerPool | undefined;
     const open = (path: string | undefined, option: string) => {
         if (path === undefined) return null;
         const f = OutputFile.open(path, option);
@@ -151,7 +155,8 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
         };
         const t0 = performance.now();
         o.onStart?.({ suite: suite.name, cases: cases.length, jobs, shard: o.shard });
-        const run = (c: CaseSpec) => run_case(c, cli, defaultTimeout, o.signal);
+        pool = o.isolate ? undefined : new WorkerPool(cli);
+        const run = (c: CaseSpec) => run_case(c, cli, defaultTimeout, o.signal, pool);
         let finished = 0;
         const results = await run_all(
             cases,
@@ -180,6 +185,8 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     } catch (e) {
         for (const f of outputs) f.discard();
         throw e;
+    } finally {
+        pool?.close();
     }
 }
 

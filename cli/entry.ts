@@ -1,0 +1,14 @@
+/*
+ * cli/entry.ts — what dist/mach86.mjs runs first. A plain `boot --kernel`
+ * or `boot IMAGE` (cli/fast.ts) loads only the boot code; every other
+ * command line loads yargs and the whole command tree (cli/mach86.ts). The
+ * bundle is split (build.mjs) so that neither path parses the other's code.
+ * `__suite-worker` is a `mach86 test` pool worker (cli/worker.ts).
+ */
+const args = process.argv.slice(2);
+if (args[0] === "__suite-worker") {
+    await import("./worker.ts");
+} else {
+    const { run_fast_process } = await import("./fast_run.ts");
+    if (!run_fast_process(args)) await import("./mach86.ts");
+}

@@ -1,0 +1,138 @@
+/*
+ * cli/fast.ts — the command lines that skip yargs: `mach86 boot --kernel
+ * FILE` and `mach86 boot IMAGE` with nothing but plain options (the ones
+ * `mach86 test` gives its cases, and a user's everyday boot). Loading yargs and having
+ * it lay out the help text of every command (it does so before each
+ * command's handler) costs ~100 ms of a ~450 ms cold boot of a trivial
+ * kernel; this path reads the arguments itself and hands them to the same
+ * cmd_boot_kernel as the yargs path does.
+ *
+ * It accepts only what it is sure yargs reads the same way: each option
+ * below as a separate `--name value` pair whose value does not start with
+ * "-", the boolean flags bare. Anything else (an option it does not know,
+ * `--name=value`, a repeated single option, --help) returns undefined and
+ * the run goes through yargs, which decides, or refuses, as always.
+ */
+import type { ExitCodeMode, ModuleArg } from "../lib/index.ts";
+
+export interface FastBoot {
+    kernel: string;
+    modules: ModuleArg[];
+    cmdline?: string;
+    memory?: string;
+    timeout?: string;
+    maxInstructions?: number;
+    icount?: number;
+    quiet: boolean;
+    verbose: boolean;
+    json: boolean;
+    exitCode: ExitCodeMode;
+}
+
+const SINGLE = new Set([
+    "--kernel",
+    "--cmdline",
+    "--memory",
+    "--timeout",
+    "--max-instructions",
+    "--icount",
+]);
+const FLAGS = new Set(["--quiet", "--json", "--verbose"]);
+const EXIT_MODES = new Set(["status", "guest", "qemu"]);
+
+/** The boot the arguments ask for, or undefined when yargs must read them. */
+export function fast_boot_kernel(argv: readonly string[]): FastBoot | undefined {
+    if (argv[0] !== "boot") return undefined;
+    const one = new Map<string, string>();
+    const flags = new Set<string>();
+    const modules: ModuleArg[] = [];
+    let exitCode: string | undefined;
+    for (let i = 1; i < argv.length; i++) {
+        const t = argv[i]!;
+        if (FLAGS.has(t)) {
+            if (flags.has(t)) return undefined;
+            flags.add(t);
+            continue;
+        }
+        const v = argv[i + 1];
+        if (v === undefined || v === "" || v.startsWith("-")) return undefined;
+        i++;
+        if (t === "--module" || t === "--module-nounzip")
+            modules.push({ line: v, nounzip: t === "--module-nounzip" });
+        else if (t === "--exit-code" && exitCode === undefined && EXIT_MODES.has(v)) exitCode = v;
+        else if (SINGLE.has(t) && !one.has(t)) one.set(t, v);
+        else return undefined;
+    }
+    const kernel = one.get("--kernel");
+    if (kernel === undefined) return undefined;
+    const max = one.get("--max-instructions");
+    if (max !== undefined && !/^[1-9]\d*$/.test(max)) return undefined;
+    const icount = one.get("--icount");
+    if (icount !== undefined && !/^(0|[1-9]\d?)$/.test(icount)) return undefined;
+    return {
+        kernel,
+        modules,
+        cmdline: one.get("--cmdline"),
+        memory: one.get("--memory"),
+        timeout: one.get("--timeout"),
+        maxInstructions: max === undefined ? undefined : Number(max),
+        icount: icount === undefined ? undefined : Number(icount),
+        quiet: flags.has("--quiet"),
+        verbose: flags.has("--verbose"),
+        json: flags.has("--json"),
+        exitCode: (exitCode ?? "status") as ExitCodeMode,
+    };
+}
+
+export interface FastImageBoot {
+    image: string;
+    preset?: string;
+    set?: string[];
+    memory?: string;
+    engine?: string;
+    timeout?: string;
+    quiet: boolean;
+    verbose: boolean;
+    json: boolean;
+    samples: boolean;
+    exitCode: ExitCodeMode;
+}
+
+const IMAGE_SINGLE = new Set(["--preset", "--memory", "--engine", "--timeout"]);
+
+/** `boot IMAGE` with --preset/--memory/--engine/--timeout/--set pairs and --quiet/--json/--verbose, or undefined. */
+export function fast_boot_image(argv: readonly string[]): FastImageBoot | undefined {
+    const image = argv[1];
+    if (argv[0] !== "boot" || image === undefined || image === "" || image.startsWith("-"))
+        return undefined;
+    const one = new Map<string, string>();
+    const flags = new Set<string>();
+    const set: string[] = [];
+    for (let i = 2; i < argv.length; i++) {
+        const t = argv[i]!;
+        if (FLAGS.has(t)) {
+            if (flags.has(t)) return undefined;
+            flags.add(t);
+            continue;
+        }
+        const v = argv[i + 1];
+        if (v === undefined || v === "" || v.startsWith("-")) return undefined;
+        i++;
+        if (t === "--set") set.push(v);
+        else if (IMAGE_SINGLE.has(t) && !one.has(t)) one.set(t, v);
+        else return undefined;
+    }
+    return {
+        image,
+        preset: one.get("--preset"),
+        set: set.length ? set : undefined,
+        memory: one.get("--memory"),
+        engine: one.get("--engine"),
+        timeout: one.get("--timeout"),
+        quiet: flags.has("--quiet"),
+        verbose: flags.has("--verbose"),
+        json: flags.has("--json"),
+        samples: false,
+        exitCode: "status",
+    };
+}

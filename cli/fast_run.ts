@@ -1,0 +1,30 @@
+/* cli/fast_run.ts — run a boot cli/fast.ts read, exactly as the yargs path runs it. */
+import { discard_pending_outputs, EXIT } from "../lib/index.ts";
+import { cmd_boot_image, cmd_boot_kernel, processIo, type Io } from "./commands.ts";
+import { fast_boot_image, fast_boot_kernel } from "./fast.ts";
+import { exitWhenFlushed, exitWithError } from "./finish.ts";
+
+/** What the yargs path gives when no console option is on the command line. */
+const CONSOLE_DEFAULTS = { serial: "stdout", debugcon: "stdout", screen: false } as const;
+
+/** The boot `args` ask for, run with `io`; undefined when they need yargs. */
+export function run_fast(args: readonly string[], io: Io): Promise<number> | undefined {
+    const k = fast_boot_kernel(args);
+    if (k) return cmd_boot_kernel({ ...CONSOLE_DEFAULTS, ...k, deterministic: true }, io);
+    const i = fast_boot_image(args);
+    if (i) return cmd_boot_image({ ...CONSOLE_DEFAULTS, ...i }, io);
+    return undefined;
+}
+
+/** The process's run: false when the arguments need yargs (nothing was started). */
+export function run_fast_process(args: readonly string[]): boolean {
+    const run = run_fast(args, processIo);
+    if (!run) return false;
+    process.on("SIGINT", () => {
+        discard_pending_outputs();
+        process.stderr.write("mach86: interrupted\n");
+        process.exit(EXIT.INTERRUPTED);
+    });
+    run.then(exitWhenFlushed, (e: unknown) => exitWithError(e, args));
+    return true;
+}

@@ -1,0 +1,79 @@
+/*
+ * Boot tier: `mach86 test` in warm workers (the default) judges every case
+ * exactly as with --isolate (a process per case): the same verdicts,
+ * reasons, stops, exit codes and console tails, for passes, failures, a
+ * guest that runs into its timeout, a reset, bad input and image cases.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { CLI, ROOT } from "./helpers.ts";
+
+const IMG = join(ROOT, "build/images");
+
+const CASES = [
+    { name: "pass", kernel: join(IMG, "hello.elf"), expect: { exit: 0 } },
+    {
+        name: "fail",
+        kernel: join(IMG, "exitcode.elf"),
+        cmdline: "code=7",
+        expect: { exit: 0, console: ["never printed"] },
+    },
+    { name: "timeout", kernel: join(IMG, "loop.elf"), timeout: "1s", expect: { exit: 0 } },
+    {
+        name: "reset",
+        kernel: join(IMG, "noidt.elf"),
+        expect: { stop: "reset", reason: "triple fault" },
+    },
+    { name: "bad-input", kernel: join(IMG, "hello.elf"), memory: "3.3M", expect: { exit: 0 } },
+    { name: "missing", kernel: join(IMG, "no-such.elf"), expect: { exit: 0 } },
+    {
+        name: "image",
+        image: join(ROOT, "images/debian-installer"),
+        memory: "512M",
+        engine: "none",
+        expect: { stop: "halt", console: ["3 multiboot modules"] },
+    },
+    { name: "user", image: join(ROOT, "images/user-hello"), expect: { exit: 0 } },
+];
+
+interface Doc {
+    summary: Record<string, number>;
+    cases: Record<string, unknown>[];
+}
+
+const file = join(mkdtempSync(join(tmpdir(), "mach86-pool-")), "suite.json");
+writeFileSync(file, JSON.stringify({ name: "pool", cases: CASES }));
+
+function run(extra: string[]): Doc {
+    const r = spawnSync(process.execPath, [CLI, "test", file, "--json", "-j", "2", ...extra], {
+        encoding: "utf8",
+    });
+    expect(r.status, r.stderr).toBe(1);
+    const doc = JSON.parse(r.stdout) as Doc;
+    // Wall-clock figures differ from run to run.
+    delete doc.summary["wall_ms"];
+    for (const c of doc.cases) delete c["duration_ms"];
+    return doc;
+}
+
+describe("mach86 test: warm workers and --isolate agree", () => {
+    it("every case's verdict, reason, stop, exit code and tail", () => {
+        const warm = run([]);
+        const isolated = run(["--isolate"]);
+        expect(warm).toEqual(isolated);
+        const verdicts = Object.fromEntries(warm.cases.map((c) => [c["name"], c["verdict"]]));
+        expect(verdicts).toEqual({
+            pass: "pass",
+            fail: "fail",
+            timeout: "timeout",
+            reset: "pass",
+            "bad-input": "error",
+            missing: "error",
+            image: "pass",
+            user: "pass",
+        });
+    });
+});
