@@ -78,7 +78,7 @@ export function parse_va(v: number | string, input: string): number {
     return n;
 }
 
-function walk_json(w: Walk): PtWalk {
+export function walk_json(w: Walk): PtWalk {
     return {
         va: w.va,
         pa: w.pa,
