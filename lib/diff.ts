@@ -24,6 +24,7 @@ import type { LayoutEntry, LayoutMap } from "../kernel/layout.ts";
 import type { Layout } from "../kernel/layout.ts";
 import type { SlabInfo } from "../kernel/kern/kmem.ts";
 import { slab_info_data } from "../kernel/kern/kmem.ts";
+import { memory_size_parse } from "../boot/index.ts";
 import { UsageError } from "./errors.ts";
 import type { ParamSets } from "./image.ts";
 import { boot_prepared, prepare_image, type ImageBootResult } from "./model.ts";
@@ -307,11 +308,15 @@ export function sweep_sizes(text: string): number[] {
     const m = /^\s*([^.:]+)\.\.([^.:]+):(.+)$/.exec(text);
     if (!m)
         throw new UsageError("--sweep", `'${text}' is not LOW..HIGH:STEP (e.g. 1800M..1900M:8M)`);
-    const [lo, hi, step] = [m[1]!, m[2]!, m[3]!].map((x) => real_memory(x.trim()).ram) as [
-        number,
-        number,
-        number,
-    ];
+    const lo = real_memory(m[1]!.trim()).ram;
+    const hi = real_memory(m[2]!.trim()).ram;
+    let step: number;
+    try {
+        step = memory_size_parse(m[3]!.trim());
+    } catch {
+        throw new UsageError("--sweep", `step '${m[3]}' is not a size (e.g. 8M)`);
+    }
+    if (step <= 0) throw new UsageError("--sweep", `step '${m[3]}' must be positive`);
     if (lo > hi) throw new UsageError("--sweep", `${m[1]} is above ${m[2]}`);
     if ((hi - lo) / step > 256)
         throw new UsageError("--sweep", `more than 256 sizes from ${m[1]} to ${m[2]} by ${m[3]}`);
