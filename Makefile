@@ -45,10 +45,12 @@ format: $(NODE_STAMP)
 
 test: lint build images
 	$(MACH86) test images/suites/smoke.json -j 2
+	$(MACH86) test images/suites/gnumach.json --filter gnumach-debian-1.4-4-m1856
 	npx vitest run
 
 test-full: lint build images
 	$(MACH86) test images/suites/full.json
+	$(MACH86) test images/suites/gnumach.json -j 2
 	npx vitest run
 
 test-unit test-emu test-boot test-fuzz: build images

@@ -8,15 +8,15 @@
  * - `grub`: GRUB 2.06 (Debian 2.06-13+deb12u2, booted from a grub-mkrescue
  *   CD) on the same SeaBIOS, or on a firmware map given as an e820 list.
  *   See place_grub.ts.
- * - `legacy`: mach86's loader up to this version (QEMU's placement, GRUB's
- *   gunzip and section headers, a map of its own). The default for now only
- *   so that the modelled kernel's numbers stay put until the CLI switches;
- *   flip DEFAULT_LOADER to "qemu" and delete it then.
+ * - `legacy`: mach86's loader before the profiles (QEMU's placement, GRUB's
+ *   gunzip and section headers, a map that ends at ramSize). Neither QEMU
+ *   nor GRUB; kept by name so that earlier published results can be
+ *   reproduced. The default is `qemu`: `--memory N` is QEMU's `-m N`.
  */
 
 export type LoaderName = "qemu" | "grub" | "legacy";
 
-export const DEFAULT_LOADER: LoaderName = "legacy";
+export const DEFAULT_LOADER: LoaderName = "qemu";
 
 export interface LoaderProfile {
     name: LoaderName;

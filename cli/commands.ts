@@ -31,6 +31,7 @@ import {
     report_document,
     runSuite,
     sample_table,
+    screen_text,
     slabinfo,
     slabinfo_document,
     stop_ok,
@@ -52,6 +53,7 @@ import {
     type ImageOptions,
     type KbootResult,
     type Stop,
+    type TextScreen,
 } from "../lib/index.ts";
 
 /** Where a command writes: injectable so that a test could run it in-process. */
@@ -71,6 +73,60 @@ const lines = (write: (t: string) => void, ls: readonly string[]) => {
     for (const l of ls) write(l + "\n");
 };
 
+/** Where a console of the guest goes: `--serial` (COM1) and `--debugcon` (port 0xE9). */
+export const CONSOLE_TARGETS = ["stdout", "stderr", "none"] as const;
+export type ConsoleTarget = (typeof CONSOLE_TARGETS)[number];
+
+/** What the consoles and the screen show while and after the guest runs. */
+export interface ConsoleArgs {
+    quiet: boolean;
+    serial: ConsoleTarget;
+    debugcon: ConsoleTarget;
+    /** Print the text screen when the guest stops. */
+    screen: boolean;
+    /** Print the text screen each time it changed, looking every this many instructions. */
+    screenEvery?: number;
+}
+
+function console_sink(
+    target: ConsoleTarget,
+    io: Io,
+    quiet: boolean,
+): ((c: Uint8Array) => void) | undefined {
+    if (quiet || target === "none") return undefined;
+    if (target === "stdout") return io.console;
+    const decoder = new TextDecoder();
+    return (c) => io.err(decoder.decode(c, { stream: true }));
+}
+
+/** The screen framed so that it stands apart from the console around it. */
+function screen_block(title: string, s: TextScreen): string {
+    return `=== screen ${title} (80x25) ===\n${screen_text(s)}=== end of screen ===\n`;
+}
+
+/** The library options for the consoles and the screen, from the command line's. */
+function console_options(a: ConsoleArgs, io: Io) {
+    return {
+        onConsole: console_sink(a.serial, io, a.quiet),
+        onDebugcon: console_sink(a.debugcon, io, a.quiet),
+        screenWatch:
+            a.screenEvery === undefined
+                ? undefined
+                : {
+                      everyInstructions: a.screenEvery,
+                      onChange: (s: TextScreen, n: number) =>
+                          io.out(screen_block(`at ${n} instructions`, s)),
+                  },
+    };
+}
+
+/** `--screen`: the screen at the stop (or why there is none). */
+function print_screen(a: ConsoleArgs, screen: TextScreen | null, io: Io): void {
+    if (!a.screen) return;
+    if (screen) io.out(screen_block("at the stop", screen));
+    else io.err("mach86: no text screen (the none engine has no VGA)\n");
+}
+
 /** The stop, in a line or more (a crash adds the registers and the last console lines). */
 function stop_lines(stop: Stop, cpu: BootResult["cpu"] | null, console: string): string[] {
     const out = [`mach86: ${stop_text(stop)}`];
@@ -82,8 +138,7 @@ function stop_lines(stop: Stop, cpu: BootResult["cpu"] | null, console: string):
     return out;
 }
 
-export interface BootKernelArgs extends BootOptions {
-    quiet: boolean;
+export interface BootKernelArgs extends Omit<BootOptions, "screenWatch">, ConsoleArgs {
     verbose: boolean;
     json: boolean;
     exitCode: ExitCodeMode;
@@ -91,13 +146,13 @@ export interface BootKernelArgs extends BootOptions {
 
 /** `mach86 boot --kernel K`. */
 export async function cmd_boot_kernel(a: BootKernelArgs, io: Io): Promise<number> {
-    const stream = !a.quiet && !a.json;
-    const r = await boot({ ...a, onConsole: stream ? io.console : undefined });
+    const r = await boot({ ...a, ...console_options({ ...a, quiet: a.quiet || a.json }, io) });
     const code = exit_code(r.stop, a.exitCode);
     if (a.json) {
         io.out(document_text(boot_document(r, code)));
         return code;
     }
+    print_screen(a, r.screen, io);
     if (a.verbose) {
         lines(io.err, format_placements(r.load));
         io.err(
@@ -120,8 +175,7 @@ function report_failure(r: KbootResult, io: Io): void {
     if (!stop_ok(r.stop)) lines(io.err, diagnosis(r));
 }
 
-export interface BootImageArgs extends ImageArgs {
-    quiet: boolean;
+export interface BootImageArgs extends Omit<ImageArgs, "screenWatch">, ConsoleArgs {
     dump?: string;
     samples: boolean;
     verbose: boolean;
@@ -130,12 +184,13 @@ export interface BootImageArgs extends ImageArgs {
 
 /** `mach86 boot IMAGE`. */
 export async function cmd_boot_image(a: BootImageArgs, io: Io): Promise<number> {
-    const r = await bootImage({ ...a, onConsole: a.quiet || a.json ? undefined : io.console });
+    const r = await bootImage({ ...a, ...console_options({ ...a, quiet: a.quiet || a.json }, io) });
     const code = exit_code(r.stop, a.exitCode);
     if (a.json) {
         io.out(document_text(boot_document(r, code)));
         return code;
     }
+    print_screen(a, r.screen, io);
     if (a.verbose) lines(io.err, format_placements(r.boot));
     lines(io.err, checks_lines(r));
     lines(io.err, user_lines(r));

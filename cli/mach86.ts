@@ -15,6 +15,7 @@ import {
     EXIT_CODE_MODES,
     InterruptedError,
     is_bad_input,
+    loader_of,
     UsageError,
     type ExitCodeMode,
 } from "../lib/index.ts";
@@ -39,7 +40,10 @@ import {
     cmd_test,
     cmd_whatis,
     cmd_workload,
+    CONSOLE_TARGETS,
     processIo,
+    type ConsoleArgs,
+    type ConsoleTarget,
     type ImageArgs,
 } from "./commands.ts";
 import {
@@ -64,7 +68,19 @@ function imageOptions<T>(y: Argv<T>) {
             nargs: 1,
             describe: "override a layout parameter: name=value (repeatable)",
         })
-        .option("memory", { type: "string", describe: "guest RAM (default: the image's)" })
+        .option("memory", {
+            type: "string",
+            describe: "guest RAM as qemu-system-i386 -m reads it (default: the image's)",
+        })
+        .option("loader", {
+            type: "string",
+            describe:
+                "loader profile: qemu (default: QEMU 7.2 -kernel on SeaBIOS; --memory N is -m N), grub (GRUB 2.06), legacy",
+        })
+        .option("memory-map", {
+            type: "string",
+            describe: "--loader grub: the firmware's e820 map from a file (dmesg BIOS-e820 lines)",
+        })
         .option("engine", {
             type: "string",
             describe:
@@ -82,6 +98,8 @@ function image_args(a: {
     preset?: string;
     set?: string[];
     memory?: string;
+    loader?: string;
+    "memory-map"?: string;
     engine?: string;
     json: boolean;
 }): ImageArgs {
@@ -90,6 +108,8 @@ function image_args(a: {
         preset: a.preset,
         set: a.set,
         memory: a.memory,
+        loader: a.loader,
+        memoryMap: a["memory-map"],
         engine: a.engine,
         json: a.json,
     };
@@ -106,10 +126,6 @@ function realOptions<T>(y: Argv<T>) {
         .option("stop-at", {
             type: "string",
             describe: "with --kernel: modules (default), console:REGEX, or a kernel symbol",
-        })
-        .option("loader", {
-            type: "string",
-            describe: "with --kernel: qemu (default), grub or legacy",
         })
         .option("timeout", { type: "string", describe: "with --kernel: wall-clock limit" })
         .option("max-instructions", {
@@ -155,12 +171,37 @@ function model_only(a: RealCliArgs): void {
     refuse(
         {
             "stop-at": a["stop-at"],
-            loader: a.loader,
             timeout: a.timeout,
             "max-instructions": a["max-instructions"],
         },
         "applies to a real kernel only (--kernel K)",
     );
+}
+
+/** `--serial`, `--debugcon`, `--screen`, `--screen-watch`, `--quiet` of boot. */
+function console_args(a: {
+    quiet: boolean;
+    serial?: string;
+    debugcon?: string;
+    screen?: boolean;
+    "screen-watch"?: number;
+}): ConsoleArgs {
+    const target = (name: string, v: string | undefined): ConsoleTarget => {
+        const t = v ?? "stdout";
+        if (!CONSOLE_TARGETS.includes(t as ConsoleTarget))
+            throw new UsageError(`--${name}`, `'${t}' is not one of ${CONSOLE_TARGETS.join(", ")}`);
+        return t as ConsoleTarget;
+    };
+    const every = a["screen-watch"];
+    if (every !== undefined && !(Number.isSafeInteger(every) && every > 0))
+        throw new UsageError("--screen-watch", `'${every}' is not a positive instruction count`);
+    return {
+        quiet: a.quiet,
+        serial: target("serial", a.serial),
+        debugcon: target("debugcon", a.debugcon),
+        screen: a.screen ?? false,
+        screenEvery: every,
+    };
 }
 
 /** Options given that do not apply: a UsageError naming the first. */
@@ -192,6 +233,10 @@ const SINGLE = [
     "exit-code",
     "stop-at",
     "loader",
+    "memory-map",
+    "serial",
+    "debugcon",
+    "screen-watch",
     "at",
     "va",
     "param",
@@ -268,7 +313,7 @@ async function main(argv: string[]): Promise<number> {
                     .option("memory", {
                         type: "string",
                         describe:
-                            "guest RAM (K/M/G suffixes), 2M..2047.875M on v86 (default: the image's, or 64M)",
+                            "guest RAM as qemu-system-i386 -m reads it (1856 = 1856M; 64.5M; K/M/G), 2M..2047.875M on v86 (default: the image's, or 64M)",
                     })
                     .option("timeout", {
                         type: "string",
@@ -286,7 +331,26 @@ async function main(argv: string[]): Promise<number> {
                     .option("quiet", {
                         type: "boolean",
                         default: false,
-                        describe: "do not stream the console (it is still in --json)",
+                        describe: "do not stream the consoles (they are still in --json)",
+                    })
+                    .option("serial", {
+                        type: "string",
+                        describe: "where COM1 streams: stdout (default), stderr or none",
+                    })
+                    .option("debugcon", {
+                        type: "string",
+                        describe:
+                            "where the debug console (port 0xE9, QEMU isa-debugcon) streams: stdout (default), stderr or none",
+                    })
+                    .option("screen", {
+                        type: "boolean",
+                        describe:
+                            "print the VGA text screen (80x25 at 0xB8000) when the guest stops (--json always has it)",
+                    })
+                    .option("screen-watch", {
+                        type: "number",
+                        describe:
+                            "print the text screen whenever it changed, looking every N guest instructions",
                     })
                     .option("verbose", {
                         type: "boolean",
@@ -332,6 +396,7 @@ async function main(argv: string[]): Promise<number> {
                             kernel: a.kernel,
                             cmdline: a.cmdline,
                             memory: a.memory,
+                            loader: a.loader,
                             stopAt: a["stop-at"] ?? "none",
                             timeout: a.timeout,
                             maxInstructions: a["max-instructions"],
@@ -362,7 +427,7 @@ async function main(argv: string[]): Promise<number> {
                     code = await cmd_boot_image(
                         {
                             ...image_args(a),
-                            quiet: a.quiet,
+                            ...console_args(a),
                             dump: a.dump,
                             samples: a.samples ?? false,
                             verbose: a.verbose,
@@ -395,7 +460,9 @@ async function main(argv: string[]): Promise<number> {
                         timeout: a.timeout,
                         maxInstructions: a["max-instructions"],
                         deterministic: a.deterministic ?? true,
-                        quiet: a.quiet,
+                        loader: loader_of(a.loader),
+                        memoryMap: a["memory-map"],
+                        ...console_args(a),
                         verbose: a.verbose,
                         json: a.json,
                         exitCode,
@@ -569,10 +636,6 @@ async function main(argv: string[]): Promise<number> {
                         type: "string",
                         demandOption: true,
                         describe: "the real kernel (ELF with DWARF)",
-                    })
-                    .option("loader", {
-                        type: "string",
-                        describe: "loader profile of both sides: qemu (default), grub, legacy",
                     })
                     .option("sweep", {
                         type: "string",

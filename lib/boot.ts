@@ -15,14 +15,17 @@ import {
     type ModuleSpec,
     type Placement,
 } from "../boot/index.ts";
-import { Machine, ram_size_problem } from "../emulator/machine.ts";
+import { Machine, ram_size_problem, type ScreenWatch } from "../emulator/machine.ts";
+import { screen_text, type TextScreen } from "../emulator/screen.ts";
 import type { CpuState } from "../emulator/types.ts";
 import { UsageError } from "./errors.ts";
+import { loader_of, memory_map_of, ram_of, type LoaderName } from "./machine_input.ts";
 import type { Stop } from "./stop.ts";
-import { hex32, instruction_limit, parse_duration, parse_size } from "./units.ts";
+import { hex32, instruction_limit, parse_duration } from "./units.ts";
 
 export { BootError, format_placements };
-export type { BootInfo, CpuState, Placement };
+export type { BootInfo, CpuState, Placement, ScreenWatch, TextScreen };
+export { screen_text };
 
 /** A module: its GRUB line "PATH ARGS…", and whether a gzip file stays compressed. */
 export interface ModuleArg {
@@ -38,8 +41,15 @@ export interface BootOptions {
     modules?: readonly (string | ModuleArg)[];
     /** The kernel command line (after the kernel path, as GRUB passes it). */
     cmdline?: string;
-    /** Guest RAM: bytes, or a size such as "64M" (default 64 MiB). */
+    /**
+     * Guest RAM: bytes, or a size as QEMU's `-m` reads it ("64M", "1856",
+     * "64.5M"; default 64 MiB). With `loader: "qemu"` it is `-m N` exactly.
+     */
     memory?: number | string;
+    /** The loader profile: "qemu" (default), "grub" or "legacy" (boot/profiles.ts). */
+    loader?: LoaderName;
+    /** An e820 map file for the grub loader (Linux "BIOS-e820:" lines or "BASE LENGTH TYPE"). */
+    memoryMap?: string;
     /** Wall-clock limit: ms, or a duration such as "30s". */
     timeout?: number | string;
     /** Stop after this many guest instructions (deterministic). */
@@ -48,6 +58,10 @@ export interface BootOptions {
     deterministic?: boolean;
     /** The guest's COM1 bytes as they arrive. */
     onConsole?: (chunk: Uint8Array) => void;
+    /** The guest's debug-console (port 0xE9) bytes as they arrive. */
+    onDebugcon?: (chunk: Uint8Array) => void;
+    /** Report changes of the VGA text screen during the run. */
+    screenWatch?: ScreenWatch;
 }
 
 export interface BootResult {
@@ -55,6 +69,12 @@ export interface BootResult {
     stop: Stop;
     /** Everything the guest wrote to COM1. */
     console: string;
+    /** Everything the guest wrote to the debug console (port 0xE9). */
+    debugcon: string;
+    /** The VGA text screen when the guest stopped. */
+    screen: TextScreen | null;
+    /** The loader profile that placed the kernel. */
+    loader: LoaderName;
     instructions: number;
     cpu: CpuState;
     placements: Placement[];
@@ -90,11 +110,10 @@ function module_spec(m: string | ModuleArg): ModuleSpec {
     return { path, args, bytes: read_input(path), nounzip };
 }
 
-function memory_bytes(memory: number | string | undefined): number {
-    const bytes = typeof memory === "number" ? memory : parse_size(memory ?? "64M", "--memory");
-    const problem = ram_size_problem(bytes);
-    if (problem) throw new UsageError("--memory", `${memory}: ${problem}`);
-    return bytes;
+/** The machine's RAM for `ramSize`: v86 takes 128 KiB granules up to 2047.875 MiB. */
+function machine_ram_check(machineRam: number, memory: number | string | undefined): void {
+    const problem = ram_size_problem(machineRam);
+    if (problem) throw new UsageError("--memory", `${memory ?? machineRam}: ${problem}`);
 }
 
 function timeout_ms(t: number | string | undefined): number | undefined {
@@ -109,7 +128,10 @@ function timeout_ms(t: number | string | undefined): number | undefined {
  * input, before anything runs.
  */
 export async function boot(o: BootOptions): Promise<BootResult> {
-    const memory = memory_bytes(o.memory);
+    const loader = loader_of(o.loader);
+    const memoryMap = memory_map_of(o.memoryMap, loader);
+    const { ramSize: memory, machineRam } = ram_of(o.memory, memoryMap, "64M");
+    machine_ram_check(machineRam, o.memory);
     const limits = {
         timeoutMs: timeout_ms(o.timeout),
         maxInstructions: instruction_limit(o.maxInstructions),
@@ -119,23 +141,30 @@ export async function boot(o: BootOptions): Promise<BootResult> {
         modules: (o.modules ?? []).map(module_spec),
         cmdline: o.cmdline ?? "",
         ramSize: memory,
+        loader,
+        memoryMap,
     };
     const t0 = performance.now();
     const machine = await Machine.create({
-        memory,
+        memory: machineRam,
         deterministic: o.deterministic ?? true,
         sink: o.onConsole,
+        debugconSink: o.onDebugcon,
     });
     try {
         const t1 = performance.now();
         const load = multiboot_load(machine.mem, req);
         const t2 = performance.now();
         machine.enter(load.entry);
+        if (o.screenWatch) machine.watchScreen(o.screenWatch);
         const r = await machine.run(limits);
         return {
             kind: "kernel",
             stop: r.stop,
             console: machine.console.text(),
+            debugcon: machine.debugcon.text(),
+            screen: machine.screen() ?? null,
+            loader,
             instructions: r.instructions,
             cpu: r.cpu,
             placements: load.placements,

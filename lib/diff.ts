@@ -41,7 +41,7 @@ export interface DiffOptions {
     set?: ParamSets;
     /** RAM, as QEMU's -m (default: the image's). */
     memory?: number | string;
-    /** Loader profile for both sides (default qemu). */
+    /** Loader profile for both sides (default: the image's, else qemu). */
     loader?: string;
     /** The model's engine (default none: no CPU, the same layout). */
     engine?: string;
@@ -227,15 +227,16 @@ function differences(entries: DiffEntry[], values: DiffValue[], caches: DiffCach
 
 /** Boot the real kernel and the model on the same image, RAM and loader; compare them at "multiboot modules". */
 export async function diff(o: DiffOptions): Promise<DiffResult> {
-    const loader = o.loader ?? "qemu";
     const p = await prepare_image({
         image: o.image,
         preset: o.preset,
         set: o.set,
         memory: o.memory === undefined ? undefined : real_memory(o.memory).ram,
+        loader: o.loader,
         engine: o.engine ?? "none",
     });
-    p.load.loader = loader as typeof p.load.loader;
+    // The real kernel gets the loader the model got (the option, else the image's, else qemu).
+    const loader = p.load.loader ?? "qemu";
     let real: RealLayout | null = null;
     let realCaches: SlabInfo[] | null = null;
     let problem: string | null = null;

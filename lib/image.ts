@@ -49,6 +49,8 @@ export interface ImageManifest {
     steps: BootStep[];
     /** The default pager's paging area ("96M"), as `--set swap_size=` before the command line's --set; "" = none. */
     swap: string;
+    /** The loader profile the image asks for (undefined: the default, qemu). */
+    loader?: string;
 }
 
 /** image.json as the schema describes it. */
@@ -61,6 +63,7 @@ interface ImageFile {
     memory?: string;
     preset?: string;
     swap?: string;
+    loader?: string;
     modules?: { file: string; name?: string; args?: string; nounzip?: boolean }[];
     steps?: BootStep[];
 }
@@ -109,6 +112,7 @@ export async function image_load(dir: string): Promise<ImageManifest> {
         })),
         steps: f.steps ?? [],
         swap: f.swap ?? "",
+        loader: f.loader,
     };
 }
 

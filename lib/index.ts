@@ -39,12 +39,16 @@ export {
     console_tail,
     cpu_lines,
     format_placements,
+    screen_text,
     type BootOptions,
     type BootResult,
     type CpuState,
     type ModuleArg,
     type Placement,
+    type ScreenWatch,
+    type TextScreen,
 } from "./boot.ts";
+export { DEFAULT_LOADER, LOADER_NAMES, loader_of, type LoaderName } from "./machine_input.ts";
 export {
     bootImage,
     type Engine,

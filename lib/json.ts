@@ -82,10 +82,13 @@ export function boot_document(r: BootResult | ImageBootResult, exitCode: number)
         stop: stop_json(r.stop),
         exit_code: exitCode,
         console: r.console,
+        debugcon: r.debugcon,
+        screen: r.screen?.lines ?? null,
         instructions: r.instructions,
         cpu: r.cpu ? cpu_json(r.cpu) : null,
         placements: placements_json(r.kind === "kernel" ? r.placements : r.boot.placements),
         memory: r.memory,
+        loader: r.kind === "kernel" ? r.loader : r.boot.loader,
     };
     if (r.kind === "kernel") return document("boot", { mode: "kernel" as const, ...common });
     return document("boot", {

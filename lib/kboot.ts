@@ -24,9 +24,11 @@ import {
     ram_size_problem,
     type Regs,
     type RunLimits,
+    type ScreenWatch,
     type StopReason,
 } from "../emulator/machine.ts";
 import { SparsePhysMem } from "../emulator/physmem.ts";
+import type { TextScreen } from "../emulator/screen.ts";
 import type { CpuState, PhysMem } from "../emulator/types.ts";
 import { assert, KernelPanic } from "../kernel/kern/debug.ts";
 import { kernel_create, type BootPoint, type Kernel } from "../kernel/kern/kernel.ts";
@@ -47,6 +49,7 @@ import { VM_PAGE_LAYOUTS } from "../kernel/vm/vm_page_ram.ts";
 import { UsageError } from "./errors.ts";
 import type { Stop } from "./stop.ts";
 import { parse_size } from "./units.ts";
+import { machine_ram_for } from "../boot/index.ts";
 
 export type Engine = "v86" | "none";
 
@@ -65,10 +68,14 @@ export interface KbootRequest {
     points?: Set<BootPoint>;
     /** Streams the console (stub + kernel printf) as it is produced. */
     sink?: (text: string) => void;
+    /** Streams the debug console (port 0xE9) as it is produced (v86 engine). */
+    debugconSink?: (text: string) => void;
     /** Run after a successful boot, on the booted kernel. */
     workload?: Workload;
     /** v86 engine: wall-clock and instruction limits (default: 2e9 instructions). */
     limits?: RunLimits;
+    /** v86 engine: report changes of the text screen during the run. */
+    screenWatch?: ScreenWatch;
 }
 
 export interface CheckResult {
@@ -93,6 +100,10 @@ export interface KbootResult {
     outcome: BootOutcome | null;
     boot: BootInfo;
     console: string;
+    /** The debug console, port 0xE9 ("" on the none engine). */
+    debugcon: string;
+    /** The VGA text screen at the stop (null on the none engine). */
+    screen: TextScreen | null;
     checks: CheckResult[];
     engine: Engine;
     /** The CPU when the run ended (null on the none engine: there is no CPU). */
@@ -204,7 +215,7 @@ export function pad_kernel_bss(bytes: Uint8Array, pad: number, path: string): Ui
 
 export function check_ram(engine: Engine, bytes: number): void {
     if (engine === "v86") {
-        const problem = ram_size_problem(bytes);
+        const problem = ram_size_problem(machine_ram_for(bytes));
         if (problem)
             throw new UsageError("--memory", `${problem} (use --engine none for larger RAM)`);
     } else if (bytes < 2 * 1024 * 1024 || bytes > MAX_RAM_NONE || bytes % 4096) {
@@ -370,8 +381,11 @@ function final_reason(stop: Stop, r: BootKernelResult | null): string {
 /** Boot on the v86 engine: the stub on the CPU, the kernel at HC_BOOT. */
 async function kboot_v86(req: KbootRequest, inspect: Inspect): Promise<KbootResult> {
     const m = await Machine.create({
-        memory: req.load.ramSize,
+        memory: machine_ram_for(req.load.ramSize),
         sink: req.sink ? (c) => req.sink!(new TextDecoder().decode(c)) : undefined,
+        debugconSink: req.debugconSink
+            ? (c) => req.debugconSink!(new TextDecoder().decode(c))
+            : undefined,
     });
     try {
         const boot = multiboot_load(m.mem, req.load);
@@ -460,6 +474,7 @@ async function kboot_v86(req: KbootRequest, inspect: Inspect): Promise<KbootResu
                 m.stop({ kind: "crash", reason: "host error" });
             }
         });
+        if (req.screenWatch) m.watchScreen(req.screenWatch);
         const run = await m.run({ maxInstructions: 2_000_000_000, ...req.limits });
         if (hostError) throw (hostError as { error: unknown }).error;
         const r = res as BootKernelResult | null;
@@ -472,6 +487,8 @@ async function kboot_v86(req: KbootRequest, inspect: Inspect): Promise<KbootResu
             outcome: r?.outcome ?? null,
             boot,
             console: m.console.text(),
+            debugcon: m.debugcon.text(),
+            screen: m.screen() ?? null,
             checks,
             cpu: run.cpu,
             instructions: run.instructions,
@@ -499,7 +516,15 @@ async function kboot_none(req: KbootRequest, inspect: Inspect): Promise<KbootRes
         console += s;
         req.sink?.(s);
     };
-    const none = { checks: [], engine: "none" as const, cpu: null, instructions: null, boot };
+    const none = {
+        checks: [],
+        engine: "none" as const,
+        cpu: null,
+        instructions: null,
+        boot,
+        debugcon: "",
+        screen: null,
+    };
     const mappedEnd = req.params.boot_ptps * PTP_SPAN;
     if (boot.kernelEnd > mappedEnd) {
         const regs = {

@@ -25,7 +25,9 @@ import {
 } from "./image.ts";
 import { check_ram, kboot, pad_kernel_bss, type Engine, type KbootResult } from "./kboot.ts";
 import { OutputDir } from "./output.ts";
-import { hex32, instruction_limit, parse_duration, parse_size } from "./units.ts";
+import type { ScreenWatch } from "../emulator/machine.ts";
+import { loader_of, memory_map_of, ram_of } from "./machine_input.ts";
+import { hex32, instruction_limit, parse_duration } from "./units.ts";
 import { workload_load } from "./workload_file.ts";
 
 export type { Engine };
@@ -40,8 +42,12 @@ export interface ImageOptions {
     set?: ParamSets;
     /** The whole parameter set, instead of preset + set (bisect uses it). */
     params?: LayoutParams;
-    /** Guest RAM: bytes, or a size such as "1856M" (default: the image's). */
+    /** Guest RAM: bytes, or a size as QEMU's `-m` reads it, "1856M" (default: the image's). */
     memory?: number | string;
+    /** The loader profile: "qemu", "grub" or "legacy" (default: the image's, else "qemu"). */
+    loader?: string;
+    /** An e820 map file for the grub loader. */
+    memoryMap?: string;
     /** "v86" (default: the stub runs on the CPU) or "none" (sparse RAM, no CPU, up to 4 GiB). */
     engine?: string;
     /** A workload run on the booted kernel: a file (workloads/*.json) or one already read. */
@@ -52,6 +58,10 @@ export interface ImageOptions {
     maxInstructions?: number;
     /** The console as it is produced (the stub's and the kernel's printf). */
     onConsole?: (chunk: Uint8Array) => void;
+    /** The debug console (port 0xE9) as it is produced (v86 engine). */
+    onDebugcon?: (chunk: Uint8Array) => void;
+    /** Report changes of the VGA text screen during the run (v86 engine). */
+    screenWatch?: ScreenWatch;
 }
 
 export interface ImageBootOptions extends ImageOptions {
@@ -140,9 +150,12 @@ export async function prepare_image(o: ImageOptions): Promise<PreparedImage> {
     const preset = o.params ? "" : (o.preset ?? img.preset);
     const sets = [...(img.swap ? [`swap_size=${img.swap}`] : []), ...set];
     const params = o.params ?? params_from(preset, sets);
-    const memory = o.memory ?? img.memory;
-    const ramSize = typeof memory === "number" ? memory : parse_size(memory, "--memory");
+    const loader = loader_of(o.loader ?? img.loader);
+    const memoryMap = memory_map_of(o.memoryMap, loader);
+    const { ramSize } = ram_of(o.memory, memoryMap, img.memory);
     check_ram(engine, ramSize);
+    if (engine === "none" && o.screenWatch)
+        throw new UsageError("--screen-watch", "applies to the v86 engine only (none has no VGA)");
     const kernel = {
         path: img.kernel_name,
         bytes: pad_kernel_bss(read_file(img.kernel), params.kernel_bss, img.kernel),
@@ -160,7 +173,7 @@ export async function prepare_image(o: ImageOptions): Promise<PreparedImage> {
         preset,
         set,
         params,
-        load: { kernel, modules, cmdline: img.cmdline, ramSize },
+        load: { kernel, modules, cmdline: img.cmdline, ramSize, loader, memoryMap },
         workload,
         limits: limits_of(o, engine),
     };
@@ -177,7 +190,10 @@ function check_reads(r: KbootResult): void {
 }
 
 /** What boot_prepared takes besides the prepared image. */
-export type BootHooks = Pick<ImageBootOptions, "points" | "inspect" | "onConsole">;
+export type BootHooks = Pick<
+    ImageBootOptions,
+    "points" | "inspect" | "onConsole" | "onDebugcon" | "screenWatch"
+>;
 
 /** Boot a prepared image; `out`, when given, receives the dump (and is committed or discarded). */
 export async function boot_prepared(
@@ -187,6 +203,7 @@ export async function boot_prepared(
 ): Promise<ImageBootResult> {
     const encoder = new TextEncoder();
     const sink = o.onConsole;
+    const dsink = o.onDebugcon;
     try {
         const r = await kboot(
             {
@@ -196,6 +213,8 @@ export async function boot_prepared(
                 steps: p.img.steps,
                 points: o.points ? new Set(o.points) : undefined,
                 sink: sink ? (t) => sink(encoder.encode(t)) : undefined,
+                debugconSink: dsink ? (t) => dsink(encoder.encode(t)) : undefined,
+                screenWatch: o.screenWatch,
                 workload: p.workload,
                 limits: p.limits,
             },

@@ -59,6 +59,7 @@ export function boot_args(c: CaseSpec, timeoutMs: number): string[] {
         for (const s of c.set) a.push("--set", s);
         if (c.engine !== undefined) a.push("--engine", c.engine);
     }
+    if (c.loader !== undefined) a.push("--loader", c.loader);
     if (own_timeout(c)) a.push("--timeout", `${timeoutMs}ms`);
     a.push("--json", "--quiet");
     return a;
@@ -145,8 +146,26 @@ function judge_stop(e: Expect, stop: Stop): string | undefined {
     return undefined;
 }
 
+/** What the guest showed besides its COM1 console. */
+export interface OtherOutputs {
+    debugcon: string;
+    /** The text screen at the stop, lines joined by "\n" ("" when there is none). */
+    screen: string;
+}
+
+function judge_outputs(e: Expect, o: OtherOutputs): string | undefined {
+    for (const r of e.debugcon) if (!r.test(o.debugcon)) return `debug console lacks /${r.source}/`;
+    for (const r of e.screen) if (!r.test(o.screen)) return `screen lacks /${r.source}/`;
+    return undefined;
+}
+
 /** Compare what happened with `expect`: undefined when it passes, else the reason. */
-export function judge(e: Expect, stop: Stop, console: string): string | undefined {
+export function judge(
+    e: Expect,
+    stop: Stop,
+    console: string,
+    other: OtherOutputs = { debugcon: "", screen: "" },
+): string | undefined {
     const why = judge_stop(e, stop);
     if (why) return why;
     if (e.markers) {
@@ -160,20 +179,32 @@ export function judge(e: Expect, stop: Stop, console: string): string | undefine
         const m = r.exec(console);
         if (m) return `console has /${r.source}/: ${firstLine(m[0]).slice(0, 120)}`;
     }
-    return undefined;
+    return judge_outputs(e, other);
 }
 
-/** The child's document, if it printed one: its stop and console. */
-function document_of(stdout: string): { stop: Stop; console: string } | null {
+/** The child's document, if it printed one: its stop and what the guest showed. */
+function document_of(stdout: string): ({ stop: Stop; console: string } & OtherOutputs) | null {
     let d: unknown;
     try {
         d = JSON.parse(stdout);
     } catch {
         return null; // killed or crashed: no document
     }
-    const doc = d as { command?: unknown; stop?: { kind?: unknown }; console?: unknown } | null;
+    const doc = d as {
+        command?: unknown;
+        stop?: { kind?: unknown };
+        console?: unknown;
+        debugcon?: unknown;
+        screen?: unknown;
+    } | null;
     if (doc?.command !== "boot" || typeof doc.stop?.kind !== "string") return null;
-    return { stop: doc.stop as Stop, console: typeof doc.console === "string" ? doc.console : "" };
+    const text = (v: unknown) => (typeof v === "string" ? v : "");
+    return {
+        stop: doc.stop as Stop,
+        console: text(doc.console),
+        debugcon: text(doc.debugcon),
+        screen: Array.isArray(doc.screen) ? doc.screen.join("\n") : "",
+    };
 }
 
 export async function run_case(
@@ -230,7 +261,7 @@ export async function run_case(
             reason: `timed out after ${doc.stop.limit}`,
             tail,
         };
-    const why = judge(c.expect, doc.stop, doc.console);
+    const why = judge(c.expect, doc.stop, doc.console, doc);
     return why === undefined
         ? { ...base, stop: doc.stop, verdict: "pass", reason: "", tail: [] }
         : { ...base, stop: doc.stop, verdict: "fail", reason: why, tail };

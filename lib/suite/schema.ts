@@ -7,7 +7,7 @@
  * exit 2). The format is documented in README.md ("mach86 test") and
  * images/suites/README.md.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { UsageError } from "../errors.ts";
 import { check_input } from "../schema.ts";
@@ -23,6 +23,10 @@ export interface Expect {
     reason?: RegExp;
     console: RegExp[];
     not_console: RegExp[];
+    /** Must match the debug console (port 0xE9). */
+    debugcon: RegExp[];
+    /** Must match the text screen at the stop (its lines joined by "\n"). */
+    screen: RegExp[];
     markers: boolean;
 }
 
@@ -37,6 +41,7 @@ export interface CaseSpec {
     preset?: string;
     set: string[];
     engine?: string;
+    loader?: string;
     /** Milliseconds; undefined = the run's default (--timeout, else 30 s). */
     timeoutMs?: number;
     skip?: string;
@@ -60,6 +65,7 @@ interface CaseFile {
     preset?: string;
     set?: string[];
     engine?: string;
+    loader?: string;
     timeout?: string;
     skip?: boolean | string;
     expect?: {
@@ -68,6 +74,8 @@ interface CaseFile {
         reason?: string;
         console?: string[];
         not_console?: string[];
+        debugcon?: string[];
+        screen?: string[];
         markers?: boolean;
     };
     matrix?: { memory?: string[]; preset?: string[]; engine?: string[] };
@@ -104,16 +112,47 @@ function parse_expect(e: CaseFile["expect"], file: string, where: string): Expec
         not_console: (x.not_console ?? []).map((s, i) =>
             regex(s, file, `${where}/not_console/${i}`),
         ),
+        debugcon: (x.debugcon ?? []).map((s, i) => regex(s, file, `${where}/debugcon/${i}`)),
+        screen: (x.screen ?? []).map((s, i) => regex(s, file, `${where}/screen/${i}`)),
         markers: x.markers ?? false,
     };
 }
 
-/** "PATH ARGS…" with PATH made absolute against the suite's folder. */
-function resolve_module(line: string, base: string): string {
-    const t = line.trim();
-    const sp = t.search(/\s/);
-    const path = sp < 0 ? t : t.slice(0, sp);
-    return sp < 0 ? resolve(base, path) : `${resolve(base, path)} ${t.slice(sp + 1).trim()}`;
+/**
+ * Paths may name environment variables, `${MACH86_GNUMACH_DIR}/gnumach`:
+ * material that lives outside the repository. Such a path is optional: when
+ * the variable is unset or the file is absent, the case is skipped with that
+ * reason (`missing`), never failed and never passed.
+ */
+class PathResolver {
+    missing: string | undefined;
+    readonly base: string;
+    constructor(base: string) {
+        this.base = base;
+    }
+
+    path(p: string): string {
+        let unset: string | undefined;
+        const expanded = p.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
+            const v = process.env[name];
+            if (v === undefined || v === "") unset ??= name;
+            return v ?? "";
+        });
+        const abs = resolve(this.base, expanded);
+        if (expanded !== p && !this.missing) {
+            if (unset) this.missing = `${unset} is not set (${p})`;
+            else if (!existsSync(abs)) this.missing = `${abs} is missing (${p})`;
+        }
+        return abs;
+    }
+
+    /** "PATH ARGS…" with PATH resolved. */
+    module(line: string): string {
+        const t = line.trim();
+        const sp = t.search(/\s/);
+        const path = this.path(sp < 0 ? t : t.slice(0, sp));
+        return sp < 0 ? path : `${path} ${t.slice(sp + 1).trim()}`;
+    }
 }
 
 function parse_case(
@@ -130,21 +169,24 @@ function parse_case(
             file,
             `${where}: give exactly one of 'kernel' (multiboot kernel) or 'image' (image directory)`,
         );
+    const paths = new PathResolver(base);
     const spec: CaseSpec = {
         name: raw.name,
-        kernel: c.kernel === undefined ? undefined : resolve(base, c.kernel),
-        image: c.image === undefined ? undefined : resolve(base, c.image),
-        modules: (c.modules ?? []).map((m) => resolve_module(m, base)),
+        kernel: c.kernel === undefined ? undefined : paths.path(c.kernel),
+        image: c.image === undefined ? undefined : paths.path(c.image),
+        modules: (c.modules ?? []).map((m) => paths.module(m)),
         cmdline: c.cmdline,
         memory: c.memory,
         preset: c.preset,
         set: c.set ?? [],
         engine: c.engine,
+        loader: c.loader,
         timeoutMs:
             c.timeout === undefined
                 ? undefined
                 : parse_duration(c.timeout, `${file}: ${where}/timeout`),
-        skip: raw.skip === true ? "skipped" : typeof raw.skip === "string" ? raw.skip : undefined,
+        skip:
+            raw.skip === true ? "skipped" : typeof raw.skip === "string" ? raw.skip : paths.missing,
         expect: parse_expect(raw.expect, file, `${where}/expect`),
     };
     if (spec.kernel !== undefined) {

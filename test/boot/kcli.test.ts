@@ -83,7 +83,7 @@ describe("cli: image commands", () => {
         const m = JSON.parse(readFileSync(join(dir, "machine.json"), "utf8"));
         expect(m.cpu.cr3).toBe(m.kernel_cr3);
         const phys = readFileSync(join(dir, "phys.bin"));
-        expect(phys.readUInt32LE(0x9500)).toBe(0x24d); // MBI flags where the loader put them
+        expect(phys.readUInt32LE(0x9500)).toBe(0x24f); // QEMU's MBI flags, where its loader puts them
     });
 
     it("zalloc-2011 and head presets boot the image", () => {

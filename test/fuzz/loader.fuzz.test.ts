@@ -348,6 +348,8 @@ describe("[fuzz/boot/loader]: multiboot_load on damaged inputs", () => {
                 modules: c.modules,
                 cmdline: c.cmdline,
                 ramSize: c.ramSize,
+                // The map property below is the legacy profile's (RAM to ramSize).
+                loader: "legacy",
             };
             const pre = run++ % 25 === 0 ? checksum(mem.inner.bytes) : undefined;
             mem.writes = [];

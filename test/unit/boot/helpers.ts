@@ -41,6 +41,9 @@ export function request(kernel: Uint8Array, extra: Partial<LoadRequest> = {}): L
         modules: [],
         cmdline: "",
         ramSize: 16 * MiB,
+        // These tests pin the legacy profile's placement and map; the qemu and
+        // grub profiles are checked against recordings (test/emu/loader_profiles).
+        loader: "legacy",
         ...extra,
     };
 }
