@@ -20,6 +20,14 @@ import {
 import { ordered_modules } from "./argv.ts";
 import { exitWhenFlushed, exitWithError } from "./finish.ts";
 import {
+    cmd_boot_real,
+    cmd_diff,
+    cmd_layout_real,
+    cmd_pt_real,
+    cmd_slabinfo_real,
+    cmd_whatis_real,
+} from "./real_commands.ts";
+import {
     cmd_allocinfo,
     cmd_bisect,
     cmd_boot_image,
@@ -106,6 +114,69 @@ function image_args(a: {
     };
 }
 
+/** Options of the commands that can read a real kernel instead of the model (--kernel K). */
+function realOptions<T>(y: Argv<T>) {
+    return y
+        .option("kernel", {
+            type: "string",
+            describe:
+                "read this real kernel (ELF with DWARF) booted with the image's modules, instead of the model",
+        })
+        .option("stop-at", {
+            type: "string",
+            describe: "with --kernel: modules (default), console:REGEX, or a kernel symbol",
+        })
+        .option("timeout", { type: "string", describe: "with --kernel: wall-clock limit" })
+        .option("max-instructions", {
+            type: "number",
+            describe: "with --kernel: stop after N guest instructions",
+        });
+}
+
+type RealCliArgs = {
+    image?: string;
+    kernel?: string;
+    "stop-at"?: string;
+    loader?: string;
+    memory?: string;
+    timeout?: string;
+    "max-instructions"?: number;
+    preset?: string;
+    set?: string[];
+    engine?: string;
+    json: boolean;
+};
+
+/** The real-kernel arguments of an image command given --kernel (model-only options refused). */
+function real_args(a: RealCliArgs, modelOnly: Record<string, unknown> = {}) {
+    refuse(
+        { preset: a.preset, set: a.set, engine: a.engine, ...modelOnly },
+        "applies to the model only, not to a real kernel (--kernel)",
+    );
+    return {
+        image: a.image!,
+        kernel: a.kernel!,
+        stopAt: a["stop-at"],
+        loader: a.loader,
+        memory: a.memory,
+        timeout: a.timeout,
+        maxInstructions: a["max-instructions"],
+        json: a.json,
+    };
+}
+
+/** An image command without --kernel: the real-kernel options do not apply. */
+function model_only(a: RealCliArgs): void {
+    refuse(
+        {
+            "stop-at": a["stop-at"],
+            timeout: a.timeout,
+            "max-instructions": a["max-instructions"],
+        },
+        "applies to a real kernel only (--kernel K)",
+    );
+}
+
 /** `--serial`, `--debugcon`, `--screen`, `--screen-watch`, `--quiet` of boot. */
 function console_args(a: {
     quiet: boolean;
@@ -160,6 +231,7 @@ const SINGLE = [
     "engine",
     "dump",
     "exit-code",
+    "stop-at",
     "loader",
     "memory-map",
     "serial",
@@ -230,7 +302,13 @@ async function main(argv: string[]): Promise<number> {
                     })
                     .option("cmdline", {
                         type: "string",
-                        describe: "kernel command line (--kernel)",
+                        describe:
+                            "kernel command line (--kernel; with an image: replaces console=com0 + the image's)",
+                    })
+                    .option("stop-at", {
+                        type: "string",
+                        describe:
+                            "IMAGE --kernel K: stop at modules, console:REGEX or a kernel symbol (exit 0 there)",
                     })
                     .option("memory", {
                         type: "string",
@@ -303,12 +381,45 @@ async function main(argv: string[]): Promise<number> {
                     .example("$0 boot images/debian-installer --memory 1856M", "boot an image"),
             async (a) => {
                 const exitCode = exit_code_mode(a["exit-code"]);
+                if (a.image !== undefined && a.kernel !== undefined) {
+                    refuse(
+                        {
+                            module: a.module,
+                            "module-nounzip": a["module-nounzip"],
+                            preset: a.preset,
+                            set: a.set,
+                            engine: a.engine,
+                            dump: a.dump,
+                            samples: a.samples,
+                            deterministic: a.deterministic === undefined ? undefined : true,
+                        },
+                        "does not apply to a real kernel booted with an image (IMAGE --kernel K)",
+                    );
+                    code = await cmd_boot_real(
+                        {
+                            image: a.image,
+                            kernel: a.kernel,
+                            cmdline: a.cmdline,
+                            memory: a.memory,
+                            loader: a.loader,
+                            stopAt: a["stop-at"] ?? "none",
+                            timeout: a.timeout,
+                            maxInstructions: a["max-instructions"],
+                            quiet: a.quiet,
+                            verbose: a.verbose,
+                            json: a.json,
+                            exitCode,
+                        },
+                        processIo,
+                    );
+                    return;
+                }
+                if (a["stop-at"] !== undefined)
+                    throw new UsageError(
+                        "--stop-at",
+                        "applies to a real kernel booted with an image (IMAGE --kernel K)",
+                    );
                 if (a.image !== undefined) {
-                    if (a.kernel !== undefined)
-                        throw new UsageError(
-                            "--kernel",
-                            `give either an image or --kernel, not both (image: ${a.image})`,
-                        );
                     refuse(
                         {
                             module: a.module,
@@ -371,11 +482,10 @@ async function main(argv: string[]): Promise<number> {
             "layout <image>",
             "kernel virtual space after boot as a tree: kernel_map entries, submaps, holes, map->size terms, physical map",
             (y) =>
-                imageOptions(y)
+                realOptions(imageOptions(y))
                     .positional("image", { type: "string", demandOption: true })
                     .option("at", {
                         type: "string",
-                        default: "end",
                         describe:
                             'boot point: vm (after vm_mem_bootstrap), submaps (after device init), modules (the "multiboot modules" line), end',
                     })
@@ -385,14 +495,19 @@ async function main(argv: string[]): Promise<number> {
                         "the d-i layout when the boot script has been parsed",
                     ),
             async (a) => {
-                code = await cmd_layout({ ...image_args(a), at: a.at }, processIo);
+                if (a.kernel !== undefined) {
+                    code = await cmd_layout_real(real_args(a, { at: a.at }), processIo);
+                    return;
+                }
+                model_only(a);
+                code = await cmd_layout({ ...image_args(a), at: a.at ?? "end" }, processIo);
             },
         )
         .command(
             "pt <image>",
             "the kernel page tables after boot (Bochs info tab style), or one VA translated step by step",
             (y) =>
-                imageOptions(y)
+                realOptions(imageOptions(y))
                     .positional("image", { type: "string", demandOption: true })
                     .option("va", {
                         type: "string",
@@ -401,6 +516,11 @@ async function main(argv: string[]): Promise<number> {
                     .epilog(boot_epilog(false))
                     .example("$0 pt images/debian-installer --va 0xf4000000", "walk one address"),
             async (a) => {
+                if (a.kernel !== undefined) {
+                    code = await cmd_pt_real({ ...real_args(a), va: a.va }, processIo);
+                    return;
+                }
+                model_only(a);
                 code = await cmd_pt({ ...image_args(a), va: a.va }, processIo);
             },
         )
@@ -451,13 +571,21 @@ async function main(argv: string[]): Promise<number> {
         )
         .command(
             "slabinfo <image>",
-            "GNU Mach's slab_info() after boot (and --workload)",
+            "GNU Mach's slab_info() after boot (and --workload), or of a real kernel (--kernel)",
             (y) =>
-                imageOptions(y)
+                realOptions(imageOptions(y))
                     .positional("image", { type: "string", demandOption: true })
                     .option("workload", { type: "string", describe: "run this workload first" })
                     .epilog(boot_epilog(false)),
             async (a) => {
+                if (a.kernel !== undefined) {
+                    code = await cmd_slabinfo_real(
+                        real_args(a, { workload: a.workload }),
+                        processIo,
+                    );
+                    return;
+                }
+                model_only(a);
                 code = await cmd_allocinfo(
                     { ...image_args(a), workload: a.workload },
                     "slab",
@@ -485,14 +613,73 @@ async function main(argv: string[]): Promise<number> {
             "whatis <image> <addr>",
             "which cache, zone or map a kernel address belongs to, and whether it is allocated",
             (y) =>
-                imageOptions(y)
+                realOptions(imageOptions(y))
                     .positional("image", { type: "string", demandOption: true })
                     .positional("addr", { type: "string", demandOption: true })
                     .option("workload", { type: "string", describe: "run this workload first" })
                     .epilog(boot_epilog(false)),
             async (a) => {
+                if (a.kernel !== undefined) {
+                    code = await cmd_whatis_real(
+                        { ...real_args(a, { workload: a.workload }), addr: a.addr },
+                        processIo,
+                    );
+                    return;
+                }
+                model_only(a);
                 code = await cmd_whatis(
                     { ...image_args(a), workload: a.workload, addr: a.addr },
+                    processIo,
+                );
+            },
+        )
+        .command(
+            "diff <image>",
+            'boot a real kernel (--kernel) and the model on the image\'s modules, same RAM and loader; compare kernel_map at "multiboot modules"',
+            (y) =>
+                imageOptions(y)
+                    .positional("image", { type: "string", demandOption: true })
+                    .option("kernel", {
+                        type: "string",
+                        demandOption: true,
+                        describe: "the real kernel (ELF with DWARF)",
+                    })
+                    .option("sweep", {
+                        type: "string",
+                        describe: "compare at each RAM size LOW..HIGH:STEP (QEMU -m sizes)",
+                    })
+                    .option("timeout", {
+                        type: "string",
+                        describe: "wall-clock limit of each real boot",
+                    })
+                    .option("max-instructions", {
+                        type: "number",
+                        describe: "instruction limit of each real boot",
+                    })
+                    .epilog(
+                        "Exit codes: 0 identical, 1 not identical (or a side stopped before the line), 2 bad input.",
+                    )
+                    .example(
+                        "$0 diff images/debian-installer --kernel gnumach-debian-1.4-4 --preset debian-2014 --memory 1856M",
+                        "the 2014 kernel against its preset",
+                    ),
+            async (a) => {
+                if (a.sweep !== undefined && a.memory !== undefined)
+                    throw new UsageError("--sweep", "give --memory or --sweep, not both");
+                code = await cmd_diff(
+                    {
+                        image: a.image,
+                        kernel: a.kernel,
+                        preset: a.preset,
+                        set: a.set,
+                        memory: a.memory,
+                        loader: a.loader,
+                        engine: a.engine,
+                        sweep: a.sweep,
+                        timeout: a.timeout,
+                        maxInstructions: a["max-instructions"],
+                        json: a.json,
+                    },
                     processIo,
                 );
             },

@@ -184,6 +184,7 @@ export function layout_snapshot(k: Kernel, at: BootPoint): Layout {
     };
 }
 
+const BOOT_POINT_NAMES: readonly string[] = ["vm", "submaps", "modules", "end"];
 const mib = (n: number) => `${(n / 1048576).toFixed(2).padStart(8)} MiB`;
 
 function map_lines(m: LayoutMap, depth: number, out: string[]): void {
@@ -204,10 +205,14 @@ function map_lines(m: LayoutMap, depth: number, out: string[]): void {
     );
 }
 
-/** NetBSD pmap(1)-style tree, then the terms of kernel_map->size and the physical map. */
-export function layout_format(l: Layout): string[] {
+/**
+ * NetBSD pmap(1)-style tree, then the terms of kernel_map->size and the
+ * physical map. `at` is a boot point of the model or a stop point of a real
+ * kernel (lib/real_inspect.ts prints a real kernel's layout with it).
+ */
+export function layout_format(l: Omit<Layout, "at"> & { at: string }): string[] {
     const out = [
-        `kernel virtual space at boot point '${l.at}' (kernel_map ${hex32(l.kernel_map.min)}-${hex32(l.kernel_map.max)}):`,
+        `kernel virtual space at ${BOOT_POINT_NAMES.includes(l.at) ? "boot" : "stop"} point '${l.at}' (kernel_map ${hex32(l.kernel_map.min)}-${hex32(l.kernel_map.max)}):`,
     ];
     map_lines(l.kernel_map, 1, out);
     out.push("", "kernel_map->size, term by term:");

@@ -40,6 +40,8 @@ export interface LayoutParams {
     vm_page_size: number;
     /** sizeof(struct pv_entry). */
     pv_entry_size: number;
+    /** sizeof(struct task), the "task" slab cache's object size: 168 in v1.4 (Debian's 2014 packages), 192 at 8d03c760. */
+    task_size: number;
     /** sizeof(vm_page_bucket_t). */
     vm_page_bucket_size: number;
     /** PAE page tables (configure --enable-pae). */
@@ -107,6 +109,7 @@ const DEBIAN_1_4_4: LayoutParams = {
     vm_map_entry_size: 60,
     vm_page_size: 48,
     pv_entry_size: 12,
+    task_size: 168,
     vm_page_bucket_size: 4,
     pae: 0,
     boot_ptps: 1,
@@ -153,7 +156,7 @@ export const PRESETS: readonly Preset[] = [
             "v1.4 + Debian 2:1.4-4 (60_bigmem.patch: VM_MIN_KERNEL_ADDRESS 0x80000000; dd0989ad via git-kentry_data_size.patch: 256 kentry pages); " +
             checked(
                 "gnumach-debian-1.4-4",
-                "sizeof(struct vm_page) 48, KMEM_MAP_SIZE 128 MiB (slab_init: kmem_submap 0x8000000)",
+                "sizeof(struct vm_page) 48, sizeof(struct task) 168 (the task cache's obj_size read by mach86 diff), KMEM_MAP_SIZE 128 MiB (slab_init: kmem_submap 0x8000000)",
             ),
         params: DEBIAN_1_4_4,
     },
@@ -166,7 +169,7 @@ export const PRESETS: readonly Preset[] = [
             "v1.4 + Debian 2:1.4-6 (1.4-4's series plus the kmem_map reduction that became upstream 8d03c760); " +
             checked(
                 "gnumach-debian-1.4-6",
-                "sizeof(struct vm_page) 48, KMEM_MAP_SIZE 96 MiB (slab_init: kmem_submap 0x6000000)",
+                "sizeof(struct vm_page) 48, sizeof(struct task) 168 (the task cache's obj_size read by mach86 diff), KMEM_MAP_SIZE 96 MiB (slab_init: kmem_submap 0x6000000)",
             ),
         params: { ...DEBIAN_1_4_4, kmem_map_size: 96 * MiB },
     },
@@ -179,9 +182,9 @@ export const PRESETS: readonly Preset[] = [
             "8d03c760 + Debian 50_initrd.patch and 60_bigmem.patch; " +
             checked(
                 "gnumach-8d03c760-debian",
-                "sizeof(struct vm_page) 44, KMEM_MAP_SIZE 96 MiB (slab_init: kmem_submap 0x6000000)",
+                "sizeof(struct vm_page) 44, sizeof(struct task) 192, KMEM_MAP_SIZE 96 MiB (slab_init: kmem_submap 0x6000000)",
             ),
-        params: { ...DEBIAN_1_4_4, kmem_map_size: 96 * MiB, vm_page_size: 44 },
+        params: { ...DEBIAN_1_4_4, kmem_map_size: 96 * MiB, vm_page_size: 44, task_size: 192 },
     },
     {
         name: "gnumach-8d03c760-debian-kmem128",
@@ -192,9 +195,9 @@ export const PRESETS: readonly Preset[] = [
             "8d03c760 with its KMEM_MAP_SIZE change reverted + Debian 50_initrd.patch and 60_bigmem.patch; " +
             checked(
                 "gnumach-8d03c760-debian-kmem128",
-                "sizeof(struct vm_page) 44, KMEM_MAP_SIZE 128 MiB (slab_init: kmem_submap 0x8000000)",
+                "sizeof(struct vm_page) 44, sizeof(struct task) 192, KMEM_MAP_SIZE 128 MiB (slab_init: kmem_submap 0x8000000)",
             ),
-        params: { ...DEBIAN_1_4_4, vm_page_size: 44 },
+        params: { ...DEBIAN_1_4_4, vm_page_size: 44, task_size: 192 },
     },
     {
         name: "x15-kentry",
@@ -218,6 +221,7 @@ export const PRESETS: readonly Preset[] = [
             vm_min_kernel_address: 0xc0000000,
             kmem_map_size: 96 * MiB,
             vm_page_size: 44,
+            task_size: 192,
         },
     },
     {
@@ -234,6 +238,7 @@ export const PRESETS: readonly Preset[] = [
             kentry_pages: 3,
             vm_map_entry_size: 48,
             zalloc: 1,
+            task_size: 192,
         },
     },
     {
@@ -250,6 +255,7 @@ export const PRESETS: readonly Preset[] = [
             vm_page_size: 52,
             vm_page_free_reserved: 500,
             pageout_2014_08: 1,
+            task_size: 192,
         },
     },
 ];

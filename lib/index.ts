@@ -26,9 +26,11 @@
  *   described by `SCHEMAS` (schemas/*.schema.json); `check_document`
  *   validates one.
  *
- * Not here yet (their place in this layer is kept for them): `diff` (the
- * real kernel against the model) and stop points (`--stop-at`); their
- * Stop kind, "stop_point", is already mapped to text, JSON and exit code.
+ * Real kernels: `realBoot` boots a real multiboot kernel (a GNU Mach with
+ * DWARF) with an image's modules and stops it at a stop point ("modules",
+ * "console:REGEX" or a symbol; Stop kind "stop_point"); `realLayout`,
+ * `realSlabinfo`, `realPt`, `realWhatis` read it there, and `diff` compares
+ * it with the model at the "multiboot modules" line.
  */
 
 // Booting: a real multiboot kernel, or an image into the modelled kernel.
@@ -84,6 +86,39 @@ export {
 } from "./alloc.ts";
 export { presets, type Preset, type LayoutParams } from "./presets.ts";
 export { report, type ReportOptions, type ReportResult, type SweepPoint } from "./report/report.ts";
+
+// A real kernel: stop points, reads from the host, the comparison with the model.
+export {
+    realBoot,
+    type RealBootOptions,
+    type RealBootResult,
+    type RealStopped,
+    type StopPoint,
+} from "./real.ts";
+export {
+    realLayout,
+    realPt,
+    realSlabinfo,
+    realWhatis,
+    real_layout_lines,
+    slab_info_lines,
+    type RealLayout,
+    type RealLayoutResult,
+    type RealPtResult,
+    type RealSlabinfoResult,
+    type RealWhatisResult,
+} from "./real_inspect.ts";
+export { diff, diff_lines, sweep_sizes, type DiffOptions, type DiffResult } from "./diff.ts";
+export {
+    diff_document,
+    real_boot_document,
+    real_layout_document,
+    real_pt_document,
+    real_slabinfo_document,
+    real_whatis_document,
+} from "./real_json.ts";
+export { DebugInfo } from "./debuginfo/index.ts";
+export { GnuMach } from "./gnumach/index.ts";
 
 // Boot-test suites.
 export { runSuite, type SuiteOptions, type SuiteResult } from "./suite/suite.ts";

@@ -78,7 +78,7 @@ export function parse_va(v: number | string, input: string): number {
     return n;
 }
 
-function walk_json(w: Walk): PtWalk {
+export function walk_json(w: Walk): PtWalk {
     return {
         va: w.va,
         pa: w.pa,
@@ -99,7 +99,7 @@ function walk_json(w: Walk): PtWalk {
 }
 
 /** Every present 4 KiB (or large) mapping under CR3/CR4, merged into runs. */
-function page_runs(mem: PhysMem, cr3: number, cr4: number): PtRun[] {
+export function page_runs(mem: PhysMem, cr3: number, cr4: number): PtRun[] {
     const pae = (cr4 & CR4_PAE) !== 0;
     const pse = (cr4 & CR4_PSE) !== 0;
     const size = pae ? 8 : 4;

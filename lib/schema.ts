@@ -16,10 +16,12 @@ import { UsageError } from "./errors.ts";
 import bisect from "../schemas/bisect.schema.json" with { type: "json" };
 import boot from "../schemas/boot.schema.json" with { type: "json" };
 import common from "../schemas/common.schema.json" with { type: "json" };
+import diff from "../schemas/diff.schema.json" with { type: "json" };
 import imageFile from "../schemas/image-file.schema.json" with { type: "json" };
 import layout from "../schemas/layout.schema.json" with { type: "json" };
 import presets from "../schemas/presets.schema.json" with { type: "json" };
 import pt from "../schemas/pt.schema.json" with { type: "json" };
+import real from "../schemas/real.schema.json" with { type: "json" };
 import report from "../schemas/report.schema.json" with { type: "json" };
 import slabinfo from "../schemas/slabinfo.schema.json" with { type: "json" };
 import suiteFile from "../schemas/suite-file.schema.json" with { type: "json" };
@@ -31,6 +33,7 @@ import zoneinfo from "../schemas/zoneinfo.schema.json" with { type: "json" };
 
 const FILES = {
     common,
+    real,
     boot,
     layout,
     pt,
@@ -41,6 +44,7 @@ const FILES = {
     whatis,
     presets,
     report,
+    diff,
     test,
     "suite-file": suiteFile,
     "image-file": imageFile,
@@ -58,7 +62,7 @@ export interface JsonSchema {
 /** Every schema by its name: `schemas/<name>.schema.json`. */
 export const SCHEMAS: Readonly<Record<SchemaName, JsonSchema>> = FILES;
 /** The documents `--json` prints, one per command. */
-export type DocumentSchema = Exclude<SchemaName, "common" | `${string}-file`>;
+export type DocumentSchema = Exclude<SchemaName, "common" | "real" | `${string}-file`>;
 
 let instance: Promise<Ajv2020> | null = null;
 

@@ -8,9 +8,12 @@
  * "ipc ports", "pmap" in Mach 3 / GNU Mach before 2011-12).
  *
  * The object sizes are the i386 sizeof of each struct at 8d03c760, from
- * kmem_caches.ts (derived from the GNU Mach tree, see that file). The zone
- * era uses the same sizes: the structs changed little between 2011 and
- * 2014, and the model does not claim otherwise (departure).
+ * mach_structs.ts (derived from the GNU Mach tree, see that file), except
+ * struct task, whose size is the preset's task_size (168 in v1.4, 192 at
+ * 8d03c760: the one cache whose geometry differs between the real kernels,
+ * as mach86 diff reads them). The zone era uses the same sizes: the
+ * structs changed little between 2011 and 2014, and the model does not
+ * claim otherwise (departure).
  */
 import {
     KMEM_CACHE_NOCPUPOOL,
@@ -37,10 +40,10 @@ const ZONE_NAMES: Readonly<Record<string, string>> = {
     pv_entry: "pv_list",
 };
 
-function mach_cache(name: string): (typeof MACH_CACHES_2014)[number] {
+function mach_cache(k: Kernel, name: string): (typeof MACH_CACHES_2014)[number] {
     const c = MACH_CACHES_2014.find((x) => x.name === name);
     if (!c) panic(`kobj: no struct size for cache ${name}`);
-    return c;
+    return name === "task" ? { ...c, size: k.params.task_size } : c;
 }
 
 /** The cache (slab era: created at boot by kobj_caches_init, or now) or zone (made on first use). */
@@ -51,7 +54,7 @@ function cache(k: Kernel, name: string): KmemCache | Zone {
     }
     const zname = ZONE_NAMES[name] ?? name;
     const z = k.zone!;
-    const { size } = mach_cache(name);
+    const { size } = mach_cache(k, name);
     return zone_named(z, zname) ?? zinit(z, size, 1024 * Math.max(size, 4096), 4096, 0, zname);
 }
 
@@ -71,7 +74,7 @@ export function kobj_caches_init(k: Kernel, names: readonly string[]): void {
     if (!k.kmem) return;
     for (const name of names) {
         if (k.kmem.caches.some((c) => c.name === name)) continue;
-        const c = mach_cache(name);
+        const c = mach_cache(k, name);
         const flags = c.flags.reduce((f, x) => f | (FLAG_BITS[x] ?? 0), 0);
         kmem_cache_init(k.kmem, name, c.size, c.alignArg, null, null, null, flags);
     }
