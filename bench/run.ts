@@ -19,7 +19,10 @@
  *     64M..2047M; report --sweep 1024M..2047M:64M; --dump at 1856M;
  *  4. `mach86 test` of the --kernel cases of images/suites/full.json vs
  *     the same kernels booted one after the other under QEMU;
- *  5. guest speed (MIPS of the spin kernel) vs bare v86 with the same V8
+ *  5. `mach86 diff` of the real Debian 1.4-4 and its preset at 1856M (the
+ *     real boot, the model's, the comparison) vs the same kernel under QEMU
+ *     to its kernel_map->size line;
+ *  6. guest speed (MIPS of the spin kernel) vs bare v86 with the same V8
  *     flags, and bare v86 with V8's defaults.
  */
 import { spawnSync } from "node:child_process";
@@ -182,7 +185,12 @@ async function realGnuMach(qemu: boolean): Promise<void> {
         ),
         until,
     };
-    const b: Cmd = {
+    await row(name, a, qemu ? qemuGnuMach(kernel, mods, cmdline) : undefined, { ratio: 0.5 });
+}
+
+/** The yardstick of the real-kernel rows: the same boot under QEMU, to its kernel_map line. */
+function qemuGnuMach(kernel: string, mods: string[], cmdline: string): Cmd {
+    return {
         label: "qemu-system-i386 -kernel -initrd",
         argv: [
             "qemu-system-i386",
@@ -197,9 +205,38 @@ async function realGnuMach(qemu: boolean): Promise<void> {
             ...QEMU_BASE,
             "1856",
         ],
-        until,
+        until: /kernel_map->size = \d+/,
     };
-    await row(name, a, qemu ? b : undefined, { ratio: 0.5 });
+}
+
+/** mach86 diff at 1856M: the real Debian 1.4-4 and its preset, both stopped at the modules line. */
+async function diffRow(qemu: boolean): Promise<void> {
+    const name = "mach86 diff, real Debian 1.4-4 vs preset debian-2014 at 1856M";
+    if (!GNUMACH) return skip(name, "MACH86_GNUMACH_DIR is not set");
+    const kernel = join(GNUMACH, "gnumach-debian-1.4-4");
+    const f = join(IMG, "debian-installer");
+    const mods = [
+        `${join(f, "initrd.gz")} initrd $(ramdisk-create)`,
+        `${join(f, "ext2fs.static")} ext2fs --multiboot-command-line=\${kernel-command-line} ` +
+            "--host-priv-port=${host-port} --device-master-port=${device-port} " +
+            "--exec-server-task=${exec-task} -T typed gunzip:device:rd0 $(task-create) $(task-resume)",
+        `${join(f, "ld.so.1")} exec /hurd/exec $(exec-task=task-create)`,
+    ];
+    const a: Cmd = {
+        label: "mach86 diff",
+        argv: mach86(
+            "diff",
+            DI,
+            "--kernel",
+            kernel,
+            "--preset",
+            "debian-2014",
+            "--memory",
+            "1856M",
+        ),
+    };
+    const b = qemuGnuMach(kernel, mods, "console=com0 root=gunzip:device:rd0");
+    await row(name, a, qemu ? b : undefined);
 }
 
 async function modelled(): Promise<void> {
@@ -282,8 +319,6 @@ async function suite(qemu: boolean): Promise<void> {
             : undefined,
         { ratio: 0.5 },
     );
-    // HOOK(diff): when `mach86 diff` lands, add its row here (a real-kernel
-    // boot compared with the model, against the same boot under QEMU alone).
 }
 
 /** MIPS of the spin kernel in a fresh process (bench/mips_child.ts). */
@@ -365,12 +400,13 @@ async function main(): Promise<void> {
     mkdirSync(OUT, { recursive: true });
     const qemu = installed("qemu-system-i386");
     if (!qemu) say("qemu-system-i386 not installed: rows without their QEMU yardstick");
-    total.rows = 10;
+    total.rows = 11;
     say(`make bench: ${total.rows} rows, ${RUNS} runs each (BENCH_RUNS), results in ${OUT}`);
     await coldBoot(qemu);
     await realGnuMach(qemu);
     await modelled();
     await suite(qemu);
+    await diffRow(qemu);
     guestSpeed();
     const md = table();
     console.log(md);

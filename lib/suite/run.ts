@@ -17,6 +17,7 @@ import type { Stop } from "../stop.ts";
 import { stop_detail, stop_ok, stop_text } from "../stop.ts";
 import type { WorkerPool } from "./pool.ts";
 import type { CaseSpec, Expect } from "./schema.ts";
+import type { ChildRun } from "./pool.ts";
 
 export type Verdict = "pass" | "fail" | "timeout" | "error" | "skip";
 
@@ -69,14 +70,8 @@ export function boot_args(c: CaseSpec, timeoutMs: number): string[] {
     return a;
 }
 
-interface Child {
-    code: number | null;
-    signal: string | null;
-    killed: boolean;
-    stdout: string;
-    stderr: string;
-    ms: number;
-}
+/** What a case's child printed and how it ended (the same shape as a warm worker's run). */
+type Child = ChildRun;
 
 function runChild(
     cli: string,

@@ -27,7 +27,7 @@ const CASES = [
         kernel: join(IMG, "noidt.elf"),
         expect: { stop: "reset", reason: "triple fault" },
     },
-    { name: "bad-input", kernel: join(IMG, "hello.elf"), memory: "3.3M", expect: { exit: 0 } },
+    { name: "bad-input", kernel: join(IMG, "hello.elf"), memory: "64.5", expect: { exit: 0 } },
     { name: "missing", kernel: join(IMG, "no-such.elf"), expect: { exit: 0 } },
     {
         name: "image",
