@@ -7,7 +7,7 @@
 // the package's dependencies.
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { chmodSync, readdirSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
 const node = {
@@ -21,7 +21,9 @@ const node = {
 // Split into chunks (dist/mach86-*.mjs) loaded on demand: a plain `boot
 // --kernel` (cli/fast.ts) never parses yargs or the command tree, and the
 // full parser never the fast path's code.
-for (const f of readdirSync("dist")) if (/^mach86-.*\.mjs$/.test(f)) rmSync(join("dist", f));
+// Old chunks go first (their names change with their hashes); a fresh clone has no dist/ yet.
+if (existsSync("dist"))
+    for (const f of readdirSync("dist")) if (/^mach86-.*\.mjs$/.test(f)) rmSync(join("dist", f));
 await build({
     ...node,
     entryPoints: [{ in: "cli/entry.ts", out: "mach86" }],
