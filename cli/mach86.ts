@@ -395,6 +395,18 @@ async function main(argv: string[]): Promise<number> {
                         },
                         "does not apply to a real kernel booted with an image (IMAGE --kernel K)",
                     );
+                    // Not wired into realBoot yet: refused rather than ignored.
+                    refuse(
+                        {
+                            serial: a.serial,
+                            debugcon: a.debugcon,
+                            screen: a.screen,
+                            "screen-watch": a["screen-watch"],
+                            icount: a.icount,
+                            "memory-map": a["memory-map"],
+                        },
+                        "is not available with IMAGE --kernel K yet (it is with --kernel K alone)",
+                    );
                     code = await cmd_boot_real(
                         {
                             image: a.image,

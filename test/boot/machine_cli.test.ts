@@ -148,6 +148,14 @@ describe("loader and machine options are checked before anything runs", () => {
         });
     }
 
+    it("console and screen options that IMAGE --kernel K does not take yet are refused, not ignored", () => {
+        for (const extra of [["--screen"], ["--debugcon", "none"], ["--icount", "2"]]) {
+            const r = cli(["boot", "images/debian-installer", "--kernel", PROBE, ...extra]);
+            expect(r.code, extra.join(" ")).toBe(2);
+            expect(r.stderr).toMatch(/is not available with IMAGE --kernel K yet/);
+        }
+    });
+
     it("--loader grub --memory-map takes an e820 list from real hardware", () => {
         const map = join(mkdtempSync(join(tmpdir(), "mach86-machine-")), "e820.txt");
         writeMap(map);
