@@ -148,20 +148,23 @@ async function coldBoot(qemu: boolean): Promise<void> {
     await row("cold boot, trivial kernel (hello.elf)", a, qemu ? b : undefined, { ratio: 1.0 });
 }
 
+/** The d-i image's modules with their boot-script lines, in its order (images/debian-installer). */
+const DI_MODULES = [
+    `${join(IMG, "debian-installer/initrd.gz")} initrd $(ramdisk-create)`,
+    `${join(IMG, "debian-installer/ext2fs.static")} ext2fs --multiboot-command-line=\${kernel-command-line} ` +
+        "--host-priv-port=${host-port} --device-master-port=${device-port} " +
+        "--exec-server-task=${exec-task} -T typed gunzip:device:rd0 $(task-create) $(task-resume)",
+    `${join(IMG, "debian-installer/ld.so.1")} exec /hurd/exec $(exec-task=task-create)`,
+];
+const GNUMACH_CMDLINE = "console=com0 root=gunzip:device:rd0";
+
 /** The real kernel with d-i's modules, as test/fixtures/qemu/gnumach/ records them. */
 async function realGnuMach(qemu: boolean): Promise<void> {
     const name = "real GNU Mach 8d03c760 at 1856M, start to kernel_map->size line";
     if (!GNUMACH) return skip(name, "MACH86_GNUMACH_DIR is not set");
     const kernel = join(GNUMACH, "gnumach-8d03c760-debian");
-    const f = join(IMG, "debian-installer");
-    const mods = [
-        `${join(f, "initrd.gz")} initrd $(ramdisk-create)`,
-        `${join(f, "ext2fs.static")} ext2fs --multiboot-command-line=\${kernel-command-line} ` +
-            "--host-priv-port=${host-port} --device-master-port=${device-port} " +
-            "--exec-server-task=${exec-task} -T typed gunzip:device:rd0 $(task-create) $(task-resume)",
-        `${join(f, "ld.so.1")} exec /hurd/exec $(exec-task=task-create)`,
-    ];
-    const cmdline = "console=com0 root=gunzip:device:rd0";
+    const mods = DI_MODULES;
+    const cmdline = GNUMACH_CMDLINE;
     const until = /kernel_map->size = \d+/;
     const icount = ICOUNT ? ["--icount", ICOUNT] : [];
     const a: Cmd = {
@@ -214,14 +217,7 @@ async function diffRow(qemu: boolean): Promise<void> {
     const name = "mach86 diff, real Debian 1.4-4 vs preset debian-2014 at 1856M";
     if (!GNUMACH) return skip(name, "MACH86_GNUMACH_DIR is not set");
     const kernel = join(GNUMACH, "gnumach-debian-1.4-4");
-    const f = join(IMG, "debian-installer");
-    const mods = [
-        `${join(f, "initrd.gz")} initrd $(ramdisk-create)`,
-        `${join(f, "ext2fs.static")} ext2fs --multiboot-command-line=\${kernel-command-line} ` +
-            "--host-priv-port=${host-port} --device-master-port=${device-port} " +
-            "--exec-server-task=${exec-task} -T typed gunzip:device:rd0 $(task-create) $(task-resume)",
-        `${join(f, "ld.so.1")} exec /hurd/exec $(exec-task=task-create)`,
-    ];
+    const mods = DI_MODULES;
     const a: Cmd = {
         label: "mach86 diff",
         argv: mach86(
@@ -235,7 +231,7 @@ async function diffRow(qemu: boolean): Promise<void> {
             "1856M",
         ),
     };
-    const b = qemuGnuMach(kernel, mods, "console=com0 root=gunzip:device:rd0");
+    const b = qemuGnuMach(kernel, mods, GNUMACH_CMDLINE);
     await row(name, a, qemu ? b : undefined);
 }
 
