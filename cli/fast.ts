@@ -40,14 +40,18 @@ const SINGLE = new Set([
 const FLAGS = new Set(["--quiet", "--json", "--verbose"]);
 const EXIT_MODES = new Set(["status", "guest", "qemu"]);
 
-/** The boot the arguments ask for, or undefined when yargs must read them. */
-export function fast_boot_kernel(argv: readonly string[]): FastBoot | undefined {
-    if (argv[0] !== "boot") return undefined;
-    const one = new Map<string, string>();
+/**
+ * Walk argv from `from`: each flag of FLAGS at most once, every other word an
+ * option with a value that `take` accepts. The flags seen, or undefined when
+ * anything is not that simple (yargs then reads the whole command line).
+ */
+function read_words(
+    argv: readonly string[],
+    from: number,
+    take: (option: string, value: string) => boolean,
+): Set<string> | undefined {
     const flags = new Set<string>();
-    const modules: ModuleArg[] = [];
-    let exitCode: string | undefined;
-    for (let i = 1; i < argv.length; i++) {
+    for (let i = from; i < argv.length; i++) {
         const t = argv[i]!;
         if (FLAGS.has(t)) {
             if (flags.has(t)) return undefined;
@@ -57,12 +61,26 @@ export function fast_boot_kernel(argv: readonly string[]): FastBoot | undefined 
         const v = argv[i + 1];
         if (v === undefined || v === "" || v.startsWith("-")) return undefined;
         i++;
+        if (!take(t, v)) return undefined;
+    }
+    return flags;
+}
+
+/** The boot the arguments ask for, or undefined when yargs must read them. */
+export function fast_boot_kernel(argv: readonly string[]): FastBoot | undefined {
+    if (argv[0] !== "boot") return undefined;
+    const one = new Map<string, string>();
+    const modules: ModuleArg[] = [];
+    let exitCode: string | undefined;
+    const flags = read_words(argv, 1, (t, v) => {
         if (t === "--module" || t === "--module-nounzip")
             modules.push({ line: v, nounzip: t === "--module-nounzip" });
         else if (t === "--exit-code" && exitCode === undefined && EXIT_MODES.has(v)) exitCode = v;
         else if (SINGLE.has(t) && !one.has(t)) one.set(t, v);
-        else return undefined;
-    }
+        else return false;
+        return true;
+    });
+    if (!flags) return undefined;
     const kernel = one.get("--kernel");
     if (kernel === undefined) return undefined;
     const max = one.get("--max-instructions");
@@ -106,22 +124,14 @@ export function fast_boot_image(argv: readonly string[]): FastImageBoot | undefi
     if (argv[0] !== "boot" || image === undefined || image === "" || image.startsWith("-"))
         return undefined;
     const one = new Map<string, string>();
-    const flags = new Set<string>();
     const set: string[] = [];
-    for (let i = 2; i < argv.length; i++) {
-        const t = argv[i]!;
-        if (FLAGS.has(t)) {
-            if (flags.has(t)) return undefined;
-            flags.add(t);
-            continue;
-        }
-        const v = argv[i + 1];
-        if (v === undefined || v === "" || v.startsWith("-")) return undefined;
-        i++;
+    const flags = read_words(argv, 2, (t, v) => {
         if (t === "--set") set.push(v);
         else if (IMAGE_SINGLE.has(t) && !one.has(t)) one.set(t, v);
-        else return undefined;
-    }
+        else return false;
+        return true;
+    });
+    if (!flags) return undefined;
     return {
         image,
         preset: one.get("--preset"),
