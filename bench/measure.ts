@@ -115,19 +115,37 @@ export async function paired(
     warmup: boolean,
     progress: (i: number) => void,
 ): Promise<Paired> {
+    return (await sharing([a], b, runs, warmup, progress))[0]!;
+}
+
+/**
+ * Several commands against one yardstick: each round runs every A in turn,
+ * then b, and each A's ratio is taken against that round's b. Rows whose
+ * yardstick is the same (a real kernel under QEMU) pay for it once.
+ */
+export async function sharing(
+    as: Cmd[],
+    b: Cmd | undefined,
+    runs: number,
+    warmup: boolean,
+    progress: (i: number) => void,
+): Promise<Paired[]> {
     if (warmup) {
-        await runOnce(a);
+        for (const a of as) await runOnce(a);
         if (b) await runOnce(b);
     }
-    const r: Paired = { a: [], b: [], ratios: [] };
+    const r: Paired[] = as.map(() => ({ a: [], b: [], ratios: [] }));
     for (let i = 0; i < runs; i++) {
         progress(i + 1);
-        const sa = await runOnce(a);
-        r.a.push(sa);
+        const sa: Sample[] = [];
+        for (const a of as) sa.push(await runOnce(a));
+        sa.forEach((s, k) => r[k]!.a.push(s));
         if (!b) continue;
         const sb = await runOnce(b);
-        r.b.push(sb);
-        r.ratios.push(sa.ms / sb.ms);
+        r.forEach((p, k) => {
+            p.b.push(sb);
+            p.ratios.push(sa[k]!.ms / sb.ms);
+        });
     }
     return r;
 }

@@ -13,22 +13,20 @@
  * absent, leaves its row out with the reason printed):
  *  1. cold boot of a trivial kernel, `mach86 boot --kernel hello.elf` vs
  *     `qemu-system-i386 -kernel hello.elf`;
- *  2. real GNU Mach at 1856M from process start to its kernel_map->size
- *     line, mach86 vs QEMU (env MACH86_GNUMACH_DIR);
+ *  2. real GNU Mach 8d03c760 at 1856M from process start to its
+ *     kernel_map->size line, and `mach86 diff` of it and its preset, both
+ *     against one QEMU boot to that line a round (env MACH86_GNUMACH_DIR);
  *  3. the modelled d-i boot at 1856M, engine none and v86; bisect
  *     64M..2047M; report --sweep 1024M..2047M:64M; --dump at 1856M;
  *  4. `mach86 test` of the --kernel cases of images/suites/full.json vs
  *     the same kernels booted one after the other under QEMU;
- *  5. `mach86 diff` of the real Debian 1.4-4 and its preset at 1856M (the
- *     real boot, the model's, the comparison) vs the same kernel under QEMU
- *     to its kernel_map->size line;
- *  6. guest speed (MIPS of the spin kernel) vs bare v86 with the same V8
+ *  5. guest speed (MIPS of the spin kernel) vs bare v86 with the same V8
  *     flags, and bare v86 with V8's defaults.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { installed, paired, stats, type Cmd, type Paired, type Stats } from "./measure.ts";
+import { installed, sharing, stats, type Cmd, type Paired, type Stats } from "./measure.ts";
 
 // Run from the repository root (make bench does).
 const ROOT = process.cwd();
@@ -105,33 +103,69 @@ function judge(r: Result): boolean | undefined {
 
 /** Time a (and b) and keep the row; a row that fails is reported and left out. */
 async function row(name: string, a: Cmd, b: Cmd | undefined, goal?: Goal): Promise<void> {
-    const k = ++total.done;
-    say(`(${k}/${total.rows}) ${name}`);
-    let p: Paired;
+    await rows([{ name, a, goal }], b);
+}
+
+interface RowSpec {
+    name: string;
+    a: Cmd;
+    goal?: Goal;
+}
+
+/** Rows timed against one yardstick b, run once a round for all of them (measure.ts sharing). */
+async function rows(all: RowSpec[], b: Cmd | undefined): Promise<void> {
+    const specs = all.filter((s) => wanted(s.name));
+    if (specs.length < all.length) total.done += all.length - specs.length;
+    if (specs.length === 0) return;
+    const k = total.done + 1;
+    total.done += specs.length;
+    const name = specs.map((s) => s.name).join(" + ");
+    const n = `${k}${specs.length > 1 ? `-${total.done}` : ""}/${total.rows}`;
+    say(`(${n}) ${name}`);
+    let ps: Paired[];
     try {
-        p = await paired(a, b, RUNS, k === 1, (i) =>
-            say(`(${k}/${total.rows}) ${name}: run ${i}/${RUNS}`),
+        ps = await sharing(
+            specs.map((s) => s.a),
+            b,
+            RUNS,
+            k === 1,
+            (i) => say(`(${n}) ${name}: run ${i}/${RUNS}`),
         );
     } catch (e) {
-        say(`(${k}/${total.rows}) ${name}: FAILED: ${e instanceof Error ? e.message : e}`);
-        results.push({ name, a: a.label, unit: "ms", aStats: stats([NaN]), note: "failed" });
+        say(`(${n}) ${name}: FAILED: ${e instanceof Error ? e.message : e}`);
+        for (const s of specs)
+            results.push({
+                name: s.name,
+                a: s.a.label,
+                unit: "ms",
+                aStats: stats([NaN]),
+                note: "failed",
+            });
         return;
     }
-    const rss = p.a.map((s) => s.rssMiB).filter((x): x is number => x !== undefined);
+    specs.forEach((s, i) => results.push(result(s, b, ps[i]!)));
+}
+
+function result(s: RowSpec, b: Cmd | undefined, p: Paired): Result {
+    const rss = p.a.map((x) => x.rssMiB).filter((x): x is number => x !== undefined);
     const r: Result = {
-        name,
-        a: a.label,
+        name: s.name,
+        a: s.a.label,
         b: b?.label,
         unit: "ms",
-        aStats: stats(p.a.map((s) => s.ms)),
-        bStats: b ? stats(p.b.map((s) => s.ms)) : undefined,
+        aStats: stats(p.a.map((x) => x.ms)),
+        bStats: b ? stats(p.b.map((x) => x.ms)) : undefined,
         ratio: b ? stats(p.ratios) : undefined,
         rss: rss.length ? stats(rss) : undefined,
-        goal,
+        goal: s.goal,
     };
     r.met = judge(r);
-    results.push(r);
+    return r;
 }
+
+/** BENCH_ONLY=REGEX runs only the rows whose name matches (while working on one goal). */
+const ONLY = process.env["BENCH_ONLY"] ? new RegExp(process.env["BENCH_ONLY"], "i") : undefined;
+const wanted = (name: string): boolean => !ONLY || ONLY.test(name);
 
 function skip(name: string, why: string): void {
     ++total.done;
@@ -158,28 +192,33 @@ const DI_MODULES = [
 ];
 const GNUMACH_CMDLINE = "console=com0 root=gunzip:device:rd0";
 
-/** The real kernel with d-i's modules, as test/fixtures/qemu/gnumach/ records them. */
+/**
+ * The real kernel 8d03c760 with d-i's modules, as test/fixtures/qemu/gnumach/
+ * records them: booted to its kernel_map->size line, and `mach86 diff`
+ * against its preset (the real boot, the model's, the comparison). Both rows
+ * share one QEMU yardstick a round, the same boot to the same line: it is
+ * the slowest command of the bench.
+ */
 async function realGnuMach(qemu: boolean): Promise<void> {
     const name = "real GNU Mach 8d03c760 at 1856M, start to kernel_map->size line";
-    if (!GNUMACH) return skip(name, "MACH86_GNUMACH_DIR is not set");
+    const diffName = "mach86 diff, real GNU Mach 8d03c760 vs its preset at 1856M";
+    if (!GNUMACH) {
+        skip(name, "MACH86_GNUMACH_DIR is not set");
+        return skip(diffName, "MACH86_GNUMACH_DIR is not set");
+    }
     const kernel = join(GNUMACH, "gnumach-8d03c760-debian");
     const mods = DI_MODULES;
     const cmdline = GNUMACH_CMDLINE;
     const until = /kernel_map->size = \d+/;
     const icount = ICOUNT ? ["--icount", ICOUNT] : [];
-    const a: Cmd = {
+    const boot: Cmd = {
         label: `mach86 boot --kernel${ICOUNT ? ` --icount ${ICOUNT}` : ""}`,
         // The initrd stays compressed, as QEMU loads it: --module-nounzip.
         argv: mach86(
             "boot",
             "--kernel",
             kernel,
-            "--module-nounzip",
-            mods[0]!,
-            "--module-nounzip",
-            mods[1]!,
-            "--module-nounzip",
-            mods[2]!,
+            ...mods.flatMap((m) => ["--module-nounzip", m]),
             "--cmdline",
             cmdline,
             "--memory",
@@ -188,7 +227,26 @@ async function realGnuMach(qemu: boolean): Promise<void> {
         ),
         until,
     };
-    await row(name, a, qemu ? qemuGnuMach(kernel, mods, cmdline) : undefined, { ratio: 0.5 });
+    const diff: Cmd = {
+        label: "mach86 diff",
+        argv: mach86(
+            "diff",
+            DI,
+            "--kernel",
+            kernel,
+            "--preset",
+            "gnumach-8d03c760-debian",
+            "--memory",
+            "1856M",
+        ),
+    };
+    await rows(
+        [
+            { name, a: boot, goal: { ratio: 0.5 } },
+            { name: diffName, a: diff },
+        ],
+        qemu ? qemuGnuMach(kernel, mods, cmdline) : undefined,
+    );
 }
 
 /** The yardstick of the real-kernel rows: the same boot under QEMU, to its kernel_map line. */
@@ -210,29 +268,6 @@ function qemuGnuMach(kernel: string, mods: string[], cmdline: string): Cmd {
         ],
         until: /kernel_map->size = \d+/,
     };
-}
-
-/** mach86 diff at 1856M: the real Debian 1.4-4 and its preset, both stopped at the modules line. */
-async function diffRow(qemu: boolean): Promise<void> {
-    const name = "mach86 diff, real Debian 1.4-4 vs preset debian-2014 at 1856M";
-    if (!GNUMACH) return skip(name, "MACH86_GNUMACH_DIR is not set");
-    const kernel = join(GNUMACH, "gnumach-debian-1.4-4");
-    const mods = DI_MODULES;
-    const a: Cmd = {
-        label: "mach86 diff",
-        argv: mach86(
-            "diff",
-            DI,
-            "--kernel",
-            kernel,
-            "--preset",
-            "debian-2014",
-            "--memory",
-            "1856M",
-        ),
-    };
-    const b = qemuGnuMach(kernel, mods, GNUMACH_CMDLINE);
-    await row(name, a, qemu ? b : undefined);
 }
 
 async function modelled(): Promise<void> {
@@ -331,6 +366,7 @@ function mips(mode: string): number {
 
 function guestSpeed(): void {
     const name = "guest speed, spin kernel (MIPS; ratio = mach86 / bare v86)";
+    if (!wanted(name)) return;
     say(`(${++total.done}/${total.rows}) ${name}`);
     const ours: number[] = [];
     const same: number[] = [];
@@ -396,13 +432,12 @@ async function main(): Promise<void> {
     mkdirSync(OUT, { recursive: true });
     const qemu = installed("qemu-system-i386");
     if (!qemu) say("qemu-system-i386 not installed: rows without their QEMU yardstick");
-    total.rows = 11;
+    total.rows = 10;
     say(`make bench: ${total.rows} rows, ${RUNS} runs each (BENCH_RUNS), results in ${OUT}`);
     await coldBoot(qemu);
     await realGnuMach(qemu);
     await modelled();
     await suite(qemu);
-    await diffRow(qemu);
     guestSpeed();
     const md = table();
     console.log(md);
