@@ -130,8 +130,15 @@ function realOptions<T>(y: Argv<T>) {
         .option("max-instructions", {
             type: "number",
             describe: "with --kernel: stop after N guest instructions",
+        })
+        .option("icount", {
+            type: "number",
+            describe: ICOUNT_TEXT,
         });
 }
+
+const ICOUNT_TEXT =
+    "with --kernel: virtual CPU speed as QEMU's -icount shift=N, 2^N ns of virtual time per instruction (default 0)";
 
 type RealCliArgs = {
     image?: string;
@@ -141,6 +148,7 @@ type RealCliArgs = {
     memory?: string;
     timeout?: string;
     "max-instructions"?: number;
+    icount?: number;
     preset?: string;
     set?: string[];
     engine?: string;
@@ -161,6 +169,7 @@ function real_args(a: RealCliArgs, modelOnly: Record<string, unknown> = {}) {
         memory: a.memory,
         timeout: a.timeout,
         maxInstructions: a["max-instructions"],
+        icount: a.icount,
         json: a.json,
     };
 }
@@ -172,6 +181,7 @@ function model_only(a: RealCliArgs): void {
             "stop-at": a["stop-at"],
             timeout: a.timeout,
             "max-instructions": a["max-instructions"],
+            icount: a.icount,
         },
         "applies to a real kernel only (--kernel K)",
     );
@@ -402,7 +412,6 @@ async function main(argv: string[]): Promise<number> {
                             debugcon: a.debugcon,
                             screen: a.screen,
                             "screen-watch": a["screen-watch"],
-                            icount: a.icount,
                             "memory-map": a["memory-map"],
                         },
                         "is not available with IMAGE --kernel K yet (it is with --kernel K alone)",
@@ -417,6 +426,7 @@ async function main(argv: string[]): Promise<number> {
                             stopAt: a["stop-at"] ?? "none",
                             timeout: a.timeout,
                             maxInstructions: a["max-instructions"],
+                            icount: a.icount,
                             quiet: a.quiet,
                             verbose: a.verbose,
                             json: a.json,
@@ -668,6 +678,11 @@ async function main(argv: string[]): Promise<number> {
                         type: "number",
                         describe: "instruction limit of each real boot",
                     })
+                    .option("icount", {
+                        type: "number",
+                        describe:
+                            "virtual CPU speed of each real boot, as QEMU's -icount shift=N (default 0)",
+                    })
                     .epilog(
                         "Exit codes: 0 identical, 1 not identical (or a side stopped before the line), 2 bad input.",
                     )
@@ -690,6 +705,7 @@ async function main(argv: string[]): Promise<number> {
                         sweep: a.sweep,
                         timeout: a.timeout,
                         maxInstructions: a["max-instructions"],
+                        icount: a.icount,
                         json: a.json,
                     },
                     processIo,

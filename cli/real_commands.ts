@@ -110,6 +110,7 @@ export interface DiffArgs {
     sweep?: string;
     timeout?: string;
     maxInstructions?: number;
+    icount?: number;
     json: boolean;
 }
 

@@ -130,7 +130,8 @@ function timeout_ms(t: number | string | undefined): number | undefined {
     return ms;
 }
 
-function icount_shift(n: number | undefined, deterministic: boolean): number | undefined {
+/** A checked --icount shift (undefined: none given); it needs the virtual clock. */
+export function icount_shift(n: number | undefined, deterministic: boolean): number | undefined {
     if (n === undefined) return undefined;
     if (!Number.isInteger(n) || n < 0 || n > MAX_ICOUNT_SHIFT)
         throw new UsageError("--icount", `'${n}' is not an integer from 0 to ${MAX_ICOUNT_SHIFT}`);

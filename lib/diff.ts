@@ -48,6 +48,8 @@ export interface DiffOptions {
     /** Wall-clock limit of the real boot. */
     timeout?: number | string;
     maxInstructions?: number;
+    /** The real boot's virtual CPU speed (QEMU's -icount shift=N; default 0). */
+    icount?: number;
 }
 
 /** One kernel_map entry as compared: what each side has at this position. */
@@ -249,6 +251,7 @@ export async function diff(o: DiffOptions): Promise<DiffResult> {
             stopAt: "modules",
             timeout: o.timeout,
             maxInstructions: o.maxInstructions,
+            icount: o.icount,
         },
         (s) => {
             if (!s.result.reached) return;

@@ -28,6 +28,7 @@ import {
 import { LOADER_NAMES, loader_profile, type LoaderName } from "../boot/profiles.ts";
 import { Machine, ram_size_problem } from "../emulator/machine.ts";
 import type { CpuState } from "../emulator/types.ts";
+import { icount_shift } from "./boot.ts";
 import { DebugInfo } from "./debuginfo/debuginfo.ts";
 import { DebugInfoError } from "./debuginfo/errors.ts";
 import { UsageError } from "./errors.ts";
@@ -56,6 +57,8 @@ export interface RealBootOptions {
     timeout?: number | string;
     /** Stop after this many guest instructions. */
     maxInstructions?: number;
+    /** Virtual CPU speed, as QEMU's -icount shift=N: 2^N ns of virtual time per instruction (default 0). */
+    icount?: number;
     /** The guest's COM1 bytes as they arrive. */
     onConsole?: (chunk: Uint8Array) => void;
 }
@@ -214,7 +217,11 @@ export async function realBoot(
     inspect?: (s: RealStopped) => void | Promise<void>,
 ): Promise<RealBootResult> {
     const p = await real_prepare(o);
-    const machine = await Machine.create({ memory: p.machineRam, sink: o.onConsole });
+    const machine = await Machine.create({
+        memory: p.machineRam,
+        icount: icount_shift(o.icount, true),
+        sink: o.onConsole,
+    });
     try {
         const load = multiboot_load(machine.mem, p.load);
         if (p.point) stop_point_arm(machine, p.point);

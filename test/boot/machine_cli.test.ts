@@ -149,11 +149,22 @@ describe("loader and machine options are checked before anything runs", () => {
     }
 
     it("console and screen options that IMAGE --kernel K does not take yet are refused, not ignored", () => {
-        for (const extra of [["--screen"], ["--debugcon", "none"], ["--icount", "2"]]) {
+        for (const extra of [["--screen"], ["--debugcon", "none"], ["--serial", "none"]]) {
             const r = cli(["boot", "images/debian-installer", "--kernel", PROBE, ...extra]);
             expect(r.code, extra.join(" ")).toBe(2);
             expect(r.stderr).toMatch(/is not available with IMAGE --kernel K yet/);
         }
+    });
+
+    it("IMAGE --kernel K takes --icount: the same console, checked like --kernel's", () => {
+        const plain = cli(["boot", "images/debian-installer", "--kernel", PROBE]);
+        const slow = cli(["boot", "images/debian-installer", "--kernel", PROBE, "--icount", "2"]);
+        expect(plain.code, plain.stderr).toBe(0);
+        expect(slow.code, slow.stderr).toBe(0);
+        expect(slow.stdout).toBe(plain.stdout);
+        const bad = cli(["boot", "images/debian-installer", "--kernel", PROBE, "--icount", "11"]);
+        expect(bad.code).toBe(2);
+        expect(bad.stderr).toBe("mach86: --icount: '11' is not an integer from 0 to 10\n");
     });
 
     it("--loader grub --memory-map takes an e820 list from real hardware", () => {

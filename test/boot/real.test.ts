@@ -88,7 +88,7 @@ interface DiffDoc {
 }
 
 describe.skipIf(skip !== undefined)("real GNU Mach kernels read from the host", () => {
-    it("diff: each kernel equals its preset on both sides of 1856M, entry by entry; a wrong preset is caught", async () => {
+    it("diff: each kernel equals its preset on both sides of 1856M, entry by entry (with and without --icount); a wrong preset is caught", async () => {
         const runs = await Promise.all([
             ...KERNELS.map(([k, preset], i) =>
                 cli_async([
@@ -100,6 +100,8 @@ describe.skipIf(skip !== undefined)("real GNU Mach kernels read from the host", 
                     preset,
                     "--sweep",
                     SIZES[i]!,
+                    // A virtual CPU speed changes how long delay loops run, not the layout.
+                    ...(i === 0 ? [] : ["--icount", "4"]),
                     "--json",
                 ]),
             ),
@@ -112,6 +114,8 @@ describe.skipIf(skip !== undefined)("real GNU Mach kernels read from the host", 
                 "debian-2014",
                 "--memory",
                 "1856M",
+                "--icount",
+                "4",
             ]),
         ]);
         for (const [i, [k]] of KERNELS.entries()) {
@@ -218,7 +222,17 @@ describe.skipIf(skip !== undefined)("real GNU Mach kernels read from the host", 
                 "kmem_cache_init",
                 "--json",
             ]),
-            cli_async(["slabinfo", DI, "--kernel", k, "--memory", "512M", "--json"]),
+            cli_async([
+                "slabinfo",
+                DI,
+                "--kernel",
+                k,
+                "--memory",
+                "512M",
+                "--icount",
+                "4",
+                "--json",
+            ]),
             cli_async([
                 "pt",
                 DI,
@@ -314,6 +328,14 @@ describe.skipIf(skip !== undefined)("real GNU Mach kernels read from the host", 
                 /^mach86: --loader: 'lilo' is not a loader .*\n$/,
             ],
             [["diff", DI, "--kernel", k, "--preset", "nope"], /^mach86: .*nope.*\n$/],
+            [
+                ["diff", DI, "--kernel", k, "--icount", "11"],
+                /^mach86: --icount: '11' is not an integer from 0 to 10\n$/,
+            ],
+            [
+                ["layout", DI, "--icount", "4"],
+                /^mach86: --icount: applies to a real kernel only.*\n$/,
+            ],
         ];
         for (const [args, err] of cases) {
             const r = cli(args);
