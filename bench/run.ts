@@ -228,7 +228,7 @@ async function realGnuMach(qemu: boolean): Promise<void> {
         until,
     };
     const diff: Cmd = {
-        label: "mach86 diff",
+        label: `mach86 diff${ICOUNT ? ` --icount ${ICOUNT}` : ""}`,
         argv: mach86(
             "diff",
             DI,
@@ -238,6 +238,7 @@ async function realGnuMach(qemu: boolean): Promise<void> {
             "gnumach-8d03c760-debian",
             "--memory",
             "1856M",
+            ...icount,
         ),
     };
     await rows(
