@@ -21,9 +21,11 @@ const node = {
 // Split into chunks (dist/mach86-*.mjs) loaded on demand: a plain `boot
 // --kernel` (cli/fast.ts) never parses yargs or the command tree, and the
 // full parser never the fast path's code.
-// Old chunks go first (their names change with their hashes); a fresh clone has no dist/ yet.
+// Old chunks go first (their names change with their hashes), and V8's code cache of
+// v86 that runs wrote there (emulator/v86_internals.ts); a fresh clone has no dist/ yet.
 if (existsSync("dist"))
-    for (const f of readdirSync("dist")) if (/^mach86-.*\.mjs$/.test(f)) rmSync(join("dist", f));
+    for (const f of readdirSync("dist"))
+        if (/^mach86-.*\.mjs$|^v86-.*\.cache$/.test(f)) rmSync(join("dist", f));
 await build({
     ...node,
     entryPoints: [{ in: "cli/entry.ts", out: "mach86" }],

@@ -6,8 +6,9 @@
  * mach86: the kernel loaded by mach86's loader and run by emulator/Machine.
  * v86: the reference — the bare npm package booting the same ELF through its
  * own multiboot option and its own scheduler (public API only), with the V8
- * flags mach86 sets (WASM_TIERING_BUDGET), set the same way before v86.wasm
- * is compiled, so the two compare emulators and not V8 settings.
+ * flags mach86 sets (WASM_TIERING_BUDGET, WASM_LAZY_VALIDATION), set the same
+ * way before v86.wasm is compiled, so the two compare emulators and not V8
+ * settings.
  * v86-default-flags: the same with V8's defaults (the old baseline). Both time
  * the run from the first instruction to the console line "spin done" and
  * print MIPS = guest instructions / wall µs. bench/user.ts also runs the
@@ -20,7 +21,7 @@ import { setFlagsFromString } from "node:v8";
 import { V86 } from "v86"; // eslint-disable-line @typescript-eslint/no-restricted-imports -- bare reference
 import { multiboot_load } from "../boot/index.ts";
 import { Machine } from "../emulator/machine.ts";
-import { WASM_TIERING_BUDGET } from "../emulator/v86_internals.ts";
+import { WASM_LAZY_VALIDATION, WASM_TIERING_BUDGET } from "../emulator/v86_internals.ts";
 
 const [mode, kernel] = process.argv.slice(2);
 const bytes = new Uint8Array(readFileSync(kernel!));
@@ -77,6 +78,9 @@ function runBare(): void {
 
 if (mode === "mach86") await runMach86();
 else {
-    if (mode === "v86") setFlagsFromString(WASM_TIERING_BUDGET);
+    if (mode === "v86") {
+        setFlagsFromString(WASM_TIERING_BUDGET);
+        setFlagsFromString(WASM_LAZY_VALIDATION);
+    }
     runBare();
 }

@@ -4,7 +4,17 @@
  * command line loads yargs and the whole command tree (cli/mach86.ts). The
  * bundle is split (build.mjs) so that neither path parses the other's code.
  * `__suite-worker` is a `mach86 test` pool worker (cli/worker.ts).
+ *
+ * V8's code cache of v86's JavaScript is kept beside the bundle, in dist/
+ * (MACH86_CODE_CACHE=DIR puts it elsewhere, =off keeps none).
  */
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { set_code_cache_dir } from "../lib/boot_kernel.ts";
+
+const cacheDir = process.env["MACH86_CODE_CACHE"] || dirname(fileURLToPath(import.meta.url));
+set_code_cache_dir(cacheDir === "off" ? undefined : cacheDir);
+
 const args = process.argv.slice(2);
 if (args[0] === "__suite-worker") {
     await import("./worker.ts");

@@ -1,6 +1,11 @@
-/* cli/fast_run.ts — run a boot cli/fast.ts read, exactly as the yargs path runs it. */
-import { discard_pending_outputs, EXIT } from "../lib/index.ts";
-import { cmd_boot_image, cmd_boot_kernel, processIo, type Io } from "./commands.ts";
+/*
+ * cli/fast_run.ts — run a boot cli/fast.ts read, exactly as the yargs path
+ * runs it. `boot --kernel` loads only cli/boot_kernel.ts (no modelled
+ * kernel: a smaller bundle chunk to compile); `boot IMAGE` loads the
+ * command tree when it needs it.
+ */
+import { discard_pending_outputs, EXIT } from "../lib/boot_kernel.ts";
+import { cmd_boot_kernel, processIo, type Io } from "./boot_kernel.ts";
 import { fast_boot_image, fast_boot_kernel } from "./fast.ts";
 import { exitWhenFlushed, exitWithError } from "./finish.ts";
 
@@ -12,7 +17,10 @@ export function run_fast(args: readonly string[], io: Io): Promise<number> | und
     const k = fast_boot_kernel(args);
     if (k) return cmd_boot_kernel({ ...CONSOLE_DEFAULTS, ...k, deterministic: true }, io);
     const i = fast_boot_image(args);
-    if (i) return cmd_boot_image({ ...CONSOLE_DEFAULTS, ...i }, io);
+    if (i)
+        return import("./commands.ts").then(({ cmd_boot_image }) =>
+            cmd_boot_image({ ...CONSOLE_DEFAULTS, ...i }, io),
+        );
     return undefined;
 }
 

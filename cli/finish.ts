@@ -3,7 +3,12 @@
  * arguments (cli/fast.ts or yargs in cli/mach86.ts): exit once stdout and
  * stderr are flushed, with the exit code of the run or of its error.
  */
-import { discard_pending_outputs, EXIT, InterruptedError, is_bad_input } from "../lib/index.ts";
+import {
+    discard_pending_outputs,
+    EXIT,
+    InterruptedError,
+    is_bad_input,
+} from "../lib/boot_kernel.ts";
 
 /**
  * Exit as soon as output is flushed: V8 keeps tiering v86.wasm up with

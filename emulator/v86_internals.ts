@@ -15,12 +15,19 @@
  * compiled code goes live at the same points in every run. Installation is
  * deferred in both modes: v86's own path installs from a promise, which
  * never runs while we drive `main_loop` ourselves.
+ *
+ * v86's JavaScript is loaded from the package's build/libv86.js (the same
+ * build as the libv86.mjs its `import` gives, as a plain script) so that
+ * V8 can take it from a code cache (set_v86_code_cache): compiling
+ * v86's ~360 KB and the functions its construction runs is a good part of
+ * a cold `mach86 boot`.
  */
-import { readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { setFlagsFromString } from "node:v8";
-import { V86 } from "v86";
+import { Script } from "node:vm";
 import { resident_pages } from "./resident.ts";
 import type { CpuState, EntryState, PicState } from "./types.ts";
 
@@ -86,14 +93,96 @@ let compiledModule: WebAssembly.Module | undefined;
  */
 export const WASM_TIERING_BUDGET = "--wasm-tiering-budget=180000000";
 
+/**
+ * V8 validates each v86.wasm function when it first compiles it instead of
+ * all of them in `new WebAssembly.Module` (~7 ms of a cold boot on this
+ * machine); the module is the package's own, and guest speed is unchanged.
+ */
+export const WASM_LAZY_VALIDATION = "--wasm-lazy-validation";
+
+/** The V8 flags mach86 runs v86 with, set before v86's JavaScript or wasm is compiled. */
+function set_v8_flags(): void {
+    setFlagsFromString(WASM_TIERING_BUDGET);
+    setFlagsFromString(WASM_LAZY_VALIDATION);
+    // Checksums in the code caches V8 writes, checked when it reads one (v86()).
+    setFlagsFromString("--verify-snapshot-checksum");
+}
+
 function v86WasmModule(): WebAssembly.Module {
     if (!compiledModule) {
-        setFlagsFromString(WASM_TIERING_BUDGET);
+        set_v8_flags();
         const require = createRequire(import.meta.url);
         const path = join(dirname(require.resolve("v86")), "v86.wasm");
         compiledModule = new WebAssembly.Module(readFileSync(path));
     }
     return compiledModule;
+}
+
+/** Where V8's code cache of v86's JavaScript is kept; undefined: no cache. */
+let codeCacheDir: string | undefined;
+
+/**
+ * Keep V8's code cache of v86's JavaScript in `dir` (the CLI gives its
+ * dist/ directory), or none. The cache only saves compile time: a missing,
+ * stale or foreign file is rejected (its name carries a hash of the source
+ * and V8's version; V8 checks its version and flags) and v86 is compiled
+ * from source, then the cache is written again; failing to read or write
+ * it is never an error.
+ */
+export function set_v86_code_cache(dir: string | undefined): void {
+    codeCacheDir = dir;
+}
+
+type V86Exports = { V86: new (settings: any) => any };
+let v86Exports: V86Exports | undefined;
+/** Writes the code cache once v86 has been constructed (its init's functions are then compiled too). */
+let saveCodeCache: (() => void) | undefined;
+
+function read_or_undefined(file: string): Buffer | undefined {
+    try {
+        return readFileSync(file);
+    } catch {
+        return undefined;
+    }
+}
+
+/** Write `data` whole or not at all (a process reading it at the same time sees the old file or the new). */
+function write_atomically(file: string, data: Buffer): void {
+    const tmp = `${file}.${process.pid}.tmp`;
+    try {
+        writeFileSync(tmp, data);
+        renameSync(tmp, file);
+    } catch {
+        rmSync(tmp, { force: true });
+    }
+}
+
+/** v86's exports, its script compiled (from the code cache when one fits) on first use. */
+function v86(): V86Exports {
+    if (v86Exports) return v86Exports;
+    // V8 rejects a cache made under other flags: set mach86's before compiling. With
+    // --verify-snapshot-checksum V8 checksums the cache it writes and rejects one whose
+    // bytes do not match (without it, a damaged file would crash the deserializer).
+    set_v8_flags();
+    const require = createRequire(import.meta.url);
+    const file = join(dirname(require.resolve("v86")), "libv86.js");
+    const source = `(function (module, exports, require) {'use strict';\n${readFileSync(file, "utf8")}\n})`;
+    const key = createHash("sha256")
+        .update(`${process.versions.v8} ${process.arch}\n`)
+        .update(source)
+        .digest("hex");
+    const cacheFile =
+        codeCacheDir === undefined
+            ? undefined
+            : join(codeCacheDir, `v86-${key.slice(0, 16)}.cache`);
+    const cachedData = cacheFile === undefined ? undefined : read_or_undefined(cacheFile);
+    const script = new Script(source, { filename: file, lineOffset: -1, cachedData });
+    const module = { exports: {} as V86Exports };
+    script.runInThisContext()(module, module.exports, require);
+    v86Exports = module.exports;
+    if (cacheFile !== undefined && (cachedData === undefined || script.cachedDataRejected))
+        saveCodeCache = () => write_atomically(cacheFile, script.createCachedData());
+    return v86Exports;
 }
 
 /** The deterministic clock of the machine currently running (v86's static microtick is global). */
@@ -137,6 +226,7 @@ export class V86Cpu {
 
     private async construct(): Promise<void> {
         const ready = new Promise<void>((resolve) => {
+            const { V86 } = v86();
             this.emu = new V86({
                 memory_size: this.opts.memory,
                 vga_memory_size: 256 * 1024,
@@ -145,10 +235,12 @@ export class V86Cpu {
                 disable_mouse: true,
                 disable_speaker: true,
                 wasm_fn: (imports: any) => this.instantiate(imports),
-            } as any);
+            });
             this.emu.add_listener("emulator-ready", () => resolve());
         });
         await ready;
+        saveCodeCache?.();
+        saveCodeCache = undefined;
         this.cpu = this.emu.v86.cpu;
         this.ramSize = this.cpu.memory_size[0] >>> 0;
         this.refreshView();
