@@ -118,7 +118,9 @@ function read_file(path: string): Uint8Array {
     let bytes = files.get(path);
     if (bytes) return bytes;
     try {
-        bytes = new Uint8Array(readFileSync(path));
+        // The Buffer's own memory as a plain Uint8Array (no copy of the megabytes).
+        const b = readFileSync(path);
+        bytes = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
     } catch {
         throw new UsageError(path, "no such file (run make images)");
     }
