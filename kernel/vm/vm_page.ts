@@ -420,6 +420,24 @@ export function vm_page_release(t: VmPageTable, i: number): void {
     }
 }
 
+/**
+ * pmap_startup's vm_page_release of every page, from the last to the
+ * first, in one pass: the pages fresh from vm_page_init (on no queue, in no
+ * object, nothing in guest RAM yet) end on the free LIFO in ascending order.
+ */
+export function vm_page_release_all(t: VmPageTable): void {
+    if (t.ram) panic("vm_page_release_all: the structs are in guest RAM already");
+    for (let i = 0; i < t.count; i++)
+        if (t.state[i] !== 0 || t.object[i] !== null) panic("vm_page_release");
+    for (let i = 0; i < t.count; i++) {
+        t.state[i] = PAGE_FREE;
+        t.flags[i] = 0;
+        t.next[i] = i + 1 < t.count ? i + 1 : t.free_head;
+    }
+    if (t.count > 0) t.free_head = 0;
+    t.vm_page_free_count += t.count;
+}
+
 /** vm_page_grab: pop the free LIFO and wire the page; −1 when empty. */
 export function vm_page_grab(t: VmPageTable): number {
     const i = t.free_head;

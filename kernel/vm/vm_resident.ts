@@ -17,12 +17,13 @@
 import { panic } from "../kern/debug.ts";
 import type { Kernel } from "../kern/kernel.ts";
 import { pmap_enter, pmap_extract } from "../i386/pmap.ts";
-import { pmap_free_pages, pmap_next_page } from "../i386at/model_dep.ts";
+import { pmap_free_pages, pmap_next_page, pmap_next_pages } from "../i386at/model_dep.ts";
 import { round_page, trunc_page } from "../i386/vm_param.ts";
 import {
     vm_page_init,
     vm_page_ram_globals,
     vm_page_release,
+    vm_page_release_all,
     vm_page_table_create,
 } from "./vm_page.ts";
 import {
@@ -187,17 +188,15 @@ function pmap_startup(k: Kernel): void {
     const max_pfn = Math.ceil(k.phys_last_addr / 4096);
     const t = vm_page_table_create(Math.max(npages, max_pfn), max_pfn);
     k.vm_page = t;
-    for (let i = 0; i < npages; i++) {
-        const pa = pmap_next_page(k);
-        if (pa === null) break;
-        vm_page_init(t, pa);
-    }
+    // pmap_next_page for each page, a run of consecutive pages at a time.
+    for (let run; t.count < npages && (run = pmap_next_pages(k, npages - t.count));)
+        for (let n = 0; n < run.count; n++) vm_page_init(t, run.pa + n * 4096);
     let left = 0;
-    while (pmap_next_page(k) !== null) left++;
+    for (let run; (run = pmap_next_pages(k, Infinity));) left += run.count;
     k.pages_left_away = left;
     if (left) k.printf(`${left} memory page(s) left away\n`);
     // Reverse order, so that pages are first handed out in ascending addresses.
-    for (let i = t.count; i > 0; i--) vm_page_release(t, i - 1);
+    vm_page_release_all(t);
     write_vm_page_array(k);
 }
 
