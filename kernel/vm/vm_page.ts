@@ -78,15 +78,15 @@ export interface VmPageTable {
     phys: Uint32Array;
     state: Uint8Array;
     flags: Uint8Array;
-    /** Free-queue link (index, −1 = end). */
+    /** Free-queue link (index, −1 = end); set when the page becomes free, read only while it is. */
     next: Int32Array;
-    /** Active/inactive queue links (index, −1 = end). */
+    /** Active/inactive queue links (index, −1 = end); set on queue_enter, read only while queued. */
     qnext: Int32Array;
     qprev: Int32Array;
     /** The object a pageable page belongs to, and its offset there (vm_page_insert). */
     object: (VmObject | null)[];
     offset: Float64Array;
-    /** Page index by physical frame number (−1 = not a managed page). */
+    /** Page index + 1 by physical frame number (0 = not a managed page): untouched memory means none. */
     by_pfn: Int32Array;
     free_head: number;
     active_head: number;
@@ -108,18 +108,23 @@ export interface VmPageTable {
     ram: VmPageRam | null;
 }
 
+/**
+ * The arrays are not filled: the links hold a value only while their page
+ * is on the list they link, and by_pfn's 0 is "none", so the host backs
+ * only the parts a boot writes (~500k entries each at 2 GiB).
+ */
 export function vm_page_table_create(capacity: number, max_pfn: number): VmPageTable {
     return {
         count: 0,
         phys: new Uint32Array(capacity),
         state: new Uint8Array(capacity),
         flags: new Uint8Array(capacity),
-        next: new Int32Array(capacity).fill(-1),
-        qnext: new Int32Array(capacity).fill(-1),
-        qprev: new Int32Array(capacity).fill(-1),
+        next: new Int32Array(capacity),
+        qnext: new Int32Array(capacity),
+        qprev: new Int32Array(capacity),
         object: new Array<VmObject | null>(capacity).fill(null),
         offset: new Float64Array(capacity),
-        by_pfn: new Int32Array(max_pfn).fill(-1),
+        by_pfn: new Int32Array(max_pfn),
         free_head: -1,
         active_head: -1,
         active_tail: -1,
@@ -176,7 +181,7 @@ export function vm_page_init(t: VmPageTable, pa: number): number {
     t.phys[i] = pa;
     t.state[i] = 0;
     const pfn = pa / 4096;
-    if (pfn < t.by_pfn.length) t.by_pfn[pfn] = i;
+    if (pfn < t.by_pfn.length) t.by_pfn[pfn] = i + 1;
     return i;
 }
 
@@ -461,7 +466,7 @@ export function vm_page_grab(t: VmPageTable): number {
 
 export function vm_page_lookup_phys(t: VmPageTable, pa: number): number {
     const pfn = Math.floor(pa / 4096);
-    return pfn < t.by_pfn.length ? t.by_pfn[pfn]! : -1;
+    return pfn < t.by_pfn.length ? t.by_pfn[pfn]! - 1 : -1;
 }
 
 /* ---- invariants and printing ---- */
