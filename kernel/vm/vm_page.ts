@@ -83,8 +83,11 @@ export interface VmPageTable {
     /** Active/inactive queue links (index, −1 = end); set on queue_enter, read only while queued. */
     qnext: Int32Array;
     qprev: Int32Array;
-    /** The object a pageable page belongs to, and its offset there (vm_page_insert). */
-    object: (VmObject | null)[];
+    /**
+     * The object a pageable page belongs to (vm_page_insert), by page index,
+     * and its offset there: a map, as few of ~500k pages ever have one.
+     */
+    object: Map<number, VmObject>;
     offset: Float64Array;
     /** Page index + 1 by physical frame number (0 = not a managed page): untouched memory means none. */
     by_pfn: Int32Array;
@@ -122,7 +125,7 @@ export function vm_page_table_create(capacity: number, max_pfn: number): VmPageT
         next: new Int32Array(capacity),
         qnext: new Int32Array(capacity),
         qprev: new Int32Array(capacity),
-        object: new Array<VmObject | null>(capacity).fill(null),
+        object: new Map(),
         offset: new Float64Array(capacity),
         by_pfn: new Int32Array(max_pfn),
         free_head: -1,
@@ -171,7 +174,6 @@ function grow(t: VmPageTable): void {
     t.qnext = grown(t.qnext, cap, -1);
     t.qprev = grown(t.qprev, cap, -1);
     t.offset = grown(t.offset, cap, 0);
-    t.object = t.object.concat(new Array<VmObject | null>(cap - t.object.length).fill(null));
 }
 
 /** vm_page_init: a new page structure for `pa` (busy, on no queue). */
@@ -203,7 +205,7 @@ function ram_words(t: VmPageTable, r: VmPageRam, i: number): VmPageWords {
         next = t.qnext[i]! >= 0 ? vm_page_ram_va(r, t.qnext[i]!) : head;
         prev = t.qprev[i]! >= 0 ? vm_page_ram_va(r, t.qprev[i]!) : head;
     }
-    const o = t.object[i];
+    const o = t.object.get(i);
     return {
         pageq_next: next,
         pageq_prev: prev,
@@ -249,7 +251,7 @@ function ram_sync(t: VmPageTable, i: number): void {
     if (f & PG_LAUNDRY) state |= VM_PAGE_RAM_LAUNDRY;
     if (f & PG_REFERENCE) state |= VM_PAGE_RAM_REFERENCE;
     if (f & PG_DIRTY) state |= VM_PAGE_RAM_DIRTY;
-    const o = t.object[i];
+    const o = t.object.get(i);
     if (o) state |= VM_PAGE_RAM_TABLED;
     vm_page_ram_state(r, i, next, prev, o?.kva ?? 0, o ? t.offset[i]! : 0, state);
 }
@@ -384,20 +386,20 @@ export function vm_page_flags(t: VmPageTable, i: number, set: number, clear = 0)
 /* ---- object membership (vm_page_insert / vm_page_remove) ---- */
 
 export function vm_page_insert(t: VmPageTable, i: number, object: VmObject, offset: number): void {
-    if (t.object[i] !== null) panic("vm_page_insert: already inserted");
+    if (t.object.has(i)) panic("vm_page_insert: already inserted");
     const pages = object.pages;
     if (pages.has(offset)) panic("vm_page_insert: offset already resident");
     pages.set(offset, i);
-    t.object[i] = object;
+    t.object.set(i, object);
     t.offset[i] = offset;
     ram_sync(t, i);
 }
 
 export function vm_page_remove(t: VmPageTable, i: number): void {
-    const object = t.object[i];
+    const object = t.object.get(i);
     if (!object) return;
     object.pages.delete(t.offset[i]!);
-    t.object[i] = null;
+    t.object.delete(i);
     t.offset[i] = 0;
     ram_sync(t, i);
 }
@@ -414,7 +416,7 @@ export function vm_page_release(t: VmPageTable, i: number): void {
     } else if (s === PAGE_ACTIVE || s === PAGE_INACTIVE) queue_remove(t, i);
     if (t.flags[i]! & PG_LAUNDRY) t.vm_page_laundry_count--;
     t.flags[i] = 0;
-    if (t.object[i] !== null) vm_page_remove(t, i);
+    if (t.object.has(i)) vm_page_remove(t, i);
     t.state[i] = PAGE_FREE;
     t.next[i] = t.free_head;
     t.free_head = i;
@@ -433,7 +435,7 @@ export function vm_page_release(t: VmPageTable, i: number): void {
 export function vm_page_release_all(t: VmPageTable): void {
     if (t.ram) panic("vm_page_release_all: the structs are in guest RAM already");
     for (let i = 0; i < t.count; i++)
-        if (t.state[i] !== 0 || t.object[i] !== null) panic("vm_page_release");
+        if (t.state[i] !== 0 || t.object.has(i)) panic("vm_page_release");
     for (let i = 0; i < t.count; i++) {
         t.state[i] = PAGE_FREE;
         t.flags[i] = 0;
@@ -485,7 +487,7 @@ function verify_queue(t: VmPageTable, out: string[], inactive: boolean): number 
                 `page ${i} on the ${inactive ? "inactive" : "active"} queue has state ${t.state[i]}`,
             );
         if (t.qprev[i] !== prev) out.push(`page ${i}: qprev ${t.qprev[i]} != ${prev}`);
-        if (t.object[i] === null) out.push(`page ${i} on a pageable queue belongs to no object`);
+        if (!t.object.has(i)) out.push(`page ${i} on a pageable queue belongs to no object`);
         prev = i;
         n++;
     }
@@ -503,7 +505,7 @@ export function vm_page_verify(t: VmPageTable): string[] {
         const s = t.state[i]!;
         counts.set(s, (counts.get(s) ?? 0) + 1);
         if (t.flags[i]! & PG_LAUNDRY) laundry++;
-        const o = t.object[i];
+        const o = t.object.get(i);
         if (o && o.pages.get(t.offset[i]!) !== i)
             out.push(`page ${i}: object ${o.name}#${o.id} does not list it at ${t.offset[i]}`);
         if (s === PAGE_FREE && o) out.push(`free page ${i} still belongs to ${o.name}#${o.id}`);
