@@ -21,10 +21,26 @@ export function multiboot_load(mem: PhysMem, req: LoadRequest): BootInfo {
     const planner = { qemu: qemu_plan, grub: grub_plan, legacy: legacy_plan }[loader];
     const info = planner(plan, req);
     for (const w of plan.writes) {
-        if (w.bytes) mem.write(w.addr, w.bytes);
+        if (w.bytes) place(mem, w.addr, w.bytes);
         else if (w.zero) mem.fill(w.addr, w.zero, 0);
     }
     return info;
+}
+
+/** Below this a write is cheaper than keeping a reference to the bytes. */
+const DEFER_MIN = 64 * 1024;
+
+/**
+ * Write a file's bytes into RAM; a large one is deferred where the memory
+ * can (PhysMem.defer): the request's bytes are referenced, not copied, so
+ * the caller must not change them afterwards (LoadRequest says so).
+ */
+function place(mem: PhysMem, addr: number, bytes: Uint8Array): void {
+    if (!mem.defer || bytes.length < DEFER_MIN) {
+        mem.write(addr, bytes);
+        return;
+    }
+    mem.defer(addr, bytes.length, (dst, off) => dst.set(bytes.subarray(off, off + dst.length)));
 }
 
 /** Lines for `mach86 boot --verbose`: each placement by address, then the entry state. */

@@ -35,6 +35,10 @@ export interface ModuleSpec {
     nounzip: boolean;
 }
 
+/**
+ * What to load. The kernel's and the modules' bytes must not change after
+ * the load: a memory that defers its writes (PhysMem.defer) keeps them.
+ */
 export interface LoadRequest {
     kernel: { path: string; bytes: Uint8Array };
     modules: ModuleSpec[];

@@ -4,6 +4,7 @@
  * computes a result; lib/ does.
  */
 import {
+    dump_progress_writer,
     bisect,
     bisect_document,
     boot_document,
@@ -75,7 +76,20 @@ export interface BootImageArgs extends Omit<ImageArgs, "screenWatch">, ConsoleAr
 
 /** `mach86 boot IMAGE`. */
 export async function cmd_boot_image(a: BootImageArgs, io: Io): Promise<number> {
-    const r = await bootImage({ ...a, ...console_options({ ...a, quiet: a.quiet || a.json }, io) });
+    // A dump's progress on stderr: in place on a terminal, by tenths with --verbose, never with --json.
+    const tty = process.stderr.isTTY === true;
+    const shown = a.dump !== undefined && !a.json && (tty || a.verbose);
+    const dump = shown ? dump_progress_writer(io.err, a.dump!, tty) : undefined;
+    let r;
+    try {
+        r = await bootImage({
+            ...a,
+            ...console_options({ ...a, quiet: a.quiet || a.json }, io),
+            onDumpProgress: dump?.progress,
+        });
+    } finally {
+        dump?.end();
+    }
     const code = exit_code(r.stop, a.exitCode);
     if (a.json) {
         io.out(document_text(boot_document(r, code)));

@@ -31,7 +31,20 @@ export interface PhysMem {
      * implementation cannot tell (then every page must be read).
      */
     touchedPages?(): Uint8Array | undefined;
+    /**
+     * The bytes [pa, pa+len) are what `fill` makes: fill(dst, off) writes the
+     * region's bytes [off, off + dst.length) into dst (zeroed before). A
+     * memory may call it at once or only when those bytes are first used
+     * (read, written, copied out), so fill must give the same bytes whenever
+     * it is called: a pure function of data that no longer changes.
+     */
+    defer?(pa: number, len: number, fill: PhysFill): void;
+    /** memmove: `len` bytes from `from` to `to` (no bytes copied through the caller). */
+    copy?(to: number, from: number, len: number): void;
 }
+
+/** What defer() calls to produce a region's bytes: dst gets the bytes from `off` on. */
+export type PhysFill = (dst: Uint8Array, off: number) => void;
 
 /** CPU state at a multiboot entry, as GRUB/QEMU leave it (flat protected mode, paging off). */
 export interface EntryState {

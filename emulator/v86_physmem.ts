@@ -64,6 +64,15 @@ export class V86PhysMem implements PhysMem {
         this.cpu.bytes().set(bytes.subarray(0, n), pa);
         this.cpu.dirty(pa, pa + n);
     }
+    copy(to: number, from: number, len: number): void {
+        if (len <= 0) return;
+        if (!this.ok(from, len) || !this.ok(to, len)) {
+            this.write(to, this.read(from, len));
+            return;
+        }
+        this.cpu.bytes().copyWithin(to, from, from + len);
+        this.cpu.dirty(to, to + len);
+    }
     fill(pa: number, len: number, value: number): void {
         const n = Math.max(0, Math.min(len, this.size - pa));
         if (pa < 0 || n === 0) return;

@@ -30,6 +30,44 @@ const tick = () => new Promise<void>((r) => setImmediate(r));
 /** Progress of a dump: bytes of RAM looked at so far, of `total`. */
 export type DumpProgress = (done: number, total: number) => void;
 
+/** A dump's progress as text: "mach86: dumping RAM to DIR: 512 of 1856 MiB (27%)". */
+export function dump_progress_text(dir: string, done: number, total: number): string {
+    const mib = (n: number) => Math.floor(n / 1048576);
+    const pct = total > 0 ? Math.floor((100 * done) / total) : 100;
+    return `mach86: dumping RAM to ${dir}: ${mib(done)} of ${mib(total)} MiB (${pct}%)`;
+}
+
+/**
+ * What a person watching a dump sees, written with `write` (stderr): on a
+ * terminal one line redrawn in place as the percentage grows, erased at
+ * the end; elsewhere (--verbose into a file or a pipe) a line at every 10%.
+ */
+export function dump_progress_writer(
+    write: (text: string) => void,
+    dir: string,
+    tty: boolean,
+): { progress: DumpProgress; end(): void } {
+    let shown = -1;
+    let drawn = false;
+    return {
+        progress(done, total) {
+            const pct = total > 0 ? Math.floor((100 * done) / total) : 100;
+            const step = tty ? pct : pct - (pct % 10);
+            if (step === shown) return;
+            shown = step;
+            const text = dump_progress_text(dir, done, total);
+            if (tty) {
+                write(`\r${text}\x1b[K`);
+                drawn = true;
+            } else write(text + "\n");
+        },
+        end() {
+            if (drawn) write("\r\x1b[K");
+            drawn = false;
+        },
+    };
+}
+
 function is_zero(page: Uint8Array): boolean {
     const w = new Int32Array(page.buffer, page.byteOffset, PAGE / 4);
     for (let i = 0; i < w.length; i++) if (w[i] !== 0) return false;

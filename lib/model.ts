@@ -14,7 +14,7 @@ import type { BootPoint } from "../kernel/kern/kernel.ts";
 import type { Workload } from "../kernel/kern/workload.ts";
 import type { LayoutParams } from "../kernel/presets.ts";
 import { SparsePhysMem } from "../emulator/physmem.ts";
-import { dump_write } from "./dump.ts";
+import { dump_write, type DumpProgress } from "./dump.ts";
 import { InternalError, UsageError } from "./errors.ts";
 import {
     image_load,
@@ -72,6 +72,8 @@ export interface ImageBootOptions extends ImageOptions {
     inspect?: (r: KbootResult) => void | Promise<void>;
     /** Write phys.bin, machine.json and layout.json into this folder (checked before the boot). */
     dump?: string;
+    /** How far the dump's RAM has been written (bytes looked at, of the RAM size). */
+    onDumpProgress?: DumpProgress;
 }
 
 export interface ImageBootResult extends KbootResult {
@@ -118,7 +120,9 @@ function read_file(path: string): Uint8Array {
     let bytes = files.get(path);
     if (bytes) return bytes;
     try {
-        bytes = new Uint8Array(readFileSync(path));
+        // The Buffer's own memory as a plain Uint8Array (no copy of the megabytes).
+        const b = readFileSync(path);
+        bytes = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
     } catch {
         throw new UsageError(path, "no such file (run make images)");
     }
@@ -193,7 +197,7 @@ function check_reads(r: KbootResult): void {
 /** What boot_prepared takes besides the prepared image. */
 export type BootHooks = Pick<
     ImageBootOptions,
-    "points" | "inspect" | "onConsole" | "onDebugcon" | "screenWatch"
+    "points" | "inspect" | "onConsole" | "onDebugcon" | "screenWatch" | "onDumpProgress"
 >;
 
 /** Boot a prepared image; `out`, when given, receives the dump (and is committed or discarded). */
@@ -221,7 +225,7 @@ export async function boot_prepared(
             },
             async (res) => {
                 await o.inspect?.(res);
-                if (out) await dump_write(out, res);
+                if (out) await dump_write(out, res, o.onDumpProgress);
             },
         );
         check_reads(r);

@@ -8,7 +8,10 @@
  * schemas are here too, so a library user (and the tests) can check what
  * mach86 printed against the contract.
  *
- * ajv is loaded on first use: `mach86 boot --kernel` never pays for it.
+ * The input files are checked by validators generated at build time
+ * (lib/schema_input.generated.mjs, ajv standalone code made by
+ * lib/schema_input_gen.mjs): reading an image compiles no schema. ajv
+ * itself is loaded only to check output documents (tests, library users).
  */
 import type { Ajv2020 } from "ajv/dist/2020.js";
 import type { ErrorObject, ValidateFunction } from "ajv";
@@ -119,13 +122,25 @@ function schema_error_where(e: ErrorObject): string {
     return e.instancePath || "/";
 }
 
+/** The input files' schemas, validated by generated code. */
+export type InputSchema = "suite-file" | "image-file" | "workload-file";
+
+/** The generated validator of an input schema (its module is loaded on first use). */
+async function input_validator(name: InputSchema): Promise<ValidateFunction> {
+    const m = await import("./schema_input.generated.mjs");
+    switch (name) {
+        case "image-file":
+            return m.image_file;
+        case "suite-file":
+            return m.suite_file;
+        case "workload-file":
+            return m.workload_file;
+    }
+}
+
 /** Check an input document; a problem is a UsageError "<file>: <pointer>: <reason>". */
-export async function check_input(
-    name: "suite-file" | "image-file" | "workload-file",
-    doc: unknown,
-    file: string,
-): Promise<void> {
-    const v = await schema_validator(name);
+export async function check_input(name: InputSchema, doc: unknown, file: string): Promise<void> {
+    const v = await input_validator(name);
     if (v(doc)) return;
     const e = v.errors![0]!;
     throw new UsageError(file, `${schema_error_where(e)}: ${schema_error_text(e)}`);

@@ -174,6 +174,28 @@ export function pmap_next_page(k: Kernel): number | null {
     return init_alloc_aligned(k, 4096);
 }
 
+/**
+ * pmap_next_page called up to `max` times at once, for the boot's loops
+ * over every page: the first page as pmap_next_page gives it, then the
+ * pages after it that it would give next without moving the bump pointer
+ * (same region, no skipped range, no wrap). Returns the first physical
+ * address and how many pages, or null at the end of memory.
+ */
+export function pmap_next_pages(k: Kernel, max: number): { pa: number; count: number } | null {
+    const pa = pmap_next_page(k);
+    if (pa === null) return null;
+    let end = k.init_alloc_wrapped ? SIXTEEN_MIB : k.phys_last_addr;
+    if (k.boot_info.flags & MULTIBOOT_INFO.MEM_MAP) {
+        const r = ram_regions(k).find((r) => r.start <= pa && pa + 4096 <= r.end);
+        if (r) end = Math.min(end, r.end);
+    } else end = pa + 4096; // the mem_lower rule: one page at a time
+    for (const r of skip_ranges(k)) if (r.start >= pa + 4096) end = Math.min(end, r.start);
+    const count = Math.max(1, Math.min(max, Math.floor((end - pa) / 4096)));
+    k.avail_next = pa + count * 4096;
+    k.avail_remaining -= (count - 1) * 4096;
+    return { pa, count };
+}
+
 export function pmap_grab_page(k: Kernel): number {
     const pa = pmap_next_page(k);
     if (pa === null) panic("Not enough memory to initialize Mach");

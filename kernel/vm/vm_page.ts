@@ -78,15 +78,18 @@ export interface VmPageTable {
     phys: Uint32Array;
     state: Uint8Array;
     flags: Uint8Array;
-    /** Free-queue link (index, −1 = end). */
+    /** Free-queue link (index, −1 = end); set when the page becomes free, read only while it is. */
     next: Int32Array;
-    /** Active/inactive queue links (index, −1 = end). */
+    /** Active/inactive queue links (index, −1 = end); set on queue_enter, read only while queued. */
     qnext: Int32Array;
     qprev: Int32Array;
-    /** The object a pageable page belongs to, and its offset there (vm_page_insert). */
-    object: (VmObject | null)[];
+    /**
+     * The object a pageable page belongs to (vm_page_insert), by page index,
+     * and its offset there: a map, as few of ~500k pages ever have one.
+     */
+    object: Map<number, VmObject>;
     offset: Float64Array;
-    /** Page index by physical frame number (−1 = not a managed page). */
+    /** Page index + 1 by physical frame number (0 = not a managed page): untouched memory means none. */
     by_pfn: Int32Array;
     free_head: number;
     active_head: number;
@@ -108,18 +111,23 @@ export interface VmPageTable {
     ram: VmPageRam | null;
 }
 
+/**
+ * The arrays are not filled: the links hold a value only while their page
+ * is on the list they link, and by_pfn's 0 is "none", so the host backs
+ * only the parts a boot writes (~500k entries each at 2 GiB).
+ */
 export function vm_page_table_create(capacity: number, max_pfn: number): VmPageTable {
     return {
         count: 0,
         phys: new Uint32Array(capacity),
         state: new Uint8Array(capacity),
         flags: new Uint8Array(capacity),
-        next: new Int32Array(capacity).fill(-1),
-        qnext: new Int32Array(capacity).fill(-1),
-        qprev: new Int32Array(capacity).fill(-1),
-        object: new Array<VmObject | null>(capacity).fill(null),
+        next: new Int32Array(capacity),
+        qnext: new Int32Array(capacity),
+        qprev: new Int32Array(capacity),
+        object: new Map(),
         offset: new Float64Array(capacity),
-        by_pfn: new Int32Array(max_pfn).fill(-1),
+        by_pfn: new Int32Array(max_pfn),
         free_head: -1,
         active_head: -1,
         active_tail: -1,
@@ -166,7 +174,6 @@ function grow(t: VmPageTable): void {
     t.qnext = grown(t.qnext, cap, -1);
     t.qprev = grown(t.qprev, cap, -1);
     t.offset = grown(t.offset, cap, 0);
-    t.object = t.object.concat(new Array<VmObject | null>(cap - t.object.length).fill(null));
 }
 
 /** vm_page_init: a new page structure for `pa` (busy, on no queue). */
@@ -176,7 +183,7 @@ export function vm_page_init(t: VmPageTable, pa: number): number {
     t.phys[i] = pa;
     t.state[i] = 0;
     const pfn = pa / 4096;
-    if (pfn < t.by_pfn.length) t.by_pfn[pfn] = i;
+    if (pfn < t.by_pfn.length) t.by_pfn[pfn] = i + 1;
     return i;
 }
 
@@ -198,7 +205,7 @@ function ram_words(t: VmPageTable, r: VmPageRam, i: number): VmPageWords {
         next = t.qnext[i]! >= 0 ? vm_page_ram_va(r, t.qnext[i]!) : head;
         prev = t.qprev[i]! >= 0 ? vm_page_ram_va(r, t.qprev[i]!) : head;
     }
-    const o = t.object[i];
+    const o = t.object.get(i);
     return {
         pageq_next: next,
         pageq_prev: prev,
@@ -244,7 +251,7 @@ function ram_sync(t: VmPageTable, i: number): void {
     if (f & PG_LAUNDRY) state |= VM_PAGE_RAM_LAUNDRY;
     if (f & PG_REFERENCE) state |= VM_PAGE_RAM_REFERENCE;
     if (f & PG_DIRTY) state |= VM_PAGE_RAM_DIRTY;
-    const o = t.object[i];
+    const o = t.object.get(i);
     if (o) state |= VM_PAGE_RAM_TABLED;
     vm_page_ram_state(r, i, next, prev, o?.kva ?? 0, o ? t.offset[i]! : 0, state);
 }
@@ -379,20 +386,20 @@ export function vm_page_flags(t: VmPageTable, i: number, set: number, clear = 0)
 /* ---- object membership (vm_page_insert / vm_page_remove) ---- */
 
 export function vm_page_insert(t: VmPageTable, i: number, object: VmObject, offset: number): void {
-    if (t.object[i] !== null) panic("vm_page_insert: already inserted");
+    if (t.object.has(i)) panic("vm_page_insert: already inserted");
     const pages = object.pages;
     if (pages.has(offset)) panic("vm_page_insert: offset already resident");
     pages.set(offset, i);
-    t.object[i] = object;
+    t.object.set(i, object);
     t.offset[i] = offset;
     ram_sync(t, i);
 }
 
 export function vm_page_remove(t: VmPageTable, i: number): void {
-    const object = t.object[i];
+    const object = t.object.get(i);
     if (!object) return;
     object.pages.delete(t.offset[i]!);
-    t.object[i] = null;
+    t.object.delete(i);
     t.offset[i] = 0;
     ram_sync(t, i);
 }
@@ -409,7 +416,7 @@ export function vm_page_release(t: VmPageTable, i: number): void {
     } else if (s === PAGE_ACTIVE || s === PAGE_INACTIVE) queue_remove(t, i);
     if (t.flags[i]! & PG_LAUNDRY) t.vm_page_laundry_count--;
     t.flags[i] = 0;
-    if (t.object[i] !== null) vm_page_remove(t, i);
+    if (t.object.has(i)) vm_page_remove(t, i);
     t.state[i] = PAGE_FREE;
     t.next[i] = t.free_head;
     t.free_head = i;
@@ -418,6 +425,24 @@ export function vm_page_release(t: VmPageTable, i: number): void {
         ram_sync(t, i);
         ram_free(t);
     }
+}
+
+/**
+ * pmap_startup's vm_page_release of every page, from the last to the
+ * first, in one pass: the pages fresh from vm_page_init (on no queue, in no
+ * object, nothing in guest RAM yet) end on the free LIFO in ascending order.
+ */
+export function vm_page_release_all(t: VmPageTable): void {
+    if (t.ram) panic("vm_page_release_all: the structs are in guest RAM already");
+    for (let i = 0; i < t.count; i++)
+        if (t.state[i] !== 0 || t.object.has(i)) panic("vm_page_release");
+    for (let i = 0; i < t.count; i++) {
+        t.state[i] = PAGE_FREE;
+        t.flags[i] = 0;
+        t.next[i] = i + 1 < t.count ? i + 1 : t.free_head;
+    }
+    if (t.count > 0) t.free_head = 0;
+    t.vm_page_free_count += t.count;
 }
 
 /** vm_page_grab: pop the free LIFO and wire the page; −1 when empty. */
@@ -443,7 +468,7 @@ export function vm_page_grab(t: VmPageTable): number {
 
 export function vm_page_lookup_phys(t: VmPageTable, pa: number): number {
     const pfn = Math.floor(pa / 4096);
-    return pfn < t.by_pfn.length ? t.by_pfn[pfn]! : -1;
+    return pfn < t.by_pfn.length ? t.by_pfn[pfn]! - 1 : -1;
 }
 
 /* ---- invariants and printing ---- */
@@ -462,7 +487,7 @@ function verify_queue(t: VmPageTable, out: string[], inactive: boolean): number 
                 `page ${i} on the ${inactive ? "inactive" : "active"} queue has state ${t.state[i]}`,
             );
         if (t.qprev[i] !== prev) out.push(`page ${i}: qprev ${t.qprev[i]} != ${prev}`);
-        if (t.object[i] === null) out.push(`page ${i} on a pageable queue belongs to no object`);
+        if (!t.object.has(i)) out.push(`page ${i} on a pageable queue belongs to no object`);
         prev = i;
         n++;
     }
@@ -480,7 +505,7 @@ export function vm_page_verify(t: VmPageTable): string[] {
         const s = t.state[i]!;
         counts.set(s, (counts.get(s) ?? 0) + 1);
         if (t.flags[i]! & PG_LAUNDRY) laundry++;
-        const o = t.object[i];
+        const o = t.object.get(i);
         if (o && o.pages.get(t.offset[i]!) !== i)
             out.push(`page ${i}: object ${o.name}#${o.id} does not list it at ${t.offset[i]}`);
         if (s === PAGE_FREE && o) out.push(`free page ${i} still belongs to ${o.name}#${o.id}`);

@@ -244,7 +244,7 @@ function refill_inactive(k: BootedKernel, t: VmPageTable): void {
  * the paging area cannot take it.
  */
 function vm_pageout_page(k: BootedKernel, vm: VmRuntime, t: VmPageTable, i: number): boolean {
-    const object = t.object[i]!;
+    const object = t.object.get(i)!;
     const offset = t.offset[i]!;
     object.pager ??= new Map();
     let slot = object.pager.get(offset);

@@ -17,12 +17,13 @@
 import { panic } from "../kern/debug.ts";
 import type { Kernel } from "../kern/kernel.ts";
 import { pmap_enter, pmap_extract } from "../i386/pmap.ts";
-import { pmap_free_pages, pmap_next_page } from "../i386at/model_dep.ts";
+import { pmap_free_pages, pmap_next_page, pmap_next_pages } from "../i386at/model_dep.ts";
 import { round_page, trunc_page } from "../i386/vm_param.ts";
 import {
     vm_page_init,
     vm_page_ram_globals,
     vm_page_release,
+    vm_page_release_all,
     vm_page_table_create,
 } from "./vm_page.ts";
 import {
@@ -30,8 +31,10 @@ import {
     vm_page_bits_pack,
     vm_page_ram_init,
     type VmPageGlobals,
+    type VmPageLayout,
     type VmPageRam,
 } from "./vm_page_ram.ts";
+import type { PhysFill } from "../../emulator/types.ts";
 import { VM_PROT_READ, VM_PROT_WRITE } from "./vm_prot.ts";
 import { printf_x } from "../../util/hex.ts";
 
@@ -56,13 +59,17 @@ export function pmap_steal_memory(k: Kernel, size: number, name = "stolen"): num
     return addr;
 }
 
-/** Write `bytes` at kernel VA `va` page by page through the kernel pmap. */
 /**
  * Copy physical memory (memcpy on physical addresses, as boot code does
- * before paging): through the memory's live views where it has them, so
- * the megabytes of modules and ramdisk are not copied twice.
+ * before paging): in the memory itself where it can (a sparse memory keeps
+ * deferred bytes deferred), else through its live views, so the megabytes
+ * of modules and ramdisk are not copied twice.
  */
 export function phys_copy(k: Kernel, to: number, from: number, len: number): void {
+    if (k.mem.copy) {
+        k.mem.copy(to, from, len);
+        return;
+    }
     for (let done = 0; done < len;) {
         const n = Math.min(len - done, 4096 - ((from + done) % 4096));
         k.mem.write(to + done, k.mem.view?.(from + done, n) ?? k.mem.read(from + done, n));
@@ -70,34 +77,76 @@ export function phys_copy(k: Kernel, to: number, from: number, len: number): voi
     }
 }
 
-/** [va, va+len) of kernel virtual memory, page by page through the kernel pmap: fn(pa, offset, bytes). */
-function kernel_pages(
+/** Bytes made at a time for a memory that cannot defer them (phys_fill). */
+const FILL_STEP = 64 * 1024;
+
+/**
+ * Physical [pa, pa+len) := fill's bytes (PhysMem.defer): deferred where the
+ * memory can, else made now FILL_STEP bytes at a time through one buffer.
+ */
+export function phys_fill(k: Kernel, pa: number, len: number, fill: PhysFill): void {
+    if (k.mem.defer) {
+        k.mem.defer(pa, len, fill);
+        return;
+    }
+    const buf = new Uint8Array(Math.min(len, FILL_STEP));
+    for (let done = 0; done < len; done += FILL_STEP) {
+        const b = buf.subarray(0, Math.min(FILL_STEP, len - done)).fill(0);
+        fill(b, done);
+        k.mem.write(pa + done, b);
+    }
+}
+
+/**
+ * The physically contiguous runs of kernel VA [va, va+len), through the
+ * kernel pmap: fn(pa, offset, length) once per run (a stolen area's pages
+ * come from one bump allocator, so a run is usually the whole area).
+ */
+function kernel_runs(
     k: Kernel,
     who: string,
     va: number,
     len: number,
     fn: (pa: number, off: number, n: number) => void,
 ): void {
+    let run_pa = 0;
+    let run_off = 0;
+    let run_len = 0;
     for (let done = 0; done < len;) {
         const at = va + done;
         const pa = pmap_extract(k.kernel_pmap!, at);
         if (pa === 0) panic(`${who}: ${printf_x(at)} not mapped`);
         const n = Math.min(len - done, 4096 - (at % 4096));
-        fn(pa, done, n);
+        if (run_len > 0 && pa === run_pa + run_len) run_len += n;
+        else {
+            if (run_len > 0) fn(run_pa, run_off, run_len);
+            run_pa = pa;
+            run_off = done;
+            run_len = n;
+        }
         done += n;
     }
+    if (run_len > 0) fn(run_pa, run_off, run_len);
 }
 
 /** Copy physical memory to kernel virtual memory. */
 export function kernel_copy_from_phys(k: Kernel, va: number, from: number, len: number): void {
-    kernel_pages(k, "kernel_copy_from_phys", va, len, (pa, off, n) =>
+    kernel_runs(k, "kernel_copy_from_phys", va, len, (pa, off, n) =>
         phys_copy(k, pa, from + off, n),
     );
 }
 
+/** Write `bytes` at kernel VA `va` through the kernel pmap. */
 export function kernel_write(k: Kernel, va: number, bytes: Uint8Array): void {
-    kernel_pages(k, "kernel_write", va, bytes.length, (pa, off, n) =>
+    kernel_runs(k, "kernel_write", va, bytes.length, (pa, off, n) =>
         k.mem.write(pa, bytes.subarray(off, off + n)),
+    );
+}
+
+/** Kernel VA [va, va+len) := fill's bytes (phys_fill), run by physical run. */
+function kernel_fill(k: Kernel, va: number, len: number, fill: PhysFill): void {
+    kernel_runs(k, "kernel_fill", va, len, (pa, off, n) =>
+        phys_fill(k, pa, n, (dst, at) => fill(dst, off + at)),
     );
 }
 
@@ -139,28 +188,30 @@ function pmap_startup(k: Kernel): void {
     const max_pfn = Math.ceil(k.phys_last_addr / 4096);
     const t = vm_page_table_create(Math.max(npages, max_pfn), max_pfn);
     k.vm_page = t;
-    for (let i = 0; i < npages; i++) {
-        const pa = pmap_next_page(k);
-        if (pa === null) break;
-        vm_page_init(t, pa);
-    }
+    // pmap_next_page for each page, a run of consecutive pages at a time.
+    for (let run; t.count < npages && (run = pmap_next_pages(k, npages - t.count));)
+        for (let n = 0; n < run.count; n++) vm_page_init(t, run.pa + n * 4096);
     let left = 0;
-    while (pmap_next_page(k) !== null) left++;
+    for (let run; (run = pmap_next_pages(k, Infinity));) left += run.count;
     k.pages_left_away = left;
     if (left) k.printf(`${left} memory page(s) left away\n`);
     // Reverse order, so that pages are first handed out in ascending addresses.
-    for (let i = t.count; i > 0; i--) vm_page_release(t, i - 1);
+    vm_page_release_all(t);
     write_vm_page_array(k);
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
- * The vm_page array in guest RAM after pmap_startup, in one bulk write:
- * each struct as vm_page_init and vm_page_release leave it (busy and free,
- * phys_addr, pageq.next linking the free list); then vm_page_queue_free and
- * the counts. From here on vm_page.ts keeps it current (vm_page_ram.ts).
+ * The vm_page array in guest RAM after pmap_startup: each struct as
+ * vm_page_init and vm_page_release leave it (busy and free, phys_addr,
+ * pageq.next linking the free list); then vm_page_queue_free and the
+ * counts. From here on vm_page.ts keeps it current (vm_page_ram.ts).
  * Sizes without a known layout leave the array as stolen.
+ *
+ * The ~20 MiB of structs are given to the memory as a fill (PhysMem.defer):
+ * a sparse memory makes only the parts that are used, the rest when a dump
+ * reads them; the bytes are the same either way.
  */
 function write_vm_page_array(k: Kernel): void {
     const t = k.vm_page!;
@@ -187,33 +238,73 @@ function write_vm_page_array(k: Kernel): void {
         globals,
         kernelbase: k.params.vm_min_kernel_address,
     };
-    const bytes = new Uint8Array(k.vm_page_array_count * l.size);
-    const bits = vm_page_bits_pack(l, { busy: 1, free: 1 });
-    const link = (i: number) => (t.next[i]! < 0 ? 0 : base + t.next[i]! * l.size);
-    if (LITTLE_ENDIAN) {
-        // Word stores: several times faster than DataView over ~500k pages.
-        const w = new Uint32Array(bytes.buffer);
-        const stride = l.size / 4;
-        const next = l.pageq_next / 4;
-        const phys = l.phys_addr / 4;
-        const words = l.bit_words.map((off) => off / 4);
-        for (let i = 0, at = 0; i < t.count; i++, at += stride) {
-            w[at + next] = link(i);
-            for (let n = 0; n < words.length; n++) w[at + words[n]!] = bits[n]!;
-            w[at + phys] = t.phys[i]!;
-        }
-    } else {
-        const dv = new DataView(bytes.buffer);
-        for (let i = 0; i < t.count; i++) {
-            const at = i * l.size;
-            dv.setUint32(at + l.pageq_next, link(i), true);
-            l.bit_words.forEach((off, n) => dv.setUint32(at + off, bits[n]!, true));
-            dv.setUint32(at + l.phys_addr, t.phys[i]!, true);
-        }
-    }
-    kernel_write(k, base, bytes);
+    kernel_fill(k, base, k.vm_page_array_count * l.size, vm_page_array_fill(k, l));
     t.ram = r;
     vm_page_ram_globals(t);
+}
+
+/**
+ * The bytes of the vm_page array as pmap_startup leaves it, from array
+ * offset `off` on. A pure function of what no later change touches: the
+ * count, phys_addr of each page (set once) and the free list's links,
+ * which pmap_startup leaves in ascending order (page i links to i + 1;
+ * anything else is copied here first).
+ */
+function vm_page_array_fill(k: Kernel, l: VmPageLayout): PhysFill {
+    const t = k.vm_page!;
+    const base = k.vm_page_array;
+    const count = t.count;
+    const phys = t.phys;
+    let ascending = t.free_head === (count > 0 ? 0 : -1);
+    for (let i = 0; ascending && i < count; i++)
+        ascending = t.next[i] === (i + 1 < count ? i + 1 : -1);
+    const next = ascending ? null : t.next.slice(0, count);
+    const bits = vm_page_bits_pack(l, { busy: 1, free: 1 });
+    const stride = l.size / 4;
+    const w_next = l.pageq_next / 4;
+    const w_phys = l.phys_addr / 4;
+    const w_bits = l.bit_words.map((off) => off / 4);
+    const link = (i: number): number => {
+        const n = next ? next[i]! : i + 1 < count ? i + 1 : -1;
+        return n < 0 ? 0 : base + n * l.size;
+    };
+    /** Words [q0, q0 + w.length) of the array into w (zeroed). */
+    const words = (w: Uint32Array | DataView, q0: number, nwords: number): void => {
+        const put: (q: number, v: number) => void =
+            w instanceof DataView
+                ? (q, v) => {
+                      if (q >= 0 && q < nwords) w.setUint32(q * 4, v, true);
+                  }
+                : (q, v) => {
+                      if (q >= 0 && q < nwords) w[q] = v;
+                  };
+        const last = Math.min(count, Math.ceil((q0 + nwords) / stride));
+        for (let i = Math.floor(q0 / stride); i < last; i++) {
+            const at = i * stride - q0;
+            put(at + w_next, link(i));
+            for (let b = 0; b < w_bits.length; b++) put(at + w_bits[b]!, bits[b]!);
+            put(at + w_phys, phys[i]!);
+        }
+    };
+    return (dst, off) => {
+        const aligned = (off & 3) === 0 && (dst.byteOffset & 3) === 0 && (dst.length & 3) === 0;
+        if (!aligned) {
+            // Any reader may ask for any bytes: make the words around them.
+            const q0 = Math.floor(off / 4);
+            const tmp = new Uint8Array((Math.ceil((off + dst.length) / 4) - q0) * 4);
+            words(new DataView(tmp.buffer), q0, tmp.length / 4);
+            dst.set(tmp.subarray(off - q0 * 4, off - q0 * 4 + dst.length));
+            return;
+        }
+        const n = dst.length / 4;
+        words(
+            LITTLE_ENDIAN
+                ? new Uint32Array(dst.buffer, dst.byteOffset, n)
+                : new DataView(dst.buffer, dst.byteOffset, dst.length),
+            off / 4,
+            n,
+        );
+    };
 }
 
 /**

@@ -231,7 +231,7 @@ export function vm_user_verify(k: BootedKernel, tasks: readonly Task[]): string[
                 const lo = pmap_entry_read(p.mem, p.pae, pte);
                 if (!(lo & INTEL_PTE_VALID)) continue;
                 const i = vm_page_lookup_phys(t, pte_to_pa(lo, p.pae));
-                const owner = i >= 0 ? t.object[i] : null;
+                const owner = i >= 0 ? (t.object.get(i) ?? null) : null;
                 let o = e.object;
                 while (o !== null && o !== owner) o = o.shadow;
                 if (owner === null || o === null) {

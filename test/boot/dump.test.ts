@@ -100,4 +100,35 @@ describe("--dump", () => {
         ).toBe(0);
         expect(statSync(join(parent, "x", "phys.bin")).size).toBe(64 * 1024 * 1024);
     });
+
+    it("progress: by tenths on stderr with --verbose, nothing without it (not a terminal) nor with --json", () => {
+        const parent = mkdtempSync(join(tmpdir(), "mach86-dump-progress-"));
+        const run = (dir: string, ...more: string[]) =>
+            cli([
+                "boot",
+                DI,
+                "--engine",
+                "none",
+                "--memory",
+                "64M",
+                "--dump",
+                join(parent, dir),
+                ...more,
+            ]);
+        const verbose = run("v", "--quiet", "--verbose");
+        expect(verbose.code, verbose.stderr).toBe(0);
+        const shown = verbose.stderr.split("\n").filter((l) => l.includes("dumping RAM"));
+        expect(shown[0]).toMatch(/^mach86: dumping RAM to .*\/v: \d+ of 64 MiB \(\d+%\)$/);
+        expect(shown.at(-1)).toMatch(/: 64 of 64 MiB \(100%\)$/);
+        expect(shown.length).toBeGreaterThanOrEqual(10);
+        expect(shown.length).toBeLessThanOrEqual(11);
+        expect(verbose.stdout).not.toContain("dumping");
+        const plain = run("p", "--quiet");
+        expect(plain.code).toBe(0);
+        expect(plain.stderr + plain.stdout).not.toContain("dumping");
+        const json = run("j", "--json", "--verbose");
+        expect(json.code).toBe(0);
+        expect(json.stderr + json.stdout).not.toContain("dumping");
+        expect(JSON.parse(json.stdout).schema_version).toBeDefined();
+    });
 });
