@@ -21,6 +21,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { V86 } from "v86";
+import { FieldSnapshot } from "./field_snapshot.ts";
 import { resident_pages } from "./resident.ts";
 import type { CpuState, EntryState, PicState } from "./types.ts";
 
@@ -96,6 +97,52 @@ function v86WasmModule(): WebAssembly.Module {
     return compiledModule;
 }
 
+/** One entry of v86's I/O port table (io.js create_empty_entry). */
+interface PortEntry {
+    device: unknown;
+    read8: unknown;
+    read16: unknown;
+    read32: unknown;
+    write8: unknown;
+    write16: unknown;
+    write32: unknown;
+}
+
+const PORT_FIELDS = [
+    "device",
+    "read8",
+    "read16",
+    "read32",
+    "write8",
+    "write16",
+    "write32",
+] as const;
+
+/** Put back the port table's handlers (few differ: compare before writing). */
+function restorePorts(ports: PortEntry[], saved: PortEntry[]): void {
+    for (let i = 0; i < ports.length; i++) {
+        const e = ports[i]!;
+        const s = saved[i]!;
+        for (const f of PORT_FIELDS) if (e[f] !== s[f]) e[f] = s[f];
+    }
+}
+
+/** A constructed machine's state, for V86Cpu.reset(). */
+interface Pristine {
+    /** Size of the wasm memory then (a memory that grew since is not put back). */
+    wasmBytes: number;
+    /** The wasm pages the OS backed then, by page number (the others were zero). */
+    pages: Map<number, Uint8Array>;
+    ports: PortEntry[];
+    fields: FieldSnapshot;
+}
+
+/** The OS page size resident_pages() answers in. */
+const PAGE = 4096;
+
+/** Traps out of main_loop after which a machine is no longer reused (see V86Cpu.reset). */
+const MAX_TRAPS = 16;
+
 /** The deterministic clock of the machine currently running (v86's static microtick is global). */
 let activeClock: (() => number) | undefined;
 let staticMicrotickPatched = false;
@@ -121,7 +168,7 @@ export class V86Cpu {
     panicText = "";
 
     private readonly opts: V86CpuOptions;
-    private readonly nsPerInstruction: number;
+    private nsPerInstruction: number;
 
     private constructor(opts: V86CpuOptions) {
         this.opts = opts;
@@ -251,7 +298,11 @@ export class V86Cpu {
     /** Serial port COM1 (v86's UART, which handles DLAB and the other registers). */
     onSerialByte(fn: (byte: number) => void): void {
         this.emu.add_listener("serial0-output-byte", fn);
+        this.listeners.push(["serial0-output-byte", fn]);
     }
+
+    /** Bus listeners added since construction (removed by park()). */
+    private readonly listeners: [string, (v: number) => void][] = [];
 
     // ---- RAM -------------------------------------------------------------
 
@@ -577,10 +628,126 @@ export class V86Cpu {
      * throws on a guest it cannot continue (wasm `unreachable` on a panic).
      */
     step(): number {
-        const t = this.cpu.main_loop() as number;
+        let t: number;
+        try {
+            t = this.cpu.main_loop() as number;
+        } catch (e) {
+            this.traps++;
+            throw e;
+        }
         this.installPending();
         this.instructions(); // keep the 53-bit extension current between slices
         return t;
+    }
+
+    // ---- reuse -----------------------------------------------------------
+    //
+    // A machine is returned to the state it had just after construction by
+    // putting back (1) every byte of v86's wasm memory outside guest RAM —
+    // all of v86's Rust state: CPU registers, FPU, TLB, PIC, APIC, IO-APIC,
+    // the instruction counter, the TSC bookkeeping, the JIT's tables and
+    // hotness counters, the allocator — and zeroing RAM; (2) the fields of
+    // v86's JS devices and of the CPU object (field_snapshot.ts); (3) every
+    // entry of the I/O port table; (4) our own clock, RNG and JIT queue.
+    // Two things live outside all of these and decide whether a machine can
+    // be reused at all: the wasm memory's size (a grown memory is not put
+    // back) and wasm's shadow-stack pointer, a wasm global that a trap out
+    // of main_loop leaves lowered by the frames it unwound — harmless to
+    // the guest, but bounded here by MAX_TRAPS.
+
+    private pristine: Pristine | undefined;
+    /** Times main_loop threw (a triple fault or a v86 panic). */
+    private traps = 0;
+
+    /**
+     * Remember this (just constructed, never run) machine for reset(). Only
+     * the wasm pages the OS backs are copied (emulator/resident.ts): the
+     * others were never touched and read as zero. No-op when that cannot
+     * be known (no /proc): the machine is then not reusable.
+     */
+    capturePristine(): void {
+        const cpu = this.cpu;
+        const wasm = new Uint8Array(cpu.wasm_memory.buffer as ArrayBuffer);
+        const backed = resident_pages(wasm.length, 0, wasm.length);
+        if (!backed) return;
+        const pages = new Map<number, Uint8Array>();
+        for (let i = 0; i < backed.length; i++)
+            if (backed[i]) pages.set(i, wasm.slice(i * PAGE, (i + 1) * PAGE));
+        const ports = cpu.io.ports as PortEntry[];
+        this.pristine = {
+            wasmBytes: wasm.length,
+            pages,
+            ports: ports.map((e) => ({ ...e })),
+            fields: FieldSnapshot.take(
+                [cpu],
+                [cpu.io, cpu.bus, cpu.wm, cpu.wasm_memory, cpu.jit_imports, this.emu],
+                wasm.buffer,
+            ),
+        };
+    }
+
+    /** Whether reset() can give this machine back in its constructed state. */
+    reusable(): boolean {
+        const p = this.pristine;
+        return (
+            p !== undefined &&
+            this.traps < MAX_TRAPS &&
+            this.cpu.wasm_memory.buffer.byteLength === p.wasmBytes
+        );
+    }
+
+    /** Detach from the last run's machine (its listeners, the static clock) before reset(). */
+    park(): void {
+        for (const [name, fn] of this.listeners) this.emu.remove_listener(name, fn);
+        this.listeners.length = 0;
+        if (this.opts.deterministic) activeClock = undefined;
+    }
+
+    /**
+     * Put the machine back as it was constructed (see above), with a new
+     * RNG seed and instruction speed. Only when reusable().
+     */
+    reset(o: { seed: number; icountShift: number }): void {
+        const p = this.pristine!;
+        const cpu = this.cpu;
+        this.pending.length = 0;
+        cpu.jit_clear_all_funcs();
+        this.restoreWasm(p);
+        restorePorts(cpu.io.ports as PortEntry[], p.ports);
+        p.fields.restore();
+        this.refreshView();
+        this.icountHigh = 0;
+        this.icountLast = 0;
+        this.idleMs = 0;
+        this.rand = o.seed | 0;
+        this.nsPerInstruction = 2 ** o.icountShift;
+        this.panicText = "";
+        this.stopSaved = undefined;
+        if (this.opts.deterministic) activeClock = () => this.virtualMs();
+    }
+
+    /**
+     * Every wasm page as it was at capturePristine(). A page the OS does not
+     * back now was not backed then either: zero then and now. Of the backed
+     * ones, those saved get their bytes back and the others (RAM the guest
+     * wrote, heap the JIT used) are zeroed. Without the OS's answer, every
+     * page is put back.
+     */
+    private restoreWasm(p: Pristine): void {
+        const wasm = new Uint8Array(this.cpu.wasm_memory.buffer as ArrayBuffer);
+        const backed = resident_pages(wasm.length, 0, wasm.length);
+        const n = wasm.length / PAGE;
+        for (let i = 0; i < n; i++) {
+            if (backed && !backed[i]) continue;
+            const saved = p.pages.get(i);
+            if (saved) wasm.set(saved, i * PAGE);
+            else wasm.fill(0, i * PAGE, (i + 1) * PAGE);
+        }
+    }
+
+    /** Whether this machine runs on the virtual clock (a reused one must match the request). */
+    get deterministic(): boolean {
+        return this.opts.deterministic;
     }
 
     /** Free the emulator; afterwards the process holds no handles for it. */
