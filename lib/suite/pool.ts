@@ -12,6 +12,10 @@
  * (SIGKILL) and the case is a timeout. Either way the worker is replaced.
  * A worker is also retired after RECYCLE_AFTER cases, so that one case's
  * leftovers (a grown heap) cannot pile up over a long suite.
+ *
+ * prestart() forks workers before the first case is known, so that their
+ * start (a Node process, the bundle, v86's wasm, a first machine) overlaps
+ * the main process's reading and checking of the suite file.
  */
 import { fork, type ChildProcess } from "node:child_process";
 
@@ -92,6 +96,15 @@ export class WorkerPool {
         w ??= new Worker(this.cli);
         this.all.add(w);
         return w;
+    }
+
+    /** Fork `n` workers now, to be idle when the first cases come. */
+    prestart(n: number): void {
+        for (let i = 0; i < n; i++) {
+            const w = new Worker(this.cli);
+            this.all.add(w);
+            this.idle.push(w);
+        }
     }
 
     private give(w: Worker): void {
