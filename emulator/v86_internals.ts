@@ -108,24 +108,13 @@ interface PortEntry {
     write32: unknown;
 }
 
-const PORT_FIELDS = [
-    "device",
-    "read8",
-    "read16",
-    "read32",
-    "write8",
-    "write16",
-    "write32",
+/** v86's MMIO handler arrays, one entry per 128 KiB block of the address space. */
+const MMIO_MAPS = [
+    "memory_map_read8",
+    "memory_map_write8",
+    "memory_map_read32",
+    "memory_map_write32",
 ] as const;
-
-/** Put back the port table's handlers (few differ: compare before writing). */
-function restorePorts(ports: PortEntry[], saved: PortEntry[]): void {
-    for (let i = 0; i < ports.length; i++) {
-        const e = ports[i]!;
-        const s = saved[i]!;
-        for (const f of PORT_FIELDS) if (e[f] !== s[f]) e[f] = s[f];
-    }
-}
 
 /** A constructed machine's state, for V86Cpu.reset(). */
 interface Pristine {
@@ -133,7 +122,10 @@ interface Pristine {
     wasmBytes: number;
     /** The wasm pages the OS backed then, by page number (the others were zero). */
     pages: Map<number, Uint8Array>;
-    ports: PortEntry[];
+    /** The port-table entries changed since, as they were before the first change. */
+    ports: Map<number, PortEntry>;
+    /** The MMIO handlers (MMIO_MAPS order) of the 128 KiB blocks changed since, as they were. */
+    mmio: Map<number, unknown[]>;
     fields: FieldSnapshot;
 }
 
@@ -369,6 +361,7 @@ export class V86Cpu {
      * and calls `pass()` to hand it to v86's device as before.
      */
     interceptWrite8(port: number, fn: (value: number, pass: () => void) => void): void {
+        this.saveKeptPort?.(port);
         const entry = this.cpu.io.ports[port];
         const original = entry.write8;
         entry.write8 = function (this: unknown, value: number) {
@@ -673,17 +666,64 @@ export class V86Cpu {
         const pages = new Map<number, Uint8Array>();
         for (let i = 0; i < backed.length; i++)
             if (backed[i]) pages.set(i, wasm.slice(i * PAGE, (i + 1) * PAGE));
-        const ports = cpu.io.ports as PortEntry[];
         this.pristine = {
             wasmBytes: wasm.length,
             pages,
-            ports: ports.map((e) => ({ ...e })),
+            ...this.trackIo(),
             fields: FieldSnapshot.take(
                 [cpu],
-                [cpu.io, cpu.bus, cpu.wm, cpu.wasm_memory, cpu.jit_imports, this.emu],
+                [
+                    ...[cpu.io, cpu.bus, cpu.wm, cpu.wasm_memory, cpu.jit_imports, this.emu],
+                    ...MMIO_MAPS.map((m) => cpu[m]),
+                ],
                 wasm.buffer,
             ),
         };
+    }
+
+    /** Save a port's entry before its first change (set once the machine is kept). */
+    private saveKeptPort: ((port: number) => void) | undefined;
+
+    /**
+     * From now on, keep a copy of each port-table entry as it was before its
+     * first change, and of each 128 KiB block's MMIO handlers (the CPU's
+     * memory_map_* arrays, 32768 entries each: cheaper to track than to
+     * copy). Every change goes through io.register_read/_write (v86's
+     * devices, PCI BAR moves, our on* methods), io.mmap_register or
+     * interceptWrite8.
+     */
+    private trackIo(): Pick<Pristine, "ports" | "mmio"> {
+        const io = this.cpu.io;
+        const cpu = this.cpu;
+        const ports = new Map<number, PortEntry>();
+        const mmio = new Map<number, unknown[]>();
+        const save = (port: number) => {
+            if (!ports.has(port)) ports.set(port, { ...(io.ports[port] as PortEntry) });
+        };
+        this.saveKeptPort = save;
+        for (const name of ["register_read", "register_write"]) {
+            const original = io[name];
+            io[name] = function (this: unknown, port: number, ...rest: unknown[]) {
+                save(port);
+                return original.call(this, port, ...rest);
+            };
+        }
+        const mmap = io.mmap_register;
+        io.mmap_register = function (
+            this: unknown,
+            addr: number,
+            size: number,
+            ...rest: unknown[]
+        ) {
+            for (let b = addr >>> 17; b < (addr >>> 17) + (size >>> 17); b++)
+                if (!mmio.has(b))
+                    mmio.set(
+                        b,
+                        MMIO_MAPS.map((m) => cpu[m][b]),
+                    );
+            return mmap.call(this, addr, size, ...rest);
+        };
+        return { ports, mmio };
     }
 
     /** Whether reset() can give this machine back in its constructed state. */
@@ -713,7 +753,9 @@ export class V86Cpu {
         this.pending.length = 0;
         cpu.jit_clear_all_funcs();
         this.restoreWasm(p);
-        restorePorts(cpu.io.ports as PortEntry[], p.ports);
+        const ports = cpu.io.ports as PortEntry[];
+        for (const [port, e] of p.ports) Object.assign(ports[port]!, e);
+        for (const [block, fns] of p.mmio) MMIO_MAPS.forEach((m, i) => (cpu[m][block] = fns[i]));
         p.fields.restore();
         this.refreshView();
         this.icountHigh = 0;
