@@ -12,7 +12,8 @@
  * The worker keeps the machine of each `boot --kernel` for the next one
  * (keep_machines, lib/boot.ts: reset to its constructed state, which gives
  * the same run as a new machine), and builds the first one as soon as it
- * starts, while the main process is still reading the suite.
+ * starts, while the main process is still reading the suite; then it
+ * says `ready` (the pool learns from it what a worker's start costs).
  */
 import { keep_machines } from "../lib/index.ts";
 import type { Io } from "./commands.ts";
@@ -43,7 +44,9 @@ async function run(job: Job): Promise<void> {
 }
 
 // A failed preparation only means the first boot builds its own machine.
-let queue = keep_machines(true, true).catch(() => {});
+let queue: Promise<unknown> = keep_machines(true, true)
+    .catch(() => {})
+    .then(() => process.send!({ ready: true }));
 process.on("message", (job: Job) => {
     queue = queue.then(() => run(job));
 });

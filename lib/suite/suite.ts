@@ -137,11 +137,11 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
 }
 
 /**
- * The warm workers, forked before the suite file is read and checked (that
- * takes the main process ~150 ms, during which they start): as many as
- * the jobs, or the cases the file lists if fewer. None with --isolate, or
- * when the options or the file are not even plain JSON (the checks below
- * then report the problem, before any case runs, as always).
+ * The warm workers' pool, its first worker forked before the suite file is
+ * read and checked (that takes the main process ~150 ms, during which the
+ * worker starts). None with --isolate, or when the options or the file are
+ * not even plain JSON (the checks below then report the problem, before
+ * any case runs, as always).
  */
 function prestart_pool(o: SuiteOptions): WorkerPool | undefined {
     if (o.isolate) return undefined;
@@ -156,8 +156,8 @@ function prestart_pool(o: SuiteOptions): WorkerPool | undefined {
         return undefined;
     }
     if (!existsSync(cli) || listed === 0) return undefined;
-    const pool = new WorkerPool(cli);
-    pool.prestart(Math.min(jobs, listed));
+    const pool = new WorkerPool(cli, jobs);
+    pool.prestart(1);
     return pool;
 }
 
@@ -189,7 +189,7 @@ async function run_suite(o: SuiteOptions, early: WorkerPool | undefined): Promis
         };
         const t0 = performance.now();
         o.onStart?.({ suite: suite.name, cases: cases.length, jobs, shard: o.shard });
-        pool = o.isolate ? undefined : (early ?? new WorkerPool(cli));
+        pool = o.isolate ? undefined : (early ?? new WorkerPool(cli, jobs));
         const run = (c: CaseSpec) => run_case(c, cli, defaultTimeout, o.signal, pool);
         let finished = 0;
         const results = await run_all(
