@@ -8,7 +8,14 @@
  * stderr, and its exit code. Arguments the fast path does not read
  * (cli/fast.ts) are answered `unsupported`: the pool then runs that case
  * in a process of its own.
+ *
+ * The worker keeps the machine of each `boot --kernel` for the next one
+ * (keep_machines, lib/boot.ts: reset to its constructed state, which gives
+ * the same run as a new machine), and builds the first one as soon as it
+ * starts, while the main process is still reading the suite; then it
+ * says `ready` (the pool learns from it what a worker's start costs).
  */
+import { keep_machines } from "../lib/index.ts";
 import type { Io } from "./commands.ts";
 import { run_fast } from "./fast_run.ts";
 import { error_exit_code } from "./finish.ts";
@@ -36,7 +43,10 @@ async function run(job: Job): Promise<void> {
     process.send!({ id: job.id, code, stdout: out.join(""), stderr: err.join("") });
 }
 
-let queue = Promise.resolve();
+// A failed preparation only means the first boot builds its own machine.
+let queue: Promise<unknown> = keep_machines(true, true)
+    .catch(() => {})
+    .then(() => process.send!({ ready: true }));
 process.on("message", (job: Job) => {
     queue = queue.then(() => run(job));
 });

@@ -52,7 +52,24 @@ export interface MachineOptions {
     sink?: ConsoleSink;
     /** Where debug-console (port 0xE9) bytes stream to (none = captured only). */
     debugconSink?: ConsoleSink;
+    /**
+     * When the process keeps machines (Machine.keepForReuse): take a kept
+     * machine of the same RAM size, reset to its constructed state, instead
+     * of building one, and keep this one at destroy(). The caller promises
+     * to use the machine only through Machine (what V86Cpu.reset() puts back).
+     */
+    reuse?: boolean;
 }
+
+/**
+ * Machines kept for reuse in this process: building a v86 machine costs
+ * ~50–100 ms (its 65536-entry port table, device objects, a wasm instance
+ * and its memory, and the garbage collection of the last one); resetting a
+ * kept one costs a few ms (V86Cpu.reset). Off unless keepForReuse(true).
+ */
+const kept = { on: false, parked: [] as V86Cpu[], reused: 0 };
+/** At most this many idle machines are kept (RAM sizes differ between cases). */
+const MAX_KEPT = 2;
 
 /** Watch the text screen during a run: `onChange` when it differs from the last look. */
 export interface ScreenWatch {
@@ -117,8 +134,11 @@ export class Machine implements Mmu {
     private readonly breakpoints: Breakpoints;
     private screenWatch: { watch: ScreenWatch; next: number; last?: Uint8Array } | undefined;
 
+    private readonly reuse: boolean;
+
     private constructor(cpu: V86Cpu, opts: MachineOptions) {
         this.cpu = cpu;
+        this.reuse = opts.reuse === true && kept.on;
         this.mem = new V86PhysMem(cpu);
         this.console = new SerialConsole(opts.sink);
         this.debugcon = new SerialConsole(opts.debugconSink);
@@ -140,17 +160,46 @@ export class Machine implements Mmu {
         const icount = opts.icount ?? 0;
         if (!Number.isInteger(icount) || icount < 0 || icount > MAX_ICOUNT_SHIFT)
             throw new RangeError(`icount ${icount}: not an integer in [0, ${MAX_ICOUNT_SHIFT}]`);
+        const deterministic = opts.deterministic ?? true;
+        const seed = opts.seed ?? 0x6d616368;
+        const reuse = opts.reuse === true && kept.on;
+        const k = reuse
+            ? kept.parked.findIndex(
+                  (c) => c.memorySize === opts.memory && c.deterministic === deterministic,
+              )
+            : -1;
+        if (k >= 0) {
+            const [cpu] = kept.parked.splice(k, 1);
+            cpu!.reset({ seed, icountShift: icount });
+            kept.reused++;
+            return new Machine(cpu!, opts);
+        }
         const cpu = await V86Cpu.create({
             memory: opts.memory,
-            deterministic: opts.deterministic ?? true,
-            seed: opts.seed ?? 0x6d616368,
+            deterministic,
+            seed,
             icountShift: icount,
         });
         if (cpu.memorySize !== opts.memory) {
             await cpu.destroy();
             throw new RangeError(`memory ${opts.memory}: v86 gave ${cpu.memorySize} bytes`);
         }
+        if (reuse) cpu.capturePristine();
         return new Machine(cpu, opts);
+    }
+
+    /**
+     * Keep machines made with `reuse: true` for later ones in this process
+     * (a `mach86 test` worker), or stop keeping them (the kept ones are freed).
+     */
+    static async keepForReuse(on: boolean): Promise<void> {
+        kept.on = on;
+        if (!on) for (const c of kept.parked.splice(0)) await c.destroy();
+    }
+
+    /** How many machines were handed out reset instead of built, in this process. */
+    static get reusedCount(): number {
+        return kept.reused;
     }
 
     private stopWith: StopReason | undefined;
@@ -319,6 +368,12 @@ export class Machine implements Mmu {
     async destroy(): Promise<void> {
         this.console.flush();
         this.debugcon.flush();
+        if (this.reuse && kept.on && this.cpu.reusable()) {
+            this.cpu.park();
+            kept.parked.push(this.cpu);
+            while (kept.parked.length > MAX_KEPT) await kept.parked.shift()!.destroy();
+            return;
+        }
         await this.cpu.destroy();
     }
 }

@@ -17,8 +17,8 @@
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 
 const PAGE = 4096;
-const PRESENT = 1n << 63n;
-const SWAPPED = 1n << 62n;
+/** PRESENT (bit 63) and SWAPPED (bit 62) of a pagemap entry, in its high half. */
+const HIGH_BITS = 0xc0000000;
 
 /** Start address of the only rw anonymous mapping `bytes` long, or undefined. */
 function mapping_of(bytes: number): bigint | undefined {
@@ -47,8 +47,8 @@ function backed(fd: number, first: bigint, count: number): Uint8Array | undefine
         const n = Math.min(65536, count - p);
         const got = readSync(fd, buf, 0, 8 * n, Number((first + BigInt(p)) * 8n));
         if (got !== 8 * n) return undefined;
-        for (let i = 0; i < n; i++)
-            if (buf.readBigUInt64LE(8 * i) & (PRESENT | SWAPPED)) out[p + i] = 1;
+        // Bits 63 and 62 are the top two of each entry's high 32-bit half.
+        for (let i = 0; i < n; i++) if (buf.readUInt32LE(8 * i + 4) & HIGH_BITS) out[p + i] = 1;
         p += n;
     }
     return out;

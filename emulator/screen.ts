@@ -16,10 +16,17 @@ const CP437_LOW = " ☺☻♥♦♣♠•◘○◙♂♀♪♫☼►◄↕‼¶�
 const CP437_HIGH =
     "⌂ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■ ";
 
+/** The glyph of every byte (built once: a screen has 2000 cells). */
+const GLYPHS: readonly string[] = Array.from({ length: 256 }, (_, b) =>
+    b >= 0x20 && b < 0x7f
+        ? String.fromCharCode(b)
+        : b < 0x20
+          ? [...CP437_LOW][b]!
+          : [...CP437_HIGH][b - 0x7f]!,
+);
+
 function cp437(b: number): string {
-    if (b >= 0x20 && b < 0x7f) return String.fromCharCode(b);
-    if (b < 0x20) return [...CP437_LOW][b]!;
-    return [...CP437_HIGH][b - 0x7f]!;
+    return GLYPHS[b]!;
 }
 
 /** A copy of the text screen: cells as the VGA holds them, and the text. */

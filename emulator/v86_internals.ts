@@ -28,6 +28,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { Script } from "node:vm";
+import { FieldSnapshot } from "./field_snapshot.ts";
 import { resident_pages } from "./resident.ts";
 import type { CpuState, EntryState, PicState } from "./types.ts";
 
@@ -184,6 +185,43 @@ function v86(): V86Exports {
         saveCodeCache = () => write_atomically(cacheFile, script.createCachedData());
     return v86Exports;
 }
+/** One entry of v86's I/O port table (io.js create_empty_entry). */
+interface PortEntry {
+    device: unknown;
+    read8: unknown;
+    read16: unknown;
+    read32: unknown;
+    write8: unknown;
+    write16: unknown;
+    write32: unknown;
+}
+
+/** v86's MMIO handler arrays, one entry per 128 KiB block of the address space. */
+const MMIO_MAPS = [
+    "memory_map_read8",
+    "memory_map_write8",
+    "memory_map_read32",
+    "memory_map_write32",
+] as const;
+
+/** A constructed machine's state, for V86Cpu.reset(). */
+interface Pristine {
+    /** Size of the wasm memory then (a memory that grew since is not put back). */
+    wasmBytes: number;
+    /** The wasm pages the OS backed then, by page number (the others were zero). */
+    pages: Map<number, Uint8Array>;
+    /** The port-table entries changed since, as they were before the first change. */
+    ports: Map<number, PortEntry>;
+    /** The MMIO handlers (MMIO_MAPS order) of the 128 KiB blocks changed since, as they were. */
+    mmio: Map<number, unknown[]>;
+    fields: FieldSnapshot;
+}
+
+/** The OS page size resident_pages() answers in. */
+const PAGE = 4096;
+
+/** Traps out of main_loop after which a machine is no longer reused (see V86Cpu.reset). */
+const MAX_TRAPS = 16;
 
 /** The deterministic clock of the machine currently running (v86's static microtick is global). */
 let activeClock: (() => number) | undefined;
@@ -210,7 +248,7 @@ export class V86Cpu {
     panicText = "";
 
     private readonly opts: V86CpuOptions;
-    private readonly nsPerInstruction: number;
+    private nsPerInstruction: number;
 
     private constructor(opts: V86CpuOptions) {
         this.opts = opts;
@@ -343,7 +381,11 @@ export class V86Cpu {
     /** Serial port COM1 (v86's UART, which handles DLAB and the other registers). */
     onSerialByte(fn: (byte: number) => void): void {
         this.emu.add_listener("serial0-output-byte", fn);
+        this.listeners.push(["serial0-output-byte", fn]);
     }
+
+    /** Bus listeners added since construction (removed by park()). */
+    private readonly listeners: [string, (v: number) => void][] = [];
 
     // ---- RAM -------------------------------------------------------------
 
@@ -410,6 +452,7 @@ export class V86Cpu {
      * and calls `pass()` to hand it to v86's device as before.
      */
     interceptWrite8(port: number, fn: (value: number, pass: () => void) => void): void {
+        this.saveKeptPort?.(port);
         const entry = this.cpu.io.ports[port];
         const original = entry.write8;
         entry.write8 = function (this: unknown, value: number) {
@@ -669,10 +712,175 @@ export class V86Cpu {
      * throws on a guest it cannot continue (wasm `unreachable` on a panic).
      */
     step(): number {
-        const t = this.cpu.main_loop() as number;
+        let t: number;
+        try {
+            t = this.cpu.main_loop() as number;
+        } catch (e) {
+            this.traps++;
+            throw e;
+        }
         this.installPending();
         this.instructions(); // keep the 53-bit extension current between slices
         return t;
+    }
+
+    // ---- reuse -----------------------------------------------------------
+    //
+    // A machine is returned to the state it had just after construction by
+    // putting back (1) every byte of v86's wasm memory outside guest RAM —
+    // all of v86's Rust state: CPU registers, FPU, TLB, PIC, APIC, IO-APIC,
+    // the instruction counter, the TSC bookkeeping, the JIT's tables and
+    // hotness counters, the allocator — and zeroing RAM; (2) the fields of
+    // v86's JS devices and of the CPU object (field_snapshot.ts); (3) every
+    // entry of the I/O port table; (4) our own clock, RNG and JIT queue.
+    // Two things live outside all of these and decide whether a machine can
+    // be reused at all: the wasm memory's size (a grown memory is not put
+    // back) and wasm's shadow-stack pointer, a wasm global that a trap out
+    // of main_loop leaves lowered by the frames it unwound — harmless to
+    // the guest, but bounded here by MAX_TRAPS.
+
+    private pristine: Pristine | undefined;
+    /** Times main_loop threw (a triple fault or a v86 panic). */
+    private traps = 0;
+
+    /**
+     * Remember this (just constructed, never run) machine for reset(). Only
+     * the wasm pages the OS backs are copied (emulator/resident.ts): the
+     * others were never touched and read as zero. No-op when that cannot
+     * be known (no /proc): the machine is then not reusable.
+     */
+    capturePristine(): void {
+        const cpu = this.cpu;
+        const wasm = new Uint8Array(cpu.wasm_memory.buffer as ArrayBuffer);
+        const backed = resident_pages(wasm.length, 0, wasm.length);
+        if (!backed) return;
+        const pages = new Map<number, Uint8Array>();
+        for (let i = 0; i < backed.length; i++)
+            if (backed[i]) pages.set(i, wasm.slice(i * PAGE, (i + 1) * PAGE));
+        this.pristine = {
+            wasmBytes: wasm.length,
+            pages,
+            ...this.trackIo(),
+            fields: FieldSnapshot.take(
+                [cpu],
+                [
+                    ...[cpu.io, cpu.bus, cpu.wm, cpu.wasm_memory, cpu.jit_imports, this.emu],
+                    ...MMIO_MAPS.map((m) => cpu[m]),
+                ],
+                wasm.buffer,
+            ),
+        };
+    }
+
+    /** Save a port's entry before its first change (set once the machine is kept). */
+    private saveKeptPort: ((port: number) => void) | undefined;
+
+    /**
+     * From now on, keep a copy of each port-table entry as it was before its
+     * first change, and of each 128 KiB block's MMIO handlers (the CPU's
+     * memory_map_* arrays, 32768 entries each: cheaper to track than to
+     * copy). Every change goes through io.register_read/_write (v86's
+     * devices, PCI BAR moves, our on* methods), io.mmap_register or
+     * interceptWrite8.
+     */
+    private trackIo(): Pick<Pristine, "ports" | "mmio"> {
+        const io = this.cpu.io;
+        const cpu = this.cpu;
+        const ports = new Map<number, PortEntry>();
+        const mmio = new Map<number, unknown[]>();
+        const save = (port: number) => {
+            if (!ports.has(port)) ports.set(port, { ...(io.ports[port] as PortEntry) });
+        };
+        this.saveKeptPort = save;
+        for (const name of ["register_read", "register_write"]) {
+            const original = io[name];
+            io[name] = function (this: unknown, port: number, ...rest: unknown[]) {
+                save(port);
+                return original.call(this, port, ...rest);
+            };
+        }
+        const mmap = io.mmap_register;
+        io.mmap_register = function (
+            this: unknown,
+            addr: number,
+            size: number,
+            ...rest: unknown[]
+        ) {
+            for (let b = addr >>> 17; b < (addr >>> 17) + (size >>> 17); b++)
+                if (!mmio.has(b))
+                    mmio.set(
+                        b,
+                        MMIO_MAPS.map((m) => cpu[m][b]),
+                    );
+            return mmap.call(this, addr, size, ...rest);
+        };
+        return { ports, mmio };
+    }
+
+    /** Whether reset() can give this machine back in its constructed state. */
+    reusable(): boolean {
+        const p = this.pristine;
+        return (
+            p !== undefined &&
+            this.traps < MAX_TRAPS &&
+            this.cpu.wasm_memory.buffer.byteLength === p.wasmBytes
+        );
+    }
+
+    /** Detach from the last run's machine (its listeners, the static clock) before reset(). */
+    park(): void {
+        for (const [name, fn] of this.listeners) this.emu.remove_listener(name, fn);
+        this.listeners.length = 0;
+        if (this.opts.deterministic) activeClock = undefined;
+    }
+
+    /**
+     * Put the machine back as it was constructed (see above), with a new
+     * RNG seed and instruction speed. Only when reusable().
+     */
+    reset(o: { seed: number; icountShift: number }): void {
+        const p = this.pristine!;
+        const cpu = this.cpu;
+        this.pending.length = 0;
+        cpu.jit_clear_all_funcs();
+        this.restoreWasm(p);
+        const ports = cpu.io.ports as PortEntry[];
+        for (const [port, e] of p.ports) Object.assign(ports[port]!, e);
+        for (const [block, fns] of p.mmio) MMIO_MAPS.forEach((m, i) => (cpu[m][block] = fns[i]));
+        p.fields.restore();
+        this.refreshView();
+        this.icountHigh = 0;
+        this.icountLast = 0;
+        this.idleMs = 0;
+        this.rand = o.seed | 0;
+        this.nsPerInstruction = 2 ** o.icountShift;
+        this.panicText = "";
+        this.stopSaved = undefined;
+        if (this.opts.deterministic) activeClock = () => this.virtualMs();
+    }
+
+    /**
+     * Every wasm page as it was at capturePristine(). A page the OS does not
+     * back now was not backed then either: zero then and now. Of the backed
+     * ones, those saved get their bytes back and the others (RAM the guest
+     * wrote, heap the JIT used) are zeroed. Without the OS's answer, every
+     * page is put back.
+     */
+    private restoreWasm(p: Pristine): void {
+        const wasm = new Uint8Array(this.cpu.wasm_memory.buffer as ArrayBuffer);
+        const backed = resident_pages(wasm.length, 0, wasm.length);
+        const n = wasm.length / PAGE;
+        for (let i = 0; i < n; i++) {
+            if (backed && !backed[i]) continue;
+            const saved = p.pages.get(i);
+            if (saved) wasm.set(saved, i * PAGE);
+            else wasm.fill(0, i * PAGE, (i + 1) * PAGE);
+        }
+    }
+
+    /** Whether this machine runs on the virtual clock (a reused one must match the request). */
+    get deterministic(): boolean {
+        return this.opts.deterministic;
     }
 
     /** Free the emulator; afterwards the process holds no handles for it. */

@@ -39,6 +39,8 @@ export {
     console_tail,
     cpu_lines,
     format_placements,
+    keep_machines,
+    machines_reused,
     screen_text,
     type BootOptions,
     type BootResult,

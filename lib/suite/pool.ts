@@ -12,6 +12,14 @@
  * (SIGKILL) and the case is a timeout. Either way the worker is replaced.
  * A worker is also retired after RECYCLE_AFTER cases, so that one case's
  * leftovers (a grown heap) cannot pile up over a long suite.
+ *
+ * prestart() forks a worker before the first case is known, so that its
+ * start (a Node process, the bundle, v86's wasm, a first machine: ~0.3 s
+ * of a core) overlaps the main process's reading and checking of the
+ * suite file. More workers, up to the suite's jobs, are forked only when
+ * cases wait longer than a start costs (take()): on 2 cores a second
+ * worker's start would take the core the first one and the main process
+ * need, for cases that are over in milliseconds.
  */
 import { fork, type ChildProcess } from "node:child_process";
 
@@ -28,6 +36,8 @@ export interface ChildRun {
 const RECYCLE_AFTER = 32;
 
 interface Reply {
+    /** A worker says it has started (loaded and built its first machine): no case's reply. */
+    ready?: boolean;
     id: number;
     unsupported?: boolean;
     code?: number;
@@ -41,13 +51,21 @@ class Worker {
     stderr = "";
     private waiting: ((r: Reply | { died: [number | null, string | null] }) => void) | undefined;
 
-    constructor(cli: string) {
+    /** Ms from the fork to the worker's "ready" (undefined until then). */
+    startMs: number | undefined;
+
+    constructor(cli: string, onReady: (w: Worker) => void) {
+        const t0 = performance.now();
         this.proc = fork(cli, ["__suite-worker"], {
             stdio: ["ignore", "ignore", "pipe", "ipc"],
             serialization: "json",
         });
         this.proc.stderr!.on("data", (b: Buffer) => (this.stderr += b.toString("utf8")));
-        this.proc.on("message", (m: Reply) => this.settle(m));
+        this.proc.on("message", (m: Reply) => {
+            if (!m.ready) return this.settle(m);
+            this.startMs = performance.now() - t0;
+            onReady(this);
+        });
         // "close": after the exit and the end of its stderr, so a crash's last words are in.
         this.proc.on("close", (code, signal) => this.settle({ died: [code, signal] }));
     }
@@ -79,24 +97,83 @@ class Worker {
 export class WorkerPool {
     private readonly idle: Worker[] = [];
     private readonly all = new Set<Worker>();
+    /** Cases waiting for a free worker, first come first served. */
+    private readonly waiters: { give: (w: Worker) => void; timer?: NodeJS.Timeout }[] = [];
+    /** How long the first worker took to start (fork to ready), once known. */
+    private startMs: number | undefined;
     private next = 0;
     private readonly cli: string;
+    private readonly max: number;
 
-    constructor(cli: string) {
+    /** At most `max` workers at once (the suite's jobs). */
+    constructor(cli: string, max = Infinity) {
         this.cli = cli;
+        this.max = max;
     }
 
-    private take(): Worker {
-        let w = this.idle.pop();
-        while (w && !w.alive) w = this.idle.pop();
-        w ??= new Worker(this.cli);
+    private fork(): Worker {
+        const w = new Worker(this.cli, (r) => this.ready(r));
         this.all.add(w);
         return w;
     }
 
+    /** Fork `n` workers now (at most the pool's maximum), to be idle when the first cases come. */
+    prestart(n: number): void {
+        for (let i = 0; i < n && this.all.size < this.max; i++) this.idle.push(this.fork());
+    }
+
+    /**
+     * A free worker for the next case. With none free, a new one is forked
+     * right away only when there is no worker at all. Otherwise the case
+     * waits for a busy one; it forks a worker of its own (up to the
+     * maximum) only after it has waited as long as a worker takes to start
+     * (the first one's fork-to-ready time), counted from when a worker is
+     * ready: a start costs a core that long, which pays only when cases
+     * outlast it (image cases of seconds; not a suite of 20 ms kernels).
+     */
+    private take(): Promise<Worker> {
+        let w = this.idle.pop();
+        while (w && !w.alive) w = this.idle.pop();
+        if (w) return Promise.resolve(w);
+        if (this.all.size === 0) return Promise.resolve(this.fork());
+        return new Promise((give) => {
+            const waiter: (typeof this.waiters)[number] = { give };
+            this.waiters.push(waiter);
+            if (this.startMs !== undefined) this.arm(waiter);
+        });
+    }
+
+    /** Fork a worker for `waiter` if it is still waiting after a worker's start time. */
+    private arm(waiter: (typeof this.waiters)[number]): void {
+        waiter.timer = setTimeout(() => {
+            const k = this.waiters.indexOf(waiter);
+            if (k < 0 || this.all.size >= this.max) return;
+            this.waiters.splice(k, 1);
+            waiter.give(this.fork());
+        }, this.startMs);
+    }
+
+    private ready(w: Worker): void {
+        if (this.startMs !== undefined) return;
+        this.startMs = w.startMs;
+        for (const waiter of this.waiters) this.arm(waiter);
+    }
+
     private give(w: Worker): void {
-        if (w.alive && w.jobs < RECYCLE_AFTER) this.idle.push(w);
-        else this.retire(w);
+        if (!w.alive || w.jobs >= RECYCLE_AFTER) {
+            this.retire(w);
+            // A waiting case gets a new worker in its place.
+            const waiter = this.waiters.shift();
+            if (waiter) {
+                clearTimeout(waiter.timer);
+                waiter.give(this.fork());
+            }
+            return;
+        }
+        const waiter = this.waiters.shift();
+        if (!waiter) return void this.idle.push(w);
+        clearTimeout(waiter.timer);
+        waiter.give(w);
     }
 
     private retire(w: Worker): void {
@@ -110,8 +187,12 @@ export class WorkerPool {
         killAfterMs: number,
         signal?: AbortSignal,
     ): Promise<ChildRun | undefined> {
+        const w = await this.take();
+        if (signal?.aborted) {
+            this.give(w);
+            return { code: null, signal: "SIGINT", killed: false, stdout: "", stderr: "", ms: 0 };
+        }
         const t0 = performance.now();
-        const w = this.take();
         let killed = false;
         const timer = setTimeout(() => {
             killed = true;
@@ -123,7 +204,7 @@ export class WorkerPool {
             const r = await w.send(this.next++, args);
             const ms = performance.now() - t0;
             if ("died" in r) {
-                this.retire(w);
+                this.give(w);
                 const [code, sig] = r.died;
                 return { code, signal: sig, killed, stdout: "", stderr: w.stderr, ms };
             }
@@ -145,6 +226,7 @@ export class WorkerPool {
 
     /** Stop every worker. */
     close(): void {
+        for (const waiter of this.waiters.splice(0)) clearTimeout(waiter.timer);
         for (const w of [...this.all, ...this.idle]) w.kill();
         this.all.clear();
         this.idle.length = 0;

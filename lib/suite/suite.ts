@@ -10,7 +10,7 @@
  */
 import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { InterruptedError, UsageError } from "../errors.ts";
 import { document_text } from "../json.ts";
@@ -128,6 +128,40 @@ function jobs_of(jobs: number | undefined): number {
 
 /** Run a suite. Resolves with every case's verdict; rejects with UsageError before any case runs. */
 export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
+    const early = prestart_pool(o);
+    try {
+        return await run_suite(o, early);
+    } finally {
+        early?.close();
+    }
+}
+
+/**
+ * The warm workers' pool, its first worker forked before the suite file is
+ * read and checked (that takes the main process ~150 ms, during which the
+ * worker starts). None with --isolate, or when the options or the file are
+ * not even plain JSON (the checks below then report the problem, before
+ * any case runs, as always).
+ */
+function prestart_pool(o: SuiteOptions): WorkerPool | undefined {
+    if (o.isolate) return undefined;
+    const cli = o.cli ?? default_cli();
+    let listed: number;
+    let jobs: number;
+    try {
+        jobs = jobs_of(o.jobs);
+        const doc = JSON.parse(readFileSync(o.suite, "utf8")) as { cases?: unknown };
+        listed = Array.isArray(doc.cases) ? doc.cases.length : 0;
+    } catch {
+        return undefined;
+    }
+    if (!existsSync(cli) || listed === 0) return undefined;
+    const pool = new WorkerPool(cli, jobs);
+    pool.prestart(1);
+    return pool;
+}
+
+async function run_suite(o: SuiteOptions, early: WorkerPool | undefined): Promise<SuiteResult> {
     const suite = await load_suite(o.suite);
     const jobs = jobs_of(o.jobs);
     const defaultTimeout =
@@ -155,7 +189,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
         };
         const t0 = performance.now();
         o.onStart?.({ suite: suite.name, cases: cases.length, jobs, shard: o.shard });
-        pool = o.isolate ? undefined : new WorkerPool(cli);
+        pool = o.isolate ? undefined : (early ?? new WorkerPool(cli, jobs));
         const run = (c: CaseSpec) => run_case(c, cli, defaultTimeout, o.signal, pool);
         let finished = 0;
         const results = await run_all(
