@@ -714,7 +714,7 @@ async function main(argv: string[]): Promise<number> {
         )
         .command(
             "test <suite>",
-            "run a boot-test suite (SUITE.json): every case in its own child process, -j N at a time; TAP, JUnit, JSON reports",
+            "run a boot-test suite (SUITE.json) in warm worker processes, -j N at a time (--isolate: a process per case); TAP, JUnit, JSON reports",
             (y) =>
                 y
                     .positional("suite", {
