@@ -20,6 +20,10 @@ import { CLI, ROOT, cli } from "./helpers.ts";
 
 const DI = join(ROOT, "images/debian-installer");
 
+/** `boot` d-i at 64M on the none engine with `--dump dir`. */
+const dump64 = (dir: string, ...more: string[]) =>
+    cli(["boot", DI, "--engine", "none", "--memory", "64M", "--dump", dir, ...more]);
+
 describe("--dump", () => {
     it("creates DIR with phys.bin, machine.json and layout.json; into an existing DIR, other files stay", () => {
         const parent = mkdtempSync(join(tmpdir(), "mach86-dump-"));
@@ -85,36 +89,13 @@ describe("--dump", () => {
         const parent = mkdtempSync(join(tmpdir(), "mach86-dump-"));
         mkdirSync(join(parent, "x"));
         writeFileSync(join(parent, "x", "phys.bin"), "old\n");
-        expect(
-            cli([
-                "boot",
-                DI,
-                "--engine",
-                "none",
-                "--memory",
-                "64M",
-                "--quiet",
-                "--dump",
-                join(parent, "x"),
-            ]).code,
-        ).toBe(0);
+        expect(dump64(join(parent, "x"), "--quiet").code).toBe(0);
         expect(statSync(join(parent, "x", "phys.bin")).size).toBe(64 * 1024 * 1024);
     });
 
     it("progress: by tenths on stderr with --verbose, nothing without it (not a terminal) nor with --json", () => {
         const parent = mkdtempSync(join(tmpdir(), "mach86-dump-progress-"));
-        const run = (dir: string, ...more: string[]) =>
-            cli([
-                "boot",
-                DI,
-                "--engine",
-                "none",
-                "--memory",
-                "64M",
-                "--dump",
-                join(parent, dir),
-                ...more,
-            ]);
+        const run = (dir: string, ...more: string[]) => dump64(join(parent, dir), ...more);
         const verbose = run("v", "--quiet", "--verbose");
         expect(verbose.code, verbose.stderr).toBe(0);
         const shown = verbose.stderr.split("\n").filter((l) => l.includes("dumping RAM"));
