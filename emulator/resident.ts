@@ -20,8 +20,8 @@ const PAGE = 4096;
 /** PRESENT (bit 63) and SWAPPED (bit 62) of a pagemap entry, in its high half. */
 const HIGH_BITS = 0xc0000000;
 
-/** Start address of the only rw anonymous mapping `bytes` long, or undefined. */
-function mapping_of(bytes: number): bigint | undefined {
+/** Start addresses of the rw anonymous mappings `bytes` long, or undefined without /proc. */
+function mappings_of(bytes: number): bigint[] | undefined {
     let maps: string;
     try {
         maps = readFileSync("/proc/self/maps", "utf8");
@@ -36,7 +36,13 @@ function mapping_of(bytes: number): bigint | undefined {
         const [a, b] = f[0]!.split("-").map((x) => BigInt(`0x${x}`));
         if (b! - a! === BigInt(bytes)) found.push(a!);
     }
-    return found.length === 1 ? found[0] : undefined;
+    return found;
+}
+
+/** Start address of the only rw anonymous mapping `bytes` long, or undefined. */
+function mapping_of(bytes: number): bigint | undefined {
+    const found = mappings_of(bytes);
+    return found?.length === 1 ? found[0] : undefined;
 }
 
 /** Whether each OS page from `first` on, `count` of them, is backed: 1 or 0; undefined on a short read. */
@@ -85,4 +91,42 @@ export function resident_pages(
     } finally {
         closeSync(fd);
     }
+}
+
+/** One byte per 4 KiB page of the `bytes`-long mapping at `start`: 1 if backed; undefined if unknown. */
+export function resident_pages_at(start: bigint, bytes: number): Uint8Array | undefined {
+    if (bytes % PAGE || start % BigInt(PAGE)) return undefined;
+    let fd: number;
+    try {
+        fd = openSync("/proc/self/pagemap", "r");
+    } catch {
+        return undefined;
+    }
+    try {
+        return backed(fd, start / BigInt(PAGE), bytes / PAGE);
+    } finally {
+        closeSync(fd);
+    }
+}
+
+/**
+ * Where `buf` (a page-aligned buffer of this process, a multiple of 4 KiB
+ * long: a wasm memory) is mapped, proven rather than guessed: of the
+ * mappings of its length (a freed one may linger until garbage collection),
+ * the one whose page, unbacked in all of them, becomes backed when this
+ * writes a zero into `buf` there (the page read as zero: its content does
+ * not change). Undefined when that cannot be told; the address stays valid
+ * while the buffer neither grows nor is freed.
+ */
+export function locate_buffer(buf: Uint8Array): bigint | undefined {
+    const found = mappings_of(buf.length);
+    if (!found?.length) return undefined;
+    const maps = found.map((a) => resident_pages_at(a, buf.length));
+    if (maps.some((m) => !m)) return undefined;
+    let q = buf.length / PAGE - 1;
+    while (q >= 0 && maps.some((m) => m![q])) q--;
+    if (q < 0) return undefined;
+    buf[q * PAGE] = 0;
+    const hit = found.filter((a) => resident_pages_at(a + BigInt(q * PAGE), PAGE)?.[0] === 1);
+    return hit.length === 1 ? hit[0] : undefined;
 }

@@ -29,7 +29,7 @@ import { dirname, join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { Script } from "node:vm";
 import { FieldSnapshot } from "./field_snapshot.ts";
-import { resident_pages } from "./resident.ts";
+import { locate_buffer, resident_pages, resident_pages_at } from "./resident.ts";
 import type { CpuState, EntryState, PicState } from "./types.ts";
 
 /** v86 rounds RAM to 128 KiB and clamps anything ≥ 2 GiB to this (cpu.js create_memory). */
@@ -208,6 +208,8 @@ const MMIO_MAPS = [
 interface Pristine {
     /** Size of the wasm memory then (a memory that grew since is not put back). */
     wasmBytes: number;
+    /** Where the wasm memory is mapped (resident.ts locate_buffer; it does not move while it does not grow). */
+    at: bigint;
     /** The wasm pages the OS backed then, by page number (the others were zero). */
     pages: Map<number, Uint8Array>;
     /** The port-table entries changed since, as they were before the first change. */
@@ -747,18 +749,21 @@ export class V86Cpu {
      * Remember this (just constructed, never run) machine for reset(). Only
      * the wasm pages the OS backs are copied (emulator/resident.ts): the
      * others were never touched and read as zero. No-op when that cannot
-     * be known (no /proc): the machine is then not reusable.
+     * be known (no /proc, or the wasm memory's mapping cannot be told from
+     * others): the machine is then not reusable.
      */
     capturePristine(): void {
         const cpu = this.cpu;
         const wasm = new Uint8Array(cpu.wasm_memory.buffer as ArrayBuffer);
-        const backed = resident_pages(wasm.length, 0, wasm.length);
+        const at = locate_buffer(wasm);
+        const backed = at === undefined ? undefined : resident_pages_at(at, wasm.length);
         if (!backed) return;
         const pages = new Map<number, Uint8Array>();
         for (let i = 0; i < backed.length; i++)
             if (backed[i]) pages.set(i, wasm.slice(i * PAGE, (i + 1) * PAGE));
         this.pristine = {
             wasmBytes: wasm.length,
+            at: at!,
             pages,
             ...this.trackIo(),
             fields: FieldSnapshot.take(
@@ -868,7 +873,7 @@ export class V86Cpu {
      */
     private restoreWasm(p: Pristine): void {
         const wasm = new Uint8Array(this.cpu.wasm_memory.buffer as ArrayBuffer);
-        const backed = resident_pages(wasm.length, 0, wasm.length);
+        const backed = resident_pages_at(p.at, wasm.length);
         const n = wasm.length / PAGE;
         for (let i = 0; i < n; i++) {
             if (backed && !backed[i]) continue;

@@ -11,10 +11,7 @@
  *
  * The new-machine results come from `mach86 boot --kernel … --json` in a
  * process of its own (each a machine nobody used before); the reused ones
- * from boot() in this process. Keeping machines needs to find the wasm
- * memory's pages in /proc/self/pagemap (emulator/resident.ts), which works
- * only while no other wasm memory of the same size is mapped: this process
- * builds no machine of its own outside keep_machines.
+ * from boot() in this process.
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
