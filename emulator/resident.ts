@@ -73,6 +73,17 @@ export function resident_pages(
 ): Uint8Array | undefined {
     const start = mapping_of(bufferBytes);
     if (start === undefined || size % PAGE) return undefined;
+    const lo = start + BigInt(offset);
+    const skew = Number(lo % BigInt(PAGE));
+    const os = with_pagemap((fd) => backed(fd, lo / BigInt(PAGE), size / PAGE + (skew ? 1 : 0)));
+    if (!os) return undefined;
+    const out = new Uint8Array(size / PAGE);
+    for (let i = 0; i < out.length; i++) out[i] = os[i]! | (skew ? os[i + 1]! : 0);
+    return out;
+}
+
+/** fn on an open /proc/self/pagemap (closed after), or undefined when it cannot be opened. */
+function with_pagemap<T>(fn: (fd: number) => T | undefined): T | undefined {
     let fd: number;
     try {
         fd = openSync("/proc/self/pagemap", "r");
@@ -80,14 +91,7 @@ export function resident_pages(
         return undefined;
     }
     try {
-        const lo = start + BigInt(offset);
-        const first = lo / BigInt(PAGE);
-        const skew = Number(lo % BigInt(PAGE));
-        const os = backed(fd, first, size / PAGE + (skew ? 1 : 0));
-        if (!os) return undefined;
-        const out = new Uint8Array(size / PAGE);
-        for (let i = 0; i < out.length; i++) out[i] = os[i]! | (skew ? os[i + 1]! : 0);
-        return out;
+        return fn(fd);
     } finally {
         closeSync(fd);
     }
@@ -96,17 +100,7 @@ export function resident_pages(
 /** One byte per 4 KiB page of the `bytes`-long mapping at `start`: 1 if backed; undefined if unknown. */
 export function resident_pages_at(start: bigint, bytes: number): Uint8Array | undefined {
     if (bytes % PAGE || start % BigInt(PAGE)) return undefined;
-    let fd: number;
-    try {
-        fd = openSync("/proc/self/pagemap", "r");
-    } catch {
-        return undefined;
-    }
-    try {
-        return backed(fd, start / BigInt(PAGE), bytes / PAGE);
-    } finally {
-        closeSync(fd);
-    }
+    return with_pagemap((fd) => backed(fd, start / BigInt(PAGE), bytes / PAGE));
 }
 
 /**
