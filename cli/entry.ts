@@ -3,7 +3,8 @@
  * or `boot IMAGE` (cli/fast.ts) loads only the boot code; every other
  * command line loads yargs and the whole command tree (cli/mach86.ts). The
  * bundle is split (build.mjs) so that neither path parses the other's code.
- * `__suite-worker` is a `mach86 test` pool worker (cli/worker.ts).
+ * `__suite-worker` is a `mach86 test` pool worker (cli/worker.ts); `test`
+ * forks its first one before anything else is loaded.
  *
  * V8's code cache of v86's JavaScript is kept beside the bundle, in dist/
  * (MACH86_CODE_CACHE=DIR puts it elsewhere, =off keeps none).
@@ -16,6 +17,11 @@ const cacheDir = process.env["MACH86_CODE_CACHE"] || dirname(fileURLToPath(impor
 set_code_cache_dir(cacheDir === "off" ? undefined : cacheDir);
 
 const args = process.argv.slice(2);
+if (args[0] === "test" && !args.some((a) => /^(--isolate|--help|-h|--version)$/.test(a))) {
+    // The suite's first warm worker starts now, alongside the parser's loading (lib/suite/pool.ts).
+    const { prefork } = await import("../lib/suite/pool.ts");
+    prefork(fileURLToPath(import.meta.url));
+}
 if (args[0] === "__suite-worker") {
     await import("./worker.ts");
 } else {

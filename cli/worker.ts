@@ -15,7 +15,7 @@
  * starts, while the main process is still reading the suite; then it
  * says `ready` (the pool learns from it what a worker's start costs).
  */
-import { keep_machines } from "../lib/index.ts";
+import { keep_machines } from "../lib/boot_kernel.ts";
 import type { Io } from "./commands.ts";
 import { run_fast } from "./fast_run.ts";
 import { error_exit_code } from "./finish.ts";

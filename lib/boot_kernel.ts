@@ -1,7 +1,8 @@
 /*
  * lib/boot_kernel.ts — the part of the library that `mach86 boot --kernel`
  * needs: boot() of a real multiboot kernel, how runs end, its JSON
- * document and the errors. It imports nothing of the modelled kernel, so
+ * document and the errors, and keep_machines for the `mach86 test`
+ * workers (cli/worker.ts). It imports nothing of the modelled kernel, so
  * the CLI's fast path (cli/boot_kernel.ts) loads and compiles only this
  * (build.mjs splits the bundle). Everything here is also in lib/index.ts.
  * set_code_cache_dir keeps V8's code cache of v86's JavaScript in a
@@ -13,6 +14,7 @@ export {
     console_tail,
     cpu_lines,
     format_placements,
+    keep_machines,
     screen_text,
     type BootOptions,
     type BootResult,

@@ -13,15 +13,17 @@
  * A worker is also retired after RECYCLE_AFTER cases, so that one case's
  * leftovers (a grown heap) cannot pile up over a long suite.
  *
- * prestart() forks a worker before the first case is known, so that its
+ * The first worker starts before the first case is known, so that its
  * start (a Node process, the bundle, v86's wasm, a first machine: ~0.3 s
- * of a core) overlaps the main process's reading and checking of the
- * suite file. More workers, up to the suite's jobs, are forked only when
+ * of a core) overlaps the main process's own: `mach86 test` forks it as
+ * its first act (prefork(), from cli/entry.ts), and a pool made through
+ * the library forks it before reading the suite file (prestart()). More workers, up to the suite's jobs, are forked only when
  * cases wait longer than a start costs (take()): on 2 cores a second
  * worker's start would take the core the first one and the main process
  * need, for cases that are over in milliseconds.
  */
 import { fork, type ChildProcess } from "node:child_process";
+import type { Socket } from "node:net";
 
 /** What a case's run printed and how it ended (the shape lib/suite/run.ts judges). */
 export interface ChildRun {
@@ -53,8 +55,13 @@ class Worker {
 
     /** Ms from the fork to the worker's "ready" (undefined until then). */
     startMs: number | undefined;
+    /** Told when the worker is ready (set by the pool that owns it). */
+    onReady: ((w: Worker) => void) | undefined;
 
-    constructor(cli: string, onReady: (w: Worker) => void) {
+    readonly cli: string;
+
+    constructor(cli: string) {
+        this.cli = cli;
         const t0 = performance.now();
         this.proc = fork(cli, ["__suite-worker"], {
             stdio: ["ignore", "ignore", "pipe", "ipc"],
@@ -64,7 +71,7 @@ class Worker {
         this.proc.on("message", (m: Reply) => {
             if (!m.ready) return this.settle(m);
             this.startMs = performance.now() - t0;
-            onReady(this);
+            this.onReady?.(this);
         });
         // "close": after the exit and the end of its stderr, so a crash's last words are in.
         this.proc.on("close", (code, signal) => this.settle({ died: [code, signal] }));
@@ -92,6 +99,41 @@ class Worker {
     kill(): void {
         if (this.alive) this.proc.kill("SIGKILL");
     }
+
+    /** Whether the worker keeps the main process running (a preforked one does not until adopted). */
+    hold(on: boolean): void {
+        const handles = [this.proc, this.proc.channel, this.proc.stderr as unknown as Socket];
+        for (const h of handles)
+            if (on) h?.ref();
+            else h?.unref();
+    }
+}
+
+/** The worker prefork() started, until a pool for the same CLI adopts it. */
+let preforked: Worker | undefined;
+
+/**
+ * Fork a worker at the very start of `mach86 test`, before the command
+ * line parser is even loaded (cli/entry.ts): the worker's start (~0.3 s of
+ * a core) then overlaps all of the main process's own start. Until a pool
+ * adopts it the worker does not keep the main process alive; a run that
+ * never gets to its cases (bad input, --help) exits, and the worker, its
+ * IPC channel gone, exits too.
+ */
+export function prefork(cli: string): void {
+    preforked = new Worker(cli);
+    preforked.hold(false);
+}
+
+function adopt_preforked(cli: string): Worker | undefined {
+    const w = preforked;
+    preforked = undefined;
+    if (!w || w.cli !== cli || !w.alive) {
+        w?.kill();
+        return undefined;
+    }
+    w.hold(true);
+    return w;
 }
 
 export class WorkerPool {
@@ -112,14 +154,25 @@ export class WorkerPool {
     }
 
     private fork(): Worker {
-        const w = new Worker(this.cli, (r) => this.ready(r));
+        return this.own(new Worker(this.cli));
+    }
+
+    private own(w: Worker): Worker {
+        w.onReady = (r) => this.ready(r);
         this.all.add(w);
+        if (w.startMs !== undefined) this.ready(w);
         return w;
     }
 
-    /** Fork `n` workers now (at most the pool's maximum), to be idle when the first cases come. */
+    /**
+     * Have `n` workers (at most the pool's maximum) idle when the first
+     * cases come: the preforked one if there is one for this CLI, the
+     * others forked now.
+     */
     prestart(n: number): void {
-        for (let i = 0; i < n && this.all.size < this.max; i++) this.idle.push(this.fork());
+        const early = n > 0 ? adopt_preforked(this.cli) : undefined;
+        if (early) this.idle.push(this.own(early));
+        while (this.all.size < Math.min(n, this.max)) this.idle.push(this.fork());
     }
 
     /**

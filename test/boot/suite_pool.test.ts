@@ -3,9 +3,11 @@
  * exactly as with --isolate (a process per case): the same verdicts,
  * reasons, stops, exit codes and console tails, for passes, failures, a
  * guest that runs into its timeout, a reset, bad input and image cases.
+ * The worker `mach86 test` forks as its first act goes away with it,
+ * whether the run gets to its cases or stops at bad input.
  */
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -75,5 +77,52 @@ describe("mach86 test: warm workers and --isolate agree", () => {
             image: "pass",
             user: "pass",
         });
+    });
+});
+
+/** Run the CLI as a process group leader; resolve with its exit code and its group's pid. */
+function run_group(args: string[]): Promise<{ code: number | null; pgid: number }> {
+    const p = spawn(process.execPath, [CLI, ...args], { detached: true, stdio: "ignore" });
+    return new Promise((resolve) => p.on("exit", (code) => resolve({ code, pgid: p.pid! })));
+}
+
+/** The processes of group `pgid` (from /proc: pid and command line). */
+function group_members(pgid: number): string[] {
+    const found: string[] = [];
+    for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+        try {
+            // Field 5 of stat is the group; the command name before it may hold spaces.
+            const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+            const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+            if (Number(fields[2]) !== pgid) continue;
+            found.push(
+                `${pid} ${readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ")}`,
+            );
+        } catch {
+            // The process ended while we looked.
+        }
+    }
+    return found;
+}
+
+/** The processes left in group `pgid` after `ms` (its workers, had they outlived the main process). */
+async function left_in_group(pgid: number, ms: number): Promise<string[]> {
+    const until = Date.now() + ms;
+    let left: string[];
+    do {
+        await new Promise((r) => setTimeout(r, 100));
+        left = group_members(pgid);
+    } while (left.length > 0 && Date.now() < until);
+    return left;
+}
+
+describe("mach86 test: the preforked worker", () => {
+    it("exits with a run that finishes, and with one that stops at bad input", async () => {
+        const ok = await run_group(["test", file, "--filter", "pass"]);
+        expect(ok.code).toBe(0);
+        expect(await left_in_group(ok.pgid, 10_000)).toEqual([]);
+        const bad = await run_group(["test", join(IMG, "no-such-suite.json")]);
+        expect(bad.code).toBe(2);
+        expect(await left_in_group(bad.pgid, 10_000)).toEqual([]);
     });
 });
