@@ -95,6 +95,20 @@ let compiledModule: WebAssembly.Module | undefined;
 export const WASM_TIERING_BUDGET = "--wasm-tiering-budget=180000000";
 
 /**
+ * The budget of v86's JIT modules (a wasm module per few guest code pages,
+ * made by codegen_finalize), 10× v86.wasm's: V8 gives each instance the
+ * budget in force when it is created. v86 often replaces a page's module
+ * within ~20-150 ms as it finds more entry points; under v86.wasm's budget
+ * all 27 modules of a real GNU Mach boot (8d03c760, 1856M, to kernel_map)
+ * were recompiled with TurboFan, ~2.5 s of compile CPU beside the guest's
+ * thread on a 2-core machine, ~40 % of it for modules already replaced.
+ * Under this one 14 are, and the other threads' CPU fell from ~3.4 to
+ * ~2.2 s with the guest's own unchanged. Only V8's choice of compiler
+ * depends on it, never what the code does.
+ */
+export const JIT_TIERING_BUDGET = "--wasm-tiering-budget=1800000000";
+
+/**
  * V8 validates each v86.wasm function when it first compiles it instead of
  * all of them in `new WebAssembly.Module` (~7 ms of a cold boot on this
  * machine); the module is the package's own, and guest speed is unchanged.
@@ -345,6 +359,8 @@ export class V86Cpu {
         await ready;
         saveCodeCache?.();
         saveCodeCache = undefined;
+        // After the code cache is written: V8 keys it with the flags (set_v8_flags's).
+        setFlagsFromString(JIT_TIERING_BUDGET);
         this.cpu = this.emu.v86.cpu;
         this.ramSize = this.cpu.memory_size[0] >>> 0;
         this.refreshView();
@@ -363,6 +379,8 @@ export class V86Cpu {
             imports.env.microtick = () => this.virtualMs();
             imports.env.get_rand_int = () => this.nextRand();
         }
+        // v86.wasm's own budget (a machine built after another's JIT modules).
+        setFlagsFromString(WASM_TIERING_BUDGET);
         const instance = new WebAssembly.Instance(v86WasmModule(), imports);
         this.wasmMemory = instance.exports["memory"] as WebAssembly.Memory;
         return instance.exports;
