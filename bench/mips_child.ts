@@ -7,7 +7,8 @@
  * v86: the reference — the bare npm package booting the same ELF through its
  * own multiboot option and its own scheduler (public API only), with the V8
  * flags mach86 sets (WASM_TIERING_BUDGET, WASM_LAZY_VALIDATION), set the same
- * way before v86.wasm is compiled, so the two compare emulators and not V8
+ * way before v86.wasm is compiled, and JIT_TIERING_BUDGET once it is running
+ * (before its first JIT module), so the two compare emulators and not V8
  * settings.
  * v86-default-flags: the same with V8's defaults (the old baseline). Both time
  * the run from the first instruction to the console line "spin done" and
@@ -21,7 +22,11 @@ import { setFlagsFromString } from "node:v8";
 import { V86 } from "v86"; // eslint-disable-line @typescript-eslint/no-restricted-imports -- bare reference
 import { multiboot_load } from "../boot/index.ts";
 import { Machine } from "../emulator/machine.ts";
-import { WASM_LAZY_VALIDATION, WASM_TIERING_BUDGET } from "../emulator/v86_internals.ts";
+import {
+    JIT_TIERING_BUDGET,
+    WASM_LAZY_VALIDATION,
+    WASM_TIERING_BUDGET,
+} from "../emulator/v86_internals.ts";
 
 const [mode, kernel] = process.argv.slice(2);
 const bytes = new Uint8Array(readFileSync(kernel!));
@@ -62,6 +67,7 @@ function runBare(): void {
     let t0 = 0;
     let line = "";
     emu.add_listener("emulator-started", () => {
+        if (mode === "v86") setFlagsFromString(JIT_TIERING_BUDGET);
         t0 = performance.now();
     });
     emu.add_listener("serial0-output-byte", (b: number) => {

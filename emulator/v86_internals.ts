@@ -95,6 +95,20 @@ let compiledModule: WebAssembly.Module | undefined;
 export const WASM_TIERING_BUDGET = "--wasm-tiering-budget=180000000";
 
 /**
+ * The budget of v86's JIT modules (a wasm module per few guest code pages,
+ * made by codegen_finalize), 10× v86.wasm's: V8 gives each instance the
+ * budget in force when it is created. v86 often replaces a page's module
+ * within ~20-150 ms as it finds more entry points; under v86.wasm's budget
+ * all 27 modules of a real GNU Mach boot (8d03c760, 1856M, to kernel_map)
+ * were recompiled with TurboFan, ~2.5 s of compile CPU beside the guest's
+ * thread on a 2-core machine, ~40 % of it for modules already replaced.
+ * Under this one 14 are, and the other threads' CPU fell from ~3.4 to
+ * ~2.2 s with the guest's own unchanged. Only V8's choice of compiler
+ * depends on it, never what the code does.
+ */
+export const JIT_TIERING_BUDGET = "--wasm-tiering-budget=1800000000";
+
+/**
  * V8 validates each v86.wasm function when it first compiles it instead of
  * all of them in `new WebAssembly.Module` (~7 ms of a cold boot on this
  * machine); the module is the package's own, and guest speed is unchanged.
@@ -229,6 +243,65 @@ const MAX_TRAPS = 16;
 let activeClock: (() => number) | undefined;
 let staticMicrotickPatched = false;
 
+/**
+ * v86's minified build dropped its dbg_log calls but kept their arguments:
+ * each access to a port no device claims still formats the port number in
+ * hex and looks up its description, and each PCI configuration query
+ * formats its address three to five times. GNU Mach's Linux drivers read
+ * empty ports ~180k times while probing absent cards, so those unused
+ * strings cost ~0.1 s of a boot. These replacements do what v86's do
+ * (npm 0.5.462, io.js port_read8…port_write32, pci.js pci_query) without the
+ * strings, which had no effect.
+ */
+function skip_io_debug_strings(cpu: any): void {
+    Object.assign(cpu.io, LEAN_PORT_ACCESS);
+    cpu.devices.pci.pci_query = pci_query;
+}
+
+type Ports = { ports: any[] };
+
+/** v86's IO.port_read8…port_write32 (io.js) without their debug strings. */
+const LEAN_PORT_ACCESS = {
+    port_read8(this: Ports, port: number): number {
+        const e = this.ports[port];
+        return e.read8.call(e.device, port);
+    },
+    port_read16(this: Ports, port: number): number {
+        const e = this.ports[port];
+        return e.read16.call(e.device, port);
+    },
+    port_read32(this: Ports, port: number): number {
+        const e = this.ports[port];
+        return e.read32.call(e.device, port);
+    },
+    port_write8(this: Ports, port: number, v: number): unknown {
+        const e = this.ports[port];
+        return e.write8.call(e.device, v);
+    },
+    port_write16(this: Ports, port: number, v: number): unknown {
+        const e = this.ports[port];
+        return e.write16.call(e.device, v);
+    },
+    port_write32(this: Ports, port: number, v: number): unknown {
+        const e = this.ports[port];
+        return e.write32.call(e.device, v);
+    },
+};
+
+/** v86's PCI.pci_query (pci.js) without its debug strings. */
+function pci_query(this: any): void {
+    const bdf = (this.pci_addr[2] << 8) | this.pci_addr[1];
+    const addr = this.pci_addr[0] & 0xfc;
+    const space = this.device_spaces[bdf] as Int32Array | undefined;
+    if (space !== undefined) {
+        this.pci_status32[0] = 0x80000000 | 0;
+        this.pci_response32[0] = addr < space.byteLength ? space[addr >> 2] : 0;
+    } else {
+        this.pci_response32[0] = -1;
+        this.pci_status32[0] = 0;
+    }
+}
+
 /** A v86 CPU + RAM, driven step by step by emulator/machine.ts. */
 export class V86Cpu {
     private emu: any;
@@ -239,6 +312,11 @@ export class V86Cpu {
     private ramSize = 0;
     /** A direct view of v86's reg32 array (cpu.reg32 is a Proxy that builds a view on every access). */
     private regs!: Int32Array;
+    /** Direct views of v86's in_hlt and flags, read after every slice (Proxies too). */
+    private hlt!: Uint8Array;
+    private eflags!: Int32Array;
+    /** A direct view of v86's instruction counter, read by every tick of the virtual clock. */
+    private icountView: Uint32Array | undefined;
     private icountHigh = 0;
     private icountLast = 0;
     private readonly pending: [number, number, number, unknown][] = [];
@@ -281,10 +359,13 @@ export class V86Cpu {
         await ready;
         saveCodeCache?.();
         saveCodeCache = undefined;
+        // After the code cache is written: V8 keys it with the flags (set_v8_flags's).
+        setFlagsFromString(JIT_TIERING_BUDGET);
         this.cpu = this.emu.v86.cpu;
         this.ramSize = this.cpu.memory_size[0] >>> 0;
         this.refreshView();
         this.hookJit();
+        skip_io_debug_strings(this.cpu);
         if (this.opts.deterministic) this.hookStaticClock();
     }
 
@@ -298,6 +379,8 @@ export class V86Cpu {
             imports.env.microtick = () => this.virtualMs();
             imports.env.get_rand_int = () => this.nextRand();
         }
+        // v86.wasm's own budget (a machine built after another's JIT modules).
+        setFlagsFromString(WASM_TIERING_BUDGET);
         const instance = new WebAssembly.Instance(v86WasmModule(), imports);
         this.wasmMemory = instance.exports["memory"] as WebAssembly.Memory;
         return instance.exports;
@@ -363,8 +446,14 @@ export class V86Cpu {
 
     /** 53-bit instruction count (v86's counter is u32 and wraps every few seconds). */
     instructions(): number {
-        if (!this.wasmMemory) return 0;
-        const lo = new Uint32Array(this.wasmMemory.buffer, INSTRUCTION_COUNTER_OFFSET, 1)[0]!;
+        let v = this.icountView;
+        // A view of a detached buffer (the wasm memory grew) has length 0.
+        if (v === undefined || v.length === 0) {
+            if (!this.wasmMemory) return 0;
+            v = new Uint32Array(this.wasmMemory.buffer, INSTRUCTION_COUNTER_OFFSET, 1);
+            this.icountView = v;
+        }
+        const lo = v[0]!;
         if (lo < this.icountLast) this.icountHigh += 2 ** 32;
         this.icountLast = lo;
         return this.icountHigh + lo;
@@ -401,6 +490,8 @@ export class V86Cpu {
         this.ram = new Uint8Array(buf, offset, this.ramSize);
         this.view = new DataView(buf, offset, this.ramSize);
         this.regs = new Int32Array(buf, this.cpu.reg32.byteOffset as number, 8);
+        this.hlt = new Uint8Array(buf, this.cpu.in_hlt.byteOffset as number, 1);
+        this.eflags = new Int32Array(buf, this.cpu.flags.byteOffset as number, 1);
     }
 
     /**
@@ -644,12 +735,14 @@ export class V86Cpu {
 
     /** Halted in HLT (with or without interrupts enabled). */
     halted(): boolean {
-        return this.cpu.in_hlt[0] !== 0;
+        this.bytes();
+        return this.hlt[0] !== 0;
     }
 
     /** Interrupts disabled and the CPU halted: nothing can ever wake it. */
     haltedForever(): boolean {
-        return this.cpu.in_hlt[0] !== 0 && (this.cpu.flags[0] & FLAG_IF) === 0;
+        this.bytes();
+        return this.hlt[0] !== 0 && (this.eflags[0]! & FLAG_IF) === 0;
     }
 
     /** IF and HLT as they were before requestStop, to put back once main_loop returned. */

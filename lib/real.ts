@@ -15,7 +15,6 @@
  * Bad input (files, RAM size, loader, stop point) is a UsageError before
  * the machine exists.
  */
-import { readFileSync } from "node:fs";
 import {
     BootError,
     machine_ram_for,
@@ -28,7 +27,7 @@ import {
 import { LOADER_NAMES, loader_profile, type LoaderName } from "../boot/profiles.ts";
 import { Machine, ram_size_problem } from "../emulator/machine.ts";
 import type { CpuState } from "../emulator/types.ts";
-import { icount_shift } from "./boot.ts";
+import { file_bytes, icount_shift } from "./boot.ts";
 import { DebugInfo } from "./debuginfo/debuginfo.ts";
 import { DebugInfoError } from "./debuginfo/errors.ts";
 import { UsageError } from "./errors.ts";
@@ -107,7 +106,7 @@ interface RealPrepared {
 
 function read_kernel(path: string): Uint8Array {
     try {
-        return new Uint8Array(readFileSync(path));
+        return file_bytes(path);
     } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         throw new UsageError(
@@ -123,7 +122,7 @@ function read_kernel(path: string): Uint8Array {
 
 function read_module(path: string): Uint8Array {
     try {
-        return new Uint8Array(readFileSync(path));
+        return file_bytes(path);
     } catch {
         throw new UsageError(path, "no such file (run make images)");
     }
