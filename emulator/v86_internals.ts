@@ -20,7 +20,9 @@
  * build as the libv86.mjs its `import` gives, as a plain script) so that
  * V8 can take it from a code cache (set_v86_code_cache): compiling
  * v86's ~360 KB and the functions its construction runs is a good part of
- * a cold `mach86 boot`.
+ * a cold `mach86 boot`. Before compiling it, V86_PATCHES make the
+ * construction of its I/O port table and MMIO maps cheaper (the machine
+ * behaves the same); a v86 build they do not recognise is loaded as it is.
  */
 import { createHash } from "node:crypto";
 import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -158,6 +160,120 @@ function write_atomically(file: string, data: Buffer): void {
     }
 }
 
+/**
+ * One change to v86's minified source: what it must find (`count` times:
+ * one pattern per minified function, its local names left free) and what
+ * it puts there. The changes only make v86's construction cheaper; what
+ * the machine does is the same (see patch_v86_source).
+ */
+export interface SourcePatch {
+    find: RegExp;
+    count: number;
+    replace: string;
+}
+
+/**
+ * A cheaper construction of v86's I/O port table and MMIO maps (io.js).
+ *
+ * (1) v86 gives each of the 65536 ports its own empty entry: 65536 objects
+ * built when the machine is, copied by three or four scavenges (~40 ms of
+ * a cold boot). Here every port starts on one shared empty entry
+ * (`io.empty_entry`) and gets its own copy when something is about to
+ * change it: io.register_read/_write, and a PCI device capturing its I/O
+ * BAR's entries (pci.js register_device), which later move with the BAR
+ * and must stay the objects the device's handlers are in. Reading a port
+ * sees the same handlers as before; nothing writes into an entry by any
+ * other path (V86Cpu.interceptWrite8 takes its own copy: own_port_entry).
+ *
+ * (2) io.mmap_register stores its handlers one 128 KiB block at a time,
+ * ~32000 blocks × 4 arrays for the "nothing here" region above RAM, in the
+ * interpreter; Array.prototype.fill stores the same values in the same
+ * blocks (the arrays grown first: fill never grows an array).
+ */
+export const V86_PATCHES: readonly SourcePatch[] = [
+    {
+        find: /this\.ports=\[\];this\.cpu=([\w$]+);for\(var ([\w$]+)=0;65536>\2;\2\+\+\)this\.ports\[\2\]=this\.create_empty_entry\(\);/g,
+        count: 1,
+        replace:
+            "this.empty_entry=this.create_empty_entry();this.ports=new Array(65536).fill(this.empty_entry);this.cpu=$1;var $2;",
+    },
+    {
+        find: /(\.prototype\.register_(?:read|write)=function\(([\w$]+),[\w$]+,[\w$]+,[\w$]+,[\w$]+\)\{)(?=[\w$]+&&\(this\.ports\[\2\]\.(?:read|write)8=)/g,
+        count: 2,
+        replace: "$1this.ports[$2]===this.empty_entry&&(this.ports[$2]=this.create_empty_entry());",
+    },
+    {
+        find: /\.entries\[([\w$]+)\]=this\.io\.ports\[([\w$]+)\+\1\]/g,
+        count: 1,
+        replace:
+            ".entries[$1]=(this.io.ports[$2+$1]===this.io.empty_entry&&(this.io.ports[$2+$1]=this.io.create_empty_entry()),this.io.ports[$2+$1])",
+    },
+    {
+        find: /for\(([\w$]+)>>>=17;0<([\w$]+);\1\+\+\)this\.cpu\.memory_map_read8\[\1\]=([\w$]+),this\.cpu\.memory_map_write8\[\1\]=([\w$]+),this\.cpu\.memory_map_read32\[\1\]=([\w$]+),this\.cpu\.memory_map_write32\[\1\]=([\w$]+),\2-=131072/g,
+        count: 1,
+        replace:
+            "$1>>>=17;var $end=$1+(0<$2?Math.ceil($2/131072):0);for(const[$map,$fn]of[[this.cpu.memory_map_read8,$3],[this.cpu.memory_map_write8,$4],[this.cpu.memory_map_read32,$5],[this.cpu.memory_map_write32,$6]])$map.length<$end&&($map.length=$end),$map.fill($fn,$1,$end)",
+    },
+];
+
+/**
+ * `head` + v86's source with V86_PATCHES applied + `tail`, or with v86's
+ * source exactly as given when any pattern is not found as expected
+ * (another v86 build): the patches only save time, so an unknown build
+ * runs unchanged. The script is joined once: each copy of its 360 KB is
+ * fresh memory, ~1 ms to touch (String.prototype.replace with a global
+ * pattern is slower still, V8's slow path).
+ */
+export function patch_v86_source(
+    source: string,
+    head = "",
+    tail = "",
+    patches: readonly SourcePatch[] = V86_PATCHES,
+): string {
+    const edits: { at: number; end: number; text: string }[] = [];
+    for (const p of patches) {
+        const found = find_patch(source, p);
+        if (found === undefined) return head + source + tail;
+        edits.push(...found);
+    }
+    edits.sort((a, b) => a.at - b.at);
+    const parts = [head];
+    let last = 0;
+    for (const e of edits) {
+        if (e.at < last) return head + source + tail; // two patterns overlap: not a build we know
+        parts.push(source.slice(last, e.at), e.text);
+        last = e.end;
+    }
+    parts.push(source.slice(last), tail);
+    return parts.join("");
+}
+
+/** Whether v86's source is patched (set_v86_patches). */
+let patchV86 = true;
+
+/**
+ * For tests: load v86's source unchanged (false), as with a v86 build whose
+ * source the patches do not recognise. Only before the first machine.
+ */
+export function set_v86_patches(on: boolean): void {
+    patchV86 = on;
+}
+
+/** Where `p` applies in `source` and what goes there ($1…$9: the match's groups); undefined unless `p.count` matches. */
+function find_patch(
+    source: string,
+    p: SourcePatch,
+): { at: number; end: number; text: string }[] | undefined {
+    const out: { at: number; end: number; text: string }[] = [];
+    p.find.lastIndex = 0;
+    for (let m = p.find.exec(source); m !== null; m = p.find.exec(source)) {
+        const groups = m;
+        const text = p.replace.replace(/\$(\d)/g, (_, i: string) => groups[Number(i)]!);
+        out.push({ at: m.index, end: m.index + m[0].length, text });
+    }
+    return out.length === p.count ? out : undefined;
+}
+
 /** v86's exports, its script compiled (from the code cache when one fits) on first use. */
 function v86(): V86Exports {
     if (v86Exports) return v86Exports;
@@ -167,7 +283,12 @@ function v86(): V86Exports {
     set_v8_flags();
     const require = createRequire(import.meta.url);
     const file = join(dirname(require.resolve("v86")), "libv86.js");
-    const source = `(function (module, exports, require) {'use strict';\n${readFileSync(file, "utf8")}\n})`;
+    const source = patch_v86_source(
+        readFileSync(file, "utf8"),
+        "(function (module, exports, require) {'use strict';\n",
+        "\n})",
+        patchV86 ? V86_PATCHES : [],
+    );
     const key = createHash("sha256")
         .update(`${process.versions.v8} ${process.arch}\n`)
         .update(source)
@@ -455,11 +576,23 @@ export class V86Cpu {
      */
     interceptWrite8(port: number, fn: (value: number, pass: () => void) => void): void {
         this.saveKeptPort?.(port);
-        const entry = this.cpu.io.ports[port];
+        const entry = this.ownPortEntry(port);
         const original = entry.write8;
         entry.write8 = function (this: unknown, value: number) {
             fn(value, () => original.call(this, value));
         };
+    }
+
+    /**
+     * The port's entry, made its own first if it is the table's shared empty
+     * one (V86_PATCHES: v86's register_read/_write do the same), so that
+     * changing it changes this port only.
+     */
+    private ownPortEntry(port: number): any {
+        const io = this.cpu.io;
+        if (io.empty_entry !== undefined && io.ports[port] === io.empty_entry)
+            io.ports[port] = io.create_empty_entry();
+        return io.ports[port];
     }
 
     /** Linear address of the instruction being executed (inside a port handler: the OUT). */
