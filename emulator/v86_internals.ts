@@ -24,8 +24,8 @@
  * construction of its I/O port table and MMIO maps cheaper (the machine
  * behaves the same); a v86 build they do not recognise is loaded as it is.
  */
-import { createHash } from "node:crypto";
-import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { setFlagsFromString } from "node:v8";
@@ -85,7 +85,7 @@ function readString(mem: WebAssembly.Memory, off: number, len: number): string {
     return new TextDecoder().decode(new Uint8Array(mem.buffer, off >>> 0, len >>> 0));
 }
 
-let compiledModule: WebAssembly.Module | undefined;
+let compiledModule: Promise<WebAssembly.Module> | undefined;
 
 /**
  * V8's dynamic tiering recompiles hot v86.wasm functions with TurboFan in the
@@ -111,12 +111,19 @@ function set_v8_flags(): void {
     setFlagsFromString("--verify-snapshot-checksum");
 }
 
-function v86WasmModule(): WebAssembly.Module {
+/**
+ * v86.wasm, read and compiled off the main thread (libuv's pool, V8's
+ * compile tasks) while it loads v86's JavaScript and builds the machine's
+ * JS side; started by the first machine (or earlier: prepare_v86).
+ */
+export function prepare_v86(): Promise<WebAssembly.Module> {
     if (!compiledModule) {
         set_v8_flags();
         const require = createRequire(import.meta.url);
         const path = join(dirname(require.resolve("v86")), "v86.wasm");
-        compiledModule = new WebAssembly.Module(readFileSync(path));
+        compiledModule = readFile(path).then((bytes) => WebAssembly.compile(bytes));
+        // A failure is the first machine's to report (its await); never an unhandled rejection.
+        compiledModule.catch(() => undefined);
     }
     return compiledModule;
 }
@@ -274,6 +281,85 @@ function find_patch(
     return out.length === p.count ? out : undefined;
 }
 
+/**
+ * What v86's script is wrapped in: a CommonJS module's function, and two
+ * of Node's lazily loaded globals as parameters (lazy_global).
+ */
+const V86_HEAD = "(function (module, exports, require, crypto, performance) {'use strict';\n";
+const V86_TAIL = "\n})";
+
+/**
+ * The name of the code cache for v86's script: 16 hex digits of a hash of
+ * V8's version, the architecture, libv86.js's identity on disk (device,
+ * inode, size, modification and change times in ns: a new or rewritten
+ * file has another change time, and no tool sets that back), the wrapper
+ * and the patches asked for, and `grown` (what they added: 0 when they
+ * did not apply). V8 itself rejects a cache made under other flags or for
+ * a source of another length. Hashing libv86.js's 360 KB of text instead
+ * (node:crypto) cost ~5 ms of every cold boot.
+ */
+function cache_key(file: string, grown: number, patches: readonly SourcePatch[]): string {
+    const st = statSync(file, { bigint: true });
+    const text = [
+        process.versions.v8,
+        process.arch,
+        st.dev,
+        st.ino,
+        st.size,
+        st.mtimeNs,
+        st.ctimeNs,
+        V86_HEAD,
+        V86_TAIL,
+        grown,
+        ...patches.flatMap((p) => [p.find.source, p.count, p.replace]),
+    ].join("\n");
+    return (
+        hash53(text, 1).toString(16).padStart(14, "0").slice(0, 8) +
+        hash53(text, 2).toString(16).padStart(14, "0").slice(0, 8)
+    );
+}
+
+/** A 53-bit hash of `text` (cyrb53): for names, not for security. */
+function hash53(text: string, seed: number): number {
+    let h1 = 0xdeadbeef ^ seed;
+    let h2 = 0x41c6ce57 ^ seed;
+    for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        h1 = Math.imul(h1 ^ c, 2654435761);
+        h2 = Math.imul(h2 ^ c, 1597334677);
+    }
+    h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+    h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+    return 2097152 * (h2 >>> 0) + (h1 >>> 0);
+}
+
+/**
+ * Node's global `name` (webcrypto, perf_hooks' performance) as v86 sees
+ * it: Node loads each on first access (~5 ms each of a cold boot), and
+ * v86's script tests `typeof crypto`, `crypto.getRandomValues` and
+ * `performance.now` as it loads. Here `method` is a function that loads
+ * the global and calls the real method when v86 first calls it (a
+ * deterministic machine never does); any other member is the real one. A
+ * global Node does not load lazily is passed as it is.
+ */
+function lazy_global(name: "crypto" | "performance", method: string): unknown {
+    const d = Object.getOwnPropertyDescriptor(globalThis, name);
+    if (d?.get === undefined) return (globalThis as any)[name];
+    const real = () => (globalThis as any)[name];
+    let bound: ((...args: unknown[]) => unknown) | undefined;
+    const call = (...args: unknown[]) => (bound ??= real()[method].bind(real()))(...args);
+    return new Proxy(
+        {},
+        {
+            get(_, key) {
+                if (key === method) return call;
+                const v = real()[key];
+                return typeof v === "function" ? v.bind(real()) : v;
+            },
+        },
+    );
+}
+
 /** v86's exports, its script compiled (from the code cache when one fits) on first use. */
 function v86(): V86Exports {
     if (v86Exports) return v86Exports;
@@ -283,24 +369,26 @@ function v86(): V86Exports {
     set_v8_flags();
     const require = createRequire(import.meta.url);
     const file = join(dirname(require.resolve("v86")), "libv86.js");
-    const source = patch_v86_source(
-        readFileSync(file, "utf8"),
-        "(function (module, exports, require) {'use strict';\n",
-        "\n})",
-        patchV86 ? V86_PATCHES : [],
-    );
-    const key = createHash("sha256")
-        .update(`${process.versions.v8} ${process.arch}\n`)
-        .update(source)
-        .digest("hex");
+    const patches = patchV86 ? V86_PATCHES : [];
+    const original = readFileSync(file, "utf8");
+    const source = patch_v86_source(original, V86_HEAD, V86_TAIL, patches);
     const cacheFile =
         codeCacheDir === undefined
             ? undefined
-            : join(codeCacheDir, `v86-${key.slice(0, 16)}.cache`);
+            : join(
+                  codeCacheDir,
+                  `v86-${cache_key(file, source.length - original.length, patches)}.cache`,
+              );
     const cachedData = cacheFile === undefined ? undefined : read_or_undefined(cacheFile);
     const script = new Script(source, { filename: file, lineOffset: -1, cachedData });
     const module = { exports: {} as V86Exports };
-    script.runInThisContext()(module, module.exports, require);
+    script.runInThisContext()(
+        module,
+        module.exports,
+        require,
+        lazy_global("crypto", "getRandomValues"),
+        lazy_global("performance", "now"),
+    );
     v86Exports = module.exports;
     if (cacheFile !== undefined && (cachedData === undefined || script.cachedDataRejected))
         saveCodeCache = () => write_atomically(cacheFile, script.createCachedData());
@@ -386,6 +474,7 @@ export class V86Cpu {
     }
 
     private async construct(): Promise<void> {
+        void prepare_v86();
         const ready = new Promise<void>((resolve) => {
             const { V86 } = v86();
             this.emu = new V86({
@@ -419,7 +508,7 @@ export class V86Cpu {
             imports.env.microtick = () => this.virtualMs();
             imports.env.get_rand_int = () => this.nextRand();
         }
-        const instance = new WebAssembly.Instance(v86WasmModule(), imports);
+        const instance = new WebAssembly.Instance(await prepare_v86(), imports);
         this.wasmMemory = instance.exports["memory"] as WebAssembly.Memory;
         return instance.exports;
     }
