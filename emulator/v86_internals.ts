@@ -134,8 +134,9 @@ let codeCacheDir: string | undefined;
 /**
  * Keep V8's code cache of v86's JavaScript in `dir` (the CLI gives its
  * dist/ directory), or none. The cache only saves compile time: a missing,
- * stale or foreign file is rejected (its name carries a hash of the source
- * and V8's version; V8 checks its version and flags) and v86 is compiled
+ * stale or foreign file is rejected (its name carries a hash of V8's
+ * version and of libv86.js's identity on disk and the patches: cache_key;
+ * V8 checks its version, flags and the source's length) and v86 is compiled
  * from source, then the cache is written again; failing to read or write
  * it is never an error.
  */
