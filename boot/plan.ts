@@ -8,7 +8,8 @@
  * itself writes there (BDA, EBDA, the option ROM's GDT). Only BootError is
  * thrown.
  */
-import { gunzipSync } from "node:zlib";
+import { createRequire } from "node:module";
+import type * as Zlib from "node:zlib";
 import type { EntryState } from "../emulator/types.ts";
 import { aout_load_plan } from "./aout.ts";
 import type { FileBytes } from "./bytes.ts";
@@ -75,6 +76,14 @@ export interface BootInfo {
     modules: { start: number; end: number; string: string }[];
     /** The memory map handed over (the MBI's mmap). */
     mmap?: MmapEntry[];
+}
+
+/**
+ * node:zlib, loaded when a module is gzip: loading it costs ~5 ms of every
+ * cold boot, and most boots have no gzip module.
+ */
+function zlib(): typeof Zlib {
+    return createRequire(import.meta.url)("node:zlib") as typeof Zlib;
 }
 
 /** gunzipSync's output cap: the Buffer limit of every Node ≥ 20 host. */
@@ -210,7 +219,7 @@ export function module_bytes(m: ModuleSpec, unzip: boolean, room: number, at: nu
     if (!unzip || !is_gzip(m.bytes)) return m.bytes;
     const cap = Math.max(1, Math.min(room, GUNZIP_MAX));
     try {
-        const out = gunzipSync(m.bytes, { maxOutputLength: cap });
+        const out = zlib().gunzipSync(m.bytes, { maxOutputLength: cap });
         return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
     } catch (e) {
         const err = e as { code?: unknown; message?: unknown };

@@ -8,10 +8,15 @@
  *
  * V8's code cache of v86's JavaScript is kept beside the bundle, in dist/
  * (MACH86_CODE_CACHE=DIR puts it elsewhere, =off keeps none).
+ *
+ * Before loading the rest, a command line that will run v86 (a boot not
+ * on the none engine, a suite worker) starts v86.wasm's compile: it runs
+ * on other threads while this one loads and compiles the boot code. This
+ * file imports only lib/engine.ts for that; the rest comes by import().
  */
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { set_code_cache_dir } from "../lib/boot_kernel.ts";
+import { prepare_engine, set_code_cache_dir } from "../lib/engine.ts";
 
 const cacheDir = process.env["MACH86_CODE_CACHE"] || dirname(fileURLToPath(import.meta.url));
 set_code_cache_dir(cacheDir === "off" ? undefined : cacheDir);
@@ -22,6 +27,10 @@ if (args[0] === "test" && !args.some((a) => /^(--isolate|--help|-h|--version)$/.
     const { prefork } = await import("../lib/suite/pool.ts");
     prefork(fileURLToPath(import.meta.url));
 }
+const runsV86 =
+    args[0] === "__suite-worker" ||
+    (args[0] === "boot" && !args.some((a) => a === "none" || a === "--engine=none"));
+if (runsV86) prepare_engine();
 if (args[0] === "__suite-worker") {
     await import("./worker.ts");
 } else {

@@ -25,6 +25,7 @@ import {
     type Regs,
 } from "./v86_internals.ts";
 import { V86PhysMem } from "./v86_physmem.ts";
+import { now_ms } from "./clock.ts";
 import type { CpuState, EntryState, Mmu, PhysMem } from "./types.ts";
 
 export { DEBUGCON_PORT, EXIT_PORT } from "./platform.ts";
@@ -279,18 +280,18 @@ export class Machine implements Mmu {
      */
     async run(limits: RunLimits = {}): Promise<RunResult> {
         this.stopWith = undefined; // a second run() continues where the last one stopped
-        const start = performance.now();
+        const start = now_ms();
         let lastYield = start;
         let stop: StopReason | undefined;
         while (!stop) {
             stop = this.slice(limits, start);
-            const now = performance.now();
+            const now = now_ms();
             if (!stop) this.lookAtScreen(false);
             if (!stop && now - lastYield > 10) {
                 this.console.flush();
                 this.debugcon.flush();
                 await new Promise((r) => setImmediate(r));
-                lastYield = performance.now();
+                lastYield = now_ms();
             }
         }
         this.breakpoints.clear();
@@ -298,7 +299,7 @@ export class Machine implements Mmu {
         this.console.flush();
         this.debugcon.flush();
         const cpu = this.cpu.state();
-        return { stop, cpu, instructions: cpu.instructions, wallMs: performance.now() - start };
+        return { stop, cpu, instructions: cpu.instructions, wallMs: now_ms() - start };
     }
 
     /** One v86 slice and the checks after it. */
@@ -320,7 +321,7 @@ export class Machine implements Mmu {
             return { kind: "timeout", limit: `${n} instructions` };
         }
         const t = limits.timeoutMs;
-        if (t !== undefined && performance.now() - start >= t) {
+        if (t !== undefined && now_ms() - start >= t) {
             return { kind: "timeout", limit: `${t / 1000} s` };
         }
         return undefined;

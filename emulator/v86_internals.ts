@@ -20,10 +20,12 @@
  * build as the libv86.mjs its `import` gives, as a plain script) so that
  * V8 can take it from a code cache (set_v86_code_cache): compiling
  * v86's ~360 KB and the functions its construction runs is a good part of
- * a cold `mach86 boot`.
+ * a cold `mach86 boot`. Before compiling it, V86_PATCHES make the
+ * construction of its I/O port table and MMIO maps cheaper (the machine
+ * behaves the same); a v86 build they do not recognise is loaded as it is.
  */
-import { createHash } from "node:crypto";
-import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { setFlagsFromString } from "node:v8";
@@ -83,7 +85,7 @@ function readString(mem: WebAssembly.Memory, off: number, len: number): string {
     return new TextDecoder().decode(new Uint8Array(mem.buffer, off >>> 0, len >>> 0));
 }
 
-let compiledModule: WebAssembly.Module | undefined;
+let compiledModule: Promise<WebAssembly.Module> | undefined;
 
 /**
  * V8's dynamic tiering recompiles hot v86.wasm functions with TurboFan in the
@@ -123,12 +125,19 @@ function set_v8_flags(): void {
     setFlagsFromString("--verify-snapshot-checksum");
 }
 
-function v86WasmModule(): WebAssembly.Module {
+/**
+ * v86.wasm, read and compiled off the main thread (libuv's pool, V8's
+ * compile tasks) while it loads v86's JavaScript and builds the machine's
+ * JS side; started by the first machine (or earlier: prepare_v86).
+ */
+export function prepare_v86(): Promise<WebAssembly.Module> {
     if (!compiledModule) {
         set_v8_flags();
         const require = createRequire(import.meta.url);
         const path = join(dirname(require.resolve("v86")), "v86.wasm");
-        compiledModule = new WebAssembly.Module(readFileSync(path));
+        compiledModule = readFile(path).then((bytes) => WebAssembly.compile(bytes));
+        // A failure is the first machine's to report (its await); never an unhandled rejection.
+        compiledModule.catch(() => undefined);
     }
     return compiledModule;
 }
@@ -139,8 +148,9 @@ let codeCacheDir: string | undefined;
 /**
  * Keep V8's code cache of v86's JavaScript in `dir` (the CLI gives its
  * dist/ directory), or none. The cache only saves compile time: a missing,
- * stale or foreign file is rejected (its name carries a hash of the source
- * and V8's version; V8 checks its version and flags) and v86 is compiled
+ * stale or foreign file is rejected (its name carries a hash of V8's
+ * version and of libv86.js's identity on disk and the patches: cache_key;
+ * V8 checks its version, flags and the source's length) and v86 is compiled
  * from source, then the cache is written again; failing to read or write
  * it is never an error.
  */
@@ -172,6 +182,199 @@ function write_atomically(file: string, data: Buffer): void {
     }
 }
 
+/**
+ * One change to v86's minified source: what it must find (`count` times:
+ * one pattern per minified function, its local names left free) and what
+ * it puts there. The changes only make v86's construction cheaper; what
+ * the machine does is the same (see patch_v86_source).
+ */
+export interface SourcePatch {
+    find: RegExp;
+    count: number;
+    replace: string;
+}
+
+/**
+ * A cheaper construction of v86's I/O port table and MMIO maps (io.js).
+ *
+ * (1) v86 gives each of the 65536 ports its own empty entry: 65536 objects
+ * built when the machine is, copied by three or four scavenges (~40 ms of
+ * a cold boot). Here every port starts on one shared empty entry
+ * (`io.empty_entry`) and gets its own copy when something is about to
+ * change it: io.register_read/_write, and a PCI device capturing its I/O
+ * BAR's entries (pci.js register_device), which later move with the BAR
+ * and must stay the objects the device's handlers are in. Reading a port
+ * sees the same handlers as before; nothing writes into an entry by any
+ * other path (V86Cpu.interceptWrite8 takes its own copy: own_port_entry).
+ *
+ * (2) io.mmap_register stores its handlers one 128 KiB block at a time,
+ * ~32000 blocks × 4 arrays for the "nothing here" region above RAM, in the
+ * interpreter; Array.prototype.fill stores the same values in the same
+ * blocks (the arrays grown first: fill never grows an array).
+ */
+export const V86_PATCHES: readonly SourcePatch[] = [
+    {
+        find: /this\.ports=\[\];this\.cpu=([\w$]+);for\(var ([\w$]+)=0;65536>\2;\2\+\+\)this\.ports\[\2\]=this\.create_empty_entry\(\);/g,
+        count: 1,
+        replace:
+            "this.empty_entry=this.create_empty_entry();this.ports=new Array(65536).fill(this.empty_entry);this.cpu=$1;var $2;",
+    },
+    {
+        find: /(\.prototype\.register_(?:read|write)=function\(([\w$]+),[\w$]+,[\w$]+,[\w$]+,[\w$]+\)\{)(?=[\w$]+&&\(this\.ports\[\2\]\.(?:read|write)8=)/g,
+        count: 2,
+        replace: "$1this.ports[$2]===this.empty_entry&&(this.ports[$2]=this.create_empty_entry());",
+    },
+    {
+        find: /\.entries\[([\w$]+)\]=this\.io\.ports\[([\w$]+)\+\1\]/g,
+        count: 1,
+        replace:
+            ".entries[$1]=(this.io.ports[$2+$1]===this.io.empty_entry&&(this.io.ports[$2+$1]=this.io.create_empty_entry()),this.io.ports[$2+$1])",
+    },
+    {
+        find: /for\(([\w$]+)>>>=17;0<([\w$]+);\1\+\+\)this\.cpu\.memory_map_read8\[\1\]=([\w$]+),this\.cpu\.memory_map_write8\[\1\]=([\w$]+),this\.cpu\.memory_map_read32\[\1\]=([\w$]+),this\.cpu\.memory_map_write32\[\1\]=([\w$]+),\2-=131072/g,
+        count: 1,
+        replace:
+            "$1>>>=17;var $end=$1+(0<$2?Math.ceil($2/131072):0);for(const[$map,$fn]of[[this.cpu.memory_map_read8,$3],[this.cpu.memory_map_write8,$4],[this.cpu.memory_map_read32,$5],[this.cpu.memory_map_write32,$6]])$map.length<$end&&($map.length=$end),$map.fill($fn,$1,$end)",
+    },
+];
+
+/**
+ * `head` + v86's source with V86_PATCHES applied + `tail`, or with v86's
+ * source exactly as given when any pattern is not found as expected
+ * (another v86 build): the patches only save time, so an unknown build
+ * runs unchanged. The script is joined once: each copy of its 360 KB is
+ * fresh memory, ~1 ms to touch (String.prototype.replace with a global
+ * pattern is slower still, V8's slow path).
+ */
+export function patch_v86_source(
+    source: string,
+    head = "",
+    tail = "",
+    patches: readonly SourcePatch[] = V86_PATCHES,
+): string {
+    const edits: { at: number; end: number; text: string }[] = [];
+    for (const p of patches) {
+        const found = find_patch(source, p);
+        if (found === undefined) return head + source + tail;
+        edits.push(...found);
+    }
+    edits.sort((a, b) => a.at - b.at);
+    const parts = [head];
+    let last = 0;
+    for (const e of edits) {
+        if (e.at < last) return head + source + tail; // two patterns overlap: not a build we know
+        parts.push(source.slice(last, e.at), e.text);
+        last = e.end;
+    }
+    parts.push(source.slice(last), tail);
+    return parts.join("");
+}
+
+/** Whether v86's source is patched (set_v86_patches). */
+let patchV86 = true;
+
+/**
+ * For tests: load v86's source unchanged (false), as with a v86 build whose
+ * source the patches do not recognise. Only before the first machine.
+ */
+export function set_v86_patches(on: boolean): void {
+    patchV86 = on;
+}
+
+/** Where `p` applies in `source` and what goes there ($1…$9: the match's groups); undefined unless `p.count` matches. */
+function find_patch(
+    source: string,
+    p: SourcePatch,
+): { at: number; end: number; text: string }[] | undefined {
+    const out: { at: number; end: number; text: string }[] = [];
+    p.find.lastIndex = 0;
+    for (let m = p.find.exec(source); m !== null; m = p.find.exec(source)) {
+        const groups = m;
+        const text = p.replace.replace(/\$(\d)/g, (_, i: string) => groups[Number(i)]!);
+        out.push({ at: m.index, end: m.index + m[0].length, text });
+    }
+    return out.length === p.count ? out : undefined;
+}
+
+/**
+ * What v86's script is wrapped in: a CommonJS module's function, and two
+ * of Node's lazily loaded globals as parameters (lazy_global).
+ */
+const V86_HEAD = "(function (module, exports, require, crypto, performance) {'use strict';\n";
+const V86_TAIL = "\n})";
+
+/**
+ * The name of the code cache for v86's script: 16 hex digits of a hash of
+ * V8's version, the architecture, libv86.js's identity on disk (device,
+ * inode, size, modification and change times in ns: a new or rewritten
+ * file has another change time, and no tool sets that back), the wrapper
+ * and the patches asked for, and `grown` (what they added: 0 when they
+ * did not apply). V8 itself rejects a cache made under other flags or for
+ * a source of another length. Hashing libv86.js's 360 KB of text instead
+ * (node:crypto) cost ~5 ms of every cold boot.
+ */
+function cache_key(file: string, grown: number, patches: readonly SourcePatch[]): string {
+    const st = statSync(file, { bigint: true });
+    const text = [
+        process.versions.v8,
+        process.arch,
+        st.dev,
+        st.ino,
+        st.size,
+        st.mtimeNs,
+        st.ctimeNs,
+        V86_HEAD,
+        V86_TAIL,
+        grown,
+        ...patches.flatMap((p) => [p.find.source, p.count, p.replace]),
+    ].join("\n");
+    return (
+        hash53(text, 1).toString(16).padStart(14, "0").slice(0, 8) +
+        hash53(text, 2).toString(16).padStart(14, "0").slice(0, 8)
+    );
+}
+
+/** A 53-bit hash of `text` (cyrb53): for names, not for security. */
+function hash53(text: string, seed: number): number {
+    let h1 = 0xdeadbeef ^ seed;
+    let h2 = 0x41c6ce57 ^ seed;
+    for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        h1 = Math.imul(h1 ^ c, 2654435761);
+        h2 = Math.imul(h2 ^ c, 1597334677);
+    }
+    h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+    h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+    return 2097152 * (h2 >>> 0) + (h1 >>> 0);
+}
+
+/**
+ * Node's global `name` (webcrypto, perf_hooks' performance) as v86 sees
+ * it: Node loads each on first access (~5 ms each of a cold boot), and
+ * v86's script tests `typeof crypto`, `crypto.getRandomValues` and
+ * `performance.now` as it loads. Here `method` is a function that loads
+ * the global and calls the real method when v86 first calls it (a
+ * deterministic machine never does); any other member is the real one. A
+ * global Node does not load lazily is passed as it is.
+ */
+function lazy_global(name: "crypto" | "performance", method: string): unknown {
+    const d = Object.getOwnPropertyDescriptor(globalThis, name);
+    if (d?.get === undefined) return (globalThis as any)[name];
+    const real = () => (globalThis as any)[name];
+    let bound: ((...args: unknown[]) => unknown) | undefined;
+    const call = (...args: unknown[]) => (bound ??= real()[method].bind(real()))(...args);
+    return new Proxy(
+        {},
+        {
+            get(_, key) {
+                if (key === method) return call;
+                const v = real()[key];
+                return typeof v === "function" ? v.bind(real()) : v;
+            },
+        },
+    );
+}
+
 /** v86's exports, its script compiled (from the code cache when one fits) on first use. */
 function v86(): V86Exports {
     if (v86Exports) return v86Exports;
@@ -181,19 +384,26 @@ function v86(): V86Exports {
     set_v8_flags();
     const require = createRequire(import.meta.url);
     const file = join(dirname(require.resolve("v86")), "libv86.js");
-    const source = `(function (module, exports, require) {'use strict';\n${readFileSync(file, "utf8")}\n})`;
-    const key = createHash("sha256")
-        .update(`${process.versions.v8} ${process.arch}\n`)
-        .update(source)
-        .digest("hex");
+    const patches = patchV86 ? V86_PATCHES : [];
+    const original = readFileSync(file, "utf8");
+    const source = patch_v86_source(original, V86_HEAD, V86_TAIL, patches);
     const cacheFile =
         codeCacheDir === undefined
             ? undefined
-            : join(codeCacheDir, `v86-${key.slice(0, 16)}.cache`);
+            : join(
+                  codeCacheDir,
+                  `v86-${cache_key(file, source.length - original.length, patches)}.cache`,
+              );
     const cachedData = cacheFile === undefined ? undefined : read_or_undefined(cacheFile);
     const script = new Script(source, { filename: file, lineOffset: -1, cachedData });
     const module = { exports: {} as V86Exports };
-    script.runInThisContext()(module, module.exports, require);
+    script.runInThisContext()(
+        module,
+        module.exports,
+        require,
+        lazy_global("crypto", "getRandomValues"),
+        lazy_global("performance", "now"),
+    );
     v86Exports = module.exports;
     if (cacheFile !== undefined && (cachedData === undefined || script.cachedDataRejected))
         saveCodeCache = () => write_atomically(cacheFile, script.createCachedData());
@@ -343,6 +553,7 @@ export class V86Cpu {
     }
 
     private async construct(): Promise<void> {
+        void prepare_v86();
         const ready = new Promise<void>((resolve) => {
             const { V86 } = v86();
             this.emu = new V86({
@@ -381,7 +592,7 @@ export class V86Cpu {
         }
         // v86.wasm's own budget (a machine built after another's JIT modules).
         setFlagsFromString(WASM_TIERING_BUDGET);
-        const instance = new WebAssembly.Instance(v86WasmModule(), imports);
+        const instance = new WebAssembly.Instance(await prepare_v86(), imports);
         this.wasmMemory = instance.exports["memory"] as WebAssembly.Memory;
         return instance.exports;
     }
@@ -546,11 +757,23 @@ export class V86Cpu {
      */
     interceptWrite8(port: number, fn: (value: number, pass: () => void) => void): void {
         this.saveKeptPort?.(port);
-        const entry = this.cpu.io.ports[port];
+        const entry = this.ownPortEntry(port);
         const original = entry.write8;
         entry.write8 = function (this: unknown, value: number) {
             fn(value, () => original.call(this, value));
         };
+    }
+
+    /**
+     * The port's entry, made its own first if it is the table's shared empty
+     * one (V86_PATCHES: v86's register_read/_write do the same), so that
+     * changing it changes this port only.
+     */
+    private ownPortEntry(port: number): any {
+        const io = this.cpu.io;
+        if (io.empty_entry !== undefined && io.ports[port] === io.empty_entry)
+            io.ports[port] = io.create_empty_entry();
+        return io.ports[port];
     }
 
     /** Linear address of the instruction being executed (inside a port handler: the OUT). */

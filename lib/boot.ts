@@ -21,6 +21,7 @@ import {
     ram_size_problem,
     type ScreenWatch,
 } from "../emulator/machine.ts";
+import { now_ms } from "../emulator/clock.ts";
 import { screen_text, type TextScreen } from "../emulator/screen.ts";
 import type { CpuState } from "../emulator/types.ts";
 import { UsageError } from "./errors.ts";
@@ -177,7 +178,7 @@ export async function boot(o: BootOptions): Promise<BootResult> {
         loader,
         memoryMap,
     };
-    const t0 = performance.now();
+    const t0 = now_ms();
     const machine = await Machine.create({
         memory: machineRam,
         deterministic: o.deterministic ?? true,
@@ -188,9 +189,9 @@ export async function boot(o: BootOptions): Promise<BootResult> {
         reuse: true,
     });
     try {
-        const t1 = performance.now();
+        const t1 = now_ms();
         const load = multiboot_load(machine.mem, req);
-        const t2 = performance.now();
+        const t2 = now_ms();
         machine.enter(load.entry);
         if (o.screenWatch) machine.watchScreen(o.screenWatch);
         const r = await machine.run(limits);

@@ -24,4 +24,4 @@ export { EXIT, exit_code, stop_text, type ExitCodeMode, type Stop } from "./stop
 export { InterruptedError, is_bad_input, UsageError } from "./errors.ts";
 export { boot_document, document_text } from "./json.ts";
 export { discard_pending_outputs } from "./output.ts";
-export { set_v86_code_cache as set_code_cache_dir } from "../emulator/v86_internals.ts";
+export { prepare_engine, set_code_cache_dir } from "./engine.ts";

@@ -182,6 +182,6 @@ export { progress_line, summary_lines } from "./suite/report.ts";
 
 // Files and units.
 export { discard_pending_outputs } from "./output.ts";
-export { set_code_cache_dir } from "./boot_kernel.ts";
+export { prepare_engine, set_code_cache_dir } from "./engine.ts";
 export { dump_progress_text, dump_progress_writer, type DumpProgress } from "./dump.ts";
 export { format_size, parse_duration, parse_size } from "./units.ts";
