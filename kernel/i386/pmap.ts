@@ -462,14 +462,17 @@ export function pmap_bootstrap(a: PmapBootstrapArgs): Pmap {
         const base = pdenum * gm.PDE_MAPPED_SIZE;
         ptp.fill(0);
         // PTEs of the direct map inside this PTP: va in [lo, hi).
+        // Counted by PTE index j and physical address (small integers): a
+        // kernel VA above 2 GiB is a heap number in unoptimized code, ~500k
+        // of them at 2 GiB of RAM.
         const lo = Math.max(base, direct_start);
         const hi = Math.min(base + gm.PDE_MAPPED_SIZE, kernel_virtual_start);
-        for (let va = lo; va < hi; va += PAGE_SIZE) {
-            const pa = va - kb;
+        const jend = (hi - base) / PAGE_SIZE;
+        let pa = lo - kb;
+        for (let j = (lo - base) / PAGE_SIZE; j < jend; j++, pa += PAGE_SIZE) {
             const ro = pa >= a.text_start && pa + PAGE_SIZE <= a.text_end;
             const pte = (pa | INTEL_PTE_VALID | (ro ? 0 : INTEL_PTE_WRITE) | global) >>> 0;
-            const off = ((va - base) / PAGE_SIZE) * gm.PTE_SIZE;
-            ptpView.setUint32(off, pte, true);
+            ptpView.setUint32(j * gm.PTE_SIZE, pte, true);
         }
         a.mem.write(pt_pa, ptp);
         const pde = (pt_pa | INTEL_PTE_VALID | INTEL_PTE_WRITE) >>> 0;
@@ -729,16 +732,13 @@ function pte_template(p: Pmap, pa: number, prot: number, wired: boolean): number
  * pmaps grow a page-table page on demand; the kernel pmap cannot.
  */
 export function pmap_enter(p: Pmap, va: number, pa: number, prot: number, wired: boolean): void {
-    assert(p.ref_count > 0, () => `pmap_enter: ${p.name} is destroyed`);
+    // The checks build their message only when they fail (no closure per call).
+    if (!(p.ref_count > 0)) assert(false, `pmap_enter: ${p.name} is destroyed`);
     va >>>= 0;
-    assert(
-        page_aligned(va) && page_aligned(pa) && pa >= 0,
-        () => `pmap_enter: unaligned ${hex_pad8(va)} -> ${hex_pad8(pa)}`,
-    );
-    assert(
-        p.pae ? pa < 2 ** 47 : pa < TWO32,
-        () => `pmap_enter: pa ${hex_pad8(pa)} beyond the physical address size`,
-    );
+    if (!(page_aligned(va) && page_aligned(pa) && pa >= 0))
+        assert(false, `pmap_enter: unaligned ${hex_pad8(va)} -> ${hex_pad8(pa)}`);
+    if (!(p.pae ? pa < 2 ** 47 : pa < TWO32))
+        assert(false, `pmap_enter: pa ${hex_pad8(pa)} beyond the physical address size`);
     const g = p.globals;
     const mem = p.mem;
     if (p.is_kernel) {

@@ -187,6 +187,23 @@ export function vm_page_init(t: VmPageTable, pa: number): number {
     return i;
 }
 
+/**
+ * vm_page_init for `count` consecutive page frames from `pa` (pmap_startup's
+ * loop over a run of pmap_next_page), as one pass per array.
+ */
+export function vm_page_init_run(t: VmPageTable, pa: number, count: number): void {
+    while (t.count + count > t.phys.length) grow(t);
+    const i0 = t.count;
+    t.count += count;
+    t.state.fill(0, i0, i0 + count);
+    const phys = t.phys;
+    for (let n = 0; n < count; n++) phys[i0 + n] = pa + n * 4096;
+    const pfn0 = pa / 4096;
+    const by_pfn = t.by_pfn;
+    const m = Math.min(count, by_pfn.length - pfn0);
+    for (let n = 0; n < m; n++) by_pfn[pfn0 + n] = i0 + n + 1;
+}
+
 /* ---- the structs and globals in guest RAM ---- */
 
 /** What page i's state sets in its struct: links, bits, object, offset. */
@@ -434,14 +451,19 @@ export function vm_page_release(t: VmPageTable, i: number): void {
  */
 export function vm_page_release_all(t: VmPageTable): void {
     if (t.ram) panic("vm_page_release_all: the structs are in guest RAM already");
-    for (let i = 0; i < t.count; i++)
-        if (t.state[i] !== 0 || t.object.has(i)) panic("vm_page_release");
-    for (let i = 0; i < t.count; i++) {
-        t.state[i] = PAGE_FREE;
-        t.flags[i] = 0;
-        t.next[i] = i + 1 < t.count ? i + 1 : t.free_head;
+    const n = t.count;
+    const state = t.state;
+    for (let i = 0; i < n; i++) if (state[i] !== 0) panic("vm_page_release");
+    if (t.object.size > 0)
+        for (let i = 0; i < n; i++) if (t.object.has(i)) panic("vm_page_release");
+    state.fill(PAGE_FREE, 0, n);
+    t.flags.fill(0, 0, n);
+    const next = t.next;
+    for (let i = 0; i + 1 < n; i++) next[i] = i + 1;
+    if (n > 0) {
+        next[n - 1] = t.free_head;
+        t.free_head = 0;
     }
-    if (t.count > 0) t.free_head = 0;
     t.vm_page_free_count += t.count;
 }
 
