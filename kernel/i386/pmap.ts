@@ -462,14 +462,15 @@ export function pmap_bootstrap(a: PmapBootstrapArgs): Pmap {
         const base = pdenum * gm.PDE_MAPPED_SIZE;
         ptp.fill(0);
         // PTEs of the direct map inside this PTP: va in [lo, hi).
-        // Counted by PTE index j and physical address (small integers): a
-        // kernel VA above 2 GiB is a heap number in unoptimized code, ~500k
-        // of them at 2 GiB of RAM.
+        // Counted by PTE index j and physical address, made small integers
+        // (`| 0`, `>>> 0`): arithmetic on a kernel VA above 2 GiB gives heap
+        // numbers in unoptimized code, and so would everything computed
+        // from them, ~500k of them at 2 GiB of RAM.
         const lo = Math.max(base, direct_start);
         const hi = Math.min(base + gm.PDE_MAPPED_SIZE, kernel_virtual_start);
-        const jend = (hi - base) / PAGE_SIZE;
-        let pa = lo - kb;
-        for (let j = (lo - base) / PAGE_SIZE; j < jend; j++, pa += PAGE_SIZE) {
+        const jend = ((hi - base) / PAGE_SIZE) | 0;
+        let pa = (lo - kb) >>> 0;
+        for (let j = ((lo - base) / PAGE_SIZE) | 0; j < jend; j++, pa += PAGE_SIZE) {
             const ro = pa >= a.text_start && pa + PAGE_SIZE <= a.text_end;
             const pte = (pa | INTEL_PTE_VALID | (ro ? 0 : INTEL_PTE_WRITE) | global) >>> 0;
             ptpView.setUint32(j * gm.PTE_SIZE, pte, true);
