@@ -18,8 +18,9 @@
  * Departures:
  * - The host bookkeeping is a structure of arrays indexed by page number
  *   (470k pages cost a few MiB, not 470k objects); the struct vm_page in
- *   guest RAM mirrors it. Pages are found by physical frame (by_pfn) and in
- *   their object's host map, not through the VP hash buckets.
+ *   guest RAM mirrors it. Pages are found by physical frame (by_pfn, and the
+ *   runs pmap_startup initialized) and in their object's host map, not
+ *   through the VP hash buckets.
  * - vm_page_grab hands out a wired page (counted in vm_page_wire_count at
  *   once); Mach's leaves it on no queue and unwired until the caller wires
  *   or activates it. wire_count is 0 or 1 (no nested wiring).
@@ -91,6 +92,12 @@ export interface VmPageTable {
     offset: Float64Array;
     /** Page index + 1 by physical frame number (0 = not a managed page): untouched memory means none. */
     by_pfn: Int32Array;
+    /**
+     * pmap_startup's runs of consecutive frames (vm_page_init_run): frame
+     * `pfn + n` is page `index + n`, for n < count. by_pfn holds the pages
+     * initialized one at a time (vm_page_create's), and is looked at first.
+     */
+    runs: { pfn: number; count: number; index: number }[];
     free_head: number;
     active_head: number;
     active_tail: number;
@@ -128,6 +135,7 @@ export function vm_page_table_create(capacity: number, max_pfn: number): VmPageT
         object: new Map(),
         offset: new Float64Array(capacity),
         by_pfn: new Int32Array(max_pfn),
+        runs: [],
         free_head: -1,
         active_head: -1,
         active_tail: -1,
@@ -198,10 +206,10 @@ export function vm_page_init_run(t: VmPageTable, pa: number, count: number): voi
     t.state.fill(0, i0, i0 + count);
     const phys = t.phys;
     for (let n = 0; n < count; n++) phys[i0 + n] = pa + n * 4096;
-    const pfn0 = pa / 4096;
-    const by_pfn = t.by_pfn;
-    const m = Math.min(count, by_pfn.length - pfn0);
-    for (let n = 0; n < m; n++) by_pfn[pfn0 + n] = i0 + n + 1;
+    // Found by frame through the run (by_pfn stays untouched: ~2 MB at 2 GiB).
+    const pfn = pa / 4096;
+    const m = Math.min(count, t.by_pfn.length - pfn);
+    if (m > 0) t.runs.push({ pfn, count: m, index: i0 });
 }
 
 /* ---- the structs and globals in guest RAM ---- */
@@ -490,7 +498,11 @@ export function vm_page_grab(t: VmPageTable): number {
 
 export function vm_page_lookup_phys(t: VmPageTable, pa: number): number {
     const pfn = Math.floor(pa / 4096);
-    return pfn < t.by_pfn.length ? t.by_pfn[pfn]! - 1 : -1;
+    if (!(pfn < t.by_pfn.length)) return -1;
+    const i = t.by_pfn[pfn]! - 1;
+    if (i >= 0) return i;
+    for (const r of t.runs) if (pfn >= r.pfn && pfn < r.pfn + r.count) return r.index + pfn - r.pfn;
+    return -1;
 }
 
 /* ---- invariants and printing ---- */
