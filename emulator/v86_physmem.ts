@@ -46,12 +46,11 @@ export class V86PhysMem implements PhysMem {
     /** Present only after deferWrites(): the loader and the kernel defer where it is. */
     defer?: (pa: number, len: number, fill: PhysFill) => void;
 
+    readonly size: number;
+
     constructor(cpu: V86Cpu) {
         this.cpu = cpu;
-    }
-
-    get size(): number {
-        return this.cpu.memorySize;
+        this.size = cpu.memorySize;
     }
     private ok(pa: number, len: number): boolean {
         return pa >= 0 && pa + len <= this.size;
@@ -133,6 +132,14 @@ export class V86PhysMem implements PhysMem {
         this.touch(base + lo, base + hi);
     }
 
+    /** materialize() for an access of 1 to 4 bytes: at most two chunks, looked up directly. */
+    private ready(pa: number, len: number): void {
+        const a = Math.floor(pa / CHUNK);
+        const b = Math.floor((pa + len - 1) / CHUNK);
+        if (this.pend[a]) this.make(a);
+        if (b !== a && this.pend[b]) this.make(b);
+    }
+
     /** Whether a chunk over [pa, pa+len) has deferred pieces. */
     private deferred(pa: number, len: number): boolean {
         if (this.pending.size === 0) return false;
@@ -144,34 +151,34 @@ export class V86PhysMem implements PhysMem {
 
     read8(pa: number): number {
         if (!this.ok(pa, 1)) return 0xff;
-        if (this.pending.size !== 0) this.materialize(pa, 1);
+        if (this.pending.size !== 0) this.ready(pa, 1);
         return this.cpu.bytes()[pa]!;
     }
     read16(pa: number): number {
         if (!this.ok(pa, 2)) return 0xffff;
-        if (this.pending.size !== 0) this.materialize(pa, 2);
+        if (this.pending.size !== 0) this.ready(pa, 2);
         return this.cpu.dataView().getUint16(pa, true);
     }
     read32(pa: number): number {
         if (!this.ok(pa, 4)) return 0xffffffff;
-        if (this.pending.size !== 0) this.materialize(pa, 4);
+        if (this.pending.size !== 0) this.ready(pa, 4);
         return this.cpu.dataView().getUint32(pa, true);
     }
     write8(pa: number, value: number): void {
         if (!this.ok(pa, 1)) return;
-        if (this.pending.size !== 0) this.materialize(pa, 1);
+        if (this.pending.size !== 0) this.ready(pa, 1);
         this.cpu.bytes()[pa] = value;
         this.touch(pa, pa + 1);
     }
     write16(pa: number, value: number): void {
         if (!this.ok(pa, 2)) return;
-        if (this.pending.size !== 0) this.materialize(pa, 2);
+        if (this.pending.size !== 0) this.ready(pa, 2);
         this.cpu.dataView().setUint16(pa, value & 0xffff, true);
         this.touch(pa, pa + 2);
     }
     write32(pa: number, value: number): void {
         if (!this.ok(pa, 4)) return;
-        if (this.pending.size !== 0) this.materialize(pa, 4);
+        if (this.pending.size !== 0) this.ready(pa, 4);
         this.cpu.dataView().setUint32(pa, value >>> 0, true);
         this.touch(pa, pa + 4);
     }
