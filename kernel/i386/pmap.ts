@@ -729,6 +729,46 @@ function pte_template(p: Pmap, pa: number, prot: number, wired: boolean): number
 }
 
 /**
+ * pmap_enter of `count` consecutive pages (va + 4096 n to pa + 4096 n), for
+ * the boot's page-by-page loops (pmap_steal_memory): a writable kernel
+ * page whose PTE is still empty is entered here, with what pmap_enter does
+ * for it (the counts, the PTE); every other page by pmap_enter itself.
+ */
+export function pmap_enter_run(
+    p: Pmap,
+    va: number,
+    pa: number,
+    count: number,
+    prot: number,
+    wired: boolean,
+): void {
+    const g = p.globals;
+    va >>>= 0;
+    const last = (count - 1) * PAGE_SIZE;
+    const fast =
+        p.is_kernel &&
+        p.ref_count > 0 &&
+        (prot & VM_PROT_WRITE) !== 0 &&
+        page_aligned(va) &&
+        page_aligned(pa) &&
+        pa >= 0 &&
+        pa + last < (p.pae ? 2 ** 47 : TWO32) &&
+        (g.mach_kdb || (va >= g.kernel_virtual_start && va + last < g.kernel_virtual_end));
+    for (let n = 0; n < count; n++) {
+        const v = va + n * PAGE_SIZE;
+        const a = pa + n * PAGE_SIZE;
+        const pte = fast ? pmap_pte(p, v) : null;
+        if (pte === null || pmap_entry_read(p.mem, p.pae, pte) !== 0) {
+            pmap_enter(p, v, a, prot, wired);
+            continue;
+        }
+        p.resident_count++;
+        if (wired) p.wired_count++;
+        pmap_entry_write(p.mem, p.pae, pte, pte_template(p, a, prot, wired));
+    }
+}
+
+/**
  * pmap_enter: map `va` to `pa` with `prot` (VM_PROT_*), wired or not. User
  * pmaps grow a page-table page on demand; the kernel pmap cannot.
  */

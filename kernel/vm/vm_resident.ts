@@ -16,7 +16,7 @@
  */
 import { panic } from "../kern/debug.ts";
 import type { Kernel } from "../kern/kernel.ts";
-import { pmap_enter, pmap_extract } from "../i386/pmap.ts";
+import { pmap_enter_run, pmap_extract } from "../i386/pmap.ts";
 import { pmap_free_pages, pmap_next_pages } from "../i386at/model_dep.ts";
 import { round_page, trunc_page } from "../i386/vm_param.ts";
 import {
@@ -56,8 +56,8 @@ export function pmap_steal_memory(k: Kernel, size: number, name = "stolen"): num
     for (let va = round_page(addr); va < addr + size;) {
         const run = pmap_next_pages(k, Math.ceil((addr + size - va) / 4096));
         if (run === null) panic("pmap_steal_memory");
-        for (let n = 0; n < run.count; n++, va += 4096)
-            pmap_enter(k.kernel_pmap!, va, run.pa + n * 4096, VM_PROT_READ | VM_PROT_WRITE, false);
+        pmap_enter_run(k.kernel_pmap!, va, run.pa, run.count, VM_PROT_READ | VM_PROT_WRITE, false);
+        va += run.count * 4096;
     }
     return addr;
 }
