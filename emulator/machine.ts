@@ -132,6 +132,7 @@ export class Machine implements Mmu {
     readonly debugcon: SerialConsole;
 
     private readonly cpu: V86Cpu;
+    private readonly ram: V86PhysMem;
     private readonly breakpoints: Breakpoints;
     private screenWatch: { watch: ScreenWatch; next: number; last?: Uint8Array } | undefined;
 
@@ -140,7 +141,8 @@ export class Machine implements Mmu {
     private constructor(cpu: V86Cpu, opts: MachineOptions) {
         this.cpu = cpu;
         this.reuse = opts.reuse === true && kept.on;
-        this.mem = new V86PhysMem(cpu);
+        this.ram = new V86PhysMem(cpu);
+        this.mem = this.ram;
         this.console = new SerialConsole(opts.sink);
         this.debugcon = new SerialConsole(opts.debugconSink);
         cpu.onSerialByte((b) => this.console.put(b));
@@ -211,6 +213,7 @@ export class Machine implements Mmu {
             const regs = this.cpu.getRegs();
             fn(regs);
             this.cpu.setRegs(regs);
+            this.ram.flushDirty(); // the CPU goes on right after the OUT
         });
     }
 
@@ -268,6 +271,26 @@ export class Machine implements Mmu {
         w.watch.onChange(screen_from_cells(cells), now);
     }
 
+    /**
+     * From now on the host's deferred writes (PhysMem.defer, copies of them)
+     * stay out of RAM until the host uses them or materialize() writes them:
+     * the caller materializes whatever the CPU may read before it runs
+     * (v86_physmem.ts).
+     */
+    deferWrites(): void {
+        this.ram.deferWrites();
+    }
+
+    /** Write the deferred bytes over [pa, pa+len) into RAM (the CPU reads them next). */
+    materialize(pa: number, len: number): void {
+        this.ram.materialize(pa, len);
+    }
+
+    /** Write every deferred byte into RAM (the CPU may read anything next). */
+    materializeAll(): void {
+        this.ram.materializeAll();
+    }
+
     /** Put the CPU in the multiboot entry state (RAM is left as it is). */
     enter(state: EntryState): void {
         this.stopWith = undefined;
@@ -305,6 +328,7 @@ export class Machine implements Mmu {
     /** One v86 slice and the checks after it. */
     private slice(limits: RunLimits, start: number): StopReason | undefined {
         let hint: number;
+        this.ram.flushDirty(); // what the host wrote between slices
         try {
             hint = this.cpu.step();
         } catch (e) {
@@ -367,6 +391,7 @@ export class Machine implements Mmu {
     }
 
     async destroy(): Promise<void> {
+        this.ram.flushDirty();
         this.console.flush();
         this.debugcon.flush();
         if (this.reuse && kept.on && this.cpu.reusable()) {

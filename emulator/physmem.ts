@@ -276,6 +276,16 @@ export class SparsePhysMem extends PhysMemBase {
         }
     }
     override write(pa: number, bytes: Uint8Array): void {
+        const o = pa % CHUNK;
+        if (
+            bytes.length > 0 &&
+            pa >= 0 &&
+            pa + bytes.length <= this.size &&
+            o + bytes.length <= CHUNK
+        ) {
+            this.chunk(pa, true)!.set(bytes, o); // one chunk: no subarray to make
+            return;
+        }
         for (let done = 0; done < bytes.length;) {
             const at = pa + done;
             const n = Math.min(bytes.length - done, CHUNK - (at % CHUNK));

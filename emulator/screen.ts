@@ -16,13 +16,11 @@ const CP437_LOW = " ☺☻♥♦♣♠•◘○◙♂♀♪♫☼►◄↕‼¶�
 const CP437_HIGH =
     "⌂ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■ ";
 
-/** The glyph of every byte (built once: a screen has 2000 cells). */
+/** The glyph of every byte (built once: a screen has 2000 cells; each table split once). */
+const LOW = [...CP437_LOW];
+const HIGH = [...CP437_HIGH];
 const GLYPHS: readonly string[] = Array.from({ length: 256 }, (_, b) =>
-    b >= 0x20 && b < 0x7f
-        ? String.fromCharCode(b)
-        : b < 0x20
-          ? [...CP437_LOW][b]!
-          : [...CP437_HIGH][b - 0x7f]!,
+    b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : b < 0x20 ? LOW[b]! : HIGH[b - 0x7f]!,
 );
 
 function cp437(b: number): string {

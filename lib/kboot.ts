@@ -40,7 +40,7 @@ import {
     type Workload,
     type WorkloadResult,
 } from "../kernel/kern/workload.ts";
-import { pmap_cr3, pmap_cr4_bits } from "../kernel/i386/pmap.ts";
+import { pmap_cr3, pmap_cr4_bits, pmap_extract } from "../kernel/i386/pmap.ts";
 import type { LayoutParams } from "../kernel/presets.ts";
 import { kmem_alloc } from "../kernel/vm/vm_kern.ts";
 import { frame_is_user, user_start, user_trap } from "../kernel/i386/trap.ts";
@@ -378,6 +378,32 @@ function final_reason(stop: Stop, r: BootKernelResult | null): string {
     }
 }
 
+/**
+ * Before the stub runs: every deferred byte the loader left but the
+ * modules'. Until HC_DONE the stub reads only its image and bss, the boot
+ * information, its boot page tables, the page tables the kernel returns
+ * and the test words (images/mach86-kernel/README.md), never the modules:
+ * their bytes stay deferred for the kernel's copies (Machine.deferWrites).
+ */
+function materialize_but_modules(m: Machine, boot: BootInfo): void {
+    let at = 0;
+    for (const mod of [...boot.modules].sort((a, b) => a.start - b.start)) {
+        m.materialize(at, mod.start - at);
+        at = Math.max(at, mod.end);
+    }
+    m.materialize(at, m.mem.size - at);
+}
+
+/** The test table and the words it names, which the stub reads after HC_BOOT. */
+function materialize_tests(m: Machine, k: Kernel, tests: ReturnType<typeof test_words>): void {
+    const words = [{ va: tests.table, len: 8 * tests.count }];
+    for (const e of tests.expect) words.push({ va: e.va, len: 4 });
+    for (const w of words) {
+        const pa = w.len > 0 ? pmap_extract(k.kernel_pmap!, w.va) : 0;
+        if (pa !== 0) m.materialize(pa, w.len);
+    }
+}
+
 /** Boot on the v86 engine: the stub on the CPU, the kernel at HC_BOOT. */
 async function kboot_v86(req: KbootRequest, inspect: Inspect): Promise<KbootResult> {
     const m = await Machine.create({
@@ -388,7 +414,9 @@ async function kboot_v86(req: KbootRequest, inspect: Inspect): Promise<KbootResu
             : undefined,
     });
     try {
+        m.deferWrites();
         const boot = multiboot_load(m.mem, req.load);
+        materialize_but_modules(m, boot);
         m.enter(boot.entry);
         let res: BootKernelResult | null = null;
         let tests: ReturnType<typeof test_words> | null = null;
@@ -426,6 +454,7 @@ async function kboot_v86(req: KbootRequest, inspect: Inspect): Promise<KbootResu
                         return;
                     }
                     tests = test_words(res.k);
+                    materialize_tests(m, res.k, tests);
                     r.eax = pmap_cr3(res.k.kernel_pmap!);
                     r.ebx = tests.table;
                     r.ecx = tests.count;
@@ -443,6 +472,7 @@ async function kboot_v86(req: KbootRequest, inspect: Inspect): Promise<KbootResu
                 }
                 case HC.DONE:
                     if (res?.k.sched && res.k.sched.runq.length > 0 && !req.workload) {
+                        m.materializeAll(); // user tasks may read any of RAM
                         r.eax = 1;
                         return;
                     }
@@ -450,10 +480,12 @@ async function kboot_v86(req: KbootRequest, inspect: Inspect): Promise<KbootResu
                     r.eax = 0;
                     return;
                 case HC.RUN:
+                    m.materializeAll();
                     r.eax = userStep(() => user_start(booted(res!.k), r.esi));
                     if (userStop) m.stop(userStop);
                     return;
                 case HC.TRAP:
+                    m.materializeAll();
                     if (res?.k.sched && frame_is_user(booted(res.k), r.edi)) {
                         r.eax = userStep(() => user_trap(booted(res!.k), r.edi, r.esi));
                         if (userStop) m.stop(userStop);

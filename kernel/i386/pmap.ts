@@ -462,14 +462,18 @@ export function pmap_bootstrap(a: PmapBootstrapArgs): Pmap {
         const base = pdenum * gm.PDE_MAPPED_SIZE;
         ptp.fill(0);
         // PTEs of the direct map inside this PTP: va in [lo, hi).
+        // Counted by PTE index j and physical address, made small integers
+        // (`| 0`, `>>> 0`): arithmetic on a kernel VA above 2 GiB gives heap
+        // numbers in unoptimized code, and so would everything computed
+        // from them, ~500k of them at 2 GiB of RAM.
         const lo = Math.max(base, direct_start);
         const hi = Math.min(base + gm.PDE_MAPPED_SIZE, kernel_virtual_start);
-        for (let va = lo; va < hi; va += PAGE_SIZE) {
-            const pa = va - kb;
+        const jend = ((hi - base) / PAGE_SIZE) | 0;
+        let pa = (lo - kb) >>> 0;
+        for (let j = ((lo - base) / PAGE_SIZE) | 0; j < jend; j++, pa += PAGE_SIZE) {
             const ro = pa >= a.text_start && pa + PAGE_SIZE <= a.text_end;
             const pte = (pa | INTEL_PTE_VALID | (ro ? 0 : INTEL_PTE_WRITE) | global) >>> 0;
-            const off = ((va - base) / PAGE_SIZE) * gm.PTE_SIZE;
-            ptpView.setUint32(off, pte, true);
+            ptpView.setUint32(j * gm.PTE_SIZE, pte, true);
         }
         a.mem.write(pt_pa, ptp);
         const pde = (pt_pa | INTEL_PTE_VALID | INTEL_PTE_WRITE) >>> 0;
@@ -725,20 +729,57 @@ function pte_template(p: Pmap, pa: number, prot: number, wired: boolean): number
 }
 
 /**
+ * pmap_enter of `count` consecutive pages (va + 4096 n to pa + 4096 n), for
+ * the boot's page-by-page loops (pmap_steal_memory): a writable kernel
+ * page whose PTE is still empty is entered here, with what pmap_enter does
+ * for it (the counts, the PTE); every other page by pmap_enter itself.
+ */
+export function pmap_enter_run(
+    p: Pmap,
+    va: number,
+    pa: number,
+    count: number,
+    prot: number,
+    wired: boolean,
+): void {
+    const g = p.globals;
+    va >>>= 0;
+    const last = (count - 1) * PAGE_SIZE;
+    const fast =
+        p.is_kernel &&
+        p.ref_count > 0 &&
+        (prot & VM_PROT_WRITE) !== 0 &&
+        page_aligned(va) &&
+        page_aligned(pa) &&
+        pa >= 0 &&
+        pa + last < (p.pae ? 2 ** 47 : TWO32) &&
+        (g.mach_kdb || (va >= g.kernel_virtual_start && va + last < g.kernel_virtual_end));
+    for (let n = 0; n < count; n++) {
+        const v = va + n * PAGE_SIZE;
+        const a = pa + n * PAGE_SIZE;
+        const pte = fast ? pmap_pte(p, v) : null;
+        if (pte === null || pmap_entry_read(p.mem, p.pae, pte) !== 0) {
+            pmap_enter(p, v, a, prot, wired);
+            continue;
+        }
+        p.resident_count++;
+        if (wired) p.wired_count++;
+        pmap_entry_write(p.mem, p.pae, pte, pte_template(p, a, prot, wired));
+    }
+}
+
+/**
  * pmap_enter: map `va` to `pa` with `prot` (VM_PROT_*), wired or not. User
  * pmaps grow a page-table page on demand; the kernel pmap cannot.
  */
 export function pmap_enter(p: Pmap, va: number, pa: number, prot: number, wired: boolean): void {
-    assert(p.ref_count > 0, () => `pmap_enter: ${p.name} is destroyed`);
+    // The checks build their message only when they fail (no closure per call).
+    if (!(p.ref_count > 0)) assert(false, `pmap_enter: ${p.name} is destroyed`);
     va >>>= 0;
-    assert(
-        page_aligned(va) && page_aligned(pa) && pa >= 0,
-        () => `pmap_enter: unaligned ${hex_pad8(va)} -> ${hex_pad8(pa)}`,
-    );
-    assert(
-        p.pae ? pa < 2 ** 47 : pa < TWO32,
-        () => `pmap_enter: pa ${hex_pad8(pa)} beyond the physical address size`,
-    );
+    if (!(page_aligned(va) && page_aligned(pa) && pa >= 0))
+        assert(false, `pmap_enter: unaligned ${hex_pad8(va)} -> ${hex_pad8(pa)}`);
+    if (!(p.pae ? pa < 2 ** 47 : pa < TWO32))
+        assert(false, `pmap_enter: pa ${hex_pad8(pa)} beyond the physical address size`);
     const g = p.globals;
     const mem = p.mem;
     if (p.is_kernel) {

@@ -146,6 +146,9 @@ function user_bootstrap(
     task: Task,
     argv: readonly string[],
 ): number {
+    // Whether it is ELF at all shows in its first 52 bytes (elf_parse gives null
+    // for those exactly when it does for the file): a data module is not read whole.
+    if (elf_parse(k.mem.read(mod.start, Math.min(52, mod.end - mod.start))) === null) return 0;
     const file = k.mem.read(mod.start, mod.end - mod.start);
     const image = elf_parse(file);
     if (image === null) return 0;

@@ -18,8 +18,9 @@
  * Departures:
  * - The host bookkeeping is a structure of arrays indexed by page number
  *   (470k pages cost a few MiB, not 470k objects); the struct vm_page in
- *   guest RAM mirrors it. Pages are found by physical frame (by_pfn) and in
- *   their object's host map, not through the VP hash buckets.
+ *   guest RAM mirrors it. Pages are found by physical frame (by_pfn, and the
+ *   runs pmap_startup initialized) and in their object's host map, not
+ *   through the VP hash buckets.
  * - vm_page_grab hands out a wired page (counted in vm_page_wire_count at
  *   once); Mach's leaves it on no queue and unwired until the caller wires
  *   or activates it. wire_count is 0 or 1 (no nested wiring).
@@ -91,6 +92,12 @@ export interface VmPageTable {
     offset: Float64Array;
     /** Page index + 1 by physical frame number (0 = not a managed page): untouched memory means none. */
     by_pfn: Int32Array;
+    /**
+     * pmap_startup's runs of consecutive frames (vm_page_init_run): frame
+     * `pfn + n` is page `index + n`, for n < count. by_pfn holds the pages
+     * initialized one at a time (vm_page_create's), and is looked at first.
+     */
+    runs: { pfn: number; count: number; index: number }[];
     free_head: number;
     active_head: number;
     active_tail: number;
@@ -128,6 +135,7 @@ export function vm_page_table_create(capacity: number, max_pfn: number): VmPageT
         object: new Map(),
         offset: new Float64Array(capacity),
         by_pfn: new Int32Array(max_pfn),
+        runs: [],
         free_head: -1,
         active_head: -1,
         active_tail: -1,
@@ -185,6 +193,23 @@ export function vm_page_init(t: VmPageTable, pa: number): number {
     const pfn = pa / 4096;
     if (pfn < t.by_pfn.length) t.by_pfn[pfn] = i + 1;
     return i;
+}
+
+/**
+ * vm_page_init for `count` consecutive page frames from `pa` (pmap_startup's
+ * loop over a run of pmap_next_page), as one pass per array.
+ */
+export function vm_page_init_run(t: VmPageTable, pa: number, count: number): void {
+    while (t.count + count > t.phys.length) grow(t);
+    const i0 = t.count;
+    t.count += count;
+    t.state.fill(0, i0, i0 + count);
+    const phys = t.phys;
+    for (let n = 0; n < count; n++) phys[i0 + n] = pa + n * 4096;
+    // Found by frame through the run (by_pfn stays untouched: ~2 MB at 2 GiB).
+    const pfn = pa / 4096;
+    const m = Math.min(count, t.by_pfn.length - pfn);
+    if (m > 0) t.runs.push({ pfn, count: m, index: i0 });
 }
 
 /* ---- the structs and globals in guest RAM ---- */
@@ -434,14 +459,19 @@ export function vm_page_release(t: VmPageTable, i: number): void {
  */
 export function vm_page_release_all(t: VmPageTable): void {
     if (t.ram) panic("vm_page_release_all: the structs are in guest RAM already");
-    for (let i = 0; i < t.count; i++)
-        if (t.state[i] !== 0 || t.object.has(i)) panic("vm_page_release");
-    for (let i = 0; i < t.count; i++) {
-        t.state[i] = PAGE_FREE;
-        t.flags[i] = 0;
-        t.next[i] = i + 1 < t.count ? i + 1 : t.free_head;
+    const n = t.count;
+    const state = t.state;
+    for (let i = 0; i < n; i++) if (state[i] !== 0) panic("vm_page_release");
+    if (t.object.size > 0)
+        for (let i = 0; i < n; i++) if (t.object.has(i)) panic("vm_page_release");
+    state.fill(PAGE_FREE, 0, n);
+    t.flags.fill(0, 0, n);
+    const next = t.next;
+    for (let i = 0; i + 1 < n; i++) next[i] = i + 1;
+    if (n > 0) {
+        next[n - 1] = t.free_head;
+        t.free_head = 0;
     }
-    if (t.count > 0) t.free_head = 0;
     t.vm_page_free_count += t.count;
 }
 
@@ -468,7 +498,11 @@ export function vm_page_grab(t: VmPageTable): number {
 
 export function vm_page_lookup_phys(t: VmPageTable, pa: number): number {
     const pfn = Math.floor(pa / 4096);
-    return pfn < t.by_pfn.length ? t.by_pfn[pfn]! - 1 : -1;
+    if (!(pfn < t.by_pfn.length)) return -1;
+    const i = t.by_pfn[pfn]! - 1;
+    if (i >= 0) return i;
+    for (const r of t.runs) if (pfn >= r.pfn && pfn < r.pfn + r.count) return r.index + pfn - r.pfn;
+    return -1;
 }
 
 /* ---- invariants and printing ---- */

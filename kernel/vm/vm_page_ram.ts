@@ -303,10 +303,14 @@ function pack_table(l: VmPageLayout): Uint32Array {
     if (tab) return tab;
     const n = l.bit_words.length;
     tab = new Uint32Array((1 << STATE_BITS.length) * n);
+    // Each field is 0 or 1 here, so a state's words are the OR of its bits' words.
+    const one = STATE_BITS.map((name) => vm_page_bits_pack(l, { [name]: 1 }));
     for (let state = 0; state < 1 << STATE_BITS.length; state++) {
-        const bits: Partial<Record<VmPageBit, number>> = {};
-        STATE_BITS.forEach((name, b) => (bits[name] = (state >> b) & 1));
-        vm_page_bits_pack(l, bits).forEach((w, k) => (tab![state * n + k] = w));
+        for (let k = 0; k < n; k++) {
+            let w = 0;
+            for (let b = 0; b < STATE_BITS.length; b++) if ((state >> b) & 1) w |= one[b]![k]!;
+            tab[state * n + k] = w >>> 0;
+        }
     }
     pack_tables.set(l, tab);
     return tab;
@@ -340,6 +344,11 @@ export function vm_page_ram_state(
     const tab = pack_table(l);
     const n = l.bit_words.length;
     for (let k = 0; k < n; k++) scratch[l.bit_words[k]! >> 2] = tab[state * n + k]!;
+    scratch_write(r, i, len);
+}
+
+/** Write scratch_bytes[0, len) at page i's struct: one write, two when the struct straddles a page. */
+function scratch_write(r: VmPageRam, i: number, len: number): void {
     const pa = vm_page_ram_pa(r, i, 0);
     const first = 4096 - (pa & 0xfff);
     if (first >= len) {
@@ -368,11 +377,12 @@ export function vm_page_ram_write(r: VmPageRam, i: number, w: VmPageWords): void
 /** vm_page_init in guest RAM: the template (every field 0, busy) and phys_addr. */
 export function vm_page_ram_init(r: VmPageRam, i: number, phys: number): void {
     const l = r.layout;
-    for (let off = 0; off < l.size; off += 4) r.mem.write32(vm_page_ram_pa(r, i, off), 0);
-    const words = vm_page_bits_pack(l, { busy: 1 });
-    for (let k = 0; k < words.length; k++)
-        r.mem.write32(vm_page_ram_pa(r, i, l.bit_words[k]!), words[k]!);
-    r.mem.write32(vm_page_ram_pa(r, i, l.phys_addr), phys);
+    scratch.fill(0, 0, l.size >> 2);
+    const tab = pack_table(l);
+    const n = l.bit_words.length;
+    for (let k = 0; k < n; k++) scratch[l.bit_words[k]! >> 2] = tab[VM_PAGE_RAM_BUSY * n + k]!;
+    scratch[l.phys_addr >> 2] = phys;
+    scratch_write(r, i, l.size);
 }
 
 /** Write one global if the image has it. */

@@ -16,11 +16,12 @@
  */
 import { panic } from "../kern/debug.ts";
 import type { Kernel } from "../kern/kernel.ts";
-import { pmap_enter, pmap_extract } from "../i386/pmap.ts";
-import { pmap_free_pages, pmap_next_page, pmap_next_pages } from "../i386at/model_dep.ts";
+import { pmap_enter_run, pmap_extract } from "../i386/pmap.ts";
+import { pmap_free_pages, pmap_next_pages } from "../i386at/model_dep.ts";
 import { round_page, trunc_page } from "../i386/vm_param.ts";
 import {
     vm_page_init,
+    vm_page_init_run,
     vm_page_ram_globals,
     vm_page_release,
     vm_page_release_all,
@@ -51,10 +52,12 @@ export function pmap_steal_memory(k: Kernel, size: number, name = "stolen"): num
     const addr = k.virtual_space_start;
     k.virtual_space_start += size;
     k.stolen.push({ name, start: addr, end: addr + size });
-    for (let va = round_page(addr); va < addr + size; va += 4096) {
-        const pa = pmap_next_page(k);
-        if (pa === null) panic("pmap_steal_memory");
-        pmap_enter(k.kernel_pmap!, va, pa, VM_PROT_READ | VM_PROT_WRITE, false);
+    // pmap_next_page for each page, a run of consecutive pages at a time.
+    for (let va = round_page(addr); va < addr + size;) {
+        const run = pmap_next_pages(k, Math.ceil((addr + size - va) / 4096));
+        if (run === null) panic("pmap_steal_memory");
+        pmap_enter_run(k.kernel_pmap!, va, run.pa, run.count, VM_PROT_READ | VM_PROT_WRITE, false);
+        va += run.count * 4096;
     }
     return addr;
 }
@@ -190,7 +193,7 @@ function pmap_startup(k: Kernel): void {
     k.vm_page = t;
     // pmap_next_page for each page, a run of consecutive pages at a time.
     for (let run; t.count < npages && (run = pmap_next_pages(k, npages - t.count));)
-        for (let n = 0; n < run.count; n++) vm_page_init(t, run.pa + n * 4096);
+        vm_page_init_run(t, run.pa, run.count);
     let left = 0;
     for (let run; (run = pmap_next_pages(k, Infinity));) left += run.count;
     k.pages_left_away = left;
