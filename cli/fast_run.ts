@@ -7,7 +7,7 @@
 import { discard_pending_outputs, EXIT } from "../lib/boot_kernel.ts";
 import { cmd_boot_kernel, processIo, type Io } from "./boot_kernel.ts";
 import { fast_boot_image, fast_boot_kernel } from "./fast.ts";
-import { exitWhenFlushed, exitWithError } from "./finish.ts";
+import { end_on_closed_output, exitWhenFlushed, exitWithError } from "./finish.ts";
 
 /** What the yargs path gives when no console option is on the command line. */
 const CONSOLE_DEFAULTS = { serial: "stdout", debugcon: "stdout", screen: false } as const;
@@ -28,6 +28,7 @@ export function run_fast(args: readonly string[], io: Io): Promise<number> | und
 export function run_fast_process(args: readonly string[]): boolean {
     const run = run_fast(args, processIo);
     if (!run) return false;
+    end_on_closed_output();
     process.on("SIGINT", () => {
         discard_pending_outputs();
         process.stderr.write("mach86: interrupted\n");

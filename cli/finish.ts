@@ -13,9 +13,15 @@ import {
 /**
  * Exit as soon as output is flushed: V8 keeps tiering v86.wasm up with
  * TurboFan in the background, and a natural exit waits ~200 ms for it.
+ * A failed write ends the run as end_on_closed_output says.
  */
 export function exitWhenFlushed(code: number): void {
-    process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
+    process.stdout.write("", (e) => {
+        if (e) return output_failed(process.stdout, e);
+        process.stderr.write("", (e2) =>
+            e2 ? output_failed(process.stderr, e2) : process.exit(code),
+        );
+    });
 }
 
 /**
@@ -44,6 +50,30 @@ export function error_exit_code(
     );
     if (process.env["MACH86_DEBUG"]) console.error(e);
     return EXIT.INTERNAL;
+}
+
+/**
+ * A reader of stdout that goes away (`mach86 boot … | head`) ends the run
+ * the way SIGPIPE ends a C program: silently (stderr may be the same pipe),
+ * with nothing half-written left and exit code 141 (128 + SIGPIPE), never
+ * an EPIPE stack trace. Any other failure to write stdout or stderr is an
+ * output that cannot be written: one line if stderr still works, and 2.
+ * `stop` ends what the run started (child processes) first.
+ */
+export function end_on_closed_output(stop: () => void = () => {}): void {
+    stopOnClosedOutput = stop;
+    for (const stream of [process.stdout, process.stderr])
+        stream.on("error", (e) => output_failed(stream, e));
+}
+
+let stopOnClosedOutput = (): void => {};
+
+function output_failed(stream: NodeJS.WriteStream, e: NodeJS.ErrnoException): never {
+    stopOnClosedOutput();
+    discard_pending_outputs();
+    if (e.code === "EPIPE") process.exit(EXIT.CLOSED_OUTPUT);
+    if (stream === process.stdout) process.stderr.write(`mach86: stdout: ${e.message}\n`);
+    process.exit(EXIT.USAGE);
 }
 
 export function exitWithError(e: unknown, args: readonly string[]): void {

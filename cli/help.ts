@@ -4,7 +4,10 @@
 
 const BAD_INPUT = "  2    bad input or usage (one line on stderr; nothing is written)";
 const INTERNAL = "  70   internal error: a bug in mach86 (report it with the command line)";
-const INTERRUPTED = "  130  interrupted (Ctrl-C); nothing half-written is left";
+const INTERRUPTED = [
+    "  130  interrupted (Ctrl-C); nothing half-written is left",
+    "  141  stdout was closed by its reader (mach86 ... | head); likewise",
+].join("\n");
 
 /** Exit codes of a command that boots (boot, layout, pt, slabinfo, zoneinfo, whatis, report). */
 export function boot_epilog(exitCodeOption: boolean): string {

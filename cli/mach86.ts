@@ -18,7 +18,7 @@ import {
     type ExitCodeMode,
 } from "../lib/index.ts";
 import { ordered_modules } from "./argv.ts";
-import { exitWhenFlushed, exitWithError } from "./finish.ts";
+import { end_on_closed_output, exitWhenFlushed, exitWithError } from "./finish.ts";
 import {
     cmd_boot_real,
     cmd_diff,
@@ -855,6 +855,8 @@ process.on("SIGINT", () => {
     process.stderr.write("mach86: interrupted\n");
     process.exit(EXIT.INTERRUPTED);
 });
+
+end_on_closed_output(() => abort.abort());
 
 const args = hideBin(process.argv);
 main(args).then(exitWhenFlushed, (e: unknown) => exitWithError(e, args));

@@ -19,6 +19,7 @@
  * | 6 | machine reset (keyboard controller, port 0xCF9, triple fault) |
  * | 70 | internal error: a bug in mach86 |
  * | 130 | interrupted (Ctrl-C) |
+ * | 141 | the reader of stdout went away (`mach86 … \| head`), as SIGPIPE ends a C program |
  */
 import type { StopReason } from "../emulator/machine.ts";
 import { hex32 } from "../util/hex.ts";
@@ -49,6 +50,7 @@ export const EXIT = {
     RESET: 6,
     INTERNAL: 70,
     INTERRUPTED: 130,
+    CLOSED_OUTPUT: 141,
 } as const;
 
 /**

@@ -274,3 +274,27 @@ describe("internal errors: a bug in mach86 is never a result", () => {
         expect(readdirSync(tmp).filter((n) => n.includes("sweep"))).toEqual([]);
     });
 });
+
+/**
+ * Run mach86 into a pipe whose reader (`true`) is gone long before mach86
+ * writes (it writes after starting Node and its bundle, over 50 ms later).
+ */
+function closedStdout(args: string[]): { code: number | null; stderr: string } {
+    const quoted = [process.execPath, CLI, ...args].map((a) => `'${a}'`).join(" ");
+    const r = spawnSync("bash", ["-c", `${quoted} | true; exit \${PIPESTATUS[0]}`], {
+        encoding: "utf8",
+    });
+    return { code: r.status, stderr: r.stderr };
+}
+
+describe("stdout closed by its reader: exit 141, no message, no stack trace", () => {
+    it.each([
+        [["boot", "--kernel", join(IMAGES, "hello.elf")]], // the fast path
+        [["boot", DI, "--engine", "none", "--memory", "256M"]], // the fast path, image boot
+        [["presets"]], // the yargs path
+    ])("%j", (args) => {
+        const r = closedStdout(args);
+        expect(r.stderr).toBe("");
+        expect(r.code).toBe(141);
+    });
+});
