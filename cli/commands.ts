@@ -4,17 +4,12 @@
  * computes a result; lib/ does.
  */
 import {
-    dump_progress_writer,
     bisect,
     bisect_document,
-    boot_document,
-    bootImage,
-    checks_lines,
     diagnosis,
     document_text,
     EXIT,
     exit_code,
-    format_placements,
     format_size,
     layout,
     layout_document,
@@ -28,13 +23,11 @@ import {
     report,
     report_document,
     runSuite,
-    sample_table,
     slabinfo,
     slabinfo_document,
     stop_ok,
     summary_lines,
     UsageError,
-    user_lines,
     whatis,
     whatis_document,
     workload,
@@ -42,12 +35,10 @@ import {
     workload_lines,
     zoneinfo,
     zoneinfo_document,
-    type ExitCodeMode,
     type ImageBootResult,
-    type ImageOptions,
-    type KbootResult,
 } from "../lib/index.ts";
-import { console_options, lines, print_screen, type ConsoleArgs, type Io } from "./boot_kernel.ts";
+import { report_failure, type ImageArgs } from "./boot_image.ts";
+import { lines, type Io } from "./boot_kernel.ts";
 
 export {
     cmd_boot_kernel,
@@ -59,56 +50,12 @@ export {
     type Io,
 } from "./boot_kernel.ts";
 
-/** What every command on an image takes from the command line. */
-export type ImageArgs = ImageOptions & { json: boolean };
-
-/** Print why an image boot did not succeed (nothing when it did). */
-function report_failure(r: KbootResult, io: Io): void {
-    if (!stop_ok(r.stop)) lines(io.err, diagnosis(r));
-}
-
-export interface BootImageArgs extends Omit<ImageArgs, "screenWatch">, ConsoleArgs {
-    dump?: string;
-    samples: boolean;
-    verbose: boolean;
-    exitCode: ExitCodeMode;
-}
-
-/** `mach86 boot IMAGE`. */
-export async function cmd_boot_image(a: BootImageArgs, io: Io): Promise<number> {
-    // A dump's progress on stderr: in place on a terminal, by tenths with --verbose, never with --json.
-    const tty = process.stderr.isTTY === true;
-    const shown = a.dump !== undefined && !a.json && (tty || a.verbose);
-    const dump = shown ? dump_progress_writer(io.err, a.dump!, tty) : undefined;
-    let r;
-    try {
-        r = await bootImage({
-            ...a,
-            ...console_options({ ...a, quiet: a.quiet || a.json }, io),
-            onDumpProgress: dump?.progress,
-        });
-    } finally {
-        dump?.end();
-    }
-    const code = exit_code(r.stop, a.exitCode);
-    if (a.json) {
-        io.out(document_text(boot_document(r, code)));
-        return code;
-    }
-    print_screen(a, r.screen, io);
-    if (a.verbose) lines(io.err, format_placements(r.boot));
-    lines(io.err, checks_lines(r));
-    lines(io.err, user_lines(r));
-    if (a.samples && r.user?.ran) lines(io.out, sample_table(r.user.kernel.samples));
-    if (r.stop.kind === "exit" && r.user) {
-        if (r.stop.value !== 0)
-            io.err(
-                `mach86: exit value ${r.stop.value}: a user task was killed or did not exit with code 0\n`,
-            );
-    } else report_failure(r, io);
-    if (a.dump !== undefined) io.err(`mach86: wrote ${a.dump}\n`);
-    return code;
-}
+export {
+    cmd_boot_image,
+    report_failure,
+    type BootImageArgs,
+    type ImageArgs,
+} from "./boot_image.ts";
 
 /** The exit code of a command that needed the boot to get somewhere, and did or did not. */
 function reached(boot: ImageBootResult, got: boolean, what: string, io: Io): number {

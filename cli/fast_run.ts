@@ -18,7 +18,7 @@ export function run_fast(args: readonly string[], io: Io): Promise<number> | und
     if (k) return cmd_boot_kernel({ ...CONSOLE_DEFAULTS, ...k, deterministic: true }, io);
     const i = fast_boot_image(args);
     if (i)
-        return import("./commands.ts").then(({ cmd_boot_image }) =>
+        return import("./boot_image.ts").then(({ cmd_boot_image }) =>
             cmd_boot_image({ ...CONSOLE_DEFAULTS, ...i }, io),
         );
     return undefined;
