@@ -10,10 +10,13 @@
  */
 export { BootError } from "./errors.ts";
 export {
+    bytes_made,
     format_placements,
     multiboot_load,
     type BootInfo,
+    type LazyBytes,
     type LoadRequest,
+    type ModuleBytes,
     type ModuleSpec,
     type Placement,
 } from "./loader.ts";

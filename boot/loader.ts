@@ -9,10 +9,24 @@ import { hex_pad8 } from "../util/hex.ts";
 import { grub_plan } from "./place_grub.ts";
 import { legacy_plan } from "./place_legacy.ts";
 import { qemu_plan } from "./place_qemu.ts";
-import { type BootInfo, type LoadRequest, plan_create } from "./plan.ts";
+import {
+    type BootInfo,
+    bytes_made,
+    type LoadRequest,
+    type ModuleBytes,
+    plan_create,
+} from "./plan.ts";
 import { DEFAULT_LOADER } from "./profiles.ts";
 
-export type { BootInfo, LoadRequest, ModuleSpec, Placement } from "./plan.ts";
+export { bytes_made } from "./plan.ts";
+export type {
+    BootInfo,
+    LazyBytes,
+    LoadRequest,
+    ModuleBytes,
+    ModuleSpec,
+    Placement,
+} from "./plan.ts";
 
 /** Load a multiboot v1 kernel and its modules into `mem`; throws BootError only, before writing. */
 export function multiboot_load(mem: PhysMem, req: LoadRequest): BootInfo {
@@ -33,14 +47,17 @@ const DEFER_MIN = 64 * 1024;
 /**
  * Write a file's bytes into RAM; a large one is deferred where the memory
  * can (PhysMem.defer): the request's bytes are referenced, not copied, so
- * the caller must not change them afterwards (LoadRequest says so).
+ * the caller must not change them afterwards (LoadRequest says so), and
+ * lazy bytes are made only where the memory is.
  */
-function place(mem: PhysMem, addr: number, bytes: Uint8Array): void {
+function place(mem: PhysMem, addr: number, bytes: ModuleBytes): void {
     if (!mem.defer || bytes.length < DEFER_MIN) {
-        mem.write(addr, bytes);
+        mem.write(addr, bytes_made(bytes));
         return;
     }
-    mem.defer(addr, bytes.length, (dst, off) => dst.set(bytes.subarray(off, off + dst.length)));
+    if (bytes instanceof Uint8Array)
+        mem.defer(addr, bytes.length, (dst, off) => dst.set(bytes.subarray(off, off + dst.length)));
+    else mem.defer(addr, bytes.length, (dst, off) => bytes.fill(dst, off));
 }
 
 /** Lines for `mach86 boot --verbose`: each placement by address, then the entry state. */

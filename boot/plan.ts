@@ -27,11 +27,34 @@ import {
 } from "./multiboot.ts";
 import type { LoaderName } from "./profiles.ts";
 
+/**
+ * Bytes known by their length and made only where they are needed: a
+ * module file read into the memory that holds it, when that memory is
+ * made (a modelled boot never reads most of a ramdisk image, and reading
+ * megabytes into a buffer first costs a page fault per 4 KiB). fill(dst,
+ * off) writes bytes [off, off + dst.length).
+ */
+export interface LazyBytes {
+    readonly length: number;
+    fill(dst: Uint8Array, off: number): void;
+}
+
+/** A module's bytes: in memory, or made on demand. */
+export type ModuleBytes = Uint8Array | LazyBytes;
+
+/** The bytes themselves (a LazyBytes is made whole). */
+export function bytes_made(b: ModuleBytes): Uint8Array {
+    if (b instanceof Uint8Array) return b;
+    const out = new Uint8Array(b.length);
+    b.fill(out, 0);
+    return out;
+}
+
 export interface ModuleSpec {
     path: string;
     /** The module string is `path args` (just `path` when empty), GRUB semantics. */
     args: string;
-    bytes: Uint8Array;
+    bytes: ModuleBytes;
     /** Hand a gzip file over still compressed (GRUB `module --nounzip`). */
     nounzip: boolean;
 }
@@ -91,7 +114,7 @@ const GUNZIP_MAX = 0x7fffffff;
 
 export interface Write {
     addr: number;
-    bytes?: Uint8Array;
+    bytes?: ModuleBytes;
     zero?: number;
 }
 
@@ -177,7 +200,7 @@ export function plan_place(
     what: string,
     start: number,
     end: number,
-    bytes?: Uint8Array,
+    bytes?: ModuleBytes,
 ): void {
     plan.placements.push({ what, start, end });
     if (bytes && bytes.length) plan.writes.push({ addr: start, bytes });
@@ -215,11 +238,13 @@ function is_gzip(b: Uint8Array): boolean {
 }
 
 /** The bytes the kernel gets: gunzipped if `unzip` and gzip, capped at the RAM left at `at`. */
-export function module_bytes(m: ModuleSpec, unzip: boolean, room: number, at: number): Uint8Array {
-    if (!unzip || !is_gzip(m.bytes)) return m.bytes;
+export function module_bytes(m: ModuleSpec, unzip: boolean, room: number, at: number): ModuleBytes {
+    if (!unzip) return m.bytes;
+    const bytes = bytes_made(m.bytes);
+    if (!is_gzip(bytes)) return bytes;
     const cap = Math.max(1, Math.min(room, GUNZIP_MAX));
     try {
-        const out = zlib().gunzipSync(m.bytes, { maxOutputLength: cap });
+        const out = zlib().gunzipSync(bytes, { maxOutputLength: cap });
         return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
     } catch (e) {
         const err = e as { code?: unknown; message?: unknown };

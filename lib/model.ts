@@ -8,8 +8,8 @@
  * problem is a UsageError. The result is the boot's KbootResult with the
  * image and parameters it ran with.
  */
-import { readFileSync } from "node:fs";
-import type { LoadRequest, ModuleSpec } from "../boot/index.ts";
+import { fstatSync, openSync, readFileSync, readSync } from "node:fs";
+import type { LazyBytes, LoadRequest, ModuleSpec } from "../boot/index.ts";
 import type { BootPoint } from "../kernel/kern/kernel.ts";
 import type { Workload } from "../kernel/kern/workload.ts";
 import type { LayoutParams } from "../kernel/presets.ts";
@@ -130,6 +130,40 @@ function read_file(path: string): Uint8Array {
     return bytes;
 }
 
+/**
+ * A module file as lazy bytes, also read once per process: its size now,
+ * its bytes read straight into the memory that holds them when that memory
+ * is made (most of a ramdisk image is never made by a modelled boot; a
+ * dump reads it all). The file stays open so that a later read gets the
+ * same file; one that shrank meanwhile is an error naming it, not zeros.
+ */
+const lazyFiles = new Map<string, LazyBytes>();
+
+export function module_file(path: string): LazyBytes {
+    let lazy = lazyFiles.get(path);
+    if (lazy) return lazy;
+    let fd: number;
+    let length: number;
+    try {
+        fd = openSync(path, "r");
+        length = fstatSync(fd).size;
+    } catch {
+        throw new UsageError(path, "no such file (run make images)");
+    }
+    const fill = (dst: Uint8Array, off: number): void => {
+        let done = 0;
+        while (done < dst.length) {
+            const n = readSync(fd, dst, done, dst.length - done, off + done);
+            if (n === 0)
+                throw new UsageError(path, "the file got shorter while mach86 was reading it");
+            done += n;
+        }
+    };
+    lazy = { length, fill };
+    lazyFiles.set(path, lazy);
+    return lazy;
+}
+
 function limits_of(o: ImageOptions, engine: Engine): PreparedImage["limits"] {
     if (engine === "none") {
         for (const [given, option] of [
@@ -168,7 +202,7 @@ export async function prepare_image(o: ImageOptions): Promise<PreparedImage> {
     const modules: ModuleSpec[] = img.modules.map((m) => ({
         path: m.name,
         args: m.args,
-        bytes: read_file(m.file),
+        bytes: module_file(m.file),
         nounzip: m.nounzip,
     }));
     const workload = typeof o.workload === "string" ? await workload_load(o.workload) : o.workload;

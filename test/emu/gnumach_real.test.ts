@@ -19,6 +19,7 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bytes_made } from "../../boot/index.ts";
 import { DebugInfo } from "../../lib/debuginfo/index.ts";
 import {
     GnuMach,
@@ -181,7 +182,7 @@ for (const [name, mib] of CASES) {
             // The boot script parser cut each string at its first blank (it parses in place).
             expect(bi.modules.map((m) => m.string)).toEqual(modules.map((m) => m.path));
             for (const m of bi.modules) {
-                const want = modules[m.index]!.bytes.subarray(0, 64);
+                const want = bytes_made(modules[m.index]!.bytes).subarray(0, 64);
                 expect(b.machine.mem.read(m.mod_start, 64)).toEqual(Uint8Array.from(want));
             }
             expect(bi.cmdline).toBe(`${k.path} ${cmdline}`);
