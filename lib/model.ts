@@ -134,8 +134,10 @@ function read_file(path: string): Uint8Array {
  * A module file as lazy bytes, also read once per process: its size now,
  * its bytes read straight into the memory that holds them when that memory
  * is made (most of a ramdisk image is never made by a modelled boot; a
- * dump reads it all). The file stays open so that a later read gets the
- * same file; one that shrank meanwhile is an error naming it, not zeros.
+ * dump reads it all). The file stays open, so a file replaced meanwhile
+ * (a new file renamed over it, as make and editors do) is still read as it
+ * was; one truncated meanwhile is an error naming it, not zeros. A file
+ * rewritten in place during a boot is read as it is then.
  */
 const lazyFiles = new Map<string, LazyBytes>();
 
