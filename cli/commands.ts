@@ -50,12 +50,7 @@ export {
     type Io,
 } from "./boot_kernel.ts";
 
-export {
-    cmd_boot_image,
-    report_failure,
-    type BootImageArgs,
-    type ImageArgs,
-} from "./boot_image.ts";
+export { cmd_boot_image, type ImageArgs } from "./boot_image.ts";
 
 /** The exit code of a command that needed the boot to get somewhere, and did or did not. */
 function reached(boot: ImageBootResult, got: boolean, what: string, io: Io): number {
