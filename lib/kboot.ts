@@ -46,6 +46,7 @@ import { kmem_alloc } from "../kernel/vm/vm_kern.ts";
 import { frame_is_user, user_start, user_trap } from "../kernel/i386/trap.ts";
 import { kernel_write } from "../kernel/vm/vm_resident.ts";
 import { VM_PAGE_LAYOUTS } from "../kernel/vm/vm_page_ram.ts";
+import { VM_PAGE_TO_PHYS } from "../kernel/vm/vm_page.ts";
 import { UsageError } from "./errors.ts";
 import type { Stop } from "./stop.ts";
 import { parse_size } from "./units.ts";
@@ -253,7 +254,7 @@ function test_words(k: Kernel): {
     if (phys_addr !== undefined) {
         expect.push({
             va: k.vm_page_array + phys_addr,
-            expected: k.vm_page!.phys[0]!,
+            expected: VM_PAGE_TO_PHYS(k.vm_page!, 0),
             what: "vm_page[0].phys_addr in the stolen array",
         });
     }

@@ -19,7 +19,12 @@ import { sample_record } from "./kern_sample.ts";
 import { pmap_create, pmap_destroy, pmap_extract, type Pmap } from "../i386/pmap.ts";
 import { kmem_alloc_wired, kmem_free } from "../vm/vm_kern.ts";
 import { vm_map_create, vm_map_remove, type VmMap } from "../vm/vm_map.ts";
-import { vm_page_grab, vm_page_lookup_phys, vm_page_release } from "../vm/vm_page.ts";
+import {
+    VM_PAGE_TO_PHYS,
+    vm_page_grab,
+    vm_page_lookup_phys,
+    vm_page_release,
+} from "../vm/vm_page.ts";
 import { vm_page_oom } from "../vm/vm_pageout.ts";
 import { ipc_space_create, ipc_space_destroy, type IpcSpace } from "../ipc/ipc_table.ts";
 import type { Thread } from "./thread.ts";
@@ -72,7 +77,7 @@ export function task_create(k: BootedKernel, tasks: Task[], name: string): Task 
         // Page-table pages are privileged allocations (they may use the reserve).
         const i = vm_page_grab(k.vm_page);
         if (i < 0) vm_page_oom(k, k.vm, `pmap_enter (page table for ${name})`);
-        return k.vm_page.phys[i]!;
+        return VM_PAGE_TO_PHYS(k.vm_page, i);
     };
     const pmap = pmap_create(k.kernel_pmap, pas, ptp_alloc, name);
     const task: Task = {

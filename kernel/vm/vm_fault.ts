@@ -37,6 +37,7 @@ import { trunc_page } from "../i386/vm_param.ts";
 import { vm_map_lookup_entry, type VmMapEntry } from "./vm_map.ts";
 import type { VmObject } from "./vm_object.ts";
 import {
+    VM_PAGE_TO_PHYS,
     PAGE_ACTIVE,
     PAGE_INACTIVE,
     PG_REFERENCE,
@@ -140,8 +141,8 @@ export function vm_fault(k: BootedKernel, task: Task, va: number, fault_type: nu
     if (i < 0) {
         // Nowhere in the chain: zero fill in the top object.
         i = page_grab(k, vm, who);
-        k.mem.fill(t.phys[i]!, 4096, 0);
-        pmap_phys_clear_modify(k.kernel_pmap.globals, t.phys[i]!);
+        k.mem.fill(VM_PAGE_TO_PHYS(t, i), 4096, 0);
+        pmap_phys_clear_modify(k.kernel_pmap.globals, VM_PAGE_TO_PHYS(t, i));
         vm_page_insert(t, i, top, top_offset);
         t.stats.zero_fill_count++;
         object = top;
@@ -152,10 +153,10 @@ export function vm_fault(k: BootedKernel, task: Task, va: number, fault_type: nu
             const src = i;
             vm_page_wire(t, src);
             i = page_grab(k, vm, who);
-            k.mem.write(t.phys[i]!, k.mem.read(t.phys[src]!, 4096));
+            k.mem.write(VM_PAGE_TO_PHYS(t, i), k.mem.read(VM_PAGE_TO_PHYS(t, src), 4096));
             // Other maps may share the source: every use of it goes, and it ages on the inactive queue.
             vm_page_deactivate(t, src);
-            pmap_page_protect(k.kernel_pmap.globals, t.phys[src]!, VM_PROT_NONE);
+            pmap_page_protect(k.kernel_pmap.globals, VM_PAGE_TO_PHYS(t, src), VM_PROT_NONE);
             vm_page_insert(t, i, top, top_offset);
             t.stats.cow_faults++;
         } else {
@@ -163,7 +164,7 @@ export function vm_fault(k: BootedKernel, task: Task, va: number, fault_type: nu
         }
     }
     if (e.needs_copy) prot &= ~VM_PROT_WRITE;
-    pmap_enter(task.pmap, va, t.phys[i]!, prot, false);
+    pmap_enter(task.pmap, va, VM_PAGE_TO_PHYS(t, i), prot, false);
     // software_reference_bits: a page on a pageout queue stays there, marked referenced.
     if (t.state[i] !== PAGE_ACTIVE && t.state[i] !== PAGE_INACTIVE) vm_page_activate(t, i);
     vm_page_flags(t, i, PG_REFERENCE);

@@ -48,7 +48,7 @@ import { pmap_enter } from "../i386/pmap.ts";
 import { vm_object_allocate } from "./vm_object.ts";
 import { slab_allocator, zone_allocator } from "../kern/allocator.ts";
 import { kobj_alloc, kobj_caches_init, kobj_free } from "../kern/kobj.ts";
-import { vm_page_grab } from "./vm_page.ts";
+import { VM_PAGE_TO_PHYS, vm_page_grab } from "./vm_page.ts";
 import { vm_page_bootstrap } from "./vm_resident.ts";
 
 /** Map-entry storage for the kernel's maps. */
@@ -123,7 +123,7 @@ function kentry_map_wire(k: Kernel, va: number, size: number): void {
     for (let off = 0; off < size; off += 4096) {
         const i = vm_page_grab(k.vm_page!);
         if (i < 0) panic("kentry_map: out of physical memory");
-        pmap_enter(k.kernel_pmap!, va + off, k.vm_page!.phys[i]!, VM_PROT_DEFAULT, true);
+        pmap_enter(k.kernel_pmap!, va + off, VM_PAGE_TO_PHYS(k.vm_page!, i), VM_PROT_DEFAULT, true);
     }
 }
 
@@ -146,7 +146,7 @@ function kentry_map_grow(k: Kernel, size: number): number {
 function physical_slab(k: Kernel, size: number): number {
     if (size !== 4096) return kmem_alloc_wired(k, k.kernel_map!, size, "slab").addr;
     const i = vm_page_grab(k.vm_page!);
-    return i < 0 ? 0 : (k.vm_page!.phys[i]! + k.params.vm_min_kernel_address) >>> 0;
+    return i < 0 ? 0 : (VM_PAGE_TO_PHYS(k.vm_page!, i) + k.params.vm_min_kernel_address) >>> 0;
 }
 
 /** vm_map_init, slab era: the map-entry caches (the kentry one while the kentry area exists). */

@@ -36,7 +36,7 @@ import {
     type VmMapHooks,
 } from "./vm_map.ts";
 import { vm_object_allocate, vm_object_reference, type VmObject } from "./vm_object.ts";
-import { vm_page_grab, vm_page_lookup_phys, vm_page_release } from "./vm_page.ts";
+import { VM_PAGE_TO_PHYS, vm_page_grab, vm_page_lookup_phys, vm_page_release } from "./vm_page.ts";
 import { VM_INHERIT_DEFAULT, VM_PROT_ALL, VM_PROT_DEFAULT } from "./vm_prot.ts";
 
 export interface KmemResult {
@@ -99,7 +99,7 @@ function kmem_alloc_pages(k: Kernel, addr: number, size: number): void {
             panic(
                 "kmem_alloc_pages: out of physical memory during boot (VM_PAGE_WAIT would never return)",
             );
-        pmap_enter(k.kernel_pmap!, va, k.vm_page!.phys[i]!, VM_PROT_DEFAULT, true);
+        pmap_enter(k.kernel_pmap!, va, VM_PAGE_TO_PHYS(k.vm_page!, i), VM_PROT_DEFAULT, true);
     }
 }
 

@@ -21,6 +21,10 @@
  *   guest RAM mirrors it. Pages are found by physical frame (by_pfn, and the
  *   runs pmap_startup initialized) and in their object's host map, not
  *   through the VP hash buckets.
+ * - The pages of pmap_startup's runs keep no host phys_addr: their run gives
+ *   it (VM_PAGE_TO_PHYS), and the free links are stored relative to the
+ *   next page, so the boot's ~500k free pages cost the host no writes to
+ *   those arrays (each first touch of host memory is a page fault).
  * - vm_page_grab hands out a wired page (counted in vm_page_wire_count at
  *   once); Mach's leaves it on no queue and unwired until the caller wires
  *   or activates it. wire_count is 0 or 1 (no nested wiring).
@@ -75,11 +79,19 @@ export interface VmPageStats {
 
 export interface VmPageTable {
     count: number;
-    /** Physical address of page i. */
+    /**
+     * Physical address of page i, for the pages vm_page_init made one at a
+     * time; the pages of `runs` have theirs from the run. Read it with
+     * VM_PAGE_TO_PHYS.
+     */
     phys: Uint32Array;
     state: Uint8Array;
     flags: Uint8Array;
-    /** Free-queue link (index, −1 = end); set when the page becomes free, read only while it is. */
+    /**
+     * Free-queue link, set when the page becomes free and read only while it
+     * is; stored as the distance past the next index (0: page i links to
+     * i + 1), read and written through free_next and set_free_next.
+     */
     next: Int32Array;
     /** Active/inactive queue links (index, −1 = end); set on queue_enter, read only while queued. */
     qnext: Int32Array;
@@ -99,6 +111,8 @@ export interface VmPageTable {
      */
     runs: { pfn: number; count: number; index: number }[];
     free_head: number;
+    /** The free list is exactly 0 → 1 → … → count − 1 (vm_page_release_all of a fresh table). */
+    free_ascending: boolean;
     active_head: number;
     active_tail: number;
     inactive_head: number;
@@ -137,6 +151,7 @@ export function vm_page_table_create(capacity: number, max_pfn: number): VmPageT
         by_pfn: new Int32Array(max_pfn),
         runs: [],
         free_head: -1,
+        free_ascending: false,
         active_head: -1,
         active_tail: -1,
         inactive_head: -1,
@@ -178,7 +193,7 @@ function grow(t: VmPageTable): void {
     t.phys = grown(t.phys, cap, 0);
     t.state = grown(t.state, cap, 0);
     t.flags = grown(t.flags, cap, 0);
-    t.next = grown(t.next, cap, -1);
+    t.next = grown(t.next, cap, 0);
     t.qnext = grown(t.qnext, cap, -1);
     t.qprev = grown(t.qprev, cap, -1);
     t.offset = grown(t.offset, cap, 0);
@@ -187,6 +202,7 @@ function grow(t: VmPageTable): void {
 /** vm_page_init: a new page structure for `pa` (busy, on no queue). */
 export function vm_page_init(t: VmPageTable, pa: number): number {
     if (t.count === t.phys.length) grow(t);
+    t.free_ascending = false;
     const i = t.count++;
     t.phys[i] = pa;
     t.state[i] = 0;
@@ -197,19 +213,34 @@ export function vm_page_init(t: VmPageTable, pa: number): number {
 
 /**
  * vm_page_init for `count` consecutive page frames from `pa` (pmap_startup's
- * loop over a run of pmap_next_page), as one pass per array.
+ * loop over a run of pmap_next_page). The new entries are zero (state 0,
+ * no flags) as the arrays were made or grown; the run gives their physical
+ * addresses, and finds them by frame (by_pfn and phys stay untouched).
  */
 export function vm_page_init_run(t: VmPageTable, pa: number, count: number): void {
     while (t.count + count > t.phys.length) grow(t);
-    const i0 = t.count;
+    t.free_ascending = false;
+    t.runs.push({ pfn: pa / 4096, count, index: t.count });
     t.count += count;
-    t.state.fill(0, i0, i0 + count);
-    const phys = t.phys;
-    for (let n = 0; n < count; n++) phys[i0 + n] = pa + n * 4096;
-    // Found by frame through the run (by_pfn stays untouched: ~2 MB at 2 GiB).
-    const pfn = pa / 4096;
-    const m = Math.min(count, t.by_pfn.length - pfn);
-    if (m > 0) t.runs.push({ pfn, count: m, index: i0 });
+}
+
+/** VM_PAGE_TO_PHYS: page i's physical address. */
+export function VM_PAGE_TO_PHYS(t: VmPageTable, i: number): number {
+    const runs = t.runs;
+    for (let k = 0; k < runs.length; k++) {
+        const r = runs[k]!;
+        if (i >= r.index && i - r.index < r.count) return (r.pfn + i - r.index) * 4096;
+    }
+    return t.phys[i]!;
+}
+
+/** Page i's successor on the free list (−1 = the end); meaningful only while page i is free. */
+export function free_next(t: VmPageTable, i: number): number {
+    return i + 1 + t.next[i]!;
+}
+
+function set_free_next(t: VmPageTable, i: number, n: number): void {
+    t.next[i] = n - i - 1;
 }
 
 /* ---- the structs and globals in guest RAM ---- */
@@ -221,7 +252,8 @@ function ram_words(t: VmPageTable, r: VmPageRam, i: number): VmPageWords {
     let next = 0;
     let prev = 0;
     if (s === PAGE_FREE) {
-        if (t.next[i]! >= 0) next = vm_page_ram_va(r, t.next[i]!);
+        const n = free_next(t, i);
+        if (n >= 0) next = vm_page_ram_va(r, n);
     } else if (s === PAGE_ACTIVE || s === PAGE_INACTIVE) {
         const head = vm_page_ram_head_va(
             r,
@@ -260,7 +292,8 @@ function ram_sync(t: VmPageTable, i: number): void {
     let prev = 0;
     let state = 0;
     if (s === PAGE_FREE) {
-        if (t.next[i]! >= 0) next = vm_page_ram_va(r, t.next[i]!);
+        const n = free_next(t, i);
+        if (n >= 0) next = vm_page_ram_va(r, n);
         state = VM_PAGE_RAM_FREE | VM_PAGE_RAM_BUSY;
     } else if (s === PAGE_ACTIVE || s === PAGE_INACTIVE) {
         const head = vm_page_ram_head_va(
@@ -443,8 +476,9 @@ export function vm_page_release(t: VmPageTable, i: number): void {
     t.flags[i] = 0;
     if (t.object.has(i)) vm_page_remove(t, i);
     t.state[i] = PAGE_FREE;
-    t.next[i] = t.free_head;
+    set_free_next(t, i, t.free_head);
     t.free_head = i;
+    t.free_ascending = false;
     t.vm_page_free_count++;
     if (t.ram) {
         ram_sync(t, i);
@@ -456,6 +490,8 @@ export function vm_page_release(t: VmPageTable, i: number): void {
  * pmap_startup's vm_page_release of every page, from the last to the
  * first, in one pass: the pages fresh from vm_page_init (on no queue, in no
  * object, nothing in guest RAM yet) end on the free LIFO in ascending order.
+ * A page that was never free still has its link 0 (to the next page), so
+ * only the last page's link is written.
  */
 export function vm_page_release_all(t: VmPageTable): void {
     if (t.ram) panic("vm_page_release_all: the structs are in guest RAM already");
@@ -466,10 +502,9 @@ export function vm_page_release_all(t: VmPageTable): void {
         for (let i = 0; i < n; i++) if (t.object.has(i)) panic("vm_page_release");
     state.fill(PAGE_FREE, 0, n);
     t.flags.fill(0, 0, n);
-    const next = t.next;
-    for (let i = 0; i + 1 < n; i++) next[i] = i + 1;
     if (n > 0) {
-        next[n - 1] = t.free_head;
+        t.free_ascending = t.free_head < 0;
+        set_free_next(t, n - 1, t.free_head);
         t.free_head = 0;
     }
     t.vm_page_free_count += t.count;
@@ -479,8 +514,8 @@ export function vm_page_release_all(t: VmPageTable): void {
 export function vm_page_grab(t: VmPageTable): number {
     const i = t.free_head;
     if (i < 0) return -1;
-    t.free_head = t.next[i]!;
-    t.next[i] = -1;
+    t.free_head = free_next(t, i);
+    t.free_ascending = false;
     t.state[i] = PAGE_WIRED;
     t.flags[i] = 0;
     t.vm_page_free_count--;
@@ -558,7 +593,7 @@ export function vm_page_verify(t: VmPageTable): string[] {
     if (laundry !== t.vm_page_laundry_count)
         out.push(`laundry count ${t.vm_page_laundry_count} != ${laundry}`);
     let n = 0;
-    for (let i = t.free_head; i >= 0 && n <= t.count; i = t.next[i]!) {
+    for (let i = t.free_head; i >= 0 && n <= t.count; i = free_next(t, i)) {
         if (t.state[i] !== PAGE_FREE) out.push(`page ${i} on the free list is not free`);
         n++;
     }
@@ -586,7 +621,7 @@ function verify_ram(t: VmPageTable, r: VmPageRam, out: string[]): void {
             ["pageq.prev", l.pageq_prev, w.pageq_prev],
             ["object", l.object, w.object],
             ["offset", l.offset, w.offset],
-            ["phys_addr", l.phys_addr, t.phys[i]!],
+            ["phys_addr", l.phys_addr, VM_PAGE_TO_PHYS(t, i)],
         ];
         vm_page_bits_pack(l, w.bits).forEach((v, n) =>
             words.push([`bits@${l.bit_words[n]}`, l.bit_words[n]!, v]),

@@ -58,6 +58,7 @@ import {
     pmap_phys_is_referenced,
 } from "../i386/pmap.ts";
 import {
+    VM_PAGE_TO_PHYS,
     PG_DIRTY,
     PG_REFERENCE,
     vm_page_activate,
@@ -213,14 +214,14 @@ export function vm_page_oom(k: BootedKernel, vm: VmRuntime | null, who: string):
 function page_referenced(k: BootedKernel, t: VmPageTable, i: number): boolean {
     return (
         (t.flags[i]! & PG_REFERENCE) !== 0 ||
-        pmap_phys_is_referenced(k.kernel_pmap.globals, t.phys[i]!)
+        pmap_phys_is_referenced(k.kernel_pmap.globals, VM_PAGE_TO_PHYS(t, i))
     );
 }
 
 /** vm_page_deactivate's reference clearing, both the software and the PTE bits. */
 function clear_reference(k: BootedKernel, t: VmPageTable, i: number): void {
     vm_page_flags(t, i, 0, PG_REFERENCE);
-    pmap_phys_clear_reference(k.kernel_pmap.globals, t.phys[i]!);
+    pmap_phys_clear_reference(k.kernel_pmap.globals, VM_PAGE_TO_PHYS(t, i));
 }
 
 /**
@@ -253,7 +254,7 @@ function vm_pageout_page(k: BootedKernel, vm: VmRuntime, t: VmPageTable, i: numb
         if (slot < 0) return false;
         object.pager.set(offset, slot);
     }
-    default_pager_write(vm.pager, slot, k.mem.read(t.phys[i]!, 4096));
+    default_pager_write(vm.pager, slot, k.mem.read(VM_PAGE_TO_PHYS(t, i), 4096));
     t.stats.pageouts++;
     vm_page_release(t, i);
     return true;
@@ -276,7 +277,7 @@ function scan_one(
         t.stats.reactivations++;
         return "reactivated";
     }
-    const pa = t.phys[i]!;
+    const pa = VM_PAGE_TO_PHYS(t, i);
     pmap_page_protect(g, pa, VM_PROT_NONE);
     if (pmap_phys_is_modified(g, pa)) vm_page_flags(t, i, PG_DIRTY);
     pmap_phys_clear_modify(g, pa);
@@ -357,7 +358,7 @@ export function vm_pagein(
     i: number,
 ): void {
     const slot = object.pager!.get(offset)!;
-    const pa = k.vm_page.phys[i]!;
+    const pa = VM_PAGE_TO_PHYS(k.vm_page, i);
     k.mem.write(pa, default_pager_read(vm.pager, slot));
     // memory_object_data_supply: the page arrives clean.
     pmap_phys_clear_modify(k.kernel_pmap.globals, pa);

@@ -20,6 +20,8 @@ import { pmap_enter_run, pmap_extract } from "../i386/pmap.ts";
 import { pmap_free_pages, pmap_next_pages } from "../i386at/model_dep.ts";
 import { round_page, trunc_page } from "../i386/vm_param.ts";
 import {
+    VM_PAGE_TO_PHYS,
+    free_next,
     vm_page_init,
     vm_page_init_run,
     vm_page_ram_globals,
@@ -257,11 +259,9 @@ function vm_page_array_fill(k: Kernel, l: VmPageLayout): PhysFill {
     const t = k.vm_page!;
     const base = k.vm_page_array;
     const count = t.count;
-    const phys = t.phys;
-    let ascending = t.free_head === (count > 0 ? 0 : -1);
-    for (let i = 0; ascending && i < count; i++)
-        ascending = t.next[i] === (i + 1 < count ? i + 1 : -1);
-    const next = ascending ? null : t.next.slice(0, count);
+    const ascending = count === 0 || t.free_ascending;
+    const next = ascending ? null : Int32Array.from({ length: count }, (_, i) => free_next(t, i));
+    const phys = (i: number) => VM_PAGE_TO_PHYS(t, i);
     const bits = vm_page_bits_pack(l, { busy: 1, free: 1 });
     const stride = l.size / 4;
     const w_next = l.pageq_next / 4;
@@ -286,7 +286,7 @@ function vm_page_array_fill(k: Kernel, l: VmPageLayout): PhysFill {
             const at = i * stride - q0;
             put(at + w_next, link(i));
             for (let b = 0; b < w_bits.length; b++) put(at + w_bits[b]!, bits[b]!);
-            put(at + w_phys, phys[i]!);
+            put(at + w_phys, phys(i));
         }
     };
     return (dst, off) => {

@@ -40,7 +40,7 @@ import {
     type VmMapHooks,
 } from "./vm_map.ts";
 import { vm_object_allocate, vm_object_deallocate, type VmObject } from "./vm_object.ts";
-import { vm_page_lookup_phys, vm_page_release } from "./vm_page.ts";
+import { VM_PAGE_TO_PHYS, vm_page_lookup_phys, vm_page_release } from "./vm_page.ts";
 import { vm_object_pager_release } from "./vm_pageout.ts";
 import { default_pager_slot_free } from "../default_pager/default_pager.ts";
 import {
@@ -97,7 +97,7 @@ function vm_object_pmap_protect(
         }
         for (const [off, i] of o.pages) {
             if (off < offset || off >= offset + size) continue;
-            if (pmap === null) pmap_page_protect(g, t.phys[i]!, prot);
+            if (pmap === null) pmap_page_protect(g, VM_PAGE_TO_PHYS(t, i), prot);
             else pmap_protect(pmap, start + (off - offset), start + (off - offset) + 4096, prot);
         }
         if (prot !== VM_PROT_NONE) return;
@@ -109,7 +109,7 @@ function vm_object_pmap_protect(
 function vm_object_terminate(k: BootedKernel, object: VmObject): void {
     const t = k.vm_page;
     for (const i of [...object.pages.values()]) {
-        pmap_page_protect(k.kernel_pmap.globals, t.phys[i]!, VM_PROT_NONE);
+        pmap_page_protect(k.kernel_pmap.globals, VM_PAGE_TO_PHYS(t, i), VM_PROT_NONE);
         vm_page_release(t, i);
     }
     if (k.vm) vm_object_pager_release(k.vm, object);
@@ -130,7 +130,7 @@ function vm_object_page_remove(
     const t = k.vm_page;
     for (const [offset, i] of [...object.pages]) {
         if (offset < start || offset >= end) continue;
-        pmap_page_protect(k.kernel_pmap.globals, t.phys[i]!, VM_PROT_NONE);
+        pmap_page_protect(k.kernel_pmap.globals, VM_PAGE_TO_PHYS(t, i), VM_PROT_NONE);
         vm_page_release(t, i);
     }
     for (const [offset, slot] of [...(object.pager ?? [])]) {

@@ -16,7 +16,7 @@ import { SparsePhysMem } from "../../../emulator/physmem.ts";
 import { pmap_cr3, pmap_cr4_bits, pmap_extract } from "../../../kernel/i386/pmap.ts";
 import { kernel_create } from "../../../kernel/kern/kernel.ts";
 import { kernel_boot } from "../../../kernel/kern/startup.ts";
-import { PAGE_FREE, PAGE_WIRED } from "../../../kernel/vm/vm_page.ts";
+import { PAGE_FREE, PAGE_WIRED, VM_PAGE_TO_PHYS } from "../../../kernel/vm/vm_page.ts";
 import { preset_find } from "../../../kernel/presets.ts";
 import { DebugInfo } from "../../../lib/debuginfo/index.ts";
 import { GnuMach, type GuestMemory } from "../../../lib/gnumach/index.ts";
@@ -66,7 +66,7 @@ describe.skipIf(!k8d.path)("lib/gnumach on the model's guest RAM", () => {
                 m.get("free").num(),
                 m.get("wire_count").num(),
             ]).toEqual([
-                t.phys[i],
+                VM_PAGE_TO_PHYS(t, i),
                 t.state[i] === PAGE_FREE ? 1 : 0,
                 t.state[i] === PAGE_WIRED ? 1 : 0,
             ]);

@@ -38,6 +38,7 @@ import {
 } from "../../../../kernel/vm/vm_map.ts";
 import { vm_pageout_scan } from "../../../../kernel/vm/vm_pageout.ts";
 import {
+    VM_PAGE_TO_PHYS,
     PAGE_ACTIVE,
     PAGE_INACTIVE,
     PG_DIRTY,
@@ -248,7 +249,7 @@ describe("vm_fault", () => {
         // What the scan does to an unreferenced page before it decides: inactive, unmapped.
         t.flags[i]! &= ~PG_REFERENCE;
         vm_page_deactivate(t, i);
-        pmap_page_protect(k.kernel_pmap!.globals, t.phys[i]!, VM_PROT_NONE);
+        pmap_page_protect(k.kernel_pmap!.globals, VM_PAGE_TO_PHYS(t, i), VM_PROT_NONE);
         expect(same(copyin(k, task, a, PG), pattern(8, 0))).toBe(true);
         expect(t.state[i]).toBe(PAGE_INACTIVE);
         expect(t.flags[i]! & PG_REFERENCE).toBe(PG_REFERENCE);
@@ -282,10 +283,10 @@ describe("vm_fault", () => {
         expect(object.pager!.size).toBe(1);
         const t = k.vm_page!;
         const next = t.free_head;
-        g.phys_attributes.set(t.phys[next]!, INTEL_PTE_MOD);
+        g.phys_attributes.set(VM_PAGE_TO_PHYS(t, next), INTEL_PTE_MOD);
         expect(same(copyin(k, task, b, PG), pattern(9, 1))).toBe(true);
-        expect(pmap_extract(task.pmap, b)).toBe(t.phys[next]);
-        expect(pmap_phys_is_modified(g, t.phys[next]!)).toBe(false);
+        expect(pmap_extract(task.pmap, b)).toBe(VM_PAGE_TO_PHYS(t, next));
+        expect(pmap_phys_is_modified(g, VM_PAGE_TO_PHYS(t, next))).toBe(false);
         clean(k);
     });
 

@@ -17,7 +17,11 @@ import { elf32_symbols } from "../../../../kernel/kern/kernel_image.ts";
 import { kernel_verify } from "../../../../kernel/kern/kernel_verify.ts";
 import { kmem_alloc } from "../../../../kernel/vm/vm_kern.ts";
 import { vm_map_lookup_entry } from "../../../../kernel/vm/vm_map.ts";
-import { vm_page_lookup_phys, vm_page_verify } from "../../../../kernel/vm/vm_page.ts";
+import {
+    VM_PAGE_TO_PHYS,
+    vm_page_lookup_phys,
+    vm_page_verify,
+} from "../../../../kernel/vm/vm_page.ts";
 import { vm_page_ram_va } from "../../../../kernel/vm/vm_page_ram.ts";
 import { vm_allocate } from "../../../../kernel/vm/vm_user.ts";
 
@@ -194,7 +198,7 @@ describe("structs of the pages handed over after boot (vm_page_create)", () => {
             const i = ram.count;
             const va = vm_page_ram_va(ram, i);
             expect(va).toBe(ram.extra_va[0]);
-            expect(rd.field(va, rd.f.phys_addr)).toBe(k.vm_page!.phys[i]);
+            expect(rd.field(va, rd.f.phys_addr)).toBe(VM_PAGE_TO_PHYS(k.vm_page!, i));
             expect(vm_page_verify(k.vm_page!)).toEqual([]);
         },
     );

@@ -18,6 +18,7 @@ import { kernel_verify } from "../../../../kernel/kern/kernel_verify.ts";
 import { kmem_alloc, kmem_alloc_wired } from "../../../../kernel/vm/vm_kern.ts";
 import { vm_map_lookup_entry } from "../../../../kernel/vm/vm_map.ts";
 import {
+    VM_PAGE_TO_PHYS,
     PAGE_ACTIVE,
     PG_REFERENCE,
     vm_page_activate,
@@ -223,7 +224,7 @@ describe("vm_pageout_scan's bookkeeping (8d03c760)", () => {
         const object = vm_map_lookup_entry(task.map!, a).entry!.object!;
         for (const i of object.pages.values()) {
             t.flags[i]! &= ~PG_REFERENCE;
-            pmap_phys_clear_reference(k.kernel_pmap!.globals, t.phys[i]!);
+            pmap_phys_clear_reference(k.kernel_pmap!.globals, VM_PAGE_TO_PHYS(t, i));
             vm_page_deactivate(t, i);
         }
         // Referenced since it went inactive: the scan must give it back to the active queue.
