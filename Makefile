@@ -22,11 +22,12 @@ $(NODE_STAMP): package.json package-lock.json
 build: dist/mach86.mjs
 
 # One build makes the CLI, the library (dist/lib.mjs) and its declarations (dist/types/).
-dist/mach86.mjs: $(NODE_STAMP) $(SOURCES) lib/schema_input.generated.mjs build.mjs tsconfig.types.json
+dist/mach86.mjs: $(NODE_STAMP) $(SOURCES) lib/schema_input_image_file.generated.mjs build.mjs tsconfig.types.json
 	node build.mjs
 
-# The input files' validators as code (no schema compiled at run time).
-lib/schema_input.generated.mjs: lib/schema_input_gen.mjs $(wildcard schemas/*-file.schema.json) | $(NODE_STAMP)
+# The input files' validators as code, a module each (no schema compiled at run time;
+# one run writes the three).
+lib/schema_input_image_file.generated.mjs: lib/schema_input_gen.mjs $(wildcard schemas/*-file.schema.json) | $(NODE_STAMP)
 	node lib/schema_input_gen.mjs
 
 images:

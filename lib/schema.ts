@@ -9,7 +9,7 @@
  * mach86 printed against the contract.
  *
  * The input files are checked by validators generated at build time
- * (lib/schema_input.generated.mjs, ajv standalone code made by
+ * (lib/schema_input_*.generated.mjs, ajv standalone code made by
  * lib/schema_input_gen.mjs): reading an image compiles no schema. ajv
  * itself is loaded only to check output documents (tests, library users).
  */
@@ -125,16 +125,15 @@ function schema_error_where(e: ErrorObject): string {
 /** The input files' schemas, validated by generated code. */
 export type InputSchema = "suite-file" | "image-file" | "workload-file";
 
-/** The generated validator of an input schema (its module is loaded on first use). */
+/** The generated validator of an input schema (its own module, loaded on first use). */
 async function input_validator(name: InputSchema): Promise<ValidateFunction> {
-    const m = await import("./schema_input.generated.mjs");
     switch (name) {
         case "image-file":
-            return m.image_file;
+            return (await import("./schema_input_image_file.generated.mjs")).image_file;
         case "suite-file":
-            return m.suite_file;
+            return (await import("./schema_input_suite_file.generated.mjs")).suite_file;
         case "workload-file":
-            return m.workload_file;
+            return (await import("./schema_input_workload_file.generated.mjs")).workload_file;
     }
 }
 

@@ -4,7 +4,10 @@ export declare const INPUTS: {
     suite_file: "suite-file";
     workload_file: "workload-file";
 };
-export declare const OUTPUT: string;
-export declare const DECLARATIONS: string;
-export declare function schema_input_source(): string;
-export declare function schema_input_declarations(): string;
+export type InputName = keyof typeof INPUTS;
+export declare function schema_input_output(name: InputName): {
+    module: string;
+    declarations: string;
+};
+export declare function schema_input_source(name: InputName): string;
+export declare function schema_input_declarations(name: InputName): string;

@@ -1,5 +1,5 @@
 /*
- * lib/schema_input.generated.mjs: the committed validators are what
+ * lib/schema_input_*.generated.mjs: the committed validators are what
  * lib/schema_input_gen.mjs makes from today's schemas, and they report the
  * first problem as ajv compiling the schema at run time does.
  */
@@ -7,13 +7,14 @@ import { readFileSync } from "node:fs";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { describe, expect, it } from "vitest";
 import {
-    DECLARATIONS,
     INPUTS,
-    OUTPUT,
     schema_input_declarations,
+    schema_input_output,
     schema_input_source,
 } from "../../../lib/schema_input_gen.mjs";
-import * as generated from "../../../lib/schema_input.generated.mjs";
+import { image_file } from "../../../lib/schema_input_image_file.generated.mjs";
+import { suite_file } from "../../../lib/schema_input_suite_file.generated.mjs";
+import { workload_file } from "../../../lib/schema_input_workload_file.generated.mjs";
 import { SCHEMAS } from "../../../lib/schema.ts";
 
 const BAD: Record<keyof typeof INPUTS, unknown[]> = {
@@ -30,10 +31,15 @@ const BAD: Record<keyof typeof INPUTS, unknown[]> = {
     workload_file: [{}, { steps: [{ op: "nope" }] }, { name: 3, steps: [] }],
 };
 
-describe("schema_input.generated.mjs", () => {
-    it("is up to date with the schemas (node lib/schema_input_gen.mjs remakes it)", () => {
-        expect(readFileSync(OUTPUT, "utf8")).toBe(schema_input_source());
-        expect(readFileSync(DECLARATIONS, "utf8")).toBe(schema_input_declarations());
+const generated = { image_file, suite_file, workload_file };
+
+describe("schema_input_*.generated.mjs", () => {
+    it("are up to date with the schemas (node lib/schema_input_gen.mjs remakes them)", () => {
+        for (const name of Object.keys(INPUTS) as (keyof typeof INPUTS)[]) {
+            const out = schema_input_output(name);
+            expect(readFileSync(out.module, "utf8")).toBe(schema_input_source(name));
+            expect(readFileSync(out.declarations, "utf8")).toBe(schema_input_declarations(name));
+        }
     });
 
     it("gives the first error ajv gives when it compiles the schema at run time", () => {
