@@ -68,7 +68,7 @@
  *   - PTE values are JS numbers (PAE: high word * 2^32 + low word, physical
  *     bits up to 51; bits 52–63 are never set by this module).
  */
-import type { Mmu, PhysMem } from "../../emulator/types.ts";
+import type { Mmu, PhysFill, PhysMem } from "../../emulator/types.ts";
 import { assert, panic } from "../kern/debug.ts";
 import { VM_PROT_ALL, VM_PROT_EXECUTE, VM_PROT_READ, VM_PROT_WRITE } from "../vm/vm_prot.ts";
 import { PAGE_SIZE, page_aligned } from "./vm_param.ts";
@@ -367,6 +367,45 @@ export function pmap_update_tlbs(p: Pmap, _s: number, _e: number): void {
 
 /* ---- bootstrap ---- */
 
+/** One kernel PTP of pmap_bootstrap: the direct map's PTEs for va in [lo, hi), the rest zero. */
+interface DirectPtp {
+    base: number;
+    lo: number;
+    hi: number;
+    kb: number;
+    text_start: number;
+    text_end: number;
+    global: number;
+    pte_size: number;
+}
+
+/**
+ * The PTP's PTEs into a zeroed page image. Counted by PTE index j and
+ * physical address, made small integers (`| 0`, `>>> 0`): arithmetic on a
+ * kernel VA above 2 GiB gives heap numbers in unoptimized code, and so would
+ * everything computed from them, ~500k of them at 2 GiB of RAM.
+ */
+function direct_ptp_image(p: DirectPtp, view: DataView): void {
+    const jend = ((p.hi - p.base) / PAGE_SIZE) | 0;
+    let pa = (p.lo - p.kb) >>> 0;
+    for (let j = ((p.lo - p.base) / PAGE_SIZE) | 0; j < jend; j++, pa += PAGE_SIZE) {
+        const ro = pa >= p.text_start && pa + PAGE_SIZE <= p.text_end;
+        const pte = (pa | INTEL_PTE_VALID | (ro ? 0 : INTEL_PTE_WRITE) | p.global) >>> 0;
+        view.setUint32(j * p.pte_size, pte, true);
+    }
+}
+
+/** The scratch page direct_ptp_fill builds an image in (fills run one at a time). */
+const ptp_scratch = new Uint8Array(PAGE_SIZE);
+
+/** The PTP as a PhysMem fill: any bytes of it, from the whole page's image. */
+function direct_ptp_fill(p: DirectPtp): PhysFill {
+    return (dst, off) => {
+        direct_ptp_image(p, new DataView(ptp_scratch.fill(0).buffer));
+        dst.set(ptp_scratch.subarray(off, off + dst.length));
+    };
+}
+
 /**
  * pmap_bootstrap: build kernel_pmap. Page directory pages first (PAE: the
  * four PDs, then the PDPT), then one PTP per PDE from phystokv(phys_first)
@@ -451,31 +490,30 @@ export function pmap_bootstrap(a: PmapBootstrapArgs): Pmap {
     const dir = new Uint8Array(gm.PDPNUM * PAGE_SIZE);
     const dirView = new DataView(dir.buffer);
 
-    // One reusable PTP image.
-    const ptp = new Uint8Array(PAGE_SIZE);
-    const ptpView = new DataView(ptp.buffer);
     const direct_start = kb + a.phys_first_addr;
     const { first, last } = pmap_kernel_pde_range(kernel);
     for (let pdenum = first; pdenum <= last; pdenum++) {
         const pt_pa = grab();
         kernel.ptp_count++;
         const base = pdenum * gm.PDE_MAPPED_SIZE;
-        ptp.fill(0);
-        // PTEs of the direct map inside this PTP: va in [lo, hi).
-        // Counted by PTE index j and physical address, made small integers
-        // (`| 0`, `>>> 0`): arithmetic on a kernel VA above 2 GiB gives heap
-        // numbers in unoptimized code, and so would everything computed
-        // from them, ~500k of them at 2 GiB of RAM.
-        const lo = Math.max(base, direct_start);
-        const hi = Math.min(base + gm.PDE_MAPPED_SIZE, kernel_virtual_start);
-        const jend = ((hi - base) / PAGE_SIZE) | 0;
-        let pa = (lo - kb) >>> 0;
-        for (let j = ((lo - base) / PAGE_SIZE) | 0; j < jend; j++, pa += PAGE_SIZE) {
-            const ro = pa >= a.text_start && pa + PAGE_SIZE <= a.text_end;
-            const pte = (pa | INTEL_PTE_VALID | (ro ? 0 : INTEL_PTE_WRITE) | global) >>> 0;
-            ptpView.setUint32(j * gm.PTE_SIZE, pte, true);
+        const ptp: DirectPtp = {
+            base,
+            lo: Math.max(base, direct_start),
+            hi: Math.min(base + gm.PDE_MAPPED_SIZE, kernel_virtual_start),
+            kb,
+            text_start: a.text_start,
+            text_end: a.text_end,
+            global,
+            pte_size: gm.PTE_SIZE,
+        };
+        // A sparse memory makes the ~1 MiB of direct-map PTPs only where
+        // they are used; the bytes are the same either way.
+        if (a.mem.defer) a.mem.defer(pt_pa, PAGE_SIZE, direct_ptp_fill(ptp));
+        else {
+            const img = new Uint8Array(PAGE_SIZE);
+            direct_ptp_image(ptp, new DataView(img.buffer));
+            a.mem.write(pt_pa, img);
         }
-        a.mem.write(pt_pa, ptp);
         const pde = (pt_pa | INTEL_PTE_VALID | INTEL_PTE_WRITE) >>> 0;
         dirView.setUint32(pdenum * gm.PTE_SIZE, pde, true);
     }

@@ -18,6 +18,7 @@ import {
     pmap_bootstrap,
     pmap_cr3,
     pmap_cr4_bits,
+    pmap_enter,
     pmap_entry_read,
     pmap_extract,
     pmap_kernel_pde_range,
@@ -28,6 +29,7 @@ import {
     type Pmap,
 } from "../../../../kernel/i386/pmap.ts";
 import { pmap_info } from "../../../../kernel/i386/pmap_info.ts";
+import { VM_PROT_ALL } from "../../../../kernel/vm/vm_prot.ts";
 import { MiB, PAGE, TWO32, boot_kernel, mode_of } from "./pmap_helpers.ts";
 
 const KB_UPSTREAM = 0xc0000000;
@@ -271,5 +273,36 @@ describe.each([
             "0x80200000-0xf3ffefff -> 0x00200000-0x73ffefff  RW G",
             "3 runs, 475135 pages mapped (1855.99 MiB)",
         ]);
+    });
+});
+
+describe.each([
+    { pae: false, name: "2-level" },
+    { pae: true, name: "PAE" },
+])("pmap_bootstrap's PTPs on a sparse memory (deferred), $name", ({ pae }) => {
+    it("are the bytes a flat memory gets, over old bytes and under later writes", () => {
+        const size = 48 * MiB;
+        const boot = (mem: ArrayPhysMem | SparsePhysMem) => {
+            // Old bytes where the page tables go (a module that was there).
+            mem.write(0x200000 + 5 * PAGE + 12, new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]));
+            const { kernel } = boot_kernel(mem, {
+                pae,
+                kernelbase: KB_UPSTREAM,
+                reserve: 64 * MiB,
+                pool_start: 0x200000,
+                text_end: 0x180000,
+            });
+            pmap_enter(kernel, KB_UPSTREAM + size + 8 * PAGE, 0x5000, VM_PROT_ALL, true);
+            return kernel;
+        };
+        const flat = new ArrayPhysMem(size);
+        const sparse = new SparsePhysMem(size);
+        const [a, b] = [boot(flat), boot(sparse)];
+        expect(b.ptp_count).toBe(a.ptp_count);
+        expect(pmap_extract(b, KB_UPSTREAM + size + 8 * PAGE)).toBe(0x5000);
+        expect(pmap_extract(b, KB_UPSTREAM + 0x1234000)).toBe(0x1234000);
+        // Read last, so that the deferred pages are made by these reads.
+        expect(Buffer.compare(sparse.read(0, size), flat.read(0, size))).toBe(0);
+        expect(pmap_verify(b)).toEqual([]);
     });
 });
