@@ -3,6 +3,9 @@
  * forms: pages of pmap_startup's runs take their physical address from the
  * run, and the free links are stored relative to the next page. Checked
  * against a plain model (an array of addresses, the free list as a stack).
+ *
+ * The random grab/release sequence prints its seed; rerun one with
+ *   VM_PAGE_SEED=<seed> npx vitest run test/unit/kernel/vm/vm_page.test.ts
  */
 import { describe, expect, it } from "vitest";
 import {
@@ -19,8 +22,13 @@ import {
     vm_page_verify,
     type VmPageTable,
 } from "../../../../kernel/vm/vm_page.ts";
+import { prng } from "../../../prng.ts";
 
 const PG = 4096;
+const SEED =
+    process.env["VM_PAGE_SEED"] !== undefined
+        ? Number(process.env["VM_PAGE_SEED"]) >>> 0
+        : (Date.now() ^ Math.floor(Math.random() * 2 ** 32)) >>> 0;
 
 /** The free list from its head, as indices. */
 function free_list(t: VmPageTable): number[] {
@@ -80,13 +88,10 @@ describe("vm_page table", () => {
     });
 
     it("keeps the free list a LIFO through random grabs and releases", () => {
-        const seed = Date.now() % 100000;
-        console.log(`vm_page free list seed ${seed}`);
-        let s = seed;
-        const rand = (n: number) => {
-            s = (s * 1103515245 + 12345) % 2147483648;
-            return s % n;
-        };
+        const seed = SEED;
+        console.log(`vm_page free list seed: ${seed} (rerun with VM_PAGE_SEED=${seed})`);
+        const next = prng(seed);
+        const rand = (n: number) => next() % n;
         const { t } = table();
         vm_page_release_all(t);
         const stack = [7, 6, 5, 4, 3, 2, 1, 0]; // top at the end
