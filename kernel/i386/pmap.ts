@@ -491,6 +491,7 @@ export function pmap_bootstrap(a: PmapBootstrapArgs): Pmap {
     const dirView = new DataView(dir.buffer);
 
     const direct_start = kb + a.phys_first_addr;
+    const page = new Uint8Array(PAGE_SIZE); // a PTP for a memory that cannot defer it
     const { first, last } = pmap_kernel_pde_range(kernel);
     for (let pdenum = first; pdenum <= last; pdenum++) {
         const pt_pa = grab();
@@ -508,11 +509,11 @@ export function pmap_bootstrap(a: PmapBootstrapArgs): Pmap {
         };
         // A sparse memory makes the ~1 MiB of direct-map PTPs only where
         // they are used; the bytes are the same either way.
-        if (a.mem.defer) a.mem.defer(pt_pa, PAGE_SIZE, direct_ptp_fill(ptp));
+        const fill = direct_ptp_fill(ptp);
+        if (a.mem.defer) a.mem.defer(pt_pa, PAGE_SIZE, fill);
         else {
-            const img = new Uint8Array(PAGE_SIZE);
-            direct_ptp_image(ptp, new DataView(img.buffer));
-            a.mem.write(pt_pa, img);
+            fill(page, 0);
+            a.mem.write(pt_pa, page);
         }
         const pde = (pt_pa | INTEL_PTE_VALID | INTEL_PTE_WRITE) >>> 0;
         dirView.setUint32(pdenum * gm.PTE_SIZE, pde, true);
