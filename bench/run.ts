@@ -22,11 +22,15 @@
  *     the same kernels booted one after the other under QEMU;
  *  5. guest speed (MIPS of the spin kernel) vs bare v86 with the same V8
  *     flags, and bare v86 with V8's defaults.
+ * Row 1 has a companion, Node.js's own start against the same QEMU runs;
+ * under the table, "Where the time goes" (bench/why.ts) explains rows 1
+ * and 2 from this run's figures.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { installed, sharing, stats, type Cmd, type Paired, type Stats } from "./measure.ts";
+import { coldBootWhy, markedRun, realWhy, type Mark } from "./why.ts";
 
 // Run from the repository root (make bench does).
 const ROOT = process.cwd();
@@ -83,6 +87,8 @@ function qemuKernel(kernel: string, cmdline?: string): string[] {
 }
 
 const results: Result[] = [];
+/** The lines under the table (bench/why.ts), added by the rows they explain. */
+const why: string[] = [];
 const total = { rows: 0, done: 0 };
 const t0 = performance.now();
 
@@ -177,9 +183,21 @@ function skip(name: string, why: string): void {
 
 async function coldBoot(qemu: boolean): Promise<void> {
     const hello = join(IMG, "hello.elf");
+    const name = "cold boot, trivial kernel (hello.elf)";
     const a = { label: "mach86 boot --kernel", argv: mach86("boot", "--kernel", hello, "--quiet") };
+    const node = { label: "node -e 0", argv: [process.execPath, "-e", "0"] };
     const b = { label: "qemu-system-i386 -kernel", argv: qemuKernel(hello), ok: [1] };
-    await row("cold boot, trivial kernel (hello.elf)", a, qemu ? b : undefined, { ratio: 1.0 });
+    const goal = { ratio: 1.0 };
+    await rows(
+        [
+            { name, a, goal },
+            { name: "Node.js's own start, the floor under the cold boot", a: node },
+        ],
+        qemu ? b : undefined,
+    );
+    const [boot, floor] = [results.at(-2), results.at(-1)];
+    if (boot?.name === name && boot.bStats && floor?.bStats)
+        why.push(coldBootWhy(boot.aStats, floor.aStats, boot.bStats, goal.ratio));
 }
 
 /** The d-i image's modules with their boot-script lines, in its order (images/debian-installer). */
@@ -241,13 +259,48 @@ async function realGnuMach(qemu: boolean): Promise<void> {
             ...icount,
         ),
     };
+    const goal = { ratio: 0.5 };
     await rows(
         [
-            { name, a: boot, goal: { ratio: 0.5 } },
+            { name, a: boot, goal },
             { name: diffName, a: diff },
         ],
         qemu ? qemuGnuMach(kernel, mods, cmdline) : undefined,
     );
+    const r = results.find((x) => x.name === name);
+    if (r?.bStats) await realGnuMachWhy(kernel, icount, r.aStats, r.bStats, goal.ratio);
+}
+
+/**
+ * The phases of the real kernel's boot (bench/why.ts): its instruction count
+ * at three console lines, each from `boot IMAGE --kernel K --stop-at`, the
+ * d-i image's boot of the same kernel, modules, command line and memory.
+ */
+async function realGnuMachWhy(
+    kernel: string,
+    icount: string[],
+    boot: Stats,
+    qemu: Stats,
+    ratio: number,
+): Promise<void> {
+    const marks: Mark[] = [
+        { label: "'GNU Mach'", re: /GNU Mach/ },
+        { label: "'pci_init'", re: /pci_init/ },
+        { label: "the kernel_map line", re: /kernel_map->size = \d+/ },
+    ];
+    say("real GNU Mach: instruction counts at its console lines (where the time goes)");
+    try {
+        const runs = [];
+        for (const m of marks) {
+            const stop = `console:${m.re.source}`;
+            const argv = mach86("boot", DI, "--kernel", kernel, "--memory", "1856M", ...icount);
+            runs.push(await markedRun([...argv, "--stop-at", stop, "--verbose"], marks));
+        }
+        const counts = runs.map((x) => x.instructions);
+        why.push(realWhy(marks, counts, runs.at(-1)!, boot, qemu, ratio));
+    } catch (e) {
+        say(`real GNU Mach: instruction counts FAILED: ${e instanceof Error ? e.message : e}`);
+    }
 }
 
 /** The yardstick of the real-kernel rows: the same boot under QEMU, to its kernel_map line. */
@@ -429,18 +482,24 @@ function table(): string {
     return lines.join("\n");
 }
 
+/** "Where the time goes" under the table: bench/why.ts's lines, when the rows made any. */
+function explanation(): string {
+    if (why.length === 0) return "";
+    return ["", "", "Where the time goes (this run):", "", ...why.map((w) => `- ${w}`)].join("\n");
+}
+
 async function main(): Promise<void> {
     mkdirSync(OUT, { recursive: true });
     const qemu = installed("qemu-system-i386");
     if (!qemu) say("qemu-system-i386 not installed: rows without their QEMU yardstick");
-    total.rows = 10;
+    total.rows = 11;
     say(`make bench: ${total.rows} rows, ${RUNS} runs each (BENCH_RUNS), results in ${OUT}`);
     await coldBoot(qemu);
     await realGnuMach(qemu);
     await modelled();
     await suite(qemu);
     guestSpeed();
-    const md = table();
+    const md = table() + explanation();
     console.log(md);
     const doc = {
         date: new Date().toISOString(),
@@ -451,6 +510,7 @@ async function main(): Promise<void> {
         }).stdout.trim(),
         wall_s: Math.round((performance.now() - t0) / 100) / 10,
         rows: results,
+        why,
     };
     writeFileSync(join(OUT, "speed.json"), JSON.stringify(doc, null, 2) + "\n");
     writeFileSync(join(OUT, "speed.md"), md + "\n");
