@@ -17,16 +17,13 @@ import {
     preset_lines,
     presets,
     presets_document,
-    progress_line,
     pt,
     pt_document,
     report,
     report_document,
-    runSuite,
     slabinfo,
     slabinfo_document,
     stop_ok,
-    summary_lines,
     UsageError,
     whatis,
     whatis_document,
@@ -51,6 +48,7 @@ export {
 } from "./boot_kernel.ts";
 
 export { cmd_boot_image, type ImageArgs } from "./boot_image.ts";
+export { cmd_test, type TestArgs } from "./test_cmd.ts";
 
 /** The exit code of a command that needed the boot to get somewhere, and did or did not. */
 function reached(boot: ImageBootResult, got: boolean, what: string, io: Io): number {
@@ -189,55 +187,4 @@ export function cmd_presets(json: boolean, io: Io): number {
     if (json) io.out(document_text(presets_document(presets())));
     else lines(io.out, preset_lines(presets()));
     return EXIT.OK;
-}
-
-export interface TestArgs {
-    suite: string;
-    filter?: string;
-    jobs?: number;
-    shard?: string;
-    tap?: string;
-    junit?: string;
-    reportJson?: string;
-    json: boolean;
-    timeout?: string;
-    rerunFailed: boolean;
-    isolate?: boolean;
-    signal: AbortSignal;
-}
-
-/** `mach86 test SUITE`: progress on stdout (on stderr with --json, which prints the document). */
-export async function cmd_test(a: TestArgs, io: Io): Promise<number> {
-    const say = a.json ? io.err : io.out;
-    const tty = !a.json && process.stdout.isTTY === true;
-    const t0 = performance.now();
-    let failures = 0;
-    const r = await runSuite({
-        ...a,
-        onStart: (s) =>
-            say(
-                `mach86 test: ${s.suite}: ${s.cases} case${s.cases === 1 ? "" : "s"}` +
-                    `${s.shard ? ` (shard ${s.shard})` : ""}, -j ${s.jobs}\n`,
-            ),
-        onResult: (c, n, total) => {
-            if (c.verdict !== "pass" && c.verdict !== "skip") failures++;
-            if (tty) process.stdout.write("\r\x1b[K");
-            say(progress_line(c, n, total) + "\n");
-            // On a terminal, a live status line (done/total, failures, ETA) stays under the case lines.
-            if (tty && n < total) {
-                const eta = (((performance.now() - t0) / n) * (total - n)) / 1000;
-                process.stdout.write(`[${n}/${total}] ${failures} failed, ETA ${eta.toFixed(0)} s`);
-            }
-        },
-        onRerunStart: (n) => say(`rerunning ${n} failed case${n === 1 ? "" : "s"}\n`),
-        onRerun: (first, again, n, total) =>
-            say(
-                again.verdict === "pass"
-                    ? `FLAKY ${n}/${total} ${again.name}: ${first.verdict} (${first.reason}), then passed on identical inputs\n`
-                    : progress_line(again, n, total).replace(/^(\w+)/, "$1 rerun") + "\n",
-            ),
-    });
-    lines(say, summary_lines(r.results, r.wallMs));
-    if (a.json) io.out(document_text(r.document));
-    return r.counts.failed === 0 ? EXIT.OK : EXIT.FAILURE;
 }

@@ -1,7 +1,9 @@
 /*
  * cli/fast.ts — the command lines that skip yargs: `mach86 boot --kernel
  * FILE` and `mach86 boot IMAGE` with nothing but plain options (the ones
- * `mach86 test` gives its cases, and a user's everyday boot). Loading yargs and having
+ * `mach86 test` gives its cases, and a user's everyday boot), and `mach86
+ * test SUITE` (whose first worker starts while this process loads: yargs'
+ * ~100 ms of a core would be taken from that start on a 2-core machine). Loading yargs and having
  * it lay out the help text of every command (it does so before each
  * command's handler) costs ~100 ms of a ~450 ms cold boot of a trivial
  * kernel; this path reads the arguments itself and hands them to the same
@@ -14,6 +16,7 @@
  * the run goes through yargs, which decides, or refuses, as always.
  */
 import type { ExitCodeMode, ModuleArg } from "../lib/index.ts";
+import type { TestArgs } from "./test_cmd.ts";
 
 export interface FastBoot {
     kernel: string;
@@ -144,5 +147,62 @@ export function fast_boot_image(argv: readonly string[]): FastImageBoot | undefi
         json: flags.has("--json"),
         samples: false,
         exitCode: "status",
+    };
+}
+
+const TEST_SINGLE = new Set([
+    "--filter",
+    "-j",
+    "--jobs",
+    "--shard",
+    "--tap",
+    "--junit",
+    "--report-json",
+    "--timeout",
+]);
+const TEST_FLAGS = new Set(["--json", "--rerun-failed", "--isolate"]);
+
+/**
+ * `test SUITE` with single `--name value` options and bare flags, or undefined.
+ * -j takes only a positive integer here (yargs reads anything else as a number its own way).
+ */
+export function fast_test(argv: readonly string[]): Omit<TestArgs, "signal"> | undefined {
+    const suite = argv[1];
+    if (argv[0] !== "test" || suite === undefined || suite === "" || suite.startsWith("-"))
+        return undefined;
+    const one = new Map<string, string>();
+    const flags = new Set<string>();
+    for (let i = 2; i < argv.length; i++) {
+        const t = argv[i]!;
+        if (TEST_FLAGS.has(t) && !flags.has(t)) {
+            flags.add(t);
+            continue;
+        }
+        const v = argv[++i];
+        const name = t === "--jobs" ? "-j" : t;
+        if (
+            !TEST_SINGLE.has(t) ||
+            one.has(name) ||
+            v === undefined ||
+            v === "" ||
+            v.startsWith("-")
+        )
+            return undefined;
+        one.set(name, v);
+    }
+    const jobs = one.get("-j");
+    if (jobs !== undefined && !/^[1-9]\d*$/.test(jobs)) return undefined;
+    return {
+        suite,
+        filter: one.get("--filter"),
+        jobs: jobs === undefined ? undefined : Number(jobs),
+        shard: one.get("--shard"),
+        tap: one.get("--tap"),
+        junit: one.get("--junit"),
+        reportJson: one.get("--report-json"),
+        json: flags.has("--json"),
+        timeout: one.get("--timeout"),
+        rerunFailed: flags.has("--rerun-failed"),
+        isolate: flags.has("--isolate"),
     };
 }

@@ -1,12 +1,12 @@
 /*
- * cli/fast_run.ts — run a boot cli/fast.ts read, exactly as the yargs path
- * runs it. `boot --kernel` loads only cli/boot_kernel.ts (no modelled
- * kernel: a smaller bundle chunk to compile); `boot IMAGE` loads the
- * command tree when it needs it.
+ * cli/fast_run.ts — run a boot or a test cli/fast.ts read, exactly as the
+ * yargs path runs it. `boot --kernel` loads only cli/boot_kernel.ts (no
+ * modelled kernel: a smaller bundle chunk to compile); `boot IMAGE` loads
+ * the command tree when it needs it; `test` loads the suite runner.
  */
 import { discard_pending_outputs, EXIT } from "../lib/boot_kernel.ts";
 import { cmd_boot_kernel, processIo, type Io } from "./boot_kernel.ts";
-import { fast_boot_image, fast_boot_kernel } from "./fast.ts";
+import { fast_boot_image, fast_boot_kernel, fast_test } from "./fast.ts";
 import { end_on_closed_output, exitWhenFlushed, exitWithError } from "./finish.ts";
 
 /** What the yargs path gives when no console option is on the command line. */
@@ -26,10 +26,18 @@ export function run_fast(args: readonly string[], io: Io): Promise<number> | und
 
 /** The process's run: false when the arguments need yargs (nothing was started). */
 export function run_fast_process(args: readonly string[]): boolean {
-    const run = run_fast(args, processIo);
+    // As in cli/mach86.ts: Ctrl-C or a closed output stops a test's workers first.
+    const abort = new AbortController();
+    const test = fast_test(args);
+    const run = test
+        ? import("./test_cmd.ts").then(({ cmd_test }) =>
+              cmd_test({ ...test, signal: abort.signal }, processIo),
+          )
+        : run_fast(args, processIo);
     if (!run) return false;
-    end_on_closed_output();
+    end_on_closed_output(() => abort.abort());
     process.on("SIGINT", () => {
+        abort.abort();
         discard_pending_outputs();
         process.stderr.write("mach86: interrupted\n");
         process.exit(EXIT.INTERRUPTED);

@@ -66,3 +66,43 @@ describe("boot --kernel: fast path and yargs agree", () => {
         expect(r.stderr).toMatch(/--kernel.*given more than once/);
     });
 });
+
+/*
+ * `mach86 test SUITE`: the fast path takes `-j N` (and the other options as
+ * separate pairs); `--jobs=N` is left to yargs. Case times and the suite's
+ * wall time differ from run to run and are left out.
+ */
+const SMOKE = join(ROOT, "images/suites/smoke.json");
+const times = (s: string) =>
+    s
+        .replace(/\(\d+\.\ds\)/g, "(T)")
+        .replace(/"(wall_ms|duration_ms)": \d+/g, '"$1": T')
+        .replace(/ in \d+\.\d+ s/g, " in T");
+function runTest(args: string[]) {
+    const r = run(args);
+    return { ...r, stdout: times(r.stdout), stderr: times(r.stderr) };
+}
+const TEST_CASES: string[][] = [
+    ["test", SMOKE, "-j", "1", "--filter", "hello"],
+    ["test", SMOKE, "-j", "1", "--filter", "hello", "--json", "--rerun-failed"],
+    ["test", SMOKE, "-j", "1", "--shard", "2/2", "--isolate"],
+    ["test", SMOKE, "-j", "1", "--timeout", "soon"],
+    ["test", join(ROOT, "images/suites/no-such.json"), "-j", "1"],
+];
+
+describe("test SUITE: fast path and yargs agree", () => {
+    it.each(TEST_CASES.map((c) => [c.slice(2).join(" "), c]))("%s", (_name, args) => {
+        const a = args as string[];
+        const k = a.indexOf("-j");
+        const yargs = [...a.slice(0, k), `--jobs=${a[k + 1]}`, ...a.slice(k + 2)];
+        expect(runTest(a)).toEqual(runTest(yargs));
+    });
+
+    it("a -j the fast path does not take still reaches yargs' checks", () => {
+        for (const j of ["0", "x"]) {
+            const r = run(["test", SMOKE, "-j", j]);
+            expect(r.code).toBe(2);
+            expect(r.stderr).toMatch(/-j|jobs/);
+        }
+    });
+});
