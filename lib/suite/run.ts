@@ -15,7 +15,7 @@
 import { spawn } from "node:child_process";
 import type { Stop } from "../stop.ts";
 import { stop_detail, stop_ok, stop_text } from "../stop.ts";
-import type { WorkerPool } from "./pool.ts";
+import { child_env, type WorkerPool } from "./pool.ts";
 import type { CaseSpec, Expect } from "./schema.ts";
 import type { ChildRun } from "./pool.ts";
 
@@ -82,6 +82,7 @@ function runChild(
     const t0 = performance.now();
     return new Promise((done) => {
         const p = spawn(process.execPath, [cli, ...args], {
+            env: child_env(),
             stdio: ["ignore", "pipe", "pipe"],
             signal,
             killSignal: "SIGKILL",

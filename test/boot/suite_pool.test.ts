@@ -126,3 +126,59 @@ describe("mach86 test: the preforked worker", () => {
         expect(await left_in_group(bad.pgid, 10_000)).toEqual([]);
     });
 });
+
+/*
+ * A case's Node process, warm worker or --isolate child, starts without
+ * NODE_EXTRA_CA_CERTS (lib/suite/pool.ts child_env): Node would read the
+ * bundle at each start, and warn on the case's stderr when it cannot.
+ */
+describe("mach86 test: a case's process starts without NODE_EXTRA_CA_CERTS", () => {
+    const bogus = { ...process.env, NODE_EXTRA_CA_CERTS: join(IMG, "no-such-bundle.pem") };
+    const environ = (pid: string) => readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+
+    it.each([
+        ["warm", "__suite-worker"],
+        ["isolate", " boot "],
+    ])("%s: not in the case process's environment", async (mode, marker) => {
+        const loop = join(mkdtempSync(join(tmpdir(), "mach86-env-")), "loop.json");
+        const c = { name: "loop", kernel: join(IMG, "loop.elf"), timeout: "20s" };
+        writeFileSync(
+            loop,
+            JSON.stringify({ name: "env", cases: [{ ...c, expect: { exit: 0 } }] }),
+        );
+        const extra = mode === "isolate" ? ["--isolate"] : [];
+        const p = spawn(process.execPath, [CLI, "test", loop, ...extra], {
+            detached: true,
+            stdio: "ignore",
+            env: bogus,
+        });
+        try {
+            let child: string | undefined;
+            for (let i = 0; i < 100 && !child; i++) {
+                await new Promise((r) => setTimeout(r, 100));
+                child = group_members(p.pid!).find((m) => m.includes(marker));
+            }
+            expect(child, "the case's process never showed").toBeDefined();
+            expect(environ(String(p.pid))).toContain(
+                `NODE_EXTRA_CA_CERTS=${bogus.NODE_EXTRA_CA_CERTS}`,
+            );
+            const env = environ(child!.split(" ")[0]!);
+            expect(env.some((e) => e.startsWith("NODE_EXTRA_CA_CERTS="))).toBe(false);
+            expect(env).toContain(`PATH=${process.env["PATH"]}`);
+        } finally {
+            process.kill(-p.pid!, "SIGKILL");
+        }
+    });
+
+    it("a failing case's reason is mach86's, not Node's certificate warning", () => {
+        for (const extra of [[], ["--isolate"]]) {
+            const r = spawnSync(
+                process.execPath,
+                [CLI, "test", file, "--json", "--filter", "missing", ...extra],
+                { encoding: "utf8", env: bogus },
+            );
+            const doc = JSON.parse(r.stdout) as Doc;
+            expect(doc.cases[0]!["reason"]).toMatch(/no-such\.elf: no such file/);
+        }
+    });
+});
