@@ -20,6 +20,8 @@ export interface Cmd {
     /** Stop timing (and kill the process) when stdout+stderr match this. */
     until?: RegExp;
     env?: Record<string, string>;
+    /** Variables of the bench's environment the command runs without. */
+    unset?: string[];
     /** Kill after this long (default 120 s): the row fails, the bench goes on. */
     timeoutMs?: number;
 }
@@ -47,6 +49,12 @@ const GNU_TIME = "/usr/bin/time";
 const hasGnuTime = existsSync(GNU_TIME);
 let seq = 0;
 
+function environment(c: Cmd): NodeJS.ProcessEnv {
+    const env = { ...process.env, ...c.env };
+    for (const name of c.unset ?? []) delete env[name];
+    return env;
+}
+
 /** One run of `c`; throws when it exits with a code not in c.ok or never prints c.until. */
 export function runOnce(c: Cmd): Promise<Sample> {
     const rssFile = join(tmpdir(), `mach86-bench-${process.pid}-${seq++}.rss`);
@@ -56,7 +64,7 @@ export function runOnce(c: Cmd): Promise<Sample> {
     return new Promise((resolve, reject) => {
         const p = spawn(argv[0]!, argv.slice(1), {
             stdio: ["ignore", "pipe", "pipe"],
-            env: { ...process.env, ...c.env },
+            env: environment(c),
         });
         let out = "";
         let seen = false;

@@ -40,6 +40,8 @@ const OUT = join(ROOT, "build/bench/results");
 const DI = join(ROOT, "images/debian-installer");
 const RUNS = Math.max(1, Number(process.env["BENCH_RUNS"] ?? 5));
 const GNUMACH = process.env["MACH86_GNUMACH_DIR"] || undefined;
+/** Set on the project's machine, and a cost of every Node start there (the cold-boot rows). */
+const CA_VAR = "NODE_EXTRA_CA_CERTS";
 /** `mach86 boot --icount N` for the real-kernel row (BENCH_ICOUNT= for none; the virtual CPU speed). */
 const ICOUNT = process.env["BENCH_ICOUNT"] ?? "4";
 
@@ -188,16 +190,30 @@ async function coldBoot(qemu: boolean): Promise<void> {
     const node = { label: "node -e 0", argv: [process.execPath, "-e", "0"] };
     const b = { label: "qemu-system-i386 -kernel", argv: qemuKernel(hello), ok: [1] };
     const goal = { ratio: 1.0 };
-    await rows(
-        [
-            { name, a, goal },
-            { name: "Node.js's own start, the floor under the cold boot", a: node },
-        ],
-        qemu ? b : undefined,
-    );
-    const [boot, floor] = [results.at(-2), results.at(-1)];
-    if (boot?.name === name && boot.bStats && floor?.bStats)
-        why.push(coldBootWhy(boot.aStats, floor.aStats, boot.bStats, goal.ratio));
+    const specs: RowSpec[] = [
+        { name, a, goal },
+        { name: "Node.js's own start, the floor under the cold boot", a: node },
+    ];
+    // Node reads the bundle NODE_EXTRA_CA_CERTS names at every start (lib/suite/pool.ts
+    // child_env); where this machine sets it, both rows again without it, as Node starts by default.
+    const unset = CA_VAR in process.env ? [CA_VAR] : [];
+    if (unset.length)
+        specs.push(
+            { name: `${name}, without ${CA_VAR}`, a: { ...a, unset }, goal },
+            { name: `Node.js's own start, without ${CA_VAR}`, a: { ...node, unset } },
+        );
+    await rows(specs, qemu ? b : undefined);
+    for (const [boot, floor] of [
+        [name, specs[1]!.name],
+        [specs[2]?.name, specs[3]?.name],
+    ]) {
+        const [r, f] = [
+            results.find((x) => x.name === boot),
+            results.find((x) => x.name === floor),
+        ];
+        if (r?.bStats && f?.bStats)
+            why.push(coldBootWhy(r.name, r.aStats, f.aStats, r.bStats, goal.ratio));
+    }
 }
 
 /** The d-i image's modules with their boot-script lines, in its order (images/debian-installer). */
@@ -492,7 +508,7 @@ async function main(): Promise<void> {
     mkdirSync(OUT, { recursive: true });
     const qemu = installed("qemu-system-i386");
     if (!qemu) say("qemu-system-i386 not installed: rows without their QEMU yardstick");
-    total.rows = 11;
+    total.rows = CA_VAR in process.env ? 13 : 11;
     say(`make bench: ${total.rows} rows, ${RUNS} runs each (BENCH_RUNS), results in ${OUT}`);
     await coldBoot(qemu);
     await realGnuMach(qemu);

@@ -67,10 +67,16 @@ const mega = (x: number) => `${(x / 1e6).toFixed(0)} M`;
 const mips = (instructions: number, ms: number) => `${(instructions / ms / 1000).toFixed(0)} MIPS`;
 
 /** The cold boot's median split into Node's start and mach86's own part, against the goal's ratio. */
-export function coldBootWhy(boot: Stats, node: Stats, qemu: Stats, ratio: number): string {
+export function coldBootWhy(
+    row: string,
+    boot: Stats,
+    node: Stats,
+    qemu: Stats,
+    ratio: number,
+): string {
     const budget = qemu.median * ratio - node.median;
     return (
-        `cold boot: Node.js alone (\`node -e 0\`) took ${ms(node.median)}, ` +
+        `${row}: Node.js alone (\`node -e 0\`) took ${ms(node.median)}, ` +
         `${(node.median / qemu.median).toFixed(2)}× QEMU's whole run (${ms(qemu.median)}); ` +
         `mach86's own part (its median less Node's) was ${ms(boot.median - node.median)}, ` +
         `where the ≤ ${ratio.toFixed(1)}× goal leaves ${ms(budget)} after Node's start.`

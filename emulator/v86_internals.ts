@@ -24,8 +24,8 @@
  * construction of its I/O port table and MMIO maps cheaper (the machine
  * behaves the same); a v86 build they do not recognise is loaded as it is.
  */
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import type { NonSharedBuffer } from "node:buffer";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { setFlagsFromString } from "node:v8";
@@ -135,7 +135,10 @@ export function prepare_v86(): Promise<WebAssembly.Module> {
         set_v8_flags();
         const require = createRequire(import.meta.url);
         const path = join(dirname(require.resolve("v86")), "v86.wasm");
-        compiledModule = readFile(path).then((bytes) => WebAssembly.compile(bytes));
+        // node:fs's callback form: node:fs/promises would load ~10 more of Node's modules.
+        compiledModule = new Promise<NonSharedBuffer>((resolve, reject) =>
+            readFile(path, (e, bytes) => (e ? reject(e) : resolve(bytes))),
+        ).then((bytes) => WebAssembly.compile(bytes));
         // A failure is the first machine's to report (its await); never an unhandled rejection.
         compiledModule.catch(() => undefined);
     }

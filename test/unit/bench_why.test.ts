@@ -14,7 +14,8 @@ const fake = (script: string) => [process.execPath, "-e", script];
 
 describe("bench/why", () => {
     it("splits the cold boot into Node's start and mach86's own part", () => {
-        const t = coldBootWhy(s(130), s(66), s(83), 1.0);
+        const t = coldBootWhy("cold boot", s(130), s(66), s(83), 1.0);
+        expect(t).toMatch(/^cold boot: /);
         expect(t).toContain("took 66 ms, 0.80× QEMU's whole run (83 ms)");
         expect(t).toContain("mach86's own part (its median less Node's) was 64 ms");
         expect(t).toContain("leaves 17 ms after Node's start");
