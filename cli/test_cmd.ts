@@ -7,23 +7,19 @@
 import { EXIT } from "../lib/stop.ts";
 import { document_text } from "../lib/json.ts";
 import { progress_line, summary_lines } from "../lib/suite/report.ts";
-import { runSuite } from "../lib/suite/suite.ts";
+import { runSuite, type SuiteOptions } from "../lib/suite/suite.ts";
 import { lines, type Io } from "./boot_kernel.ts";
 
-export interface TestArgs {
-    suite: string;
-    filter?: string;
-    jobs?: number;
-    shard?: string;
-    tap?: string;
-    junit?: string;
-    reportJson?: string;
+/** The command line's options: the library's (lib/suite/suite.ts) as the CLI reads them, and --json. */
+export type TestArgs = Pick<
+    SuiteOptions,
+    "suite" | "filter" | "jobs" | "shard" | "tap" | "junit" | "reportJson" | "isolate"
+> & {
     json: boolean;
     timeout?: string;
     rerunFailed: boolean;
-    isolate?: boolean;
     signal: AbortSignal;
-}
+};
 
 /** `mach86 test SUITE`: progress on stdout (on stderr with --json, which prints the document). */
 export async function cmd_test(a: TestArgs, io: Io): Promise<number> {
