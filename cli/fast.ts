@@ -2,12 +2,12 @@
  * cli/fast.ts — the command lines that skip yargs: `mach86 boot --kernel
  * FILE` and `mach86 boot IMAGE` with nothing but plain options (the ones
  * `mach86 test` gives its cases, and a user's everyday boot), and `mach86
- * test SUITE` (whose first worker starts while this process loads: yargs'
- * ~100 ms of a core would be taken from that start on a 2-core machine). Loading yargs and having
- * it lay out the help text of every command (it does so before each
- * command's handler) costs ~100 ms of a ~450 ms cold boot of a trivial
- * kernel; this path reads the arguments itself and hands them to the same
- * cmd_boot_kernel as the yargs path does.
+ * test SUITE`. Loading yargs and having it lay out the help text of every
+ * command (it does so before each command's handler) costs ~100 ms of a
+ * core: a third of a cold boot of a trivial kernel before this path
+ * existed, and for `test` time taken from its first worker's start on a
+ * 2-core machine. This path reads the arguments itself and hands them to
+ * the same command functions as the yargs path does.
  *
  * It accepts only what it is sure yargs reads the same way: each option
  * below as a separate `--name value` pair whose value does not start with
