@@ -15,9 +15,8 @@
 import { spawn } from "node:child_process";
 import type { Stop } from "../stop.ts";
 import { stop_detail, stop_ok, stop_text } from "../stop.ts";
-import { child_env, type WorkerPool } from "./pool.ts";
+import { child_env, type ChildRun, type WorkerPool } from "./pool.ts";
 import type { CaseSpec, Expect } from "./schema.ts";
-import type { ChildRun } from "./pool.ts";
 
 export type Verdict = "pass" | "fail" | "timeout" | "error" | "skip";
 
